@@ -1,0 +1,3 @@
+from causal_rca.cli.app import main
+
+main()

@@ -1,0 +1,264 @@
+"""``diagnose``: the whole flow, one step per module.
+
+lineage → windows → metric → signals → mechanism tests → attribution →
+ranking and classification → explanation. Each step is a pure function of
+the previous steps' outputs and the seed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from causal_rca.causal.attribution import ROWS_NODE, attribute_change, attribution_graph
+from causal_rca.causal.encoding import effective_parents, encode_windows
+from causal_rca.causal.mechanism import MechanismResult, assess_mechanisms
+from causal_rca.diagnosis.classify import classify
+from causal_rca.diagnosis.model import (
+    Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
+)
+from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
+from causal_rca.diagnosis.vocabulary import MITIGATION
+from causal_rca.errors import InputError
+from causal_rca.explain.whys import fault_path, why_chain
+from causal_rca.lineage import LineageGraph, load_graph
+from causal_rca.metrics import (
+    MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
+)
+from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
+from causal_rca.windows.frames import node_sample, resolve_dtypes
+from causal_rca.windows.stats import fetch_all, typed_expression
+from causal_rca.windows.tables import TableLike, Window, open_windows, quote_ident
+
+SAMPLE_ROWS = 20_000
+Progress = Callable[[str], None]
+
+
+def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
+    if metric_id not in graph.nodes or graph.nodes[metric_id].kind != "metric":
+        names = ", ".join(graph.metric_nodes()) or "none"
+        raise InputError(f"'{metric_id}' is not a metric node of graph '{graph.name}' (metric nodes: {names})")
+    node = graph.nodes[metric_id]
+    return MetricSpec(name=node.metric, threshold=node.threshold, positive=node.positive)
+
+
+def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
+                   windows: tuple[Window, Window]) -> list[pd.DataFrame]:
+    frames = []
+    if spec.name == "mean":
+        node = graph.nodes[metric_id]
+        for w in windows:
+            raw = fetch_all(w, {"value": typed_expression(node.column, "numeric")})
+            frames.append(metric_frame(spec, None, None, value=raw["value"]))
+        return frames
+    prediction, label = graph.metric_inputs(metric_id)
+    pred_col, label_col = graph.nodes[prediction].column, graph.nodes[label].column
+    pred_expr = (typed_expression(pred_col, "numeric") if dtypes[prediction] in ("numeric", "boolean")
+                 else quote_ident(pred_col))
+    label_expr = (typed_expression(label_col, "numeric") if spec.name in ("mae", "rmse")
+                  else quote_ident(label_col))
+    for w in windows:
+        raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr})
+        frames.append(metric_frame(spec, raw["prediction"], raw["label"]))
+    return frames
+
+
+def _label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: pd.DataFrame,
+                     cur: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Classification metrics read the label as "is positive": so do the causal models."""
+    if spec.name in ("mean", "mae", "rmse"):
+        return {}
+    _, label = graph.metric_inputs(metric_id)
+    return {label: (is_positive(ref[label], spec.positive), is_positive(cur[label], spec.positive))}
+
+
+def _evidence(node: str, signals: list[Signal], mech: MechanismResult | None,
+              contribution: float | None, change: float) -> list[Evidence]:
+    own = sorted((s for s in signals if s.node == node and s.anomalous),
+                 key=lambda s: (-s.effect / MIN_EFFECT.get(s.signal, 0.05), s.signal))
+    out = [Evidence(s.signal, s.reference, s.current, s.p_adjusted, s.detail) for s in own[:6]]
+    if mech is not None and mech.method != "marginal":
+        out.insert(0, Evidence("mechanism", None, None, mech.p_adjusted, mech.detail))
+    if contribution is not None and change != 0:
+        out.append(Evidence("attribution", None, contribution, None,
+                            f"explains {contribution:+.3g} of the {change:+.3g} change "
+                            f"({contribution / change:.0%})"))
+    return out
+
+
+def diagnose(
+    graph: LineageGraph | str | Path,
+    reference: TableLike | None = None,
+    current: TableLike | None = None,
+    metric: str | None = None,
+    *,
+    data: TableLike | None = None,
+    split: str | None = None,
+    seed: int = 0,
+    sample_rows: int = SAMPLE_ROWS,
+    progress: Progress | None = None,
+) -> Diagnosis:
+    """Why did ``metric`` change between the reference and the current window?
+
+    >>> d = diagnose("graphs/fraud.yaml", "ref.csv", "cur.csv", "recall", seed=0)  # doctest: +SKIP
+    >>> d.causes[0].node, d.causes[0].failure_mode                                  # doctest: +SKIP
+    ('merchant_category', 'schema_change')
+    """
+    # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
+    # shared machine make gradient boosting tens of times slower.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
+                         sample_rows=sample_rows, progress=progress)
+
+
+def _diagnose(
+    graph: LineageGraph | str | Path,
+    reference: TableLike | None = None,
+    current: TableLike | None = None,
+    metric: str | None = None,
+    *,
+    data: TableLike | None = None,
+    split: str | None = None,
+    seed: int = 0,
+    sample_rows: int = SAMPLE_ROWS,
+    progress: Progress | None = None,
+) -> Diagnosis:
+    say = progress or (lambda _msg: None)
+    if not isinstance(graph, LineageGraph):
+        graph = load_graph(graph)
+    if metric is None:
+        metrics = graph.metric_nodes()
+        if len(metrics) != 1:
+            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
+        metric = metrics[0]
+    spec = _metric_spec(graph, metric)
+    if sample_rows < 100:
+        raise InputError("sample_rows must be at least 100")
+
+    say("reading windows")
+    ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split)
+    dtypes = resolve_dtypes(graph, ref_w)
+
+    say("measuring the metric")
+    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w))
+    comparison = compare_windows(spec, ref_frame, cur_frame, seed)
+    change = comparison.change
+
+    say("measuring signals")
+    ref_s = node_sample(ref_w, graph, dtypes, sample_rows, seed)
+    cur_s = node_sample(cur_w, graph, dtypes, sample_rows, seed + 1)
+    _check_usable(graph, dtypes, ref_s, cur_s)
+    warnings = [f"node '{n}' is constant in both windows: it cannot explain a change" for n in dtypes
+                if ref_s[n].nunique(dropna=True) <= 1 and cur_s[n].nunique(dropna=True) <= 1
+                and ref_s[n].isna().mean() == cur_s[n].isna().mean()]
+    signals, _profiles = measure_signals(graph, ref_w, cur_w, dtypes, ref_s, cur_s)
+
+    say("testing mechanisms")
+    enc = encode_windows(ref_s, cur_s, dtypes, _label_overrides(graph, metric, spec, ref_s, cur_s))
+    mechanisms = assess_mechanisms(graph, enc, signals, seed)
+
+    # The causal graph of the metric: observed ancestors through effective parents.
+    parents_of = {n: effective_parents(graph, n) for n in dtypes}
+    if spec.name == "mean":
+        target, target_parents, rows_target = metric, (), False
+        if graph.nodes[metric].observed:
+            parents_of[metric] = effective_parents(graph, metric)
+    else:
+        target, target_parents, rows_target = ROWS_NODE, tuple(graph.metric_inputs(metric)), True
+    causal_graph = attribution_graph(parents_of, target, target_parents)
+    relevant = set(causal_graph.nodes) - {ROWS_NODE}
+    candidates = find_candidates(graph, mechanisms, relevant)
+
+    contributions: dict[str, float] | None = None
+    if comparison.significant and candidates:
+        say("attributing the change")
+        players = {c.node: list(c.members) for c in candidates}
+        attribution = attribute_change(causal_graph, target, spec, enc.reference, enc.current, players,
+                                       enc.categorical, seed, rows_target=rows_target)
+        contributions = attribution.contributions
+        if len(candidates) > len(attribution.players):
+            warnings.append(f"attribution limited to the {len(attribution.players)} strongest of "
+                            f"{len(candidates)} candidates")
+
+    causes: list[Cause] = []
+    if comparison.significant:
+        outcome = row_outcome_description(spec)
+        moved = {s.node for s in signals if s.anomalous} | {n for n, m in mechanisms.items() if m.changed}
+        for rank, (cand, score, contrib) in enumerate(score_candidates(candidates, contributions, change), 1):
+            causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
+                                 signals, mechanisms, outcome, moved))
+
+    anomalies = [Anomaly(s.node, s.signal, s.reference, s.current, s.p_adjusted, s.detail)
+                 for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal)) if s.anomalous]
+    anomalous_nodes = {a.node for a in anomalies} | {n for n, m in mechanisms.items() if m.changed}
+    checked_clear = [n for n in graph.observed_nodes() if n not in anomalous_nodes]
+    summary = _summary(metric, comparison, causes)
+    return Diagnosis(
+        graph=graph.name, target=metric, metric=spec.name,
+        reference=WindowMetric(comparison.reference.value, comparison.reference.ci, comparison.reference.rows),
+        current=WindowMetric(comparison.current.value, comparison.current.ci, comparison.current.rows),
+        change=change, change_ci=comparison.change_ci, significant=comparison.significant,
+        causes=causes, anomalies=anomalies, summary=summary,
+        mechanisms=[MechanismSummary(m.node, m.method, m.changed, m.p_adjusted, m.effect, m.detail)
+                    for m in mechanisms.values()],
+        checked_clear=checked_clear, warnings=warnings, seed=seed,
+        sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
+    )
+
+
+def _check_usable(graph: LineageGraph, dtypes: dict[str, str], ref: pd.DataFrame, cur: pd.DataFrame) -> None:
+    """Refuse windows that cannot be compared, rather than answer from nothing.
+
+    A feature that is all null in the *current* window is a finding (an
+    outage), but with no reference values there is no baseline, and with
+    no model output or labels there is no metric.
+    """
+    for name, frame in (("reference", ref), ("current", cur)):
+        if all(frame[n].isna().all() for n in dtypes):
+            raise InputError(f"every column the graph names is null in the {name} window")
+    for node_id in dtypes:
+        node = graph.nodes[node_id]
+        where = [name for name, frame in (("reference", ref), ("current", cur)) if frame[node_id].isna().all()]
+        if "reference" in where or (where and node.kind in ("model", "label", "metric")):
+            raise InputError(f"node '{node_id}' (column '{node.column}') is entirely null in the "
+                             f"{' and '.join(where)} window: there is nothing to compare")
+
+
+def _cause(graph, metric, cand: Candidate, rank, score, contrib, change, comparison, signals, mechanisms,
+           outcome, moved: set[str]) -> Cause:
+    root_mech = mechanisms.get(cand.node)
+    mode, _decided_by = classify(graph, cand.node, signals, root_mech)
+    path = fault_path(graph, cand.node, metric, moved)
+    why = why_chain(graph, metric, cand.node, mode, comparison.reference.value, comparison.current.value,
+                    signals, mechanisms, outcome, path)
+    if cand.latent:
+        evidence = [Evidence("mechanism", None, None, mechanisms[k].p_adjusted, f"{k}: {mechanisms[k].detail}")
+                    for k in cand.members]
+        if contrib is not None and change != 0:
+            evidence.append(Evidence("attribution", None, contrib, None,
+                                     f"its children together explain {contrib:+.3g} of the {change:+.3g} change"))
+    else:
+        evidence = _evidence(cand.node, signals, root_mech, contrib, change)
+    node = graph.nodes[cand.node]
+    return Cause(rank=rank, node=cand.node, failure_mode=mode, category=node.category, score=score,
+                 contribution=contrib, p_value=cand.p_value, evidence=evidence, why=why,
+                 mitigation=MITIGATION[mode], path=path, owner=node.owner,
+                 children=list(cand.members) if cand.latent else [])
+
+
+def _summary(metric: str, comparison, causes: list[Cause]) -> str:
+    change = comparison.change
+    verb = "fell" if change < 0 else "rose"
+    if not comparison.significant:
+        return (f"{metric} moved {change:+.3g} ({comparison.reference.value:.3g} → {comparison.current.value:.3g}), "
+                f"within the noise (95% CI of the change {comparison.change_ci[0]:+.3g} to "
+                f"{comparison.change_ci[1]:+.3g}): no significant change to explain")
+    if not causes:
+        return (f"{metric} {verb} {abs(change):.3g}; no node of the graph changed its own mechanism: "
+                f"the cause may lie outside the graph")
+    top = causes[0]
+    return f"{metric} {verb} {abs(change):.3g}; most likely cause: {top.failure_mode} at {top.node}"

@@ -1,0 +1,222 @@
+"""Did a node's own mechanism change? P(node | parents), reference vs current.
+
+A node that moved only because its parents moved is a messenger. For each
+observed node with observed parents we learn node ~ parents on the
+reference (gradient boosting, which handles missing values natively), then
+ask whether current rows — restricted to parent values the reference
+covers — follow that learned mechanism as well as held-out reference rows
+do (regression residuals, or per-row log-loss for categories). Root nodes
+have no parents: their marginal signals are their mechanism test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy import stats
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import roc_auc_score
+
+from causal_rca.causal.encoding import UNSEEN, EncodedWindows, effective_parents, support_mask
+from causal_rca.lineage.graph import LineageGraph
+from causal_rca.signals import statistics as st
+from causal_rca.signals.detect import Signal
+
+SIGNIFICANCE = 0.01
+MIN_EFFECT = 0.1
+MIN_ROWS = 30
+MAX_FIT_ROWS = 6000
+# Signals that describe a root node's marginal (its mechanism, when it has no parents).
+MARGINAL_SIGNALS = (
+    "null_rate", "coercion", "dtype", "default_rate", "default_value", "drift", "new_categories",
+    "vanished_categories", "scale", "out_of_support", "staleness", "contract",
+)
+
+
+@dataclass(frozen=True)
+class MechanismResult:
+    node: str
+    parents: tuple[str, ...]
+    method: str  # "marginal", "regression", "classification", "skipped"
+    p_value: float
+    effect: float
+    detail: str
+    measures: dict[str, float] = field(default_factory=dict)
+    p_adjusted: float = 1.0
+
+    @property
+    def changed(self) -> bool:
+        return self.p_adjusted < SIGNIFICANCE and self.effect >= MIN_EFFECT
+
+
+def _split(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.permutation(n)
+    cut = int(n * 0.7)
+    return idx[:cut], idx[cut:]
+
+
+def _cap(idx: np.ndarray, rng: np.random.Generator, n: int = MAX_FIT_ROWS) -> np.ndarray:
+    return np.sort(rng.choice(idx, size=n, replace=False)) if len(idx) > n else idx
+
+
+def _null_part(x_ref: np.ndarray, X_ref: np.ndarray, x_cur: np.ndarray, X_cur: np.ndarray,
+               seed: int) -> tuple[float, float, float, float]:
+    """(p, effect, expected rate, observed rate) for "became missing more often than its parents explain"."""
+    y_ref = np.isnan(x_ref)
+    y_cur = np.isnan(x_cur)
+    k = int(y_ref.sum())
+    if k < 20 or k > len(y_ref) - 20:
+        expected = np.full(len(y_cur), (k + 0.5) / (len(y_ref) + 1.0))
+    else:
+        clf = HistGradientBoostingClassifier(max_iter=40, random_state=seed)
+        clf.fit(X_ref, y_ref)
+        expected = clf.predict_proba(X_cur)[:, 1]
+    obs = float(y_cur.sum())
+    exp = float(expected.sum())
+    var = float((expected * (1 - expected)).sum())
+    if var <= 0:
+        return 1.0, 0.0, exp / len(y_cur), obs / len(y_cur)
+    z = (obs - exp) / np.sqrt(var)
+    return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
+
+
+def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, float, dict[str, float]]:
+    ok_ref = ~np.isnan(x_ref)
+    ok_cur = ~np.isnan(x_cur)
+    ref_idx = np.flatnonzero(ok_ref)
+    if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
+        return 1.0, 0.0, {}
+    train, hold = _split(len(ref_idx), rng)
+    train, hold = ref_idx[_cap(train, rng)], ref_idx[hold]
+    if np.ptp(x_ref[train]) == 0:
+        pred_hold = np.full(len(hold), x_ref[train][0])
+        pred_cur = np.full(int(ok_cur.sum()), x_ref[train][0])
+    else:
+        reg = HistGradientBoostingRegressor(max_iter=80, random_state=seed)
+        reg.fit(X_ref[train], x_ref[train])
+        pred_hold = reg.predict(X_ref[hold])
+        pred_cur = reg.predict(X_cur[ok_cur])
+    r0 = x_ref[hold] - pred_hold
+    r1 = x_cur[ok_cur] - pred_cur
+    d, p = st.ks_two_sample(r0, r1)
+    scale = float(np.std(r0)) or 1e-12
+    # KS is scale-free: for a deterministic feature, residuals of 1e-6 that wobble would count
+    # as much as a real change. Weigh D by how large the current errors are next to the node's spread.
+    spread = float(np.std(x_ref[ok_ref])) or 1.0
+    materiality = min(1.0, float(np.sqrt(np.mean(r1 ** 2))) / (0.05 * spread))
+    measures = {
+        "residual_sd_reference": float(np.std(r0)),
+        "residual_sd_current": float(np.std(r1)),
+        "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
+        "materiality": materiality,
+    }
+    return p, d * materiality, measures
+
+
+def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, float, dict[str, float]]:
+    ok_ref = ~np.isnan(x_ref)
+    ok_cur = ~np.isnan(x_cur)
+    ref_idx = np.flatnonzero(ok_ref)
+    if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
+        return 1.0, 0.0, {}
+    train, hold = _split(len(ref_idx), rng)
+    train, hold = ref_idx[_cap(train, rng)], ref_idx[hold]
+    classes = np.unique(x_ref[train])
+    y_cur = x_cur[ok_cur]
+    if len(classes) < 2:
+        prob_hold = np.ones(len(hold))
+        prob_cur = np.where(y_cur == classes[0], 1.0, 1e-4)
+        p_pos_hold = p_pos_cur = None
+    else:
+        clf = HistGradientBoostingClassifier(max_iter=60, random_state=seed)
+        clf.fit(X_ref[train], x_ref[train])
+        col = {c: i for i, c in enumerate(clf.classes_)}
+        ph = clf.predict_proba(X_ref[hold])
+        pc = clf.predict_proba(X_cur[ok_cur])
+        prob_hold = np.array([ph[i, col[c]] if c in col else 1e-4 for i, c in enumerate(x_ref[hold])])
+        prob_cur = np.array([pc[i, col[c]] if c in col else 1e-4 for i, c in enumerate(y_cur)])
+        p_pos_hold = ph[:, -1] if len(classes) == 2 else None
+        p_pos_cur = pc[:, -1] if len(classes) == 2 else None
+    loss0 = -np.log(np.clip(prob_hold, 1e-4, 1.0))
+    loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
+    d, p_ks = st.ks_two_sample(loss0, loss1)
+    # A changed concept shows in the tail (positives now badly predicted), which KS on the
+    # whole loss distribution barely sees: test the mean loss too, and size the effect by
+    # how much worse the reference mechanism explains current outcomes.
+    p_mean = float(stats.ttest_ind(loss0, loss1, equal_var=False).pvalue) if np.ptp(np.r_[loss0, loss1]) > 0 else 1.0
+    rel_increase = (loss1.mean() - loss0.mean()) / max(loss0.mean(), 1e-3)
+    d = max(d, min(1.0, max(0.0, float(rel_increase))))
+    measures = {"log_loss_reference": float(loss0.mean()), "log_loss_current": float(loss1.mean()),
+                "unseen_share": float((y_cur == UNSEEN).mean())}
+    if p_pos_hold is not None:
+        y_hold = x_ref[hold] == classes[-1]
+        y_c = y_cur == classes[-1]
+        measures["rate_reference"] = float(y_hold.mean())
+        measures["rate_current"] = float(y_c.mean())
+        measures["rate_expected"] = float(p_pos_cur.mean())
+        if 0 < y_hold.sum() < len(y_hold) and 0 < y_c.sum() < len(y_c):
+            measures["auc_reference"] = float(roc_auc_score(y_hold, p_pos_hold))
+            measures["auc_current"] = float(roc_auc_score(y_c, p_pos_cur))
+    return min(1.0, 2 * min(p_ks, p_mean)), d, measures
+
+
+def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int) -> MechanismResult:
+    rng = np.random.default_rng(seed)
+    X_ref = enc.reference[list(parents)].to_numpy(dtype=float)
+    X_cur = enc.current[list(parents)].to_numpy(dtype=float)
+    inside = np.ones(len(X_cur), dtype=bool)
+    for j, parent in enumerate(parents):
+        inside &= support_mask(X_ref[:, j], X_cur[:, j], parent in enc.categorical)
+    x_ref = enc.reference[node_id].to_numpy(dtype=float)
+    x_cur = enc.current[node_id].to_numpy(dtype=float)
+    if inside.sum() < MIN_ROWS:
+        return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
+                               "too few current rows with parent values the reference covers")
+    X_cur, x_cur = X_cur[inside], x_cur[inside]
+    p_null, e_null, exp_rate, obs_rate = _null_part(x_ref, X_ref, x_cur, X_cur, seed)
+    if node_id in enc.categorical:
+        method = "classification"
+        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed)
+    else:
+        method = "regression"
+        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed)
+    measures = {**measures, "null_rate_expected": exp_rate, "null_rate_observed": obs_rate,
+                "rows_in_support": float(inside.mean())}
+    # Bonferroni over the two parts keeps one p-value per node for the FDR step.
+    p = min(1.0, 2 * min(p_null, p_val))
+    effect = max(e_null * 5.0, e_val)  # a 2% unexplained null share weighs like KS D = 0.1
+    if e_null * 5.0 >= e_val:
+        detail = f"missing in {obs_rate:.0%} of rows where its parents predict {exp_rate:.0%}"
+    elif method == "regression":
+        detail = (f"given its parents, values no longer follow the reference mechanism (residual KS D={e_val:.2f}, "
+                  f"shift {measures.get('residual_shift', 0.0):+.2f} sd)")
+    else:
+        detail = (f"given its parents, outcomes no longer follow the reference mechanism (log-loss "
+                  f"{measures.get('log_loss_reference', 0):.3f} → {measures.get('log_loss_current', 0):.3f})")
+    return MechanismResult(node_id, parents, method, p, effect, detail, measures)
+
+
+def _marginal_result(node_id: str, signals: list[Signal]) -> MechanismResult:
+    own = [s for s in signals if s.node == node_id and s.signal in MARGINAL_SIGNALS]
+    anomalous = [s for s in own if s.anomalous]
+    if not anomalous:
+        p = min((s.p_value for s in own), default=1.0)
+        return MechanismResult(node_id, (), "marginal", p, 0.0, "no marginal change")
+    best = max(anomalous, key=lambda s: s.effect)
+    p = min(s.p_value for s in anomalous)
+    return MechanismResult(node_id, (), "marginal", p, max(MIN_EFFECT, min(1.0, best.effect)), best.detail)
+
+
+def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
+                    nodes: list[str] | None = None) -> dict[str, MechanismResult]:
+    """One result per observed node, p-values adjusted together (Benjamini–Hochberg)."""
+    results: dict[str, MechanismResult] = {}
+    for i, node_id in enumerate(nodes if nodes is not None else graph.observed_nodes()):
+        parents = effective_parents(graph, node_id)
+        if not parents:
+            results[node_id] = _marginal_result(node_id, signals)
+        else:
+            results[node_id] = _conditional_test(node_id, parents, enc, seed + i)
+    adjusted = st.benjamini_hochberg([r.p_value for r in results.values()])
+    return {k: replace(r, p_adjusted=a) for (k, r), a in zip(results.items(), adjusted)}

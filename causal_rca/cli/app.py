@@ -1,0 +1,187 @@
+"""The ``causal-rca`` command line (contract: spec/diagnosis.md).
+
+Exit status: 0 when a diagnosis or check was made, 2 for bad input (one
+line on standard error, no traceback), 1 only for a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+
+from causal_rca.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Causal root-cause analysis for ML pipelines: why did the metric drop?")
+scenarios_app = typer.Typer(no_args_is_help=True, help="Failure scenarios with known ground truth.")
+app.add_typer(scenarios_app, name="scenarios")
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+def _stderr(quiet: bool) -> Console:
+    return Console(stderr=True, quiet=quiet)
+
+
+def _progress(quiet: bool):
+    """Progress lines on standard error, only for a person at a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    console = _stderr(False)
+    return lambda msg: console.print(f"[dim]… {msg}[/dim]")
+
+
+def _emit(text: str, out: Optional[Path]) -> None:
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write '{out}': {exc.strerror}") from None
+
+
+@app.command()
+def validate(
+    graph: Path = typer.Argument(..., help="Lineage graph YAML."),
+    data: Optional[Path] = typer.Option(None, "--data", help="A table whose columns the graph must name."),
+) -> None:
+    """Check a lineage graph (and, with --data, that the table has its columns)."""
+    from causal_rca.lineage import check_columns, load_graph
+    from causal_rca.windows.tables import table_columns
+
+    g = load_graph(graph)
+    if data is not None:
+        check_columns(g, table_columns(data), table=str(data))
+    observed = sum(1 for n in g.nodes.values() if n.observed)
+    print(f"OK: {graph}: graph '{g.name}', {len(g.nodes)} nodes ({observed} observed), "
+          f"metrics: {', '.join(g.metric_nodes())}" + (f"; columns found in {data}" if data else ""))
+
+
+@app.command()
+def why(
+    metric: str = typer.Argument(..., help="Id of a metric node of the graph."),
+    graph: Path = typer.Option(..., "--graph", help="Lineage graph YAML."),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="Reference window (CSV or Parquet)."),
+    current: Optional[Path] = typer.Option(None, "--current", help="Current window (CSV or Parquet)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="One table to split in time."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of standard output."),
+    seed: int = typer.Option(0, "--seed", help="Seed for sampling and resampling."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
+) -> None:
+    """Explain why METRIC changed between two windows."""
+    from causal_rca.api import diagnose
+    from causal_rca.render import render
+
+    d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=_progress(quiet))
+    _emit(render(d, fmt.value), out)
+
+
+@app.command()
+def demo(
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Run a built-in failure scenario end to end and print the diagnosis."""
+    from causal_rca.api import diagnose
+    from causal_rca.render import render
+    from causal_rca.scenarios import generate, get_scenario
+
+    scenario = get_scenario("schema_change_coerced_nulls")
+    err = _stderr(False)
+    err.print(f"[bold]demo[/bold]: {scenario.title}\n{scenario.description}\n", highlight=False)
+    frames = generate(scenario)
+    d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
+                 progress=_progress(False))
+    _emit(render(d, fmt.value), None)
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """List the scenarios with their metric and description."""
+    from causal_rca.scenarios import list_scenarios
+
+    for s in list_scenarios():
+        print(f"{s.name:40s} {s.metric:10s} {s.title}")
+
+
+@scenarios_app.command("run")
+def scenarios_run(
+    name: Optional[str] = typer.Argument(None, help="Scenario name."),
+    all_: bool = typer.Option(False, "--all", help="Run every scenario."),
+    fmt: str = typer.Option("text", "--format", help="text or json"),
+) -> None:
+    """Run scenarios through the engine and compare its answer with the truth."""
+    import json
+
+    from causal_rca.scenarios import get_scenario, list_scenarios, run_scenario, summarise
+
+    if bool(name) == bool(all_):
+        raise InputError("give a scenario NAME or --all")
+    chosen = list_scenarios() if all_ else [get_scenario(name)]
+    results = []
+    for s in chosen:
+        r = run_scenario(s)
+        results.append(r)
+        truth = (f"{r.truth.node}/{r.truth.failure_mode}" if r.truth.significant else "no fault")
+        answer = f"{r.answer_node}/{r.answer_mode}" if r.significant else "not significant"
+        if fmt == "text":
+            print(f"{'PASS' if r.passed else 'FAIL'}  {r.name:40s} truth {truth:45s} answer {answer}  ({r.seconds:.1f}s)")
+    summary = summarise(results)
+    if fmt == "json":
+        print(json.dumps({"results": [_result_dict(r) for r in results], "summary": summary}, indent=2, default=str))
+    else:
+        print("summary: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
+
+
+def _result_dict(r) -> dict:
+    return {"name": r.name, "truth_node": r.truth.node, "truth_mode": r.truth.failure_mode,
+            "answer_node": r.answer_node, "answer_mode": r.answer_mode, "significant": r.significant,
+            "passed": r.passed, "seconds": r.seconds}
+
+
+@scenarios_app.command("export")
+def scenarios_export(
+    name: str = typer.Argument(..., help="Scenario name."),
+    out: Path = typer.Option(..., "--out", help="Folder to write graph.yaml, reference.csv, current.csv."),
+) -> None:
+    """Write a scenario's graph and windows to files, to try `why` on them."""
+    from causal_rca.scenarios import export_scenario, get_scenario
+
+    paths = export_scenario(get_scenario(name), out)
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: turn bad input into exit status 2 with one line, never a traceback."""
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:  # usage errors: bad or missing arguments
+        exc.show(file=sys.stderr)
+        sys.exit(2)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

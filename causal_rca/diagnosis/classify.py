@@ -1,0 +1,65 @@
+"""Map the evidence at a root-cause node to one failure mode of the vocabulary.
+
+Order matters: the most specific evidence wins (a type change explains the
+nulls it produced; a rescaling explains the drift it produced).
+"""
+
+from __future__ import annotations
+
+from causal_rca.causal.mechanism import MechanismResult
+from causal_rca.lineage.graph import LineageGraph
+from causal_rca.signals.detect import Signal
+
+
+def _anomalous(signals: list[Signal], node: str) -> dict[str, Signal]:
+    out: dict[str, Signal] = {}
+    for s in signals:
+        if s.node == node and s.anomalous and (s.signal not in out or s.effect > out[s.signal].effect):
+            out[s.signal] = s
+    return out
+
+
+def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
+             mechanism: MechanismResult | None) -> tuple[str, list[str]]:
+    """(failure mode, names of the signals that decided it)."""
+    node = graph.nodes[node_id]
+    if not node.observed:
+        return "infrastructure", []
+    if node.kind == "infra":
+        return "infrastructure", []
+    s = _anomalous(signals, node_id)
+    if node.kind == "model":
+        return "model_change", [k for k in ("version",) if k in s]
+    if node.kind == "label":
+        m = mechanism.measures if mechanism else {}
+        auc_ref, auc_cur = m.get("auc_reference"), m.get("auc_current")
+        rate_cur, rate_exp = m.get("rate_current"), m.get("rate_expected")
+        if mechanism and mechanism.method == "classification" and auc_ref is not None and auc_cur is not None:
+            ranking_kept = auc_cur >= auc_ref - 0.05
+            prior_moved = rate_cur is not None and rate_exp is not None and abs(rate_cur - rate_exp) > 0.02
+            if ranking_kept and prior_moved:
+                return "label_shift", ["base_rate"]
+            return "concept_drift", ["mechanism"]
+        if mechanism and mechanism.method == "marginal":
+            return "label_shift", [k for k in ("drift",) if k in s]
+        return "concept_drift", ["mechanism"]
+    if "dtype" in s or "coercion" in s:
+        return "schema_change", [k for k in ("dtype", "coercion") if k in s]
+    if "vanished_categories" in s and "new_categories" in s:
+        return "schema_change", ["vanished_categories", "new_categories"]
+    if "staleness" in s or ("contract" in s and "staleness" in s.get("contract").detail):
+        return "stale_values", ["staleness"]
+    if "null_rate" in s and s["null_rate"].current > s["null_rate"].reference:
+        return "missing_values", ["null_rate"]
+    # A rescaled discrete feature also piles rows onto new values: the affine fit is the
+    # more specific evidence, so it is read before the fallback-default signal.
+    if "scale" in s:
+        return "scale_change", ["scale"]
+    if "default_rate" in s and "default_value" not in s:
+        return "missing_values", ["default_rate"]
+    is_root = mechanism is None or mechanism.method == "marginal"
+    if not is_root:
+        return "pipeline_skew", ["mechanism"] + [k for k in ("default_value",) if k in s]
+    if "out_of_support" in s and s["out_of_support"].effect >= 0.05:
+        return "out_of_distribution", ["out_of_support"]
+    return "distribution_shift", [k for k in ("drift", "new_categories", "out_of_support") if k in s]

@@ -1,0 +1,69 @@
+"""From mechanism changes and attributions to a ranked list of causes.
+
+A candidate is a node whose own mechanism changed, or an unobserved node
+several of whose children changed together with nothing observed to
+explain it. The score mixes how much of the metric's move the candidate
+explains (Shapley attribution) with how clearly its mechanism changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from causal_rca.causal.mechanism import MechanismResult
+from causal_rca.lineage.graph import LineageGraph
+
+ATTRIBUTION_WEIGHT = 0.75
+
+
+@dataclass(frozen=True)
+class Candidate:
+    node: str
+    members: tuple[str, ...]  # observed nodes whose mechanisms it stands for
+    effect: float
+    p_value: float
+    latent: bool = False
+
+
+def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult], relevant: set[str]) -> list[Candidate]:
+    """Changed nodes among ``relevant`` (those that can reach the metric), with latent parents merged."""
+    changed = {n for n, m in mechanisms.items() if m.changed and n in relevant}
+    candidates: list[Candidate] = []
+    absorbed: set[str] = set()
+    for node_id in graph.topological_order():
+        node = graph.nodes[node_id]
+        if node.observed:
+            continue
+        kids = sorted(c for c in graph.children(node_id) if c in changed)
+        if len(kids) >= 2:
+            absorbed.update(kids)
+            candidates.append(Candidate(
+                node_id, tuple(kids), max(mechanisms[k].effect for k in kids),
+                min(mechanisms[k].p_adjusted for k in kids), latent=True))
+    for node_id in sorted(changed - absorbed):
+        m = mechanisms[node_id]
+        candidates.append(Candidate(node_id, (node_id,), m.effect, m.p_adjusted))
+    candidates.sort(key=lambda c: (-c.effect, c.node))
+    return candidates
+
+
+def score_candidates(candidates: list[Candidate], contributions: dict[str, float] | None,
+                     change: float) -> list[tuple[Candidate, float, float | None]]:
+    """(candidate, score in [0, 1], contribution) sorted best first; ties broken by node id."""
+    direction = 1.0 if change >= 0 else -1.0
+    strength = {c.node: min(1.0, c.effect / 0.5) for c in candidates}
+    if contributions:
+        explained = {c.node: max(0.0, direction * contributions.get(c.node, 0.0)) for c in candidates}
+        total = sum(explained.values())
+        share = {n: (v / total if total > 0 else 0.0) for n, v in explained.items()}
+        weight = ATTRIBUTION_WEIGHT
+    else:
+        share = {c.node: 0.0 for c in candidates}
+        weight = 0.0
+    scored = []
+    for c in candidates:
+        score = weight * share[c.node] + (1 - weight) * strength[c.node]
+        contrib = contributions.get(c.node) if contributions else None
+        scored.append((c, round(min(1.0, max(0.0, score)), 4), contrib))
+    scored.sort(key=lambda t: (-t[1], t[0].node))
+    return scored

@@ -1,0 +1,10 @@
+"""The one exception type that means "the user's input is wrong".
+
+Everything a user can get wrong (graph, data, arguments) raises ``InputError``
+with a message that names what to fix; the CLI turns it into one line on
+standard error and exit status 2. Any other exception is a bug (exit 1).
+"""
+
+
+class InputError(Exception):
+    """Bad input: a graph, a data table or an argument the engine cannot use."""

@@ -1,0 +1,20 @@
+"""Renderers: one function per output format, each a pure function of a Diagnosis."""
+
+from causal_rca.render.html import render_html
+from causal_rca.render.markdown import render_markdown
+from causal_rca.render.text import render_text
+
+FORMATS = ("text", "json", "markdown", "html")
+
+
+def render(diagnosis, fmt: str) -> str:
+    if fmt == "json":
+        return diagnosis.to_json() + "\n"
+    if fmt == "markdown":
+        return render_markdown(diagnosis)
+    if fmt == "html":
+        return render_html(diagnosis)
+    return render_text(diagnosis)
+
+
+__all__ = ["FORMATS", "render", "render_html", "render_markdown", "render_text"]

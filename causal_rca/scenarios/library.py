@@ -1,0 +1,206 @@
+"""The scenario library: failure scenarios with known ground truth.
+
+Each scenario is a folder of the repository's top-level ``scenarios/``
+directory (or of ``$CAUSAL_RCA_SCENARIOS``)::
+
+    scenario.yaml   name, title, description (symptoms only), metric, seed
+    graph.yaml      the lineage graph: the only thing the engine is shown, with the data
+    truth.yaml      metric, significant, node, failure_mode: never shown to the engine
+    generate.py     def generate(seed: int) -> dict[str, pd.DataFrame]
+
+The truth lives in its own file and is read only by ``load_truth``, so nothing
+that feeds the engine (``generate``, ``export_scenario``) can leak it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+import causal_rca
+from causal_rca.errors import InputError
+
+ENV_VAR = "CAUSAL_RCA_SCENARIOS"
+
+#: The failure-mode vocabulary of ``spec/diagnosis.md``.
+FAILURE_MODES = (
+    "distribution_shift",
+    "scale_change",
+    "missing_values",
+    "schema_change",
+    "stale_values",
+    "pipeline_skew",
+    "concept_drift",
+    "label_shift",
+    "model_change",
+    "out_of_distribution",
+    "infrastructure",
+)
+
+_SCENARIO_KEYS = ("name", "title", "description", "metric", "seed")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One failure scenario as a user would report it (no ground truth here)."""
+
+    name: str
+    title: str
+    description: str
+    directory: Path
+    graph_path: Path
+    metric: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What really happened: the node whose mechanism broke and how, or no drop at all."""
+
+    metric: str
+    significant: bool
+    node: str | None
+    failure_mode: str | None
+
+
+def scenarios_dir() -> Path:
+    """``$CAUSAL_RCA_SCENARIOS`` if set, else the repository's ``scenarios/`` folder."""
+    override = os.environ.get(ENV_VAR)
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(causal_rca.__file__).resolve().parent.parent / "scenarios"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _load_scenario(directory: Path) -> Scenario:
+    path = directory / "scenario.yaml"
+    data = _read_yaml(path)
+    missing = [k for k in _SCENARIO_KEYS if k not in data]
+    if missing:
+        raise InputError(f"{path}: missing key(s) {', '.join(missing)}")
+    if str(data["name"]) != directory.name:
+        raise InputError(f"{path}: name '{data['name']}' does not match its folder '{directory.name}'")
+    if not isinstance(data["seed"], int) or isinstance(data["seed"], bool):
+        raise InputError(f"{path}: 'seed' must be an integer")
+    graph_path = directory / "graph.yaml"
+    if not graph_path.is_file():
+        raise InputError(f"{directory}: no graph.yaml")
+    return Scenario(
+        name=str(data["name"]),
+        title=str(data["title"]),
+        description=" ".join(str(data["description"]).split()),
+        directory=directory,
+        graph_path=graph_path,
+        metric=str(data["metric"]),
+        seed=int(data["seed"]),
+    )
+
+
+def list_scenarios() -> list[Scenario]:
+    """Every folder with a ``scenario.yaml``, sorted by name."""
+    root = scenarios_dir()
+    if not root.is_dir():
+        return []
+    found = [_load_scenario(d) for d in sorted(root.iterdir()) if (d / "scenario.yaml").is_file()]
+    return sorted(found, key=lambda s: s.name)
+
+
+def get_scenario(name: str) -> Scenario:
+    """The scenario called ``name``; an unknown name lists the ones that exist."""
+    scenarios = list_scenarios()
+    for scenario in scenarios:
+        if scenario.name == name:
+            return scenario
+    available = ", ".join(s.name for s in scenarios) or "none"
+    raise InputError(f"unknown scenario '{name}' (available: {available})")
+
+
+def _resolve(scenario: Scenario | str) -> Scenario:
+    return get_scenario(scenario) if isinstance(scenario, str) else scenario
+
+
+def generate(scenario: Scenario | str, seed: int | None = None) -> dict[str, pd.DataFrame]:
+    """Run the scenario's ``generate.py`` (imported by path) for ``seed`` (default: the scenario's).
+
+    Returns at least ``reference`` and ``current`` frames, optionally ``training``.
+    """
+    scenario = _resolve(scenario)
+    path = scenario.directory / "generate.py"
+    if not path.is_file():
+        raise InputError(f"{scenario.directory}: no generate.py")
+    module_name = f"_causal_rca_scenario_{scenario.name.replace('-', '_').replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise InputError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "generate", None)):
+        raise InputError(f"{path}: defines no generate(seed) function")
+    frames = module.generate(scenario.seed if seed is None else int(seed))
+    if not isinstance(frames, dict) or not {"reference", "current"} <= set(frames):
+        raise InputError(f"{path}: generate() must return a dict with 'reference' and 'current' frames")
+    return frames
+
+
+def load_truth(scenario: Scenario | str) -> Truth:
+    """The ground truth of a scenario (for tests and ``scenarios run`` only, never the engine)."""
+    scenario = _resolve(scenario)
+    path = scenario.directory / "truth.yaml"
+    data = _read_yaml(path)
+    for key in ("metric", "significant"):
+        if key not in data:
+            raise InputError(f"{path}: missing key '{key}'")
+    significant = data["significant"]
+    if not isinstance(significant, bool):
+        raise InputError(f"{path}: 'significant' must be true or false")
+    node = data.get("node")
+    mode = data.get("failure_mode")
+    if significant and (not node or not mode):
+        raise InputError(f"{path}: a significant drop needs 'node' and 'failure_mode'")
+    if mode is not None and mode not in FAILURE_MODES:
+        raise InputError(f"{path}: unknown failure_mode '{mode}' (one of {', '.join(FAILURE_MODES)})")
+    return Truth(
+        metric=str(data["metric"]),
+        significant=significant,
+        node=None if node is None else str(node),
+        failure_mode=None if mode is None else str(mode),
+    )
+
+
+def export_scenario(scenario: Scenario | str, out_dir: str | Path, seed: int | None = None) -> dict[str, Path]:
+    """Write what a user would hand the engine: ``graph.yaml``, ``reference.csv``, ``current.csv``.
+
+    A ``training.csv`` is written too when the scenario has a training split.
+    The truth is not exported.
+    """
+    scenario = _resolve(scenario)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {"graph": out / "graph.yaml"}
+    shutil.copyfile(scenario.graph_path, written["graph"])
+    frames = generate(scenario, seed)
+    for key in ("reference", "current", "training"):
+        if key in frames:
+            path = out / f"{key}.csv"
+            frames[key].to_csv(path, index=False)
+            written[key] = path
+    return written

@@ -1,0 +1,293 @@
+"""Per-node anomaly signals: what moved between the windows, not why.
+
+Each signal compares one property of one observed node across the windows
+and carries a p-value and an effect size. All p-values are adjusted together
+(Benjamini–Hochberg) because a pipeline of 40 nodes runs hundreds of tests.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from causal_rca.lineage.graph import LineageGraph
+from causal_rca.signals import statistics as st
+from causal_rca.windows.frames import TIME, freshness_key, version_key
+from causal_rca.windows.stats import ColumnProfile, category_counts, logical_dtype, profile_column, value_share
+from causal_rca.windows.tables import Window
+
+SIGNIFICANCE = 0.01
+# Smallest effect worth calling an anomaly, per signal (shares, KS D, TVD, …).
+MIN_EFFECT = {
+    "null_rate": 0.02,
+    "coercion": 0.01,
+    "dtype": 0.5,
+    "default_rate": 0.03,
+    "default_value": 0.03,
+    "drift": 0.05,
+    "new_categories": 0.01,
+    "vanished_categories": 0.02,
+    "scale": 0.17,
+    "out_of_support": 0.02,
+    "staleness": 0.1,
+    "contract": 0.01,
+    "version": 0.01,
+}
+
+
+@dataclass(frozen=True)
+class Signal:
+    node: str
+    signal: str
+    reference: Any
+    current: Any
+    p_value: float
+    effect: float
+    detail: str
+    p_adjusted: float = 1.0
+
+    @property
+    def anomalous(self) -> bool:
+        return self.p_adjusted < SIGNIFICANCE and self.effect >= MIN_EFFECT.get(self.signal, 0.05)
+
+
+@dataclass(frozen=True)
+class NodeProfiles:
+    reference: ColumnProfile
+    current: ColumnProfile
+
+
+def _pct(x: float) -> str:
+    if x == 0:
+        return "0%"
+    if abs(x) < 0.01:
+        return f"{x * 100:.1f}%"
+    return f"{x * 100:.0f}%"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _rate_signals(node: str, ref: ColumnProfile, cur: ColumnProfile) -> list[Signal]:
+    out: list[Signal] = []
+    out.append(
+        Signal(
+            node, "null_rate", ref.null_rate, cur.null_rate,
+            st.two_proportion(ref.nulls, ref.rows, cur.nulls, cur.rows),
+            abs(cur.null_rate - ref.null_rate),
+            f"null rate {_pct(ref.null_rate)} → {_pct(cur.null_rate)}",
+        )
+    )
+    ref_nonnull = ref.rows - ref.raw_nulls
+    cur_nonnull = cur.rows - cur.raw_nulls
+    if cur.uncastable or ref.uncastable:
+        r = ref.uncastable / ref_nonnull if ref_nonnull else 0.0
+        c = cur.uncastable / cur_nonnull if cur_nonnull else 0.0
+        out.append(
+            Signal(
+                node, "coercion", r, c, st.two_proportion(ref.uncastable, ref_nonnull, cur.uncastable, cur_nonnull),
+                abs(c - r), f"{_pct(c)} of values no longer parse as the reference type (reference {_pct(r)})",
+            )
+        )
+    ref_kind, cur_kind = logical_dtype(ref.raw_type), logical_dtype(cur.raw_type)
+    if ref_kind != cur_kind:
+        out.append(
+            Signal(node, "dtype", ref.raw_type, cur.raw_type, 0.0, 1.0,
+                   f"column type changed from {ref.raw_type} to {cur.raw_type}")
+        )
+    return out
+
+
+def _default_signals(node: str, window_ref: Window, window_cur: Window, column: str, dtype: str,
+                     ref: ColumnProfile, cur: ColumnProfile) -> list[Signal]:
+    """A jump in one repeated value (a fallback default, a constant) or a change of which value it is."""
+    if cur.mode is None or ref.mode is None:
+        return []
+    out: list[Signal] = []
+    ref_share_of_cur_mode = value_share(window_ref, column, dtype, cur.mode)
+    k_ref = round(ref_share_of_cur_mode * ref.rows)
+    delta = cur.mode_share - ref_share_of_cur_mode
+    if delta > 0:
+        out.append(
+            Signal(node, "default_rate", ref_share_of_cur_mode, cur.mode_share,
+                   st.two_proportion(k_ref, ref.rows, cur.mode_count, cur.rows), delta,
+                   f"value {cur.mode!r} in {_pct(ref_share_of_cur_mode)} → {_pct(cur.mode_share)} of rows")
+        )
+    if cur.mode != ref.mode and ref.mode_share >= 0.05 and cur.mode_share >= 0.05 and abs(delta) < 0.5 * cur.mode_share:
+        cur_share_of_ref_mode = value_share(window_cur, column, dtype, ref.mode)
+        out.append(
+            Signal(node, "default_value", ref.mode, cur.mode,
+                   st.two_proportion(ref.mode_count, ref.rows, round(cur_share_of_ref_mode * cur.rows), cur.rows),
+                   ref.mode_share - cur_share_of_ref_mode,
+                   f"the repeated value changed from {ref.mode!r} ({_pct(ref.mode_share)} of rows) to "
+                   f"{cur.mode!r} ({_pct(cur.mode_share)})")
+        )
+    return out
+
+
+def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal]:
+    ref = ref[np.isfinite(ref)]
+    cur = cur[np.isfinite(cur)]
+    if len(ref) < 10 or len(cur) < 10:
+        return []
+    out: list[Signal] = []
+    d, p = st.ks_two_sample(ref, cur)
+    out.append(Signal(node, "drift", float(np.median(ref)), float(np.median(cur)), p, d,
+                      f"distribution moved (KS D={d:.2f}); median {_fmt(np.median(ref))} → {_fmt(np.median(cur))}"))
+    scale, shift, r2 = st.affine_fit(ref, cur)
+    if r2 >= 0.97 and scale > 0:
+        effect = abs(math.log10(scale))
+        out.append(Signal(node, "scale", 1.0, scale, p, effect,
+                          f"values rescaled ×{scale:.3g} (quantiles on a line, R²={r2:.3f})"))
+    lo, hi = st.support_bounds(ref)
+    r_out = int(((ref < lo) | (ref > hi)).sum())
+    c_out = int(((cur < lo) | (cur > hi)).sum())
+    rs, cs = r_out / len(ref), c_out / len(cur)
+    out.append(Signal(node, "out_of_support", rs, cs, st.two_proportion(r_out, len(ref), c_out, len(cur)),
+                      max(0.0, cs - rs), f"{_pct(cs)} of values outside the reference range "
+                                         f"[{_fmt(lo)}, {_fmt(hi)}] (reference {_pct(rs)})"))
+    return out
+
+
+def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict[str, int]) -> list[Signal]:
+    if not ref_counts or not cur_counts:
+        return []
+    out: list[Signal] = []
+    tvd, p = st.chi_square_counts(ref_counts, cur_counts)
+    out.append(Signal(node, "drift", len(ref_counts), len(cur_counts), p, tvd,
+                      f"category frequencies moved (total variation {tvd:.2f})"))
+    n_ref, n_cur = sum(ref_counts.values()), sum(cur_counts.values())
+    new = {k: v for k, v in cur_counts.items() if k not in ref_counts}
+    k_new = sum(new.values())
+    if k_new:
+        names = ", ".join(repr(k) for k in list(new)[:3])
+        out.append(Signal(node, "new_categories", 0.0, k_new / n_cur, st.two_proportion(0, n_ref, k_new, n_cur),
+                          k_new / n_cur, f"{_pct(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})"))
+    gone = {k: v for k, v in ref_counts.items() if k not in cur_counts}
+    k_gone = sum(gone.values())
+    if k_gone:
+        out.append(Signal(node, "vanished_categories", k_gone / n_ref, 0.0,
+                          st.two_proportion(k_gone, n_ref, 0, n_cur), k_gone / n_ref,
+                          f"{len(gone)} categories covering {_pct(k_gone / n_ref)} of reference rows vanished"))
+    return out
+
+
+def _staleness_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame, max_staleness: float | None) -> list[Signal]:
+    key = freshness_key(node)
+    if TIME not in ref or key not in ref:
+        return []
+    rs = (ref[TIME] - ref[key]).to_numpy(dtype=float)
+    cs = (cur[TIME] - cur[key]).to_numpy(dtype=float)
+    rs, cs = rs[np.isfinite(rs)], cs[np.isfinite(cs)]
+    if len(rs) < 10 or len(cs) < 10:
+        return []
+    r_med, c_med = float(np.median(rs)), float(np.median(cs))
+    effect = min(1.0, abs(math.log2((c_med + 60.0) / (r_med + 60.0))) / 3.0)
+    out = [Signal(node, "staleness", r_med, c_med, st.mann_whitney(rs, cs), effect,
+                  f"median staleness {_duration(r_med)} → {_duration(c_med)}")]
+    if max_staleness is not None:
+        r_v, c_v = int((rs > max_staleness).sum()), int((cs > max_staleness).sum())
+        out.append(Signal(node, "contract", r_v / len(rs), c_v / len(cs),
+                          st.two_proportion(r_v, len(rs), c_v, len(cs)), max(0.0, c_v / len(cs) - r_v / len(rs)),
+                          f"{_pct(c_v / len(cs))} of rows staler than the contract's {_duration(max_staleness)}"))
+    return out
+
+
+def _duration(seconds: float) -> str:
+    s = abs(seconds)
+    if s < 120:
+        return f"{seconds:.0f}s"
+    if s < 7200:
+        return f"{seconds / 60:.0f}m"
+    if s < 172800:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def _contract_signals(node_id: str, graph: LineageGraph, ref: pd.Series, cur: pd.Series, dtype: str) -> list[Signal]:
+    contract = graph.nodes[node_id].contract
+    if contract is None:
+        return []
+
+    def violations(values: pd.Series) -> np.ndarray:
+        bad = np.zeros(len(values), dtype=bool)
+        if dtype == "numeric":
+            v = values.to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                if contract.min is not None:
+                    bad |= v < contract.min
+                if contract.max is not None:
+                    bad |= v > contract.max
+        if contract.allowed is not None:
+            allowed = {str(a) for a in contract.allowed}
+            bad |= values.notna().to_numpy() & ~values.astype(str).isin(allowed).to_numpy()
+        return bad
+
+    if contract.min is None and contract.max is None and contract.allowed is None:
+        return []
+    r, c = violations(ref), violations(cur)
+    rr, cr = r.mean() if len(r) else 0.0, c.mean() if len(c) else 0.0
+    return [Signal(node_id, "contract", float(rr), float(cr), st.two_proportion(int(r.sum()), len(r), int(c.sum()), len(c)),
+                   max(0.0, float(cr - rr)), f"{_pct(cr)} of rows break the contract's range or allowed values "
+                                             f"(reference {_pct(rr)})")]
+
+
+def _version_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame) -> list[Signal]:
+    key = version_key(node)
+    if key not in ref:
+        return []
+    seen = set(ref[key].dropna().astype(str))
+    cur_v = cur[key].dropna().astype(str)
+    if len(cur_v) == 0:
+        return []
+    new_share = float((~cur_v.isin(seen)).mean())
+    new_versions = sorted(set(cur_v) - seen)
+    p = st.two_proportion(0, len(ref), int(round(new_share * len(cur_v))), len(cur_v))
+    detail = (f"{_pct(new_share)} of rows served by model version(s) not seen in the reference: "
+              f"{', '.join(new_versions[:3])}") if new_versions else "same model versions as the reference"
+    return [Signal(node, "version", ",".join(sorted(seen)[:3]), ",".join(sorted(set(cur_v))[:3]), p, new_share, detail)]
+
+
+def measure_signals(
+    graph: LineageGraph,
+    reference: Window,
+    current: Window,
+    dtypes: dict[str, str],
+    ref_sample: pd.DataFrame,
+    cur_sample: pd.DataFrame,
+) -> tuple[list[Signal], dict[str, NodeProfiles]]:
+    """All signals for all observed nodes, with BH-adjusted p-values."""
+    signals: list[Signal] = []
+    profiles: dict[str, NodeProfiles] = {}
+    for node_id, dtype in dtypes.items():
+        column = graph.nodes[node_id].column
+        ref_p = profile_column(reference, column, dtype)
+        cur_p = profile_column(current, column, dtype)
+        profiles[node_id] = NodeProfiles(ref_p, cur_p)
+        signals += _rate_signals(node_id, ref_p, cur_p)
+        signals += _default_signals(node_id, reference, current, column, dtype, ref_p, cur_p)
+        if dtype in ("numeric", "boolean", "datetime"):
+            signals += _numeric_signals(node_id, ref_sample[node_id].to_numpy(float), cur_sample[node_id].to_numpy(float))
+        else:
+            signals += _categorical_signals(node_id, category_counts(reference, column), category_counts(current, column))
+        contract = graph.nodes[node_id].contract
+        signals += _staleness_signals(node_id, ref_sample, cur_sample,
+                                      contract.max_staleness_seconds if contract else None)
+        signals += _contract_signals(node_id, graph, ref_sample[node_id], cur_sample[node_id], dtype)
+        signals += _version_signals(node_id, ref_sample, cur_sample)
+    adjusted = st.benjamini_hochberg([s.p_value for s in signals])
+    signals = [replace(s, p_adjusted=a) for s, a in zip(signals, adjusted)]
+    return signals, profiles
+
+
+def strongest(signals: list[Signal], node: str) -> Signal | None:
+    """The node's most telling anomalous signal (largest effect relative to its threshold)."""
+    own = [s for s in signals if s.node == node and s.anomalous]
+    if not own:
+        return None
+    return max(own, key=lambda s: (s.effect / MIN_EFFECT.get(s.signal, 0.05), s.signal))

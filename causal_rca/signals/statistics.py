@@ -1,0 +1,106 @@
+"""Two-sample statistics: pure functions over arrays and counts.
+
+Each returns a p-value and an effect size in comparable units, because a
+p-value alone at 100k rows flags every harmless wobble.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+
+def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
+    """p-value of a pooled two-proportion z-test (1.0 when undefined)."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    p = (k1 + k2) / (n1 + n2)
+    if p <= 0.0 or p >= 1.0:
+        return 1.0
+    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    z = (k2 / n2 - k1 / n1) / se
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(KS statistic D in [0, 1], p-value); (0, 1) when a side is empty."""
+    a = a[np.isfinite(a)]
+    b = b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return 0.0, 1.0
+    res = stats.ks_2samp(a, b, method="asymp")
+    return float(res.statistic), float(res.pvalue)
+
+
+def chi_square_counts(ref: Mapping[str, int], cur: Mapping[str, int]) -> tuple[float, float]:
+    """(total variation distance, chi-square p-value) between two category count tables."""
+    keys = sorted(set(ref) | set(cur))
+    if len(keys) < 2:
+        return 0.0, 1.0
+    r = np.array([ref.get(k, 0) for k in keys], dtype=float)
+    c = np.array([cur.get(k, 0) for k in keys], dtype=float)
+    if r.sum() == 0 or c.sum() == 0:
+        return 0.0, 1.0
+    tvd = 0.5 * float(np.abs(r / r.sum() - c / c.sum()).sum())
+    table = np.vstack([r, c])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return tvd, 1.0
+    _, p, _, _ = stats.chi2_contingency(table, correction=False)
+    return tvd, float(p)
+
+
+QUANTILES = np.linspace(0.05, 0.95, 19)
+
+
+def affine_fit(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, float]:
+    """Fit cur-quantiles ≈ scale · ref-quantiles + shift; returns (scale, shift, R²).
+
+    A rescaled feature keeps its shape: its quantiles lie on a line whose
+    slope is far from 1 with R² near 1.
+    """
+    ref = ref[np.isfinite(ref)]
+    cur = cur[np.isfinite(cur)]
+    if len(ref) < 10 or len(cur) < 10:
+        return 1.0, 0.0, 0.0
+    qr = np.quantile(ref, QUANTILES)
+    qc = np.quantile(cur, QUANTILES)
+    if np.ptp(qr) == 0:
+        return 1.0, 0.0, 0.0
+    scale, shift = np.polyfit(qr, qc, 1)
+    pred = scale * qr + shift
+    ss_tot = float(((qc - qc.mean()) ** 2).sum())
+    r2 = 1.0 - float(((qc - pred) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+    return float(scale), float(shift), r2
+
+
+def support_bounds(ref: np.ndarray, margin: float = 0.05) -> tuple[float, float]:
+    """The reference's support: the 0.1%–99.9% range widened by ``margin`` of its width."""
+    ref = ref[np.isfinite(ref)]
+    if len(ref) == 0:
+        return -np.inf, np.inf
+    lo, hi = np.quantile(ref, [0.001, 0.999])
+    width = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return float(lo - margin * width), float(hi + margin * width)
+
+
+def mann_whitney(a: np.ndarray, b: np.ndarray) -> float:
+    a = a[np.isfinite(a)]
+    b = b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return 1.0
+    if np.ptp(np.concatenate([a, b])) == 0:
+        return 1.0
+    return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """Adjusted p-values controlling the false discovery rate over all tests run."""
+    if not p_values:
+        return []
+    p = np.clip(np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0), 0.0, 1.0)
+    return [float(x) for x in multipletests(p, method="fdr_bh")[1]]

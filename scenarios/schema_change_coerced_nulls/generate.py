@@ -1,0 +1,39 @@
+"""An acquirer's processor starts sending MCC codes as text ("MCC-5411").
+
+The log keeps the RAW value, so in the current window ``merchant_category``
+mixes integers (processor acq-a) and strings (acq-b, ~30% of rows). The
+feature code parses it with ``pd.to_numeric(errors="coerce")`` as it always
+did: the strings silently become NaN, so ``merchant_risk`` is NaN for those
+rows, the model's median imputer fills it with a low-risk value, and fraud at
+risky merchants slips through.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from causal_rca.scenarios import simulate as sim
+
+N_ROWS = 8000
+BROKEN_PROCESSOR = "acq-b"
+
+
+def mcc_as_text(sources: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The upstream change: codes on ``rows`` arrive as 'MCC-<code>' strings."""
+    out = sources.copy()
+    raw = out["merchant_category"].astype(object)
+    raw[rows] = [f"MCC-{int(code)}" for code in out.loc[rows, "merchant_category"]]
+    out["merchant_category"] = raw
+    return out
+
+
+def generate(seed: int) -> dict[str, pd.DataFrame]:
+    world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
+    broken = (cur_src["processor"] == BROKEN_PROCESSOR).to_numpy()
+    cur_src = mcc_as_text(cur_src, broken)
+    return {
+        "training": world.training,
+        "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
+        "current": world.serve(cur_src, cur_y, id_prefix="cur"),
+    }

@@ -1,0 +1,65 @@
+"""Shared fixtures: a tiny pipeline with a known fault, written to files for CLI tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TINY_GRAPH = """\
+version: 1
+name: tiny
+time_column: ts
+nodes:
+  x:
+    kind: source
+    column: x
+  cat:
+    kind: source
+    column: cat
+  fx:
+    kind: feature
+    parents: [x]
+    column: fx
+  model:
+    kind: model
+    parents: [fx, cat]
+    column: score
+  y:
+    kind: label
+    parents: [x, cat]
+    column: y
+  recall:
+    kind: metric
+    parents: [model, y]
+    metric: recall
+"""
+
+
+def tiny_frame(n: int, seed: int, fault: str | None = None, start: str = "2026-01-01") -> pd.DataFrame:
+    """A small scored log; ``fault='fx_scale'`` serves fx ×100, ``None`` is healthy."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n)
+    cat = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    bump = np.select([cat == "a", cat == "b"], [0.0, 0.8], 1.5)
+    logit = 1.8 * x + bump - 1.2
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    fx = (x - 0.0) / 1.0
+    if fault == "fx_scale":
+        fx = x * 100.0
+    score = 1 / (1 + np.exp(-(1.8 * np.clip(fx, -5, 5) + bump - 1.2)))
+    ts = pd.date_range(start, periods=n, freq="min")
+    return pd.DataFrame({"ts": ts, "x": x, "cat": cat, "fx": fx, "score": score, "y": y})
+
+
+@pytest.fixture
+def tiny_files(tmp_path: Path) -> dict[str, Path]:
+    graph = tmp_path / "tiny.yaml"
+    graph.write_text(TINY_GRAPH)
+    ref = tmp_path / "ref.csv"
+    cur = tmp_path / "cur.csv"
+    tiny_frame(3000, 1).to_csv(ref, index=False)
+    tiny_frame(3000, 2, start="2026-02-01").to_csv(cur, index=False)
+    return {"graph": graph, "reference": ref, "current": cur, "dir": tmp_path}

@@ -1,0 +1,466 @@
+"""Metrics: known values against sklearn, intervals, window comparison, input errors."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from causal_rca.errors import InputError
+from causal_rca.metrics import (
+    BOOTSTRAP_RESAMPLES,
+    METRIC_NAMES,
+    MetricComparison,
+    MetricEstimate,
+    MetricSpec,
+    compare_windows,
+    compute_metric,
+    encode_rows,
+    estimate_metric,
+    is_positive,
+    metric_frame,
+    metric_from_encoded,
+    row_outcome_description,
+)
+
+CLASSIFICATION = ["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"]
+
+
+def scored(n: int, seed: int = 0, signal: float = 0.35, base_rate: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """Binary labels and scores in [0, 1] that carry some signal, rounded so ties occur."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < base_rate).astype(int)
+    s = np.clip(rng.random(n) * (1 - signal) + signal * y, 0, 1).round(2)
+    return y, s
+
+
+def frame_for(name: str, n: int, seed: int = 0, **spec_kw) -> tuple[MetricSpec, pd.DataFrame]:
+    spec = MetricSpec(name, **spec_kw)
+    y, s = scored(n, seed)
+    if name == "mean":
+        return spec, metric_frame(spec, None, None, value=pd.Series(s))
+    return spec, metric_frame(spec, pd.Series(s), pd.Series(y))
+
+
+# --------------------------------------------------------------------------- known values
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    return scored(3000, seed=7)
+
+
+@pytest.mark.parametrize("name, reference", [
+    ("accuracy", lambda y, s: skm.accuracy_score(y, s >= 0.5)),
+    ("precision", lambda y, s: skm.precision_score(y, s >= 0.5)),
+    ("recall", lambda y, s: skm.recall_score(y, s >= 0.5)),
+    ("f1", lambda y, s: skm.f1_score(y, s >= 0.5)),
+    ("roc_auc", lambda y, s: skm.roc_auc_score(y, s)),
+    ("log_loss", lambda y, s: skm.log_loss(y, s)),
+    ("mae", lambda y, s: skm.mean_absolute_error(y, s)),
+    ("rmse", lambda y, s: math.sqrt(skm.mean_squared_error(y, s))),
+])
+def test_known_values_match_sklearn(data, name, reference):
+    y, s = data
+    spec = MetricSpec(name)
+    frame = metric_frame(spec, pd.Series(s), pd.Series(y))
+    assert compute_metric(spec, frame) == pytest.approx(reference(y, s), abs=1e-12)
+    assert estimate_metric(spec, frame, seed=0).value == pytest.approx(reference(y, s), abs=1e-12)
+
+
+def test_mean_is_the_mean_and_booleans_count_as_0_1():
+    spec = MetricSpec("mean")
+    assert compute_metric(spec, metric_frame(spec, None, None, value=pd.Series([1.0, 2.0, np.nan, 6.0]))) == 3.0
+    flags = pd.Series([True, False, True, True])
+    assert compute_metric(spec, metric_frame(spec, None, None, value=flags)) == 0.75
+    text_flags = pd.Series(["true", "False", None, "TRUE"], dtype=object)
+    assert compute_metric(spec, metric_frame(spec, None, None, value=text_flags)) == pytest.approx(2 / 3)
+
+
+def test_threshold_is_inclusive_and_configurable():
+    y = pd.Series([1, 1, 1, 0])
+    s = pd.Series([0.5, 0.49, 0.8, 0.9])
+    assert compute_metric(MetricSpec("recall"), metric_frame(MetricSpec("recall"), s, y)) == pytest.approx(2 / 3)
+    spec = MetricSpec("recall", threshold=0.85)
+    assert compute_metric(spec, metric_frame(spec, s, y)) == 0.0
+
+
+def test_roc_auc_ties_count_half():
+    spec = MetricSpec("roc_auc")
+    y = pd.Series([0, 1, 0, 1])
+    s = pd.Series([0.3, 0.3, 0.1, 0.9])
+    assert compute_metric(spec, metric_frame(spec, s, y)) == pytest.approx(skm.roc_auc_score(y, s))
+
+
+def test_roc_auc_accepts_scores_outside_unit_interval():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    margin = rng.normal(size=500) * 3 + 2 * y  # decision-function margins
+    spec = MetricSpec("roc_auc")
+    frame = metric_frame(spec, pd.Series(margin), pd.Series(y))
+    assert compute_metric(spec, frame) == pytest.approx(skm.roc_auc_score(y, margin), abs=1e-12)
+
+
+def test_log_loss_clips_extreme_probabilities():
+    spec = MetricSpec("log_loss")
+    frame = metric_frame(spec, pd.Series([0.0, 1.0]), pd.Series([1, 0]))
+    assert compute_metric(spec, frame) == pytest.approx(-math.log(1e-15), rel=1e-4)  # finite, not inf
+
+
+# --------------------------------------------------------------------------- loose labels
+
+
+@pytest.mark.parametrize("labels, positive", [
+    ([1, 0, 1, 1, 0], 1),
+    ([1.0, 0.0, 1.0, 1.0, 0.0], 1),
+    (["1", "0", "1", " 1 ", "0"], 1),
+    ([1, 0, 1, 1, 0], "1"),
+    ([True, False, True, True, False], 1),
+    ([1, 0, 1, 1, 0], True),
+    (["true", "false", "True", "TRUE", "false"], True),
+    (["fraud", "ok", "fraud ", "fraud", "ok"], "fraud"),
+    ([2, 5, 2, 2, 5], 2.0),
+])
+def test_positive_labels_compare_loosely(labels, positive):
+    spec = MetricSpec("recall", positive=positive)
+    scores = pd.Series([0.9, 0.9, 0.2, 0.7, 0.1])
+    assert compute_metric(spec, metric_frame(spec, scores, pd.Series(labels, dtype=object))) == pytest.approx(2 / 3)
+
+
+def test_is_positive_reads_labels_like_the_metric():
+    out = is_positive(pd.Series(["1", 0, None, 1.0, "x"], dtype=object), 1)
+    np.testing.assert_array_equal(out, [1.0, 0.0, np.nan, 1.0, 0.0])
+
+
+def test_class_label_predictions():
+    y = pd.Series(["cat", "dog", "bird", "cat", "dog", "cat"])
+    p = pd.Series(["cat", "cat", "bird", "dog", "dog ", "cat"])
+    for name, ref in [
+        ("accuracy", skm.accuracy_score(y, p.str.strip())),
+        ("precision", skm.precision_score(y == "cat", p == "cat")),
+        ("recall", skm.recall_score(y == "cat", p == "cat")),
+        ("f1", skm.f1_score(y == "cat", p == "cat")),
+    ]:
+        spec = MetricSpec(name, positive="cat")
+        assert compute_metric(spec, metric_frame(spec, p, y)) == pytest.approx(ref), name
+
+
+@pytest.mark.parametrize("name", ["roc_auc", "log_loss"])
+def test_score_metrics_reject_class_labels(name):
+    spec = MetricSpec(name, positive="yes")
+    frame = metric_frame(spec, pd.Series(["yes", "no", "yes"]), pd.Series(["yes", "no", "no"]))
+    with pytest.raises(InputError, match="numeric scores"):
+        compute_metric(spec, frame)
+
+
+def test_numeric_strings_are_scores():
+    spec = MetricSpec("recall")
+    frame = metric_frame(spec, pd.Series(["0.9", "0.2", "0.6"], dtype=object), pd.Series([1, 1, 1]))
+    assert frame["prediction"].dtype == float
+    assert compute_metric(spec, frame) == pytest.approx(2 / 3)
+
+
+# --------------------------------------------------------------------------- missing values
+
+
+def test_missing_labels_are_dropped_and_rows_counted():
+    spec = MetricSpec("accuracy")
+    frame = metric_frame(spec, pd.Series([0.9, 0.1, 0.8, 0.2]), pd.Series([1, None, 0, np.nan], dtype=object))
+    est = estimate_metric(spec, frame, seed=0)
+    assert est.value == 0.5 and est.rows == 4 and est.used_rows == 2
+
+
+def test_missing_scores_are_not_positive_predictions_but_are_dropped_for_auc():
+    y = pd.Series([1, 1, 0, 0])
+    s = pd.Series([0.9, np.nan, 0.2, 0.95])
+    recall = MetricSpec("recall")
+    assert compute_metric(recall, metric_frame(recall, s, y)) == 0.5
+    acc = MetricSpec("accuracy")
+    assert compute_metric(acc, metric_frame(acc, s, y)) == 0.5  # NaN scored positive row is wrong
+    auc = MetricSpec("roc_auc")
+    assert compute_metric(auc, metric_frame(auc, s, y)) == pytest.approx(skm.roc_auc_score([1, 0, 0], [0.9, 0.2, 0.95]))
+    ll = MetricSpec("log_loss")
+    assert estimate_metric(ll, metric_frame(ll, s, y), 0).used_rows == 3
+
+
+def test_regression_drops_rows_missing_either_side():
+    spec = MetricSpec("mae")
+    frame = metric_frame(spec, pd.Series([1.0, np.nan, 3.0]), pd.Series([2.0, 5.0, None]))
+    est = estimate_metric(spec, frame, 0)
+    assert est.value == 1.0 and est.used_rows == 1 and est.rows == 3
+
+
+# --------------------------------------------------------------------------- input errors
+
+
+def test_recall_without_positive_labels_names_the_window():
+    spec = MetricSpec("recall")
+    ref = metric_frame(spec, pd.Series([0.9, 0.1]), pd.Series([1, 0]))
+    cur = metric_frame(spec, pd.Series([0.9, 0.1]), pd.Series([0, 0]))
+    with pytest.raises(InputError) as err:
+        compare_windows(spec, ref, cur, seed=0)
+    assert str(err.value) == "no positive labels (positive=1) in the current window: recall is undefined"
+
+
+@pytest.mark.parametrize("name, pred, label, pattern", [
+    ("f1", [0.9, 0.2], [0, 0], "no positive labels"),
+    ("roc_auc", [0.9, 0.2], [0, 0], "no positive labels"),
+    ("roc_auc", [0.9, 0.2], [1, 1], "only positive labels"),
+    ("precision", [0.1, 0.2], [1, 0], "no predicted positives"),
+    ("accuracy", [0.1, 0.2], [None, None], "no rows with a label"),
+    ("log_loss", [1.3, 0.2], [1, 0], r"probabilities in \[0, 1\]"),
+    ("log_loss", [np.nan, np.nan], [1, 0], "no rows with both a label and a score"),
+    ("mae", [1.0, 2.0], ["a", "b"], "numeric labels"),
+    ("rmse", ["x", 2.0], [1.0, 2.0], "numeric predictions"),
+    ("mae", [np.nan, 2.0], [1.0, np.nan], "no rows with both"),
+])
+def test_undefined_metrics_raise_input_error(name, pred, label, pattern):
+    spec = MetricSpec(name)
+    with pytest.raises(InputError, match=pattern):
+        frame = metric_frame(spec, pd.Series(pred, dtype=object), pd.Series(label, dtype=object))
+        estimate_metric(spec, frame, seed=0)
+
+
+def test_empty_window_raises():
+    spec = MetricSpec("accuracy")
+    empty = metric_frame(spec, pd.Series([], dtype=float), pd.Series([], dtype=float))
+    with pytest.raises(InputError, match="reference window has no rows"):
+        compare_windows(spec, empty, empty, seed=0)
+
+
+def test_mean_rejects_non_numeric_and_all_missing_values():
+    spec = MetricSpec("mean")
+    with pytest.raises(InputError, match="numeric values.*'approved'"):
+        metric_frame(spec, None, None, value=pd.Series([1, "approved"], dtype=object))
+    with pytest.raises(InputError, match="every value is missing"):
+        compute_metric(spec, metric_frame(spec, None, None, value=pd.Series([np.nan, None], dtype=object)))
+    with pytest.raises(InputError, match="value column"):
+        metric_frame(spec, None, None)
+
+
+def test_metric_frame_checks_its_inputs():
+    spec = MetricSpec("recall")
+    with pytest.raises(InputError, match="label is missing"):
+        metric_frame(spec, pd.Series([0.1]), None)
+    with pytest.raises(InputError, match="2 rows but label has 1"):
+        metric_frame(spec, pd.Series([0.1, 0.2]), pd.Series([1]))
+    with pytest.raises(InputError, match="no 'label' column"):
+        compute_metric(spec, pd.DataFrame({"prediction": [0.5]}))
+
+
+def test_metric_frame_keeps_rows_and_index():
+    spec = MetricSpec("recall")
+    idx = pd.Index([10, 11, 12])
+    frame = metric_frame(spec, pd.Series([0.1, np.nan, 0.7], index=idx), pd.Series([1, None, 0], index=[0, 1, 2]))
+    assert list(frame.index) == [10, 11, 12]
+    assert list(frame.columns) == ["prediction", "label"]
+    assert len(encode_rows(spec, frame)) == 3
+
+
+def test_spec_validation_and_direction():
+    with pytest.raises(InputError, match="unknown metric 'recal'"):
+        MetricSpec("recal")
+    with pytest.raises(InputError, match="threshold"):
+        MetricSpec("recall", threshold="high")
+    with pytest.raises(InputError, match="positive"):
+        MetricSpec("recall", positive=None)
+    assert MetricSpec("recall", threshold=1).threshold == 1.0
+    assert {n for n in METRIC_NAMES if not MetricSpec(n).higher_is_better} == {"log_loss", "mae", "rmse"}
+    assert hash(MetricSpec("f1")) == hash(MetricSpec("f1"))
+
+
+def test_bad_seed_is_an_input_error():
+    spec, frame = frame_for("f1", 50)
+    with pytest.raises(InputError, match="seed"):
+        estimate_metric(spec, frame, seed=-1)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def test_encodings_per_metric():
+    y = pd.Series([1, 1, 0, 0, None], dtype=object)
+    s = pd.Series([0.9, 0.2, 0.7, 0.1, 0.8])
+
+    def enc(name):
+        spec = MetricSpec(name)
+        return encode_rows(spec, metric_frame(spec, s, y))
+
+    nan = np.nan
+    np.testing.assert_array_equal(enc("recall"), [1, 0, nan, nan, nan])
+    np.testing.assert_array_equal(enc("precision"), [1, nan, 0, nan, nan])
+    np.testing.assert_array_equal(enc("accuracy"), [1, 0, 0, 1, nan])
+    np.testing.assert_array_equal(enc("f1"), [1, 0, 0, nan, nan])
+    np.testing.assert_allclose(enc("roc_auc"), [2.9, 2.2, 0.7, 0.1, nan])
+    np.testing.assert_allclose(enc("log_loss"), [-math.log(0.9), -math.log(0.2), -math.log(0.3), -math.log(0.9), nan])
+    spec = MetricSpec("rmse")
+    np.testing.assert_allclose(encode_rows(spec, metric_frame(spec, pd.Series([1.0, 4.0]), pd.Series([3.0, 1.0]))), [4, 9])
+
+
+@pytest.mark.parametrize("name", list(METRIC_NAMES))
+def test_metric_from_encoded_equals_compute_metric(name):
+    spec, frame = frame_for(name, 800, seed=11)
+    assert metric_from_encoded(spec, encode_rows(spec, frame)) == pytest.approx(compute_metric(spec, frame), abs=1e-12)
+
+
+def test_metric_from_encoded_raises_when_nothing_enters():
+    with pytest.raises(InputError, match="recall is undefined"):
+        metric_from_encoded(MetricSpec("recall"), np.array([np.nan, np.nan]))
+    with pytest.raises(InputError, match="both positive and negative"):
+        metric_from_encoded(MetricSpec("roc_auc"), np.array([2.3, 2.9]))
+
+
+def test_encode_rows_is_permissive_for_sampled_scores():
+    spec = MetricSpec("log_loss")
+    frame = pd.DataFrame({"prediction": [1.2, -0.1], "label": [1.0, 0.0]})
+    assert np.all(np.isfinite(encode_rows(spec, frame)))  # the attribution may sample such scores
+    with pytest.raises(InputError):
+        compute_metric(spec, frame)
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+@pytest.mark.parametrize("name", list(METRIC_NAMES))
+def test_ci_contains_value_and_shrinks_with_n(name):
+    widths = []
+    for n in (400, 10_000):
+        spec, frame = frame_for(name, n, seed=3)
+        est = estimate_metric(spec, frame, seed=0)
+        assert isinstance(est, MetricEstimate)
+        assert est.ci[0] <= est.value <= est.ci[1]
+        assert est.rows == n
+        widths.append(est.ci[1] - est.ci[0])
+    assert widths[1] < widths[0] * 0.5  # ~ 1/sqrt(25) = 0.2 expected
+
+
+def test_wilson_interval_is_sane_at_the_edges():
+    spec = MetricSpec("recall")
+    frame = metric_frame(spec, pd.Series([0.9] * 20), pd.Series([1] * 20))
+    est = estimate_metric(spec, frame, 0)
+    assert est.value == 1.0 and est.ci[1] == 1.0 and 0.8 < est.ci[0] < 1.0
+
+
+def test_bootstrap_ci_width_matches_theory_for_large_windows():
+    # rmse: m-out-of-n path; roc_auc: binned path. Compare with normal-theory standard errors.
+    rng = np.random.default_rng(5)
+    n = 300_000
+    err = rng.normal(size=n)
+    spec = MetricSpec("rmse")
+    est = estimate_metric(spec, metric_frame(spec, pd.Series(err), pd.Series(np.zeros(n))), seed=0)
+    se_sq = np.std(err ** 2, ddof=1) / math.sqrt(n)
+    se_rmse = se_sq / (2 * est.value)  # delta method
+    assert (est.ci[1] - est.ci[0]) / (2 * 1.96 * se_rmse) == pytest.approx(1.0, abs=0.2)
+
+    y = rng.integers(0, 2, n)
+    s = 1 / (1 + np.exp(-(rng.normal(size=n) + y)))
+    spec = MetricSpec("roc_auc")
+    est = estimate_metric(spec, metric_frame(spec, pd.Series(s), pd.Series(y)), seed=0)
+    a, n1, n0 = est.value, y.sum(), n - y.sum()
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = math.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0))  # Hanley-McNeil
+    assert (est.ci[1] - est.ci[0]) / (2 * 1.96 * se) == pytest.approx(1.0, abs=0.2)
+    assert est.value == pytest.approx(skm.roc_auc_score(y, s), abs=1e-9)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+@pytest.mark.parametrize("name", list(METRIC_NAMES))
+def test_identical_windows_are_not_significant(name):
+    spec, frame = frame_for(name, 3000, seed=2)
+    cmp = compare_windows(spec, frame, frame.copy(), seed=0)
+    assert isinstance(cmp, MetricComparison)
+    assert cmp.change == 0.0
+    assert not cmp.significant
+    assert cmp.change_ci[0] <= 0.0 <= cmp.change_ci[1]
+    assert cmp.p_value > 0.05
+
+
+def _recall_window(n: int, recall: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.5).astype(int)
+    hit = rng.random(n) < recall
+    s = np.where(y == 1, np.where(hit, 0.8, 0.2), rng.random(n) * 0.6)
+    return metric_frame(MetricSpec("recall"), pd.Series(s), pd.Series(y))
+
+
+def test_clear_recall_drop_is_significant():
+    spec = MetricSpec("recall")
+    cmp = compare_windows(spec, _recall_window(5000, 0.9, 1), _recall_window(5000, 0.7, 2), seed=0)
+    assert cmp.significant
+    assert cmp.change == pytest.approx(-0.2, abs=0.03)
+    assert cmp.change == pytest.approx(cmp.current.value - cmp.reference.value)
+    assert cmp.change_ci[1] < 0 and cmp.p_value < 1e-10
+
+
+@pytest.mark.parametrize("name", ["f1", "roc_auc", "rmse"])
+def test_clear_drop_is_significant_for_bootstrap_metrics(name):
+    spec = MetricSpec(name)
+    y_ref, s_ref = scored(4000, seed=1, signal=0.5)
+    y_cur, s_cur = scored(4000, seed=2, signal=0.2)
+    ref = metric_frame(spec, pd.Series(s_ref), pd.Series(y_ref))
+    cur = metric_frame(spec, pd.Series(s_cur), pd.Series(y_cur))
+    cmp = compare_windows(spec, ref, cur, seed=0)
+    assert cmp.significant
+    assert cmp.p_value == pytest.approx(1 / (BOOTSTRAP_RESAMPLES + 1))
+    assert (cmp.change < 0) == spec.higher_is_better
+
+
+def test_constant_windows_have_exact_changes():
+    spec = MetricSpec("mean")
+    one = metric_frame(spec, None, None, value=pd.Series([1.0] * 10))
+    two = metric_frame(spec, None, None, value=pd.Series([2.0] * 10))
+    cmp = compare_windows(spec, one, two, seed=0)
+    assert cmp.significant and cmp.change == 1.0 and cmp.change_ci == (1.0, 1.0)
+    same = compare_windows(spec, one, one, seed=0)
+    assert not same.significant and same.p_value == 1.0
+
+
+@pytest.mark.parametrize("name", list(METRIC_NAMES))
+def test_same_seed_same_result(name):
+    spec, ref = frame_for(name, 1500, seed=4)
+    _, cur = frame_for(name, 1500, seed=5)
+    assert compare_windows(spec, ref, cur, seed=42) == compare_windows(spec, ref, cur, seed=42)
+    assert estimate_metric(spec, ref, seed=42) == estimate_metric(spec, ref, seed=42)
+    assert compare_windows(spec, ref, cur, seed=42).reference == estimate_metric(spec, ref, seed=42)
+
+
+def test_seed_changes_only_bootstrap_intervals():
+    spec, frame = frame_for("rmse", 500, seed=4)
+    a, b = estimate_metric(spec, frame, seed=1), estimate_metric(spec, frame, seed=2)
+    assert a.value == b.value and a.ci != b.ci
+    spec, frame = frame_for("recall", 500, seed=4)
+    assert estimate_metric(spec, frame, seed=1) == estimate_metric(spec, frame, seed=2)
+
+
+def test_results_are_plain_python_types():
+    spec, frame = frame_for("roc_auc", 300)
+    cmp = compare_windows(spec, frame, frame, seed=0)
+    for x in (cmp.change, cmp.p_value, *cmp.change_ci, cmp.reference.value, *cmp.reference.ci):
+        assert type(x) is float
+    assert type(cmp.significant) is bool and type(cmp.reference.rows) is int
+
+
+# --------------------------------------------------------------------------- speed and phrases
+
+
+@pytest.mark.parametrize("name", ["accuracy", "precision", "recall", "log_loss", "mae", "mean"])
+def test_mean_type_metrics_are_fast_on_a_million_rows(name):
+    spec, ref = frame_for(name, 1_000_000, seed=0)
+    _, cur = frame_for(name, 1_000_000, seed=1)
+    start = time.perf_counter()
+    compare_windows(spec, ref, cur, seed=0)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_row_outcome_description():
+    assert row_outcome_description(MetricSpec("recall")) == "scored fewer positive cases at or above 0.5"
+    assert row_outcome_description(MetricSpec("recall", threshold=0.35), worse=False) == \
+        "scored more positive cases at or above 0.35"
+    for name in METRIC_NAMES:
+        assert row_outcome_description(MetricSpec(name))
