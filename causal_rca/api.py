@@ -143,18 +143,20 @@ def _diagnose(
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split)
     dtypes = resolve_dtypes(graph, ref_w)
 
-    say("measuring the metric")
-    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w))
-    comparison = compare_windows(spec, ref_frame, cur_frame, seed)
-    change = comparison.change
-
-    say("measuring signals")
+    say("sampling")
     ref_s = node_sample(ref_w, graph, dtypes, sample_rows, seed)
     cur_s = node_sample(cur_w, graph, dtypes, sample_rows, seed + 1)
     _check_usable(graph, dtypes, ref_s, cur_s)
     warnings = [f"node '{n}' is constant in both windows: it cannot explain a change" for n in dtypes
                 if ref_s[n].nunique(dropna=True) <= 1 and cur_s[n].nunique(dropna=True) <= 1
                 and ref_s[n].isna().mean() == cur_s[n].isna().mean()]
+
+    say("measuring the metric")
+    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w))
+    comparison = compare_windows(spec, ref_frame, cur_frame, seed)
+    change = comparison.change
+
+    say("measuring signals")
     signals, _profiles = measure_signals(graph, ref_w, cur_w, dtypes, ref_s, cur_s)
 
     say("testing mechanisms")

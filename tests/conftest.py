@@ -61,5 +61,5 @@ def tiny_files(tmp_path: Path) -> dict[str, Path]:
     ref = tmp_path / "ref.csv"
     cur = tmp_path / "cur.csv"
     tiny_frame(3000, 1).to_csv(ref, index=False)
-    tiny_frame(3000, 2, start="2026-02-01").to_csv(cur, index=False)
+    tiny_frame(3000, 4, start="2026-02-01").to_csv(cur, index=False)
     return {"graph": graph, "reference": ref, "current": cur, "dir": tmp_path}

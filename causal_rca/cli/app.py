@@ -11,7 +11,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from rich.console import Console
 
@@ -174,12 +173,16 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
-    except click.exceptions.ClickException as exc:  # usage errors: bad or missing arguments
-        exc.show(file=sys.stderr)
-        sys.exit(2)
+    except typer.TyperException as exc:  # usage errors: bad or missing arguments
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show(file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        sys.exit(getattr(exc, "exit_code", 2) or 2)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
