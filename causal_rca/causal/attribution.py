@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import pandas as pd
-from dowhy.gcm import EmpiricalDistribution, ProbabilisticCausalModel
+from dowhy.gcm import EmpiricalDistribution, ProbabilisticCausalModel, config as gcm_config
 from dowhy.gcm.causal_mechanisms import ConditionalStochasticModel
 from dowhy.gcm.fitting_sampling import draw_samples
 from dowhy.gcm.causal_models import PARENTS_DURING_FIT
@@ -196,6 +196,7 @@ def attribute_change(
         np.random.seed(seed)  # gcm samples from NumPy's global generator: common random numbers per subset
         return metric_from_encoded(spec, draw_samples(model, NUM_SAMPLES)[target].to_numpy(dtype=float))
 
+    gcm_config.disable_progress_bars()  # our progress goes to stderr through the CLI, not tqdm
     state = np.random.get_state()
     try:
         base = metric_of(old)
