@@ -176,7 +176,11 @@ def _diagnose(
     candidates = find_candidates(graph, mechanisms, relevant)
 
     contributions: dict[str, float] | None = None
-    if comparison.significant and candidates:
+    attributable = spec.name in ("mean", "mae", "rmse") or dtypes[target_parents[0]] in ("numeric", "boolean")
+    if comparison.significant and candidates and not attributable:
+        warnings.append("the model's output is a class label, not a score: candidates ranked by the strength "
+                        "of their mechanism change only, without attribution")
+    if comparison.significant and candidates and attributable:
         say("attributing the change")
         players = {c.node: list(c.members) for c in candidates}
         attribution = attribute_change(causal_graph, target, spec, enc.reference, enc.current, players,
@@ -188,7 +192,7 @@ def _diagnose(
 
     causes: list[Cause] = []
     if comparison.significant:
-        outcome = row_outcome_description(spec)
+        outcome = row_outcome_description(spec, worse=(change < 0) == spec.higher_is_better)
         moved = {s.node for s in signals if s.anomalous} | {n for n, m in mechanisms.items() if m.changed}
         for rank, (cand, score, contrib) in enumerate(score_candidates(candidates, contributions, change), 1):
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,

@@ -99,3 +99,24 @@ def test_progress_never_in_json(faulty) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     json.loads(proc.stdout)
+
+
+def test_string_positive_class(faulty, tmp_path: Path, capsys) -> None:
+    import pandas as pd
+
+    from tests.conftest import TINY_GRAPH
+
+    graph = tmp_path / "str.yaml"
+    graph.write_text(TINY_GRAPH.replace("metric: recall", "metric: recall\n    positive: fraud"))
+    paths = {}
+    for key in ("reference", "current"):
+        frame = pd.read_csv(faulty[key])
+        frame["y"] = frame["y"].map({1: "fraud", 0: "ok"})
+        paths[key] = tmp_path / f"{key}.csv"
+        frame.to_csv(paths[key], index=False)
+    code, out, err = run_cli(["why", "recall", "--graph", graph, "--reference", paths["reference"],
+                              "--current", paths["current"], "--format", "json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["causes"][0]["node"] == "fx"
+    assert d["causes"][0]["contribution"] < 0

@@ -27,7 +27,6 @@ from causal_rca.metrics import (
     row_outcome_description,
 )
 
-CLASSIFICATION = ["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"]
 
 
 def scored(n: int, seed: int = 0, signal: float = 0.35, base_rate: float = 0.4) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ accept missing values, because nulls are the most common production fault.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
@@ -102,10 +102,14 @@ class CategorySampler(ConditionalStochasticModel):
 
 
 class MetricRows(ConditionalStochasticModel):
-    """The row-level metric: a fixed function of (prediction, label), never refitted."""
+    """The row-level metric: a fixed function of (prediction, label), never refitted.
+
+    For classification the label arrives already encoded as "is positive"
+    (1.0/0.0), so the positive class here is 1 whatever the user's is.
+    """
 
     def __init__(self, spec: MetricSpec) -> None:
-        self.spec = spec
+        self.spec = spec if spec.name in ("mae", "rmse", "mean") else replace(spec, positive=1)
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         return None

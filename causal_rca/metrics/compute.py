@@ -22,7 +22,7 @@ from scipy.stats import rankdata
 
 from causal_rca.errors import InputError
 from causal_rca.metrics.spec import (
-    BOOTSTRAP_METRICS, CLASSIFICATION, MEAN_METRICS, PROPORTION_METRICS, REGRESSION, SCORE_METRICS,
+    MEAN_METRICS, PROPORTION_METRICS, REGRESSION, SCORE_METRICS,
     MetricSpec, format_value,
 )
 
