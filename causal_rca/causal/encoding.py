@@ -86,6 +86,48 @@ def encode_windows(
     return EncodedWindows(pd.DataFrame(ref_out), pd.DataFrame(cur_out), frozenset(categorical))
 
 
+def _support_space(X: np.ndarray, centre: np.ndarray, scale: np.ndarray, categorical: np.ndarray) -> np.ndarray:
+    """Coordinates where "near" means "seen together": numbers in robust units, a null far
+    from every number, and categories so far apart that only the same category is near."""
+    Z = (X - centre) / scale
+    Z[:, categorical] = X[:, categorical] * 50.0
+    return np.where(np.isnan(Z), -50.0, Z)
+
+
+def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.ndarray, seed: int,
+                       k: int = 5, max_reference: int = 3000) -> np.ndarray:
+    """Rows of ``X_cur`` whose parent *combination* lies where reference rows are.
+
+    Each parent can be inside its own range while the combination never
+    occurred (a feature rescaled while its sibling was not); a mechanism fitted
+    on the reference cannot be judged there. A current row is inside when its
+    k-th nearest reference neighbour is no farther than three times what
+    those neighbours see among themselves.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    if X_ref.shape[1] < 2 or len(X_ref) <= k + 1:
+        return np.ones(len(X_cur), dtype=bool)
+    rng = np.random.default_rng(seed)
+    ref = X_ref[rng.choice(len(X_ref), max_reference, replace=False)] if len(X_ref) > max_reference else X_ref
+    centre = np.nanmedian(ref, axis=0)
+    q75, q25 = np.nanpercentile(ref, 75, axis=0), np.nanpercentile(ref, 25, axis=0)
+    scale = (q75 - q25) / 1.349
+    sd = np.nanstd(ref, axis=0)
+    scale = np.where(scale > 0, scale, np.where(sd > 0, sd, 1.0))
+    scale = np.nan_to_num(scale, nan=1.0)
+    centre = np.nan_to_num(centre, nan=0.0)
+    Zr = _support_space(ref, centre, scale, categorical)
+    Zc = _support_space(X_cur, centre, scale, categorical)
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(Zr)
+    own = nn.kneighbors(Zr, return_distance=True)[0][:, k]  # column 0 is the row itself
+    dist, idx = nn.kneighbors(Zc, n_neighbors=k, return_distance=True)
+    # Local, like LOF: a reference that lies on a thin curve is dense along it and empty beside it.
+    local = np.median(own[idx], axis=1)
+    floor = 0.05  # robust units: rows this close are inside whatever the local density
+    return dist[:, k - 1] <= np.maximum(3.0 * local, floor)
+
+
 def support_mask(ref: np.ndarray, cur: np.ndarray, categorical: bool) -> np.ndarray:
     """Rows of ``cur`` whose value lies where the reference has data.
 

@@ -18,7 +18,9 @@ from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import roc_auc_score
 
-from causal_rca.causal.encoding import UNSEEN, EncodedWindows, effective_parents, support_mask
+from causal_rca.causal.encoding import (
+    UNSEEN, EncodedWindows, effective_parents, joint_support_mask, support_mask,
+)
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.detect import Signal
@@ -168,6 +170,8 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
     inside = np.ones(len(X_cur), dtype=bool)
     for j, parent in enumerate(parents):
         inside &= support_mask(X_ref[:, j], X_cur[:, j], parent in enc.categorical)
+    categorical = np.array([p in enc.categorical for p in parents])
+    inside &= joint_support_mask(X_ref, X_cur, categorical, seed)
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
     x_cur = enc.current[node_id].to_numpy(dtype=float)
     if inside.sum() < MIN_ROWS:

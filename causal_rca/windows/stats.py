@@ -76,11 +76,12 @@ def profile_column(window: Window, column: str, dtype: str) -> ColumnProfile:
     rows, raw_nulls, uncastable, distinct = window.con.execute(
         f"SELECT count(*), count(*) - count({c}), count({c}) - count({typed}), "
         f"approx_count_distinct({c}) FROM {window.quoted()}"
-    ).fetchone()
-    mode_row = window.con.execute(
+    ).fetchall()[0]
+    mode_rows = window.con.execute(
         f"SELECT CAST({c} AS VARCHAR) AS v, count(*) AS n FROM {window.quoted()} WHERE {c} IS NOT NULL "
         f"GROUP BY v ORDER BY n DESC, v LIMIT 1"
-    ).fetchone()
+    ).fetchall()
+    mode_row = mode_rows[0] if mode_rows else None
     mode, mode_count = (mode_row[0], int(mode_row[1])) if mode_row else (None, 0)
     return ColumnProfile(
         rows=int(rows),
@@ -108,13 +109,13 @@ def value_share(window: Window, column: str, dtype: str, value: str) -> float:
     c = quote_ident(column)
     n = window.con.execute(
         f"SELECT count(*) FILTER (WHERE CAST({c} AS VARCHAR) = ?) FROM {window.quoted()}", [value]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     return int(n) / window.rows
 
 
 def time_span_seconds(window: Window, time_column: str) -> float | None:
     t = typed_expression(time_column, "datetime")
-    lo, hi = window.con.execute(f"SELECT min({t}), max({t}) FROM {window.quoted()}").fetchone()
+    lo, hi = window.con.execute(f"SELECT min({t}), max({t}) FROM {window.quoted()}").fetchall()[0]
     if lo is None or hi is None:
         return None
     return float(hi - lo)

@@ -105,7 +105,7 @@ def _named_view(
     cols = graph.columns()
     select = ", ".join(quote_ident(c) for c in cols)
     con.execute(f"CREATE OR REPLACE VIEW {quote_ident(view)} AS SELECT {select} FROM {quote_ident(raw_view)} {where}")
-    rows = con.execute(f"SELECT count(*) FROM {quote_ident(view)}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {quote_ident(view)}").fetchall()[0][0]
     if rows == 0:
         raise InputError(f"the {label} window is empty: no rows to compare")
     if rows < MIN_ROWS:

@@ -1,0 +1,135 @@
+"""Two-sample statistics (with property tests) and per-node signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from hypothesis.extra.numpy import arrays
+
+from causal_rca.lineage import graph_from_dict
+from causal_rca.signals import statistics as st
+from causal_rca.signals.detect import measure_signals, strongest
+from causal_rca.windows.frames import node_sample, resolve_dtypes
+from causal_rca.windows.tables import open_windows
+
+finite = hs.floats(-1e6, 1e6, allow_nan=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(arrays(float, hs.integers(0, 60), elements=hs.one_of(finite, hs.just(np.nan), hs.just(np.inf))),
+       arrays(float, hs.integers(0, 60), elements=hs.one_of(finite, hs.just(np.nan))))
+def test_ks_is_bounded_for_any_input(a, b) -> None:
+    d, p = st.ks_two_sample(a, b)
+    assert 0.0 <= d <= 1.0
+    assert 0.0 <= p <= 1.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(hs.integers(0, 500), hs.integers(0, 500), hs.integers(0, 500), hs.integers(0, 500))
+def test_two_proportion_is_a_probability(k1, extra1, k2, extra2) -> None:
+    p = st.two_proportion(k1, k1 + extra1, k2, k2 + extra2)
+    assert 0.0 <= p <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(hs.dictionaries(hs.text(min_size=1, max_size=3), hs.integers(0, 50), max_size=8),
+       hs.dictionaries(hs.text(min_size=1, max_size=3), hs.integers(0, 50), max_size=8))
+def test_chi_square_counts_bounded(ref, cur) -> None:
+    tvd, p = st.chi_square_counts(ref, cur)
+    assert 0.0 <= tvd <= 1.0 + 1e-12
+    assert 0.0 <= p <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(hs.floats(0.01, 1000), hs.floats(-100, 100), hs.integers(0, 10_000))
+def test_affine_fit_recovers_rescaling(scale, shift, seed) -> None:
+    ref = np.random.default_rng(seed).gamma(2.0, 3.0, 2000)
+    fitted_scale, fitted_shift, r2 = st.affine_fit(ref, ref * scale + shift)
+    assert abs(fitted_scale - scale) < 1e-6 * max(1.0, scale)
+    assert r2 > 0.999
+
+
+def test_ks_detects_shift_not_noise() -> None:
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(0, 1, 3000), rng.normal(0, 1, 3000), rng.normal(0.5, 1, 3000)
+    assert st.ks_two_sample(a, b)[1] > 0.01
+    assert st.ks_two_sample(a, c)[1] < 1e-10
+
+
+def test_benjamini_hochberg_is_monotone_and_not_below_raw() -> None:
+    raw = [0.001, 0.04, 0.03, 0.5, np.nan]
+    adj = st.benjamini_hochberg(raw)
+    assert all(a >= r for a, r in zip(adj[:4], raw[:4]))
+    assert adj[4] == 1.0
+
+
+GRAPH = {
+    "version": 1, "name": "sig",
+    "nodes": {
+        "num": {"kind": "source", "column": "num"},
+        "cat": {"kind": "source", "column": "cat"},
+        "feat": {"kind": "feature", "parents": ["num"], "column": "feat"},
+        "model": {"kind": "model", "parents": ["feat", "cat"], "column": "score"},
+        "y": {"kind": "label", "parents": ["num"], "column": "y"},
+        "recall": {"kind": "metric", "parents": ["model", "y"], "metric": "recall"},
+    },
+}
+
+
+def frames(n: int = 2000):
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"num": rng.normal(5, 1, n), "cat": rng.choice(["a", "b"], n)})
+    ref["feat"] = ref["num"] * 2
+    ref["score"] = rng.random(n)
+    ref["y"] = (rng.random(n) < 0.3).astype(int)
+    return ref
+
+
+def signals_for(ref: pd.DataFrame, cur: pd.DataFrame):
+    graph = graph_from_dict(GRAPH)
+    r, c = open_windows(graph, ref, cur)
+    dtypes = resolve_dtypes(graph, r)
+    sigs, _ = measure_signals(graph, r, c, dtypes, node_sample(r, graph, dtypes, 5000, 0),
+                              node_sample(c, graph, dtypes, 5000, 1))
+    return sigs
+
+
+def test_null_rate_jump_is_the_strongest_signal() -> None:
+    ref = frames()
+    cur = frames()
+    cur.loc[: len(cur) // 3, "feat"] = np.nan
+    top = strongest(signals_for(ref, cur), "feat")
+    assert top is not None and top.signal == "null_rate"
+    assert top.current > 0.3
+
+
+def test_type_change_shows_as_coercion_and_dtype() -> None:
+    ref = frames()
+    cur = frames()
+    cur["num"] = cur["num"].astype(object)
+    cur.loc[: len(cur) // 4, "num"] = "n/a"
+    kinds = {s.signal for s in signals_for(ref, cur) if s.node == "num" and s.anomalous}
+    assert {"coercion", "dtype"} <= kinds
+
+
+def test_rescaled_feature_shows_scale() -> None:
+    ref = frames()
+    cur = frames()
+    cur["feat"] = cur["feat"] * 100
+    scale = [s for s in signals_for(ref, cur) if s.node == "feat" and s.signal == "scale"]
+    assert scale and abs(scale[0].current - 100) < 1 and scale[0].anomalous
+
+
+def test_identical_windows_have_no_anomaly() -> None:
+    ref = frames()
+    assert not [s for s in signals_for(ref, ref.copy()) if s.anomalous]
+
+
+def test_new_categories() -> None:
+    ref = frames()
+    cur = frames()
+    cur.loc[: len(cur) // 5, "cat"] = "zz"
+    new = [s for s in signals_for(ref, cur) if s.node == "cat" and s.signal == "new_categories"]
+    assert new and new[0].anomalous and new[0].current > 0.15
