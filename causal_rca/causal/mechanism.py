@@ -29,6 +29,8 @@ SIGNIFICANCE = 0.01
 MIN_EFFECT = 0.1
 MIN_ROWS = 30
 MAX_FIT_ROWS = 6000
+DETERMINISTIC = 0.05  # reference residuals below this share of the node's spread: a computed node
+MATERIAL = 0.2  # a deviation this large (share of spread) is a different value, not surrogate error
 # Signals that describe a root node's marginal (its mechanism, when it has no parents).
 MARGINAL_SIGNALS = (
     "null_rate", "coercion", "dtype", "default_rate", "default_value", "drift", "new_categories",
@@ -101,19 +103,27 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, floa
         pred_cur = reg.predict(X_cur[ok_cur])
     r0 = x_ref[hold] - pred_hold
     r1 = x_cur[ok_cur] - pred_cur
-    d, p = st.ks_two_sample(r0, r1)
-    scale = float(np.std(r0)) or 1e-12
-    # KS is scale-free: for a deterministic feature, residuals of 1e-6 that wobble would count
-    # as much as a real change. Weigh D by how large the current errors are next to the node's spread.
     spread = float(np.std(x_ref[ok_ref])) or 1.0
-    materiality = min(1.0, float(np.sqrt(np.mean(r1 ** 2))) / (0.05 * spread))
+    scale = float(np.std(r0)) or 1e-12
     measures = {
         "residual_sd_reference": float(np.std(r0)),
         "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
-        "materiality": materiality,
     }
-    return p, d * materiality, measures
+    if float(np.sqrt(np.mean(r0 ** 2))) < DETERMINISTIC * spread:
+        # A computed feature or a model score: the parents fix the value. Scale-free tests would
+        # flag the surrogate's own small errors off the reference manifold; what matters is the
+        # share of rows whose value is materially not what the parents imply.
+        tol = MATERIAL * spread
+        k0, k1 = int((np.abs(r0) > tol).sum()), int((np.abs(r1) > tol).sum())
+        excess = k1 / len(r1) - k0 / len(r0)
+        measures["material_deviation_share"] = k1 / len(r1)
+        return st.two_proportion(k0, len(r0), k1, len(r1)), min(1.0, max(0.0, 3.0 * excess)), measures
+    # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
+    # centred on zero (signed KS then tops out near 0.5).
+    d_signed, p_signed = st.ks_two_sample(r0, r1)
+    d_abs, p_abs = st.ks_two_sample(np.abs(r0), np.abs(r1))
+    return min(1.0, 2 * min(p_signed, p_abs)), max(d_signed, d_abs), measures
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, float, dict[str, float]]:
@@ -192,6 +202,9 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
     effect = max(e_null * 5.0, e_val)  # a 2% unexplained null share weighs like KS D = 0.1
     if e_null * 5.0 >= e_val:
         detail = f"missing in {obs_rate:.0%} of rows where its parents predict {exp_rate:.0%}"
+    elif "material_deviation_share" in measures:
+        detail = (f"given its parents, {measures['material_deviation_share']:.0%} of values are not what the "
+                  f"reference computation gives (shift {measures.get('residual_shift', 0.0):+.2g} sd)")
     elif method == "regression":
         detail = (f"given its parents, values no longer follow the reference mechanism (residual KS D={e_val:.2f}, "
                   f"shift {measures.get('residual_shift', 0.0):+.2f} sd)")
