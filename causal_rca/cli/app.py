@@ -127,30 +127,50 @@ def scenarios_run(
     """Run scenarios through the engine and compare its answer with the truth."""
     import json
 
+    from rich.table import Table
+
     from causal_rca.scenarios import get_scenario, list_scenarios, run_scenario, summarise
 
     if bool(name) == bool(all_):
         raise InputError("give a scenario NAME or --all")
+    if fmt not in ("text", "json"):
+        raise InputError(f"--format must be text or json, not '{fmt}'")
     chosen = list_scenarios() if all_ else [get_scenario(name)]
+    progress = _progress(False)
     results = []
     for s in chosen:
-        r = run_scenario(s)
-        results.append(r)
-        truth = (f"{r.truth.node}/{r.truth.failure_mode}" if r.truth.significant else "no fault")
-        answer = f"{r.answer_node}/{r.answer_mode}" if r.significant else "not significant"
-        if fmt == "text":
-            print(f"{'PASS' if r.passed else 'FAIL'}  {r.name:40s} truth {truth:45s} answer {answer}  ({r.seconds:.1f}s)")
+        if progress:
+            progress(f"scenario {s.name}")
+        results.append(run_scenario(s))
     summary = summarise(results)
     if fmt == "json":
-        print(json.dumps({"results": [_result_dict(r) for r in results], "summary": summary}, indent=2, default=str))
-    else:
-        print("summary: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
+        print(json.dumps({"results": [_result_dict(r) for r in results], "summary": summary}, indent=2))
+        return
+    table = Table(title="Scenarios: truth vs answer")
+    for col in ("", "scenario", "truth", "answer", "top-3", "seconds"):
+        table.add_column(col)
+    for r in results:
+        truth = f"{r.truth.node} / {r.truth.failure_mode}" if r.truth.significant else "no fault"
+        answer = (f"{r.answer_node} / {r.answer_mode}" if r.significant and r.answer_node
+                  else "significant, no cause" if r.significant else "not significant")
+        if r.error:
+            answer = f"error: {r.error}"
+        table.add_row("PASS" if r.passed else "FAIL", r.name, truth, answer, ", ".join(r.top3 or []),
+                      f"{r.seconds:.1f}", style=None if r.passed else "red")
+    console = Console(width=160)
+    console.print(table)
+    summ = Table(title="Summary")
+    for key in summary:
+        summ.add_column(key.replace("_", " "))
+    summ.add_row(*[("-" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)) for v in summary.values()])
+    console.print(summ)
 
 
 def _result_dict(r) -> dict:
     return {"name": r.name, "truth_node": r.truth.node, "truth_mode": r.truth.failure_mode,
-            "answer_node": r.answer_node, "answer_mode": r.answer_mode, "significant": r.significant,
-            "passed": r.passed, "seconds": r.seconds}
+            "truth_significant": r.truth.significant, "answer_node": r.answer_node, "answer_mode": r.answer_mode,
+            "top3": list(r.top3 or []), "significant": r.significant, "passed": r.passed,
+            "seconds": round(r.seconds, 3), "error": r.error}
 
 
 @scenarios_app.command("export")
