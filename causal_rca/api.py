@@ -173,7 +173,7 @@ def _diagnose(
         target, target_parents, rows_target = ROWS_NODE, tuple(graph.metric_inputs(metric)), True
     causal_graph = attribution_graph(parents_of, target, target_parents)
     relevant = set(causal_graph.nodes) - {ROWS_NODE}
-    candidates = find_candidates(graph, mechanisms, relevant)
+    candidates = find_candidates(graph, mechanisms, relevant, signals)
 
     contributions: dict[str, float] | None = None
     attributable = spec.name in ("mean", "mae", "rmse") or dtypes[target_parents[0]] in ("numeric", "boolean")

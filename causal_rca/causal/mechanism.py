@@ -64,11 +64,13 @@ def _cap(idx: np.ndarray, rng: np.random.Generator, n: int = MAX_FIT_ROWS) -> np
     return np.sort(rng.choice(idx, size=n, replace=False)) if len(idx) > n else idx
 
 
-def _null_part(x_ref: np.ndarray, X_ref: np.ndarray, x_cur: np.ndarray, X_cur: np.ndarray,
-               seed: int) -> tuple[float, float, float, float]:
-    """(p, effect, expected rate, observed rate) for "became missing more often than its parents explain"."""
-    y_ref = np.isnan(x_ref)
-    y_cur = np.isnan(x_cur)
+def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray,
+                    seed: int) -> tuple[float, float, float, float]:
+    """(p, effect, expected rate, observed rate) for "this happens more often than the parents explain".
+
+    Used for "is missing" and "holds the fallback default": an outage that fills a
+    typical value is invisible in residuals but plain in how often the value occurs.
+    """
     k = int(y_ref.sum())
     if k < 20 or k > len(y_ref) - 20:
         expected = np.full(len(y_cur), (k + 0.5) / (len(y_ref) + 1.0))
@@ -158,7 +160,8 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, 
     # how much worse the reference mechanism explains current outcomes.
     p_mean = float(stats.ttest_ind(loss0, loss1, equal_var=False).pvalue) if np.ptp(np.r_[loss0, loss1]) > 0 else 1.0
     rel_increase = (loss1.mean() - loss0.mean()) / max(loss0.mean(), 1e-3)
-    d = max(d, min(1.0, max(0.0, float(rel_increase))))
+    # A 5% worse log-loss is a real change of concept (AUC 0.75 → 0.72): it weighs like D = 0.1.
+    d = max(d, min(1.0, max(0.0, 2.0 * float(rel_increase))))
     measures = {"log_loss_reference": float(loss0.mean()), "log_loss_current": float(loss1.mean()),
                 "unseen_share": float((y_cur == UNSEEN).mean())}
     if p_pos_hold is not None:
@@ -173,7 +176,8 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, 
     return min(1.0, 2 * min(p_ks, p_mean)), d, measures
 
 
-def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int) -> MechanismResult:
+def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
+                      default_value: float | None = None) -> MechanismResult:
     rng = np.random.default_rng(seed)
     X_ref = enc.reference[list(parents)].to_numpy(dtype=float)
     X_cur = enc.current[list(parents)].to_numpy(dtype=float)
@@ -188,7 +192,12 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
         return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
                                "too few current rows with parent values the reference covers")
     X_cur, x_cur = X_cur[inside], x_cur[inside]
-    p_null, e_null, exp_rate, obs_rate = _null_part(x_ref, X_ref, x_cur, X_cur, seed)
+    p_null, e_null, exp_rate, obs_rate = _indicator_part(np.isnan(x_ref), X_ref, np.isnan(x_cur), X_cur, seed)
+    p_def, e_def, exp_def, obs_def = 1.0, 0.0, 0.0, 0.0
+    if default_value is not None and node_id not in enc.categorical:
+        with np.errstate(invalid="ignore"):
+            p_def, e_def, exp_def, obs_def = _indicator_part(x_ref == default_value, X_ref,
+                                                             x_cur == default_value, X_cur, seed)
     if node_id in enc.categorical:
         method = "classification"
         p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed)
@@ -197,10 +206,17 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
         p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed)
     measures = {**measures, "null_rate_expected": exp_rate, "null_rate_observed": obs_rate,
                 "rows_in_support": float(inside.mean())}
-    # Bonferroni over the two parts keeps one p-value per node for the FDR step.
-    p = min(1.0, 2 * min(p_null, p_val))
-    effect = max(e_null * 5.0, e_val)  # a 2% unexplained null share weighs like KS D = 0.1
-    if e_null * 5.0 >= e_val:
+    if default_value is not None:
+        measures.update({"default_value": float(default_value), "default_rate_expected": exp_def,
+                         "default_rate_observed": obs_def})
+    # Bonferroni over the three parts keeps one p-value per node for the FDR step.
+    p = min(1.0, 3 * min(p_null, p_def, p_val))
+    # A 2% unexplained share of nulls or defaults weighs like KS D = 0.1.
+    effect = max(e_null * 5.0, e_def * 5.0, e_val)
+    if e_def * 5.0 >= max(e_val, e_null * 5.0) and e_def > 0:
+        detail = (f"holds the value {default_value:g} in {obs_def:.0%} of rows where its parents predict "
+                  f"{exp_def:.0%}")
+    elif e_null * 5.0 >= e_val:
         detail = f"missing in {obs_rate:.0%} of rows where its parents predict {exp_rate:.0%}"
     elif "material_deviation_share" in measures:
         detail = (f"given its parents, {measures['material_deviation_share']:.0%} of values are not what the "
@@ -225,6 +241,17 @@ def _marginal_result(node_id: str, signals: list[Signal]) -> MechanismResult:
     return MechanismResult(node_id, (), "marginal", p, max(MIN_EFFECT, min(1.0, best.effect)), best.detail)
 
 
+def _fallback_value(node_id: str, signals: list[Signal]) -> float | None:
+    """The numeric value whose share jumped at this node (a fallback default), if any."""
+    for sig in signals:
+        if sig.node == node_id and sig.signal == "default_rate" and sig.anomalous and sig.value is not None:
+            try:
+                return float(sig.value)
+            except ValueError:
+                return None
+    return None
+
+
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                     nodes: list[str] | None = None) -> dict[str, MechanismResult]:
     """One result per observed node, p-values adjusted together (Benjamini–Hochberg)."""
@@ -234,6 +261,6 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         if not parents:
             results[node_id] = _marginal_result(node_id, signals)
         else:
-            results[node_id] = _conditional_test(node_id, parents, enc, seed + i)
+            results[node_id] = _conditional_test(node_id, parents, enc, seed + i, _fallback_value(node_id, signals))
     adjusted = st.benjamini_hochberg([r.p_value for r in results.values()])
     return {k: replace(r, p_adjusted=a) for (k, r), a in zip(results.items(), adjusted)}

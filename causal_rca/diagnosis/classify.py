@@ -19,6 +19,20 @@ def _anomalous(signals: list[Signal], node: str) -> dict[str, Signal]:
     return out
 
 
+PLACEHOLDERS = {"", "unknown", "none", "null", "nan", "n/a", "na", "other", "missing", "default", "-1", "0"}
+
+
+def _looks_like_fallback(value: str | None) -> bool:
+    """A number (0, -1, a mean) or a placeholder word; a real category gaining share is a shift."""
+    if value is None:
+        return False
+    try:
+        float(value)
+        return True
+    except ValueError:
+        return value.strip().lower() in PLACEHOLDERS
+
+
 def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
              mechanism: MechanismResult | None) -> tuple[str, list[str]]:
     """(failure mode, names of the signals that decided it)."""
@@ -31,13 +45,13 @@ def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     if node.kind == "model":
         return "model_change", [k for k in ("version",) if k in s]
     if node.kind == "label":
+        # Spec: label_shift = the prior moved beyond what the parents explain; concept_drift =
+        # the relation changed while the base rate and the inputs held.
         m = mechanism.measures if mechanism else {}
-        auc_ref, auc_cur = m.get("auc_reference"), m.get("auc_current")
         rate_cur, rate_exp = m.get("rate_current"), m.get("rate_expected")
-        if mechanism and mechanism.method == "classification" and auc_ref is not None and auc_cur is not None:
-            ranking_kept = auc_cur >= auc_ref - 0.05
-            prior_moved = rate_cur is not None and rate_exp is not None and abs(rate_cur - rate_exp) > 0.02
-            if ranking_kept and prior_moved:
+        if rate_cur is not None and rate_exp is not None:
+            gap = abs(rate_cur - rate_exp)
+            if gap > max(0.02, 0.15 * rate_exp):
                 return "label_shift", ["base_rate"]
             return "concept_drift", ["mechanism"]
         if mechanism and mechanism.method == "marginal":
@@ -55,7 +69,7 @@ def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     # more specific evidence, so it is read before the fallback-default signal.
     if "scale" in s:
         return "scale_change", ["scale"]
-    if "default_rate" in s and "default_value" not in s:
+    if "default_rate" in s and "default_value" not in s and _looks_like_fallback(s["default_rate"].value):
         return "missing_values", ["default_rate"]
     is_root = mechanism is None or mechanism.method == "marginal"
     if not is_root:

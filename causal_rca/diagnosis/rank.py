@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.lineage.graph import LineageGraph
+from causal_rca.signals.detect import Signal
 
 ATTRIBUTION_WEIGHT = 0.75
 
@@ -25,16 +26,38 @@ class Candidate:
     latent: bool = False
 
 
-def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult], relevant: set[str]) -> list[Candidate]:
+DEGRADATION_SIGNALS = ("null_rate", "default_rate", "staleness", "coercion", "contract")
+
+
+def _label_is_messenger(graph: LineageGraph, node_id: str, mechanisms: dict[str, MechanismResult],
+                        changed: set[str]) -> bool:
+    """A label's parents stand for real-world quantities; when one of them broke (a feature
+    defaulted, a source changed units), the label's relation to the *logged* value changes
+    although the world did not. Concept drift and label shift need stable inputs (spec)."""
+    return graph.nodes[node_id].kind == "label" and any(p in changed for p in mechanisms[node_id].parents)
+
+
+def _degraded(node_id: str, mechanisms: dict[str, MechanismResult], signals: list[Signal]) -> bool:
+    """Broke given its observed parents, or lost values: what a failing service does to its outputs.
+    A child that merely drifted with its population is not evidence against the service."""
+    if mechanisms[node_id].method != "marginal":
+        return True
+    return any(s.node == node_id and s.anomalous and s.signal in DEGRADATION_SIGNALS for s in signals)
+
+
+def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult], relevant: set[str],
+                    signals: list[Signal] | None = None) -> list[Candidate]:
     """Changed nodes among ``relevant`` (those that can reach the metric), with latent parents merged."""
+    signals = signals or []
     changed = {n for n, m in mechanisms.items() if m.changed and n in relevant}
+    changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed)}
     candidates: list[Candidate] = []
     absorbed: set[str] = set()
     for node_id in graph.topological_order():
         node = graph.nodes[node_id]
         if node.observed:
             continue
-        kids = sorted(c for c in graph.children(node_id) if c in changed)
+        kids = sorted(c for c in graph.children(node_id) if c in changed and _degraded(c, mechanisms, signals))
         if len(kids) >= 2:
             absorbed.update(kids)
             candidates.append(Candidate(

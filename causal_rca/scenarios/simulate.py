@@ -163,12 +163,19 @@ class Concept:
     label_noise: float = 0.004        # share of labels flipped (chargeback mistakes)
 
     def logit(self, sources: pd.DataFrame) -> np.ndarray:
+        return self.logit_with_offsets(sources, None)
+
+    def logit_with_offsets(self, sources: pd.DataFrame, extra_offsets: dict[int, float] | None) -> np.ndarray:
+        """``logit`` for a world with merchant categories beyond ``MCC_PROFILE`` (code → fraud offset)."""
         amount = sources["amount"].to_numpy(dtype=float)
         avg = sources["amount_7d_avg"].to_numpy(dtype=float)
         mcc = pd.to_numeric(sources["merchant_category"], errors="coerce").to_numpy()
         hour = sources["hour"].to_numpy()
         count = sources["txn_count_24h"].to_numpy(dtype=float)
-        offsets = pd.Series(mcc).map({k: v[2] for k, v in MCC_PROFILE.items()}).fillna(0.0).to_numpy(dtype=float)
+        offset_map = {k: v[2] for k, v in MCC_PROFILE.items()}
+        if extra_offsets:
+            offset_map.update(extra_offsets)
+        offsets = pd.Series(mcc).map(offset_map).fillna(0.0).to_numpy(dtype=float)
         night = ((hour < 6) | (hour >= 22)).astype(float)
         rel = np.clip(np.log(amount / avg), -1.0, 3.0)
         large = np.clip(rel, 0.0, None)
@@ -408,3 +415,75 @@ def standard_windows(
     ref = draw_window(world, "reference", n, start=REFERENCE_START)
     cur = draw_window(world, "current", n, start=CURRENT_START, concept=current_concept)
     return world, ref, cur
+
+
+# --------------------------------------------------------------------------- additions for the wider library
+#
+# Used by scenarios added after the first four; nothing above depends on them.
+
+
+def draw_labels_with_offsets(
+    rng: np.random.Generator,
+    sources: pd.DataFrame,
+    concept: Concept = REFERENCE_CONCEPT,
+    extra_offsets: dict[int, float] | None = None,
+) -> np.ndarray:
+    """``draw_labels`` for a world that also has merchant categories outside ``MCC_PROFILE``."""
+    p = 1.0 / (1.0 + np.exp(-concept.logit_with_offsets(sources, extra_offsets)))
+    y = (rng.random(len(sources)) < p).astype(np.int64)
+    flip = rng.random(len(sources)) < concept.label_noise
+    return np.where(flip, 1 - y, y)
+
+
+def add_merchant_population(
+    rng: np.random.Generator,
+    sources: pd.DataFrame,
+    share: float,
+    mcc: int,
+    typical_amount: float,
+    *,
+    online: bool = True,
+) -> pd.DataFrame:
+    """Move ``share`` of the transactions to a new merchant category with its own price level.
+
+    The card and the time of the transaction are kept; the amount and the
+    card's 7-day average are rescaled to the new merchants' typical basket, and
+    online merchants go mostly through the e-commerce acquirer, as in
+    ``draw_sources``.
+    """
+    out = sources.copy()
+    n = len(out)
+    chosen = rng.random(n) < share
+    typical = pd.Series(out["merchant_category"]).map({k: v[1] for k, v in MCC_PROFILE.items()}).to_numpy(dtype=float)
+    ratio = np.where(chosen, typical_amount / typical, 1.0)
+    out["amount"] = np.round(np.maximum(out["amount"].to_numpy(dtype=float) * ratio, 0.5), 2)
+    out["amount_7d_avg"] = np.round(out["amount_7d_avg"].to_numpy(dtype=float) * ratio, 2)
+    out["merchant_category"] = np.where(chosen, mcc, out["merchant_category"].to_numpy()).astype(np.int64)
+    share_b = ONLINE_SHARE_B if online else OFFLINE_SHARE_B
+    moved = np.where(rng.random(n) < share_b, PROCESSORS[1], PROCESSORS[0])
+    out["processor"] = np.where(chosen, moved, out["processor"].to_numpy())
+    return out
+
+
+def train_model_without_class_weights(X: pd.DataFrame, y: np.ndarray, seed: int) -> Pipeline:
+    """The same fraud model trained without balanced class weights (scores calibrated to the base rate)."""
+    pipeline = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            (
+                "gbm",
+                HistGradientBoostingClassifier(
+                    max_iter=120,
+                    learning_rate=0.08,
+                    max_leaf_nodes=15,
+                    min_samples_leaf=40,
+                    l2_regularization=1.0,
+                    early_stopping=False,
+                    random_state=seed % (2**32),
+                ),
+            ),
+        ]
+    )
+    with _single_thread():
+        pipeline.fit(X, y)
+    return pipeline

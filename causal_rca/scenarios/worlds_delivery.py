@@ -88,14 +88,14 @@ def _rush(hour: np.ndarray) -> np.ndarray:
 
 
 def rain_by_hour(rng: np.random.Generator, start: pd.Timestamp, days: float) -> pd.Series:
-    """Hourly rainfall (mm) over the window: about one day in three has showers of a few hours."""
+    """Hourly rainfall (mm) over the window: a wet city, showers of a few hours on almost half the days."""
     hours = int(np.ceil(days)) * 24
     index = pd.date_range(start, periods=hours, freq="h")
     rain = np.zeros(hours)
     for day in range(int(np.ceil(days))):
-        if rng.random() < 0.33:
+        if rng.random() < 0.45:
             begin = day * 24 + int(rng.integers(6, 20))
-            length = int(rng.integers(2, 7))
+            length = int(rng.integers(3, 10))
             rain[begin:begin + length] = np.round(rng.gamma(1.6, 1.4, len(rain[begin:begin + length])) + 0.2, 1)
     return pd.Series(rain, index=index)
 

@@ -49,6 +49,7 @@ class Signal:
     effect: float
     detail: str
     p_adjusted: float = 1.0
+    value: str | None = None  # the value a signal is about (the repeated default), as text
 
     @property
     def anomalous(self) -> bool:
@@ -116,9 +117,11 @@ def _default_signals(node: str, window_ref: Window, window_cur: Window, column: 
         out.append(
             Signal(node, "default_rate", ref_share_of_cur_mode, cur.mode_share,
                    st.two_proportion(k_ref, ref.rows, cur.mode_count, cur.rows), delta,
-                   f"value {cur.mode!r} in {_pct(ref_share_of_cur_mode)} → {_pct(cur.mode_share)} of rows")
+                   f"value {cur.mode!r} in {_pct(ref_share_of_cur_mode)} → {_pct(cur.mode_share)} of rows",
+                   value=cur.mode)
         )
-    if cur.mode != ref.mode and ref.mode_share >= 0.05 and cur.mode_share >= 0.05 and abs(delta) < 0.5 * cur.mode_share:
+    similar_share = abs(cur.mode_share - ref.mode_share) < 0.5 * max(cur.mode_share, ref.mode_share)
+    if cur.mode != ref.mode and ref.mode_share >= 0.05 and cur.mode_share >= 0.05 and similar_share:
         cur_share_of_ref_mode = value_share(window_cur, column, dtype, ref.mode)
         out.append(
             Signal(node, "default_value", ref.mode, cur.mode,
