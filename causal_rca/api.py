@@ -243,7 +243,7 @@ def _cause(graph, metric, cand: Candidate, rank, score, contrib, change, compari
                     signals, mechanisms, outcome, path)
     if cand.latent:
         evidence = [Evidence("mechanism", None, None, mechanisms[k].p_adjusted, f"{k}: {mechanisms[k].detail}")
-                    for k in cand.members]
+                    for k in cand.members if k in graph.children(cand.node)]
         if contrib is not None and change != 0:
             evidence.append(Evidence("attribution", None, contrib, None,
                                      f"its children together explain {contrib:+.3g} of the {change:+.3g} change"))
@@ -253,7 +253,7 @@ def _cause(graph, metric, cand: Candidate, rank, score, contrib, change, compari
     return Cause(rank=rank, node=cand.node, failure_mode=mode, category=node.category, score=score,
                  contribution=contrib, p_value=cand.p_value, evidence=evidence, why=why,
                  mitigation=MITIGATION[mode], path=path, owner=node.owner,
-                 children=list(cand.members) if cand.latent else [])
+                 children=[k for k in cand.members if k in graph.children(cand.node)] if cand.latent else [])
 
 
 def _summary(metric: str, comparison, causes: list[Cause]) -> str:

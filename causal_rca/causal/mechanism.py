@@ -48,6 +48,8 @@ class MechanismResult:
     detail: str
     measures: dict[str, float] = field(default_factory=dict)
     p_adjusted: float = 1.0
+    # Current-sample rows where the node behaves as its reference mechanism says (None: all).
+    consistent: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -55,13 +57,11 @@ class MechanismResult:
 
 
 def _split(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Train on 70% (at most MAX_FIT_ROWS), hold out every other row: the holdout is the
+    yardstick the current window is compared with, so it should be as large as we can afford."""
     idx = rng.permutation(n)
-    cut = int(n * 0.7)
-    return idx[:cut], idx[cut:]
-
-
-def _cap(idx: np.ndarray, rng: np.random.Generator, n: int = MAX_FIT_ROWS) -> np.ndarray:
-    return np.sort(rng.choice(idx, size=n, replace=False)) if len(idx) > n else idx
+    cut = min(int(n * 0.7), MAX_FIT_ROWS)
+    return np.sort(idx[:cut]), np.sort(idx[cut:])
 
 
 def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray,
@@ -87,14 +87,15 @@ def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_c
     return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
 
 
-def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, float, dict[str, float]]:
+def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) -> tuple[float, float, dict[str, float]]:
+    """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     ref_idx = np.flatnonzero(ok_ref)
     if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
         return 1.0, 0.0, {}
     train, hold = _split(len(ref_idx), rng)
-    train, hold = ref_idx[_cap(train, rng)], ref_idx[hold]
+    train, hold = ref_idx[train], ref_idx[hold]
     if np.ptp(x_ref[train]) == 0:
         pred_hold = np.full(len(hold), x_ref[train][0])
         pred_cur = np.full(int(ok_cur.sum()), x_ref[train][0])
@@ -117,25 +118,27 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, floa
         # flag the surrogate's own small errors off the reference manifold; what matters is the
         # share of rows whose value is materially not what the parents imply.
         tol = MATERIAL * spread
+        row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > tol]] = False
         k0, k1 = int((np.abs(r0) > tol).sum()), int((np.abs(r1) > tol).sum())
         excess = k1 / len(r1) - k0 / len(r0)
         measures["material_deviation_share"] = k1 / len(r1)
         return st.two_proportion(k0, len(r0), k1, len(r1)), min(1.0, max(0.0, 3.0 * excess)), measures
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
+    row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > np.quantile(np.abs(r0), 0.995)]] = False
     d_signed, p_signed = st.ks_two_sample(r0, r1)
     d_abs, p_abs = st.ks_two_sample(np.abs(r0), np.abs(r1))
     return min(1.0, 2 * min(p_signed, p_abs)), max(d_signed, d_abs), measures
 
 
-def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, float, dict[str, float]]:
+def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) -> tuple[float, float, dict[str, float]]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     ref_idx = np.flatnonzero(ok_ref)
     if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
         return 1.0, 0.0, {}
     train, hold = _split(len(ref_idx), rng)
-    train, hold = ref_idx[_cap(train, rng)], ref_idx[hold]
+    train, hold = ref_idx[train], ref_idx[hold]
     classes = np.unique(x_ref[train])
     y_cur = x_cur[ok_cur]
     if len(classes) < 2:
@@ -154,6 +157,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, 
         p_pos_cur = pc[:, -1] if len(classes) == 2 else None
     loss0 = -np.log(np.clip(prob_hold, 1e-4, 1.0))
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
+    row_ok[np.flatnonzero(ok_cur)[loss1 > np.quantile(loss0, 0.995)]] = False
     d, p_ks = st.ks_two_sample(loss0, loss1)
     # A changed concept shows in the tail (positives now badly predicted), which KS on the
     # whole loss distribution barely sees: test the mean loss too, and size the effect by
@@ -177,7 +181,9 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed) -> tuple[float, 
 
 
 def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
-                      default_value: float | None = None) -> MechanismResult:
+                      default_value: float | None = None, extra_rows: np.ndarray | None = None) -> MechanismResult:
+    """``extra_rows`` restricts the test to rows where the node's broken parents still behave
+    as before: what remains of the node's change is its own, not inherited (descendant adjustment)."""
     rng = np.random.default_rng(seed)
     X_ref = enc.reference[list(parents)].to_numpy(dtype=float)
     X_cur = enc.current[list(parents)].to_numpy(dtype=float)
@@ -186,12 +192,16 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
         inside &= support_mask(X_ref[:, j], X_cur[:, j], parent in enc.categorical)
     categorical = np.array([p in enc.categorical for p in parents])
     inside &= joint_support_mask(X_ref, X_cur, categorical, seed)
+    if extra_rows is not None:
+        inside &= extra_rows
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
-    x_cur = enc.current[node_id].to_numpy(dtype=float)
+    x_cur_full = enc.current[node_id].to_numpy(dtype=float)
     if inside.sum() < MIN_ROWS:
         return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
-                               "too few current rows with parent values the reference covers")
-    X_cur, x_cur = X_cur[inside], x_cur[inside]
+                               "too few current rows with parent values the reference covers",
+                               consistent=np.zeros(len(x_cur_full), dtype=bool))
+    X_cur, x_cur = X_cur[inside], x_cur_full[inside]
+    row_ok = np.ones(len(x_cur), dtype=bool)
     p_null, e_null, exp_rate, obs_rate = _indicator_part(np.isnan(x_ref), X_ref, np.isnan(x_cur), X_cur, seed)
     p_def, e_def, exp_def, obs_def = 1.0, 0.0, 0.0, 0.0
     if default_value is not None and node_id not in enc.categorical:
@@ -200,10 +210,16 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
                                                              x_cur == default_value, X_cur, seed)
     if node_id in enc.categorical:
         method = "classification"
-        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed)
+        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok)
     else:
         method = "regression"
-        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed)
+        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok)
+    if p_null < SIGNIFICANCE and np.isnan(x_ref).mean() < 0.01:
+        row_ok &= ~np.isnan(x_cur)
+    if p_def < SIGNIFICANCE and default_value is not None:
+        row_ok &= x_cur != default_value
+    consistent = np.zeros(len(x_cur_full), dtype=bool)
+    consistent[np.flatnonzero(inside)] = row_ok
     measures = {**measures, "null_rate_expected": exp_rate, "null_rate_observed": obs_rate,
                 "rows_in_support": float(inside.mean())}
     if default_value is not None:
@@ -227,7 +243,7 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
     else:
         detail = (f"given its parents, outcomes no longer follow the reference mechanism (log-loss "
                   f"{measures.get('log_loss_reference', 0):.3f} → {measures.get('log_loss_current', 0):.3f})")
-    return MechanismResult(node_id, parents, method, p, effect, detail, measures)
+    return MechanismResult(node_id, parents, method, p, effect, detail, measures, consistent=consistent)
 
 
 def _marginal_result(node_id: str, signals: list[Signal]) -> MechanismResult:
@@ -252,15 +268,48 @@ def _fallback_value(node_id: str, signals: list[Signal]) -> float | None:
     return None
 
 
+def _root_consistency(node_id: str, enc: EncodedWindows, default_value: float | None) -> np.ndarray:
+    """Rows of a root node that look like reference values: inside its support, not a new default."""
+    ref = enc.reference[node_id].to_numpy(dtype=float)
+    cur = enc.current[node_id].to_numpy(dtype=float)
+    ok = support_mask(ref, cur, node_id in enc.categorical)
+    if default_value is not None:
+        ok &= cur != default_value
+    return ok
+
+
+def _with_staleness(result: MechanismResult, signals: list[Signal]) -> MechanismResult:
+    """A value computed from older data is the node's own fault even when it barely moves."""
+    stale = [s for s in signals if s.node == result.node and s.signal == "staleness" and s.anomalous]
+    if not stale or result.method == "marginal" or stale[0].effect <= result.effect:
+        return result
+    return replace(result, p_value=min(result.p_value, stale[0].p_value), effect=min(1.0, stale[0].effect),
+                   detail=stale[0].detail)
+
+
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
-                    nodes: list[str] | None = None) -> dict[str, MechanismResult]:
-    """One result per observed node, p-values adjusted together (Benjamini–Hochberg)."""
+                      nodes: list[str] | None = None) -> dict[str, MechanismResult]:
+    """One result per observed node (in topological order), p-values adjusted together (BH).
+
+    A node whose parents broke is tested only on rows where those parents still behave as
+    their reference mechanism says, so that it is not blamed for what it inherited.
+    """
+    order = nodes if nodes is not None else graph.observed_nodes()
+    provisional = SIGNIFICANCE / max(1, len(order))  # before BH: Bonferroni decides what "broke"
     results: dict[str, MechanismResult] = {}
-    for i, node_id in enumerate(nodes if nodes is not None else graph.observed_nodes()):
+    for i, node_id in enumerate(order):
         parents = effective_parents(graph, node_id)
+        fallback = _fallback_value(node_id, signals)
         if not parents:
-            results[node_id] = _marginal_result(node_id, signals)
+            result = replace(_marginal_result(node_id, signals),
+                             consistent=_root_consistency(node_id, enc, fallback))
         else:
-            results[node_id] = _conditional_test(node_id, parents, enc, seed + i, _fallback_value(node_id, signals))
+            broken = [p for p in parents if p in results and results[p].effect >= MIN_EFFECT
+                      and results[p].p_value < provisional and results[p].consistent is not None]
+            extra = np.logical_and.reduce([results[p].consistent for p in broken]) if broken else None
+            result = _conditional_test(node_id, parents, enc, seed + i, fallback, extra)
+            if broken:
+                result = replace(result, measures={**result.measures, "adjusted_for": float(len(broken))})
+        results[node_id] = _with_staleness(result, signals)
     adjusted = st.benjamini_hochberg([r.p_value for r in results.values()])
     return {k: replace(r, p_adjusted=a) for (k, r), a in zip(results.items(), adjusted)}

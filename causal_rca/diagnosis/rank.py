@@ -51,6 +51,13 @@ def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult],
     signals = signals or []
     changed = {n for n, m in mechanisms.items() if m.changed and n in relevant}
     changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed)}
+    # A label whose parent broke changes its relation to the logged parent with it: in the
+    # attribution its mechanism is swapped together with that parent's.
+    riders: dict[str, list[str]] = {}
+    for label in sorted(n for n in relevant if graph.nodes[n].kind == "label" and n in mechanisms):
+        broke = [p for p in mechanisms[label].parents if p in changed]
+        if broke:
+            riders.setdefault(max(broke, key=lambda p: (mechanisms[p].effect, p)), []).append(label)
     candidates: list[Candidate] = []
     absorbed: set[str] = set()
     for node_id in graph.topological_order():
@@ -60,12 +67,13 @@ def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult],
         kids = sorted(c for c in graph.children(node_id) if c in changed and _degraded(c, mechanisms, signals))
         if len(kids) >= 2:
             absorbed.update(kids)
+            members = tuple(kids) + tuple(r for k in kids for r in riders.get(k, []))
             candidates.append(Candidate(
-                node_id, tuple(kids), max(mechanisms[k].effect for k in kids),
+                node_id, members, max(mechanisms[k].effect for k in kids),
                 min(mechanisms[k].p_adjusted for k in kids), latent=True))
     for node_id in sorted(changed - absorbed):
         m = mechanisms[node_id]
-        candidates.append(Candidate(node_id, (node_id,), m.effect, m.p_adjusted))
+        candidates.append(Candidate(node_id, (node_id, *riders.get(node_id, [])), m.effect, m.p_adjusted))
     candidates.sort(key=lambda c: (-c.effect, c.node))
     return candidates
 

@@ -147,7 +147,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
         effect = abs(math.log10(scale))
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
                           f"values rescaled ×{scale:.3g} (quantiles on a line, R²={r2:.3f})"))
-    lo, hi = st.support_bounds(ref)
+    lo, hi = st.support_bounds(ref, margin=0.0)  # tight: a skewed variable's tail must not widen it
     r_out = int(((ref < lo) | (ref > hi)).sum())
     c_out = int(((cur < lo) | (cur > hi)).sum())
     rs, cs = r_out / len(ref), c_out / len(cur)
