@@ -201,7 +201,7 @@ def draw_applications(
         raise RuntimeError("application pool too small")
     times, _ = event_times(rng, n, start, days, HOUR_WEIGHTS)
     frame.insert(0, "applied_at", times.to_numpy())
-    pulled = rng.uniform(0.5, 20.0, n)  # bureau report pulled seconds..minutes before scoring
+    pulled = rng.uniform(0.5, 20.0, n)  # bureau report pulled 0.5 to 20 seconds before scoring
     frame.insert(1, "bureau_pulled_at", freshness_times(frame["applied_at"], pulled / 60.0).to_numpy())
     return frame.sort_values("applied_at", kind="stable").reset_index(drop=True)
 
