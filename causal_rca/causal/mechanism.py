@@ -116,6 +116,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) 
         "residual_sd_reference": float(np.std(r0)),
         "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
+        **_rescaling(pred_cur, x_cur[ok_cur]),
     }
     if float(np.sqrt(np.mean(r0 ** 2))) < DETERMINISTIC * spread:
         # A computed feature or a model score: the parents fix the value. Scale-free tests would
@@ -133,6 +134,31 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) 
     d_signed, p_signed = st.ks_two_sample(r0, r1)
     d_abs, p_abs = st.ks_two_sample(np.abs(r0), np.abs(r1))
     return min(1.0, 2 * min(p_signed, p_abs)), max(d_signed, d_abs), measures
+
+
+def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
+    """Current values against what the reference mechanism gives: a rescaled computation
+    (raw counts for normalised ones, new units) lies on a clean line with a slope far from 1."""
+    if len(expected) < MIN_ROWS or np.ptp(expected) == 0:
+        return {}
+    slope, intercept = np.polyfit(expected, observed, 1)
+    fitted = slope * expected + intercept
+    ss_tot = float(((observed - observed.mean()) ** 2).sum())
+    r2 = 1.0 - float(((observed - fitted) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+    out = {"rescale_slope": float(slope), "rescale_r2": r2}
+    # Only part of the rows may be rescaled (one serving version): among rows that deviate,
+    # a constant ratio observed/expected is the signature.
+    scale = float(np.std(expected))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deviating = (np.abs(observed - expected) > 0.05 * scale) & (np.abs(expected) > 0.05 * scale)
+        ratio = observed[deviating] / expected[deviating]
+    ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+    if len(ratio) >= MIN_ROWS:
+        logs = np.log10(ratio)
+        centre = float(np.median(logs))
+        out.update({"rescale_ratio": float(10 ** centre), "rescale_ratio_mad": float(np.median(np.abs(logs - centre))),
+                    "rescale_share": len(ratio) / len(observed)})
+    return out
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) -> tuple[float, float, dict[str, float]]:

@@ -6,6 +6,8 @@ nulls it produced; a rescaling explains the drift it produced).
 
 from __future__ import annotations
 
+import math
+
 from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
@@ -33,6 +35,16 @@ def _looks_like_fallback(value: str | None) -> bool:
         return value.strip().lower() in PLACEHOLDERS
 
 
+def _rescaled(measures: dict[str, float]) -> bool:
+    """All rows on a clean line with a slope far from 1, or the deviating rows at one constant ratio."""
+    slope, r2 = measures.get("rescale_slope"), measures.get("rescale_r2")
+    if slope is not None and r2 is not None and slope > 0 and r2 >= 0.95 and abs(math.log10(slope)) >= 0.17:
+        return True
+    ratio, mad, share = (measures.get(k) for k in ("rescale_ratio", "rescale_ratio_mad", "rescale_share"))
+    return (ratio is not None and mad is not None and share is not None and share >= 0.05 and mad <= 0.05
+            and abs(math.log10(ratio)) >= 0.17)
+
+
 def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
              mechanism: MechanismResult | None) -> tuple[str, list[str]]:
     """(failure mode, names of the signals that decided it)."""
@@ -56,6 +68,11 @@ def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
             return "concept_drift", ["mechanism"]
         if mechanism and mechanism.method == "marginal":
             return "label_shift", [k for k in ("drift",) if k in s]
+        shift = abs(m.get("residual_shift", 0.0))
+        sd_ref, sd_cur = m.get("residual_sd_reference"), m.get("residual_sd_current")
+        if sd_ref and sd_cur and shift >= 0.5 and sd_cur / sd_ref < 1.5:
+            # A numeric outcome moved as a whole, its relation to the inputs intact: a new level.
+            return "label_shift", ["residual_shift"]
         return "concept_drift", ["mechanism"]
     if "dtype" in s or "coercion" in s:
         return "schema_change", [k for k in ("dtype", "coercion") if k in s]
@@ -69,6 +86,8 @@ def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     # more specific evidence, so it is read before the fallback-default signal.
     if "scale" in s:
         return "scale_change", ["scale"]
+    if mechanism is not None and _rescaled(mechanism.measures):
+        return "scale_change", ["mechanism"]
     if "default_rate" in s and "default_value" not in s and _looks_like_fallback(s["default_rate"].value):
         return "missing_values", ["default_rate"]
     is_root = mechanism is None or mechanism.method == "marginal"

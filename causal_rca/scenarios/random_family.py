@@ -56,7 +56,7 @@ from causal_rca.metrics import MetricSpec, compare_windows, metric_frame
 from causal_rca.scenarios.library import FAILURE_MODES
 from causal_rca.scenarios.simulate import stream_rng
 
-__all__ = ["CaseTruth", "RandomCase", "draw_case", "FAILURE_MODES", "CONTROL_SHARE"]
+__all__ = ["CaseTruth", "RandomCase", "draw_case", "planned_failure_mode", "FAILURE_MODES", "CONTROL_SHARE"]
 
 CONTROL_SHARE = 0.10
 MIN_NODES, MAX_NODES = 6, 40
@@ -466,6 +466,7 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
     cats = [s for s in sources if s.categorical]
     unused = [s.name for s in sources]
     reserved: set[str] = set()
+    done: set[tuple[str, str]] = set()
     features: list[Feature] = []
 
     def suffix_name(base: str) -> str:
@@ -479,7 +480,7 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
         if len(numeric) >= 2 and nonneg:
             options.append("ratio"); weights.append(1.5)
         if cats:
-            options.append("rate"); weights.append(2.5 + 2 * len(cats))
+            options.append("rate"); weights.append(1.5 + 0.5 * len(cats))
         if len(numeric) + len(features) >= 2:
             options.append("combo"); weights.append(1.2 if features else 0.6)
         if i == 0 and mode == "stale_values":
@@ -493,6 +494,8 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
             # A stale-values case keeps its aggregate the only view of its source: aggregates
             # often are the only representation of a signal, and a redundant one cannot move a metric.
             pool = [s for s in pool if s.name not in reserved] or pool
+            # the same transform of the same source twice is rare (a second version): avoid it
+            pool = [s for s in pool if (transform, s.name) not in done] or pool
             fresh = [s for s in pool if s.name in unused]
             return _pick(rng, fresh if fresh and rng.random() < 0.8 else pool)
 
@@ -543,6 +546,7 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
                 unused.remove(p)
         if i == 0 and mode == "stale_values":
             reserved.add(feat.parents[0])
+        done.add((feat.transform, feat.parents[0]))
         features.append(feat)
     return features
 
@@ -605,7 +609,7 @@ def _build_world(seed: int, attempt: int, mode: str | None) -> World:
 
     infra: list[str] = []
     infra_rate: dict[str, float] = {}
-    free = [f for f in features]
+    free = [f for f in features if len(f.parents) < 3]  # a feature has 1–3 parents, infra included
     for j in range(n_infra):
         if len(free) < 2:
             break
@@ -1399,6 +1403,14 @@ def _graph_dict(world: World, rng: np.random.Generator) -> dict:
     }
 
 
+def planned_failure_mode(seed: int) -> str | None:
+    """The failure mode ``draw_case(seed)`` will inject (None for a control), without drawing the case."""
+    plan = stream_rng(int(seed), "plan")
+    if plan.random() < CONTROL_SHARE:
+        return None
+    return str(FAILURE_MODES[int(plan.integers(len(FAILURE_MODES)))])
+
+
 def draw_case(seed: int) -> RandomCase:
     """One random pipeline and its two windows, with one fault (or none) and the truth.
 
@@ -1408,9 +1420,8 @@ def draw_case(seed: int) -> RandomCase:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
-    plan = stream_rng(seed, "plan")
-    control = plan.random() < CONTROL_SHARE
-    mode = None if control else str(FAILURE_MODES[int(plan.integers(len(FAILURE_MODES)))])
+    mode = planned_failure_mode(seed)
+    control = mode is None
     tried = 0
     for world_attempt in range(MAX_WORLDS):
         world = _build_world(seed, world_attempt, mode)
@@ -1440,7 +1451,8 @@ def draw_case(seed: int) -> RandomCase:
                 comparison = _comparison(world, ref, cur, seed)
             except InputError:
                 continue
-            if comparison.significant:
+            worse = (comparison.change < 0) == _metric_spec(world).higher_is_better
+            if comparison.significant and (worse or mode != "model_change"):  # a new version that is worse
                 params = {k: v for k, v in fault.params.items() if k not in ("model", "perm")}
                 if mode == "model_change":
                     params["new_version"] = fault.params["model"].version
