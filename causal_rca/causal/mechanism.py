@@ -91,7 +91,8 @@ def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_c
     return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
 
 
-def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) -> tuple[float, float, dict[str, float]]:
+def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
+                     outcome: bool = False) -> tuple[float, float, dict[str, float]]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
@@ -133,7 +134,10 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) 
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > np.quantile(np.abs(r0), 0.995)]] = False
     d_signed, p_signed = st.ks_two_sample(r0, r1)
     d_abs, p_abs = st.ks_two_sample(np.abs(r0), np.abs(r1))
-    return min(1.0, 2 * min(p_signed, p_abs)), max(d_signed, d_abs), measures
+    # An outcome whose noise grows (a concept that loosened) moves the spread more than any
+    # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
+    spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
+    return min(1.0, 2 * min(p_signed, p_abs)), min(1.0, max(d_signed, d_abs, spread_change)), measures
 
 
 def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
@@ -205,6 +209,10 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         measures["rate_reference"] = float(y_hold.mean())
         measures["rate_current"] = float(y_c.mean())
         measures["rate_expected"] = float(p_pos_cur.mean())
+        # A base rate moving away from what the parents predict is a change even when it
+        # makes outcomes easier to predict (fewer positives: log-loss falls).
+        gap = abs(measures["rate_current"] - measures["rate_expected"]) / max(measures["rate_expected"], 0.02)
+        d = max(d, min(1.0, gap))
         if 0 < y_hold.sum() < len(y_hold) and 0 < y_c.sum() < len(y_c):
             measures["auc_reference"] = float(roc_auc_score(y_hold, p_pos_hold))
             measures["auc_current"] = float(roc_auc_score(y_c, p_pos_cur))
@@ -237,7 +245,8 @@ def _stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarra
 
 
 def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
-                      default_value: float | None = None, extra_rows: np.ndarray | None = None) -> MechanismResult:
+                      default_value: float | None = None, extra_rows: np.ndarray | None = None,
+                      outcome: bool = False) -> MechanismResult:
     """``extra_rows`` restricts the test to rows where the node's broken parents still behave
     as before: what remains of the node's change is its own, not inherited (descendant adjustment)."""
     rng = np.random.default_rng(seed)
@@ -260,27 +269,39 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
     row_ok = np.ones(len(x_cur), dtype=bool)
     p_null, e_null, exp_rate, obs_rate = _indicator_part(np.isnan(x_ref), X_ref, np.isnan(x_cur), X_cur, seed)
     p_def, e_def, exp_def, obs_def = 1.0, 0.0, 0.0, 0.0
-    if default_value is not None and node_id not in enc.categorical:
+    if node_id in enc.categorical:
+        default_value = None
+    parent_null_share = float("nan")
+    if default_value is not None:
         with np.errstate(invalid="ignore"):
             p_def, e_def, exp_def, obs_def = _indicator_part(x_ref == default_value, X_ref,
                                                              x_cur == default_value, X_cur, seed)
+            defaulted = x_cur == default_value
+        if defaulted.any():
+            # Defaults exactly where a parent is null: the null handling changed (skew);
+            # defaults where the parents had values: the value was lost (outage).
+            parent_null_share = float(np.isnan(X_cur[defaulted]).any(axis=1).mean())
     if node_id in enc.categorical:
         method = "classification"
         p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok)
     else:
         method = "regression"
-        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok)
+        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome)
     if p_null < SIGNIFICANCE and np.isnan(x_ref).mean() < 0.01:
         row_ok &= ~np.isnan(x_cur)
     if p_def < SIGNIFICANCE and default_value is not None:
         row_ok &= x_cur != default_value
+    if default_value is not None:
+        others = x_cur != default_value
+        # A fallback leaves the other rows as they were; a skewed computation does not.
+        measures["deviation_outside_default"] = float((~row_ok[others]).mean()) if others.any() else 0.0
     consistent = np.zeros(len(x_cur_full), dtype=bool)
     consistent[np.flatnonzero(inside)] = row_ok
     measures = {**measures, "null_rate_expected": exp_rate, "null_rate_observed": obs_rate,
                 "rows_in_support": float(inside.mean())}
     if default_value is not None:
         measures.update({"default_value": float(default_value), "default_rate_expected": exp_def,
-                         "default_rate_observed": obs_def})
+                         "default_rate_observed": obs_def, "default_where_parent_null": parent_null_share})
     # Bonferroni over the parts that were informative keeps one p-value per node for the FDR step.
     parts = 1 + int(np.isnan(x_ref).any() or np.isnan(x_cur).any()) + int(default_value is not None)
     p = min(1.0, parts * min(p_null, p_def, p_val))
@@ -366,7 +387,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
             broken = [p for p in parents if p in results and results[p].effect >= MIN_EFFECT
                       and results[p].p_value < provisional and results[p].consistent is not None]
             extra = np.logical_and.reduce([results[p].consistent for p in broken]) if broken else None
-            result = _conditional_test(node_id, parents, enc, seed + i, fallback, extra)
+            result = _conditional_test(node_id, parents, enc, seed + i, fallback, extra,
+                                       outcome=graph.nodes[node_id].kind == "label")
             if broken:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(broken))})
         results[node_id] = _with_staleness(result, signals)

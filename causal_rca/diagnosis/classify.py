@@ -88,11 +88,16 @@ def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         return "scale_change", ["scale"]
     if mechanism is not None and _rescaled(mechanism.measures):
         return "scale_change", ["mechanism"]
-    if "default_rate" in s and "default_value" not in s and _looks_like_fallback(s["default_rate"].value):
+    where_null = (mechanism.measures.get("default_where_parent_null", float("nan")) if mechanism else float("nan"))
+    if "default_rate" in s and where_null >= 0.8:
+        return "pipeline_skew", ["default_rate", "parents_null"]
+    others_moved = (mechanism.measures.get("deviation_outside_default", 0.0) if mechanism else 0.0) > 0.05
+    if ("default_rate" in s and "default_value" not in s and _looks_like_fallback(s["default_rate"].value)
+            and not others_moved):
         return "missing_values", ["default_rate"]
     is_root = mechanism is None or mechanism.method == "marginal"
     if not is_root:
         return "pipeline_skew", ["mechanism"] + [k for k in ("default_value",) if k in s]
-    if "out_of_support" in s and s["out_of_support"].effect >= 0.05:
+    if "out_of_support" in s and s["out_of_support"].effect >= 0.1:
         return "out_of_distribution", ["out_of_support"]
     return "distribution_shift", [k for k in ("drift", "new_categories", "out_of_support") if k in s]

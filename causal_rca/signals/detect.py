@@ -110,16 +110,20 @@ def _default_signals(node: str, window_ref: Window, window_cur: Window, column: 
     if cur.mode is None or ref.mode is None:
         return []
     out: list[Signal] = []
-    ref_share_of_cur_mode = value_share(window_ref, column, dtype, cur.mode)
-    k_ref = round(ref_share_of_cur_mode * ref.rows)
-    delta = cur.mode_share - ref_share_of_cur_mode
+    # The fallback need not become the most frequent value: look at the top few.
+    jumps = []
+    for value, count in category_counts(window_cur, column, limit=3).items():
+        ref_share = value_share(window_ref, column, dtype, value)
+        jumps.append((count / cur.rows - ref_share, value, count, ref_share))
+    delta, value, count, ref_share = max(jumps)
     if delta > 0:
         out.append(
-            Signal(node, "default_rate", ref_share_of_cur_mode, cur.mode_share,
-                   st.two_proportion(k_ref, ref.rows, cur.mode_count, cur.rows), delta,
-                   f"value {cur.mode!r} in {_pct(ref_share_of_cur_mode)} → {_pct(cur.mode_share)} of rows",
-                   value=cur.mode)
+            Signal(node, "default_rate", ref_share, count / cur.rows,
+                   st.two_proportion(round(ref_share * ref.rows), ref.rows, count, cur.rows), delta,
+                   f"value {value!r} in {_pct(ref_share)} → {_pct(count / cur.rows)} of rows", value=value)
         )
+    ref_share_of_cur_mode = value_share(window_ref, column, dtype, cur.mode)
+    delta = cur.mode_share - ref_share_of_cur_mode
     similar_share = abs(cur.mode_share - ref.mode_share) < 0.5 * max(cur.mode_share, ref.mode_share)
     if cur.mode != ref.mode and ref.mode_share >= 0.05 and cur.mode_share >= 0.05 and similar_share:
         cur_share_of_ref_mode = value_share(window_cur, column, dtype, ref.mode)
