@@ -184,7 +184,8 @@ def _diagnose(
         say("attributing the change")
         players = {c.node: list(c.members) for c in candidates}
         attribution = attribute_change(causal_graph, target, spec, enc.reference, enc.current, players,
-                                       enc.categorical, seed, rows_target=rows_target)
+                                       enc.categorical, seed, rows_target=rows_target,
+                                       prediction=target_parents[0] if rows_target else None)
         contributions = attribution.contributions
         if len(candidates) > len(attribution.players):
             warnings.append(f"attribution limited to the {len(attribution.players)} strongest of "

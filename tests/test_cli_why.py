@@ -120,3 +120,17 @@ def test_string_positive_class(faulty, tmp_path: Path, capsys) -> None:
     d = json.loads(out)
     assert d["causes"][0]["node"] == "fx"
     assert d["causes"][0]["contribution"] * d["change"] > 0  # explains the move, whatever its sign
+
+
+def test_label_id_sorting_before_model_id(faulty, tmp_path: Path, capsys) -> None:
+    """gcm orders parents by name: a label id that sorts first must not swap prediction and label."""
+    from tests.conftest import TINY_GRAPH
+
+    graph = tmp_path / "order.yaml"
+    graph.write_text(TINY_GRAPH.replace("  y:\n", "  a_label:\n").replace("[model, y]", "[model, a_label]"))
+    code, out, err = run_cli(["why", "recall", "--graph", graph, "--reference", faulty["reference"],
+                              "--current", faulty["current"], "--format", "json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["causes"][0]["node"] == "fx"
+    assert d["causes"][0]["contribution"] * d["change"] > 0

@@ -108,18 +108,21 @@ class MetricRows(ConditionalStochasticModel):
     (1.0/0.0), so the positive class here is 1 whatever the user's is.
     """
 
-    def __init__(self, spec: MetricSpec) -> None:
+    def __init__(self, spec: MetricSpec, prediction_column: int = 0) -> None:
         self.spec = spec if spec.name in ("mae", "rmse", "mean") else replace(spec, positive=1)
+        # gcm hands parents over in its own (sorted) order: say which column is the prediction.
+        self.prediction_column = prediction_column
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         return None
 
     def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:
-        frame = pd.DataFrame({"prediction": parent_samples[:, 0], "label": parent_samples[:, 1]})
+        p = self.prediction_column
+        frame = pd.DataFrame({"prediction": parent_samples[:, p], "label": parent_samples[:, 1 - p]})
         return encode_rows(self.spec, frame).reshape(-1, 1)
 
     def clone(self):
-        return MetricRows(self.spec)
+        return MetricRows(self.spec, self.prediction_column)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def attribute_change(
     categorical: frozenset[str],
     seed: int,
     rows_target: bool = True,
+    prediction: str | None = None,
 ) -> Attribution:
     """Shapley attribution of the metric change to mechanism swaps of the player groups.
 
@@ -181,8 +185,9 @@ def attribute_change(
     pooled = pd.concat([reference, current], ignore_index=True)
     for i, node in enumerate(sorted(graph.nodes)):
         if node == target and rows_target:
-            old.set_causal_mechanism(node, MetricRows(spec))
-            new.set_causal_mechanism(node, MetricRows(spec))
+            prediction_column = get_ordered_predecessors(graph, node).index(prediction)
+            old.set_causal_mechanism(node, MetricRows(spec, prediction_column))
+            new.set_causal_mechanism(node, MetricRows(spec, prediction_column))
             for m in (old, new):
                 m.graph.nodes[node][PARENTS_DURING_FIT] = get_ordered_predecessors(m.graph, node)
             continue
