@@ -1,0 +1,73 @@
+#!/usr/bin/env python
+"""causal-rca alone on the accuracy benchmark's cases (no baselines): a quick re-measure.
+
+    python benchmarks/accuracy_engine_only.py --cases 200 --seed 20261123 --jobs 2
+
+Same cases and the same answer function as ``benchmarks/accuracy.py``; prints AC@1,
+AC@3, failure-mode accuracy when the node is right, false alarms and median seconds,
+overall and per failure mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from accuracy import causal_rca_answer  # noqa: E402
+
+from causal_rca.lineage.loader import graph_from_dict  # noqa: E402
+from causal_rca.scenarios.random_family import draw_case  # noqa: E402
+
+
+def one(seed: int) -> tuple:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        case = draw_case(seed)
+        graph = graph_from_dict(case.graph, f"<random case {seed}>")
+        a = causal_rca_answer(graph, case.metric, case.reference, case.current, seed)
+    t = case.truth
+    return (t.failure_mode if t.significant else "control", t.significant, t.node, a.significant,
+            list(a.nodes), a.mode, a.seconds, getattr(a, "error", None))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=20261123)
+    ap.add_argument("--jobs", type=int, default=1)
+    args = ap.parse_args()
+    seeds = [args.seed + i for i in range(args.cases)]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        rows = list(pool.map(one, seeds))
+    per = defaultdict(lambda: [0, 0, 0, 0])  # cases, top1, top3, mode-right-when-node-right
+    alarms, controls, secs = 0, 0, []
+    for mode, sig, node, answered_sig, nodes, amode, seconds, _err in rows:
+        secs.append(seconds)
+        if not sig:
+            controls += 1
+            alarms += bool(answered_sig and nodes)
+            continue
+        top1 = bool(nodes) and nodes[0] == node
+        per[mode][0] += 1
+        per[mode][1] += top1
+        per[mode][2] += node in nodes[:3]
+        per[mode][3] += top1 and amode == mode
+    tot = [sum(v[i] for v in per.values()) for i in range(4)]
+    print(f"faulty {tot[0]}  AC@1 {tot[1] / tot[0]:.3f}  AC@3 {tot[2] / tot[0]:.3f}  "
+          f"mode|node {tot[3] / max(tot[1], 1):.3f}  false alarms {alarms}/{controls}  "
+          f"median s {statistics.median(secs):.2f}")
+    for mode in sorted(per):
+        n, a1, a3, m = per[mode]
+        print(f"  {mode:20s} n={n:3d}  AC@1 {a1 / n:.2f}  AC@3 {a3 / n:.2f}  mode|node {m / max(a1, 1):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
