@@ -291,11 +291,12 @@ def model_matrix(sources: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: pd.to_numeric(both[c], errors="coerce").astype(float) for c in MODEL_FEATURES})
 
 
-def train_model(X: pd.DataFrame, y: np.ndarray, seed: int) -> Pipeline:
+def train_model(X: pd.DataFrame, y: np.ndarray, seed: int, balanced: bool = True) -> Pipeline:
     """A gradient-boosted fraud model with its own median imputer, as usually shipped.
 
     Class weights are balanced (fraud is rare), so the 0.5 threshold gives the
-    high-recall operating point fraud teams run at.
+    high-recall operating point fraud teams run at; ``balanced=False`` is the
+    wrong artifact whose scores sit at the base rate.
     """
     model = Pipeline(
         [
@@ -308,7 +309,7 @@ def train_model(X: pd.DataFrame, y: np.ndarray, seed: int) -> Pipeline:
                     max_leaf_nodes=15,
                     min_samples_leaf=40,
                     l2_regularization=1.0,
-                    class_weight="balanced",
+                    class_weight="balanced" if balanced else None,
                     early_stopping=False,
                     random_state=seed % (2**32),
                 ),
@@ -463,27 +464,3 @@ def add_merchant_population(
     moved = np.where(rng.random(n) < share_b, PROCESSORS[1], PROCESSORS[0])
     out["processor"] = np.where(chosen, moved, out["processor"].to_numpy())
     return out
-
-
-def train_model_without_class_weights(X: pd.DataFrame, y: np.ndarray, seed: int) -> Pipeline:
-    """The same fraud model trained without balanced class weights (scores calibrated to the base rate)."""
-    pipeline = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="median")),
-            (
-                "gbm",
-                HistGradientBoostingClassifier(
-                    max_iter=120,
-                    learning_rate=0.08,
-                    max_leaf_nodes=15,
-                    min_samples_leaf=40,
-                    l2_regularization=1.0,
-                    early_stopping=False,
-                    random_state=seed % (2**32),
-                ),
-            ),
-        ]
-    )
-    with _single_thread():
-        pipeline.fit(X, y)
-    return pipeline

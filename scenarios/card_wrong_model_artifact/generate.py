@@ -23,7 +23,7 @@ def generate(seed: int) -> dict[str, pd.DataFrame]:
     world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
     train = world.training
     X = sim.model_matrix(train, train)
-    wrong = sim.train_model_without_class_weights(X, train["is_fraud"].to_numpy(), seed)
+    wrong = sim.train_model(X, train["is_fraud"].to_numpy(), seed, balanced=False)
     released = replace(world, model=wrong, model_version=NEW_VERSION)
     return {
         "training": world.training,
