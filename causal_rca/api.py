@@ -24,6 +24,7 @@ from causal_rca.diagnosis.model import (
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
 from causal_rca.errors import InputError
+from causal_rca.explain.distributions import distribution_summaries, plotted_nodes
 from causal_rca.explain.whys import fault_path, why_chain
 from causal_rca.lineage import LineageGraph, load_graph
 from causal_rca.metrics import (
@@ -214,7 +215,19 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
+        **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
+
+
+def _report_extras(graph: LineageGraph, dtypes: dict[str, str], ref_s: pd.DataFrame, cur_s: pd.DataFrame,
+                   causes: list[Cause]) -> dict:
+    """What reports need beyond the verdict: the graph to draw and the top causes' distributions to plot.
+
+    Read only after ranking, from the same seeded samples, so it changes no
+    verdict and the JSON stays byte-stable for a seed.
+    """
+    return {"lineage": graph,
+            "distributions": distribution_summaries(ref_s, cur_s, dtypes, plotted_nodes(causes))}
 
 
 def _check_usable(graph: LineageGraph, dtypes: dict[str, str], ref: pd.DataFrame, cur: pd.DataFrame) -> None:

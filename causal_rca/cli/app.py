@@ -90,6 +90,55 @@ def why(
     _emit(render(d, fmt.value), out)
 
 
+class View(str, Enum):
+    lineage = "lineage"
+    fishbone = "fishbone"
+
+
+@app.command("render")
+def render_cmd(
+    graph: Path = typer.Argument(..., help="Lineage graph YAML."),
+    out: Path = typer.Option(..., "--out", help="Output file: .svg, .png (need Graphviz) or .dot (DOT source)."),
+    diagnosis: Optional[Path] = typer.Option(None, "--diagnosis", help="A `why --format json` file to colour by."),
+    view: View = typer.Option(View.lineage, "--view", help="lineage (causal diagram) or fishbone."),
+) -> None:
+    """Draw the lineage graph (or a fishbone), coloured by a diagnosis when one is given."""
+    from causal_rca.lineage import load_graph
+    from causal_rca.render.diagram import lineage_dot
+    from causal_rca.render.fishbone import fishbone_dot
+    from causal_rca.render.output import write_diagram
+
+    g = load_graph(graph)
+    d = _read_diagnosis(diagnosis, g) if diagnosis is not None else None
+    write_diagram(lineage_dot(g, d) if view is View.lineage else fishbone_dot(g, d), out)
+    print(f"wrote {out}")
+
+
+def _read_diagnosis(path: Path, graph):
+    """A diagnosis JSON for this graph, or one clear error."""
+    import json
+
+    from causal_rca.diagnosis.model import Diagnosis
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read diagnosis '{path}': {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"'{path}' is not JSON: {exc}") from None
+    try:
+        d = Diagnosis.from_dict(data, lineage=graph)
+    except InputError as exc:
+        raise InputError(f"'{path}': {exc}") from None
+    if d.graph != graph.name:
+        raise InputError(f"'{path}' diagnoses graph '{d.graph}', not '{graph.name}' ({graph.path})")
+    named = {n for c in d.causes for n in (c.node, *c.path)} | {a.node for a in d.anomalies}
+    unknown = sorted(named - set(graph.nodes))
+    if unknown:
+        raise InputError(f"'{path}' names nodes that graph '{graph.name}' does not have: {', '.join(unknown[:5])}")
+    return d
+
+
 @app.command()
 def demo(
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),

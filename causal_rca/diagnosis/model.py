@@ -126,6 +126,12 @@ class Diagnosis:
     seed: int = 0
     sample_rows: int = 0
     description: str | None = None
+    # Added for reports (spec: fields may be added): per-node reference vs current
+    # summaries of the top causes, for the distribution plots (explain/distributions.py).
+    distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
+    # (the JSON names the graph; `causal-rca render GRAPH --diagnosis` supplies it again).
+    lineage: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return _clean({
@@ -147,12 +153,72 @@ class Diagnosis:
             "attribution": self.attribution,
             "seed": self.seed,
             "sample_rows": self.sample_rows,
+            "distributions": self.distributions,
         })
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], lineage: Any = None) -> "Diagnosis":
+        """Read back what ``to_dict`` wrote (a ``why --format json`` file), to render it again.
+
+        Raises ``InputError`` naming the first missing or malformed field, so a
+        wrong file is one clear line rather than a traceback.
+        """
+        return _diagnosis_from_dict(data, lineage)
+
     def _repr_markdown_(self) -> str:
         from causal_rca.render.markdown import render_markdown
 
         return render_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from causal_rca.render.html import render_html
+
+        return render_html(self, standalone=False)
+
+
+def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
+    from causal_rca.errors import InputError
+
+    def window(w: dict[str, Any]) -> WindowMetric:
+        return WindowMetric(_num(w["value"]), (_num(w["ci"][0]), _num(w["ci"][1])), int(w["rows"]))
+
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"not a causal-rca diagnosis: expected \"format\": \"{FORMAT}\"")
+    try:
+        causes = [Cause(rank=int(c["rank"]), node=str(c["node"]), failure_mode=str(c["failure_mode"]),
+                        category=c.get("category"), score=_num(c["score"]), contribution=c.get("contribution"),
+                        p_value=c.get("p_value"),
+                        evidence=[Evidence(e["test"], e.get("reference"), e.get("current"), e.get("p_value"),
+                                           str(e.get("detail", ""))) for e in c["evidence"]],
+                        why=[str(w) for w in c["why"]], mitigation=str(c["mitigation"]),
+                        path=[str(n) for n in c.get("path", [])], owner=c.get("owner"),
+                        children=[str(n) for n in c.get("children", [])]) for c in data["causes"]]
+        anomalies = [Anomaly(str(a["node"]), str(a["signal"]), a.get("reference"), a.get("current"),
+                             _num(a["p_value"]), str(a.get("detail", ""))) for a in data["anomalies"]]
+        mechanisms = [MechanismSummary(str(m["node"]), str(m["method"]), bool(m["changed"]), _num(m["p_value"]),
+                                       _num(m["effect"]), str(m.get("detail", "")))
+                      for m in data.get("mechanisms", [])]
+        change_ci = data.get("change_ci") or [math.nan, math.nan]
+        return Diagnosis(
+            graph=str(data["graph"]), target=str(data["target"]), metric=str(data.get("metric", data["target"])),
+            reference=window(data["reference"]), current=window(data["current"]), change=_num(data["change"]),
+            change_ci=(_num(change_ci[0]), _num(change_ci[1])), significant=bool(data["significant"]),
+            causes=causes, anomalies=anomalies, summary=str(data["summary"]), mechanisms=mechanisms,
+            checked_clear=[str(n) for n in data.get("checked_clear", [])],
+            warnings=[str(w) for w in data.get("warnings", [])],
+            attribution=str(data.get("attribution", "")), seed=int(data.get("seed", 0)),
+            sample_rows=int(data.get("sample_rows", 0)), distributions=dict(data.get("distributions") or {}),
+            description=getattr(lineage, "description", None), lineage=lineage,
+        )
+    except KeyError as exc:
+        raise InputError(f"not a complete causal-rca diagnosis: missing field {exc}") from None
+    except (TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise InputError(f"not a valid causal-rca diagnosis: {exc}") from None
+
+
+def _num(value: Any) -> float:
+    """JSON ``null`` (a NaN on the way out) back to NaN."""
+    return math.nan if value is None else float(value)

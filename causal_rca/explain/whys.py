@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import networkx as nx
 
 from causal_rca.causal.mechanism import MechanismResult
+from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.diagnosis.vocabulary import MEANING
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal, strongest
@@ -79,3 +82,74 @@ def why_chain(
         lines.append(f"because {root}: {sig.detail}")
     lines.append(f"because {root} {MEANING[failure_mode]}")
     return lines
+
+
+@dataclass(frozen=True)
+class NodeEvidence:
+    """The one finding a report cites for a node: which test, what it found, how sure."""
+
+    node: str
+    test: str
+    detail: str
+    p_value: float | None
+    reference: Any = None
+    current: Any = None
+
+
+@dataclass(frozen=True)
+class WhyStep:
+    """One "why" of a chain: the sentence, the node it is about, the evidence it rests on."""
+
+    node: str
+    text: str
+    evidence: NodeEvidence | None
+
+
+_NOT_FINDINGS = ("mechanism", "attribution")
+
+
+def node_evidence(d: Diagnosis, node: str) -> NodeEvidence | None:
+    """The node's strongest finding in a diagnosis.
+
+    For a cause, its first own evidence (the engine lists it strongest first);
+    otherwise its most significant anomalous signal; otherwise a mechanism
+    change. ``None`` when nothing was found at the node.
+    """
+    cause = next((c for c in d.causes if c.node == node), None)
+    if cause is not None:
+        own = [e for e in cause.evidence if e.test not in _NOT_FINDINGS]
+        mech = [e for e in cause.evidence if e.test == "mechanism"]
+        for e in own[:1] or mech[:1]:
+            return NodeEvidence(node, e.test, e.detail, e.p_value, e.reference, e.current)
+    anomaly = next((a for a in d.anomalies if a.node == node), None)
+    if anomaly is not None:
+        return NodeEvidence(node, anomaly.signal, anomaly.detail, anomaly.p_value, anomaly.reference, anomaly.current)
+    mech = next((m for m in d.mechanisms if m.node == node and m.changed), None)
+    if mech is not None:
+        return NodeEvidence(node, "mechanism", mech.detail, mech.p_value)
+    return None
+
+
+def why_steps(d: Diagnosis, cause: Cause) -> list[WhyStep]:
+    """The cause's why-chain paired with the path it follows, metric first, root last.
+
+    ``why_chain`` wrote one line for the metric, one per node between root
+    and metric (root → metric read backwards) and one or two for the root;
+    this pairs each line with its node and that node's strongest evidence,
+    so a report can cite numbers at every step.
+    """
+    lines = list(cause.why)
+    if not lines:
+        return []
+    inner = list(reversed(cause.path[1:-1])) if len(cause.path) >= 2 else []
+    metric_evidence = NodeEvidence(
+        d.target, "metric", f"{d.metric} {d.reference.value:.4g} → {d.current.value:.4g} "
+        f"(change {d.change:+.3g}, 95% CI {d.change_ci[0]:+.3g} to {d.change_ci[1]:+.3g})", None,
+        d.reference.value, d.current.value)
+    steps = [WhyStep(d.target, lines[0], metric_evidence)]
+    for i, line in enumerate(lines[1:]):
+        node = inner[i] if i < len(inner) else cause.node
+        first_at_root = i == len(inner)
+        evidence = node_evidence(d, node) if node != cause.node or first_at_root else None
+        steps.append(WhyStep(node, line, evidence))
+    return steps

@@ -1,4 +1,9 @@
-"""Renderers: one function per output format, each a pure function of a Diagnosis."""
+"""Renderers: one function per output format, each a pure function of a Diagnosis.
+
+Text, JSON, Markdown and HTML reports (``render``); diagrams as Graphviz
+DOT (``diagram.lineage_dot``, ``fishbone.fishbone_dot``) written by
+``output.write_diagram``; distribution plots (``plots``) for the HTML page.
+"""
 
 from causal_rca.render.html import render_html
 from causal_rca.render.markdown import render_markdown
@@ -8,6 +13,7 @@ FORMATS = ("text", "json", "markdown", "html")
 
 
 def render(diagnosis, fmt: str) -> str:
+    """The diagnosis in one of ``FORMATS``."""
     if fmt == "json":
         return diagnosis.to_json() + "\n"
     if fmt == "markdown":

@@ -1,34 +1,78 @@
-"""A diagnosis as one self-contained HTML page (no scripts, no network fetches)."""
+"""A diagnosis as one self-contained HTML page: diagrams and plots inline as SVG, no scripts, no fetches.
+
+The page works offline and can be attached to a ticket as one file. The
+template autoescapes every value; only the SVG drawings made by Graphviz and
+matplotlib (from escaped labels) are inserted as markup. Without Graphviz the
+page still renders, with a note where the diagrams would be.
+"""
 
 from __future__ import annotations
 
-from jinja2 import Environment
+from typing import Any
 
-from causal_rca.diagnosis.model import Diagnosis
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>causal-rca: {{ d.target }}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}
-.sig{color:#b00020}.clear{color:#1b5e20}</style></head><body>
-<h1>Why did {{ d.target }} change? <small>({{ d.graph }})</small></h1>
-{% if d.description %}<p>{{ d.description }}</p>{% endif %}
-<p><strong>{{ d.summary }}</strong></p>
-<table><tr><th>window</th><th>value</th><th>95% CI</th><th>rows</th></tr>
-<tr><td>reference</td><td>{{ "%.4g"|format(d.reference.value) }}</td><td>{{ "%.4g"|format(d.reference.ci[0]) }} – {{ "%.4g"|format(d.reference.ci[1]) }}</td><td>{{ d.reference.rows }}</td></tr>
-<tr><td>current</td><td>{{ "%.4g"|format(d.current.value) }}</td><td>{{ "%.4g"|format(d.current.ci[0]) }} – {{ "%.4g"|format(d.current.ci[1]) }}</td><td>{{ d.current.rows }}</td></tr></table>
-<p class="{{ 'sig' if d.significant else 'clear' }}">Change {{ "%+.4g"|format(d.change) }}: {{ "significant" if d.significant else "not significant" }}</p>
-{% for c in d.causes %}<h2>{{ c.rank }}. {{ c.node }}: {{ c.failure_mode }} <small>score {{ "%.2f"|format(c.score) }}</small></h2>
-<ol>{% for w in c.why %}<li>{{ w }}</li>{% endfor %}</ol>
-<ul>{% for e in c.evidence %}<li><code>{{ e.test }}</code>: {{ e.detail }}</li>{% endfor %}</ul>
-<p><em>Mitigation: {{ c.mitigation }}</em></p>{% endfor %}
-{% if d.anomalies %}<h2>Anomalous signals</h2><table><tr><th>node</th><th>signal</th><th>detail</th></tr>
-{% for a in d.anomalies %}<tr><td>{{ a.node }}</td><td>{{ a.signal }}</td><td>{{ a.detail }}</td></tr>{% endfor %}</table>{% endif %}
-<h2>Checked and clear</h2><p>{{ d.checked_clear|join(", ") or "none" }}</p>
-</body></html>
-"""
+from causal_rca.diagnosis.model import Cause, Diagnosis
+from causal_rca.explain.whys import why_steps
+from causal_rca.render.findings import cite, p_text
+from causal_rca.render.output import INSTALL_HINT, GraphvizMissing, graphviz_available, inline_svg
+from causal_rca.render.plots import distribution_svg
+
+TOP_SECTIONS = 3
 
 
-def render_html(d: Diagnosis) -> str:
-    env = Environment(autoescape=True)
-    return env.from_string(_TEMPLATE).render(d=d)
+def _value(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def _diagrams(d: Diagnosis) -> dict[str, Any]:
+    if d.lineage is None:
+        return {"note": "Diagrams need the lineage graph: causal-rca render GRAPH --diagnosis DIAGNOSIS.json "
+                        "--out lineage.svg"}
+    from causal_rca.render.diagram import lineage_dot
+    from causal_rca.render.fishbone import fishbone_dot
+
+    if not (graphviz_available("dot") and graphviz_available("neato")):
+        return {"note": f"Diagrams need Graphviz, which is not installed here; {INSTALL_HINT}."}
+    try:
+        return {"lineage": Markup(inline_svg(lineage_dot(d.lineage, d), "lineage-")),
+                "fishbone": Markup(inline_svg(fishbone_dot(d.lineage, d), "fishbone-"))}
+    except GraphvizMissing as exc:
+        return {"note": f"Diagrams could not be drawn: {exc}"}
+
+
+def _plots(d: Diagnosis, c: Cause) -> list[dict[str, Any]]:
+    nodes = c.children[:3] if c.children else [c.node]
+    plots = []
+    for node in nodes:
+        summary = d.distributions.get(node)
+        if summary is None:
+            continue
+        prefix = f"plot{c.rank}-{len(plots)}-"
+        caption = (f"{node}: reference vs current" if node == c.node
+                   else f"{node} (child of {c.node}): reference vs current")
+        plots.append({"svg": Markup(distribution_svg(node, summary, title=caption, prefix=prefix)), "caption": caption})
+    return plots
+
+
+def _sections(d: Diagnosis) -> list[dict[str, Any]]:
+    return [{"cause": c, "steps": [(s, cite(s)) for s in why_steps(d, c)], "plots": _plots(d, c),
+             "value": _value, "p": p_text} for c in d.causes[:TOP_SECTIONS]]
+
+
+def render_html(d: Diagnosis, standalone: bool = True) -> str:
+    """The report page; ``standalone=False`` gives the fragment Jupyter shows (``Diagnosis._repr_html_``)."""
+    from causal_rca.render.fishbone import bones
+
+    env = Environment(loader=PackageLoader("causal_rca.render", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html.j2").render(
+        d=d, standalone=standalone, diagrams=_diagrams(d), sections=_sections(d), p_text=p_text,
+        bones=bones(d.lineage, d) if d.lineage is not None else [],
+    )

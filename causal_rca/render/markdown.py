@@ -1,46 +1,96 @@
-"""A diagnosis as Markdown, pasteable into an incident ticket."""
+"""A diagnosis as Markdown, pasteable into an incident ticket.
+
+Every user-supplied string (node ids, descriptions, owners, evidence that
+quotes data values) goes through ``md_escape``: Markdown and HTML
+punctuation is backslash-escaped and line breaks folded, so a value shows
+as text and cannot open a tag, a link or a table cell.
+"""
 
 from __future__ import annotations
 
-from causal_rca.diagnosis.model import Diagnosis
+import re
+
+from causal_rca.diagnosis.model import Cause, Diagnosis
+from causal_rca.explain.whys import why_steps
+from causal_rca.render.findings import cite, p_text
+
+_SPECIAL = re.compile(r"[\\`*\[\]|<>#&!~]")
+# An underscore inside a word (merchant_category) cannot start emphasis in CommonMark: left as is, readable raw.
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
-def _esc(text: object) -> str:
-    """Escape what Markdown or HTML would interpret in user-supplied strings."""
-    s = str(text)
-    for ch in ("\\", "`", "*", "_", "[", "]", "|", "<", ">", "#"):
-        s = s.replace(ch, "\\" + ch)
-    return s
+def md_escape(text: object) -> str:
+    """Escape what Markdown or HTML would interpret in user-supplied strings (CommonMark backslash escapes)."""
+    s = _SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+    return _EDGE_UNDERSCORE.sub(r"\\_", s)
+
+
+def _ci(ci: tuple[float, float]) -> str:
+    return f"{ci[0]:.4g} – {ci[1]:.4g}"
+
+
+def _cause_section(d: Diagnosis, c: Cause) -> list[str]:
+    lines = [f"### {c.rank}. {md_escape(c.node)}: {md_escape(c.failure_mode)}", ""]
+    facts = [f"score {c.score:.2f}"]
+    if c.contribution is not None:
+        facts.append(f"explains {c.contribution:+.3g} of the {d.change:+.3g} change")
+    if c.category:
+        facts.append(f"category {md_escape(c.category)}")
+    if c.owner:
+        facts.append(f"owner {md_escape(c.owner)}")
+    lines += ["; ".join(facts) + ".", ""]
+    if c.path:
+        lines += ["Path: " + " → ".join(md_escape(n) for n in c.path), ""]
+    lines += ["Why (each step one node of the path, metric first):", ""]
+    for i, step in enumerate(why_steps(d, c), 1):
+        cited = cite(step)
+        lines.append(f"{i}. {md_escape(step.text)}" + (f" — {md_escape(cited)}" if cited else ""))
+    lines += ["", "Evidence:", ""]
+    lines += [f"- {md_escape(e.test)}: {md_escape(e.detail)}" + (f" ({p_text(e.p_value)})" if p_text(e.p_value) else "")
+              for e in c.evidence]
+    lines += ["", f"Mitigation: {md_escape(c.mitigation)}", ""]
+    return lines
 
 
 def render_markdown(d: Diagnosis) -> str:
-    lines = [f"# Why did {_esc(d.target)} change? ({_esc(d.graph)})", ""]
+    """Summary, metric with CI, ranked causes, why-chains with evidence, mitigation, what was found clear."""
+    from causal_rca.render.fishbone import bones
+
+    lines = [f"# Why did {md_escape(d.target)} change? ({md_escape(d.graph)})", ""]
     if d.description:
-        lines += [_esc(d.description), ""]
-    lines += [f"**{_esc(d.summary)}**", "",
+        lines += [md_escape(d.description), ""]
+    lines += [f"**{md_escape(d.summary)}**", "",
               "| window | value | 95% CI | rows |", "|---|---|---|---|",
-              f"| reference | {d.reference.value:.4g} | {d.reference.ci[0]:.4g} – {d.reference.ci[1]:.4g} | {d.reference.rows} |",
-              f"| current | {d.current.value:.4g} | {d.current.ci[0]:.4g} – {d.current.ci[1]:.4g} | {d.current.rows} |",
+              f"| reference | {d.reference.value:.4g} | {_ci(d.reference.ci)} | {d.reference.rows} |",
+              f"| current | {d.current.value:.4g} | {_ci(d.current.ci)} | {d.current.rows} |",
               "", f"Change: {d.change:+.4g} (95% CI {d.change_ci[0]:+.4g} to {d.change_ci[1]:+.4g}); "
               f"{'significant' if d.significant else 'not significant'}.", ""]
     if d.causes:
-        lines += ["## Ranked causes", "", "| # | node | failure mode | score | contribution |", "|---|---|---|---|---|"]
+        lines += ["## Ranked causes", "",
+                  "| # | node | category | failure mode | score | contribution | owner |",
+                  "|---|---|---|---|---|---|---|"]
         for c in d.causes:
             contrib = "" if c.contribution is None else f"{c.contribution:+.3g}"
-            lines.append(f"| {c.rank} | {_esc(c.node)} | {c.failure_mode} | {c.score:.2f} | {contrib} |")
+            lines.append(f"| {c.rank} | {md_escape(c.node)} | {md_escape(c.category or '')} | "
+                         f"{md_escape(c.failure_mode)} | {c.score:.2f} | {contrib} | {md_escape(c.owner or '')} |")
         lines.append("")
         for c in d.causes[:3]:
-            lines += [f"### {c.rank}. {_esc(c.node)}: {c.failure_mode}", ""]
-            lines += [f"{i}. {_esc(w)}" for i, w in enumerate(c.why, 1)]
-            lines += ["", "Evidence:", ""]
-            lines += [f"- `{e.test}`: {_esc(e.detail)}" + (f" (p={e.p_value:.2g})" if e.p_value is not None else "")
-                      for e in c.evidence]
-            lines += ["", f"Mitigation: {c.mitigation}", ""]
+            lines += _cause_section(d, c)
+    if d.lineage is not None:
+        lines += ["## By category (fishbone)", "", "| category | finding |", "|---|---|"]
+        lines += [f"| {md_escape(b.category)} | {'; '.join(md_escape(i.text) for i in b.items)} |"
+                  for b in bones(d.lineage, d)]
+        lines.append("")
     if d.anomalies:
         lines += ["## Anomalous signals", "", "| node | signal | detail | p |", "|---|---|---|---|"]
-        lines += [f"| {_esc(a.node)} | {a.signal} | {_esc(a.detail)} | {a.p_value:.2g} |" for a in d.anomalies[:30]]
+        lines += [f"| {md_escape(a.node)} | {md_escape(a.signal)} | {md_escape(a.detail)} | {p_text(a.p_value)} |"
+                  for a in d.anomalies[:30]]
+        if len(d.anomalies) > 30:
+            lines.append(f"| … | {len(d.anomalies) - 30} more | | |")
         lines.append("")
-    lines += ["## Checked and clear", "", ", ".join(_esc(n) for n in d.checked_clear) or "none", ""]
+    lines += ["## Checked and clear", "", ", ".join(md_escape(n) for n in d.checked_clear) or "none", ""]
     if d.warnings:
-        lines += ["## Warnings", ""] + [f"- {_esc(w)}" for w in d.warnings] + [""]
+        lines += ["## Warnings", ""] + [f"- {md_escape(w)}" for w in d.warnings] + [""]
+    lines += [f"_causal-rca, seed {d.seed}, at most {d.sample_rows} sampled rows per window. Diagrams: "
+              f"`causal-rca render GRAPH --diagnosis DIAGNOSIS.json --out lineage.svg`._", ""]
     return "\n".join(lines)

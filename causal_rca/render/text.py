@@ -1,6 +1,12 @@
-"""A diagnosis for a terminal, rendered with rich."""
+"""A diagnosis for a terminal, rendered with rich.
+
+User-supplied strings go in as ``Text`` objects, never as markup strings:
+rich would otherwise read ``[red]`` in a node id or description as style.
+"""
 
 from __future__ import annotations
+
+import io
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -8,6 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from causal_rca.diagnosis.model import Diagnosis
+from causal_rca.explain.whys import why_steps
+from causal_rca.render.findings import cite
 
 
 def _ci(ci: tuple[float, float]) -> str:
@@ -16,7 +24,7 @@ def _ci(ci: tuple[float, float]) -> str:
 
 def diagnosis_renderable(d: Diagnosis) -> Group:
     head = Text()
-    head.append(f"{d.target}", style="bold")
+    head.append(d.target, style="bold")
     head.append(f" ({d.metric}) in {d.graph}\n")
     head.append(f"reference {d.reference.value:.4g} {_ci(d.reference.ci)}  n={d.reference.rows}\n")
     head.append(f"current   {d.current.value:.4g} {_ci(d.current.ci)}  n={d.current.rows}\n")
@@ -31,14 +39,16 @@ def diagnosis_renderable(d: Diagnosis) -> Group:
         for c in d.causes:
             ev = next((e.detail for e in c.evidence if e.test not in ("attribution",)), "")
             contrib = "" if c.contribution is None else f"{c.contribution:+.3g}"
-            table.add_row(str(c.rank), c.node, c.failure_mode, f"{c.score:.2f}", contrib, ev, style=None)
+            table.add_row(str(c.rank), Text(c.node), Text(c.failure_mode), f"{c.score:.2f}", contrib, Text(ev))
         parts.append(table)
         top = d.causes[0]
         why = Text()
-        for i, line in enumerate(top.why, 1):
-            why.append(f"{i}. {line}\n")
+        for i, step in enumerate(why_steps(d, top), 1):
+            why.append(f"{i}. {step.text}")
+            cited = cite(step)
+            why.append(f" — {cited}\n" if cited else "\n", style="dim")
         why.append(f"\nmitigation: {top.mitigation}", style="italic")
-        parts.append(Panel(why, title=f"why: {top.node}", expand=False))
+        parts.append(Panel(why, title=Text(f"why: {top.node}"), expand=False))
     if d.anomalies:
         parts.append(Text(f"{len(d.anomalies)} anomalous signals; clear: {', '.join(d.checked_clear) or 'none'}"))
     for w in d.warnings:
@@ -47,6 +57,6 @@ def diagnosis_renderable(d: Diagnosis) -> Group:
 
 
 def render_text(d: Diagnosis, width: int = 110) -> str:
-    console = Console(width=width, record=True, file=open("/dev/null", "w"), color_system=None)
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     console.print(diagnosis_renderable(d))
     return console.export_text()

@@ -1,0 +1,71 @@
+"""Small reference-vs-current distribution plots, as inline SVG for the HTML report.
+
+Drawn with matplotlib's object API (no pyplot, no global backend state)
+from the summaries the diagnosis carries (``Diagnosis.distributions``), so
+a report can be rebuilt from a JSON file. Text stays text in the SVG
+(``svg.fonttype: none``) and ids are salted deterministically, so the same
+diagnosis gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from causal_rca.render.svg import prefix_ids, strip_prolog
+
+REFERENCE_COLOR = "#607d8b"
+CURRENT_COLOR = "#e65100"
+_RC = {"svg.fonttype": "none", "svg.hashsalt": "causal-rca", "font.size": 8, "font.family": "sans-serif",
+       "axes.spines.top": False, "axes.spines.right": False}
+
+
+def _literal(text: str) -> str:
+    """User text shown as is: matplotlib would read ``$…$`` as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%" if x >= 0.01 or x == 0 else f"{x * 100:.1f}%"
+
+
+def _numeric(ax: Any, summary: dict[str, Any]) -> None:
+    edges = summary["edges"]
+    for key, color, label in (("reference", REFERENCE_COLOR, "reference"), ("current", CURRENT_COLOR, "current")):
+        shares = summary[key]["shares"]
+        ax.stairs(shares, edges, color=color, linewidth=1.6, label=f"{label} (null {_pct(summary[key]['null'])})",
+                  fill=key == "reference", alpha=0.35 if key == "reference" else 1.0)
+    ax.set_ylabel("share of rows")
+
+
+def _categorical(ax: Any, summary: dict[str, Any]) -> None:
+    labels = [_literal(c) for c in summary["categories"]]
+    ref, cur = list(summary["reference"]["shares"]), list(summary["current"]["shares"])
+    if summary["reference"]["null"] or summary["current"]["null"]:
+        labels.append("(null)")
+        ref.append(summary["reference"]["null"])
+        cur.append(summary["current"]["null"])
+    positions = list(range(len(labels)))
+    ax.barh([p - 0.2 for p in positions], ref, height=0.4, color=REFERENCE_COLOR, alpha=0.6, label="reference")
+    ax.barh([p + 0.2 for p in positions], cur, height=0.4, color=CURRENT_COLOR, label="current")
+    ax.set_yticks(positions, labels=[label[:24] for label in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel("share of rows")
+
+
+def distribution_svg(node: str, summary: dict[str, Any], title: str | None = None, prefix: str = "plot-") -> str:
+    """One node's reference and current distributions as an ``<svg>`` element (ids prefixed with ``prefix``)."""
+    rows = len(summary.get("categories", [])) + 1 if summary["kind"] == "categorical" else 6
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(4.6, min(1.2 + 0.22 * rows, 3.6)), dpi=96)
+        ax = fig.add_subplot()
+        (_numeric if summary["kind"] == "numeric" else _categorical)(ax, summary)
+        ax.set_title(_literal(title or node), loc="left", fontsize=9)
+        ax.legend(frameon=False, fontsize=7)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return prefix_ids(strip_prolog(buf.getvalue()), prefix)
