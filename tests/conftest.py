@@ -63,3 +63,38 @@ def tiny_files(tmp_path: Path) -> dict[str, Path]:
     tiny_frame(3000, 1).to_csv(ref, index=False)
     tiny_frame(3000, 4, start="2026-02-01").to_csv(cur, index=False)
     return {"graph": graph, "reference": ref, "current": cur, "dir": tmp_path}
+
+
+class DiagnosisCache:
+    """``diagnose`` memoised per (graph, metric, seed): each scenario is diagnosed once per test session.
+
+    Scenario windows are a pure function of the scenario and its seed, so the
+    key identifies the inputs. Diagnosing all scenarios takes about a minute;
+    the tests of truth and the rendering tests share one pass.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[tuple[str, str, int], object] = {}
+
+    def __call__(self, graph, reference, current, metric, *, seed: int = 0, **kwargs):
+        from causal_rca.api import diagnose
+
+        key = (str(graph), str(metric), int(seed))
+        if key not in self._store:
+            self._store[key] = diagnose(graph, reference, current, metric, seed=seed, **kwargs)
+        return self._store[key]
+
+    def scenario(self, scenario):
+        """The diagnosis of one scenario at its own seed (generating its windows only when needed)."""
+        from causal_rca.scenarios import generate
+
+        key = (str(scenario.graph_path), str(scenario.metric), int(scenario.seed))
+        if key not in self._store:
+            frames = generate(scenario, scenario.seed)
+            self(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=scenario.seed)
+        return self._store[key]
+
+
+@pytest.fixture(scope="session")
+def scenario_diagnoses() -> DiagnosisCache:
+    return DiagnosisCache()

@@ -16,8 +16,8 @@ SCENARIOS = list_scenarios()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_engine_finds_the_true_cause(scenario) -> None:
-    result = run_scenario(scenario)
+def test_engine_finds_the_true_cause(scenario, scenario_diagnoses) -> None:
+    result = run_scenario(scenario, diagnose_fn=scenario_diagnoses)  # shared with the rendering tests
     truth = result.truth
     if truth.significant:
         detail = (
