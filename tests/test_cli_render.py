@@ -1,0 +1,145 @@
+"""`causal-rca render` and the report formats of `why` through the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from causal_rca.cli.app import main
+from causal_rca.render.output import graphviz_available
+from tests.conftest import tiny_frame
+from tests.report_cases import assert_no_active_markup
+
+needs_dot = pytest.mark.skipif(not graphviz_available("dot"), reason="Graphviz not installed")
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+@pytest.fixture(scope="module")
+def diagnosed(tmp_path_factory) -> dict[str, Path]:
+    """The tiny pipeline with fx served ×100, diagnosed once to JSON."""
+    from tests.conftest import TINY_GRAPH
+
+    base = tmp_path_factory.mktemp("render")
+    files = {"graph": base / "tiny.yaml", "reference": base / "ref.csv", "current": base / "cur.csv",
+             "json": base / "d.json", "dir": base}
+    files["graph"].write_text(TINY_GRAPH)
+    tiny_frame(3000, 1).to_csv(files["reference"], index=False)
+    tiny_frame(3000, 2, fault="fx_scale", start="2026-02-01").to_csv(files["current"], index=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["why", "recall", "--graph", str(files["graph"]), "--reference", str(files["reference"]),
+              "--current", str(files["current"]), "--format", "json", "--out", str(files["json"]), "--quiet"])
+    assert exc.value.code == 0
+    return files
+
+
+def test_dot_output_needs_no_graphviz(diagnosed, tmp_path, capsys, monkeypatch) -> None:
+    import causal_rca.render.output as output
+
+    monkeypatch.setattr(output.shutil, "which", lambda _name: None)
+    out = tmp_path / "g.dot"
+    code, _, err = run_cli(["render", diagnosed["graph"], "--diagnosis", diagnosed["json"], "--out", out], capsys)
+    assert code == 0, err
+    source = out.read_text()
+    assert source.startswith("digraph lineage {") and "style=bold" in source
+
+
+@needs_dot
+@pytest.mark.parametrize("view", ["lineage", "fishbone"])
+def test_svg_and_png(diagnosed, tmp_path, capsys, view) -> None:
+    svg, png = tmp_path / f"{view}.svg", tmp_path / f"{view}.png"
+    for out in (svg, png):
+        code, _, err = run_cli(["render", diagnosed["graph"], "--diagnosis", diagnosed["json"], "--view", view,
+                                "--out", out], capsys)
+        assert code == 0, err
+    root = ET.fromstring(svg.read_bytes())
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "fx" in texts and ("scale_change" in texts)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@needs_dot
+def test_plain_graph_without_diagnosis(diagnosed, tmp_path, capsys) -> None:
+    out = tmp_path / "plain.svg"
+    code, _, err = run_cli(["render", diagnosed["graph"], "--out", out], capsys)
+    assert code == 0, err
+    ET.fromstring(out.read_bytes())
+
+
+def test_missing_dot_says_how_to_install(diagnosed, tmp_path) -> None:
+    """PATH without Graphviz: exit 2, one line naming the install command; DOT still works."""
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}
+    args = [sys.executable, "-m", "causal_rca", "render", str(diagnosed["graph"]), "--diagnosis",
+            str(diagnosed["json"])]
+    proc = subprocess.run([*args, "--out", str(tmp_path / "x.svg")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
+    assert "apt-get install graphviz" in proc.stderr and "brew install graphviz" in proc.stderr
+    assert not (tmp_path / "x.svg").exists()
+    proc = subprocess.run([*args, "--out", str(tmp_path / "x.dot")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_reports_work_without_graphviz(diagnosed, capsys, monkeypatch) -> None:
+    import causal_rca.render.output as output
+
+    monkeypatch.setattr(output.shutil, "which", lambda _name: None)
+    base = ["why", "recall", "--graph", diagnosed["graph"], "--reference", diagnosed["reference"],
+            "--current", diagnosed["current"], "--quiet", "--format"]
+    for fmt, marker in (("text", "Ranked causes"), ("json", '"format"'), ("markdown", "## Ranked causes"),
+                        ("html", "install Graphviz")):
+        code, out, err = run_cli([*base, fmt], capsys)
+        assert code == 0, err
+        assert marker in out
+
+
+@pytest.mark.parametrize("problem,args,message", [
+    ("extension", ["--out", "x.pdf"], "--out must end in .svg, .png, .dot"),
+    ("not json", ["--diagnosis", "bad.json", "--out", "x.dot"], "is not JSON"),
+    ("not a diagnosis", ["--diagnosis", "other.json", "--out", "x.dot"], "not a causal-rca diagnosis"),
+    ("incomplete", ["--diagnosis", "partial.json", "--out", "x.dot"], "missing field 'causes'"),
+    ("missing file", ["--diagnosis", "nope.json", "--out", "x.dot"], "cannot read diagnosis"),
+    ("view", ["--view", "sideways", "--out", "x.dot"], "sideways"),
+])
+def test_bad_input_is_one_line_exit_2(diagnosed, tmp_path, capsys, monkeypatch, problem, args, message) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.json").write_text("{")
+    (tmp_path / "other.json").write_text('{"hello": 1}')
+    (tmp_path / "partial.json").write_text('{"format": "causal-rca/diagnosis/v1", "graph": "tiny"}')
+    code, _, err = run_cli(["render", diagnosed["graph"], *args], capsys)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_diagnosis_of_another_graph_is_refused(diagnosed, tmp_path, capsys) -> None:
+    d = json.loads(diagnosed["json"].read_text())
+    d["graph"] = "someone-else"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(d))
+    code, _, err = run_cli(["render", diagnosed["graph"], "--diagnosis", other, "--out", tmp_path / "x.dot"], capsys)
+    assert code == 2
+    assert "diagnoses graph 'someone-else', not 'tiny'" in err
+
+
+def test_html_report_inlines_diagrams_and_plots(diagnosed, tmp_path, capsys) -> None:
+    out = tmp_path / "report.html"
+    code, _, err = run_cli(["why", "recall", "--graph", diagnosed["graph"], "--reference", diagnosed["reference"],
+                            "--current", diagnosed["current"], "--quiet", "--format", "html", "--out", out], capsys)
+    assert code == 0, err
+    page = out.read_text()
+    if graphviz_available("dot"):
+        assert 'id="lineage-graph0"' in page and 'id="fishbone-graph0"' in page
+    assert "fx: reference vs current" in page
+    assert_no_active_markup(page)  # self-contained: nothing to fetch, nothing to run
