@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.explain.whys import NodeEvidence, WhyStep, node_evidence
@@ -146,12 +146,16 @@ def p_text(p_value: float | None) -> str:
     return "p < 1e-16" if p_value < 1e-16 else f"p = {p_value:.2g}"
 
 
-def cite(step: WhyStep) -> str | None:
-    """What a why-step rests on, in words with numbers, without repeating what its sentence says."""
+def cite(step: WhyStep, escape: Callable[[str], str] = str) -> str | None:
+    """What a why-step rests on, in words with numbers, without repeating what its sentence says.
+
+    ``escape`` is applied to the finding (which may quote data values), not
+    to the p-value the engine formats.
+    """
     e = step.evidence
     if e is None:
         return None
     p = p_text(e.p_value)
     if e.detail and e.detail in step.text:
         return p or None
-    return f"{e.test}: {e.detail}" + (f" ({p})" if p else "")
+    return escape(f"{e.test}: {e.detail}") + (f" ({p})" if p else "")

@@ -43,8 +43,8 @@ def _cause_section(d: Diagnosis, c: Cause) -> list[str]:
         lines += ["Path: " + " → ".join(md_escape(n) for n in c.path), ""]
     lines += ["Why (each step one node of the path, metric first):", ""]
     for i, step in enumerate(why_steps(d, c), 1):
-        cited = cite(step)
-        lines.append(f"{i}. {md_escape(step.text)}" + (f" — {md_escape(cited)}" if cited else ""))
+        cited = cite(step, md_escape)
+        lines.append(f"{i}. {md_escape(step.text)}" + (f" — {cited}" if cited else ""))
     lines += ["", "Evidence:", ""]
     lines += [f"- {md_escape(e.test)}: {md_escape(e.detail)}" + (f" ({p_text(e.p_value)})" if p_text(e.p_value) else "")
               for e in c.evidence]
