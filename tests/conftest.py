@@ -65,6 +65,22 @@ def tiny_files(tmp_path: Path) -> dict[str, Path]:
     return {"graph": graph, "reference": ref, "current": cur, "dir": tmp_path}
 
 
+def cli_status(args) -> int:
+    """Run the CLI in-process and return its exit status."""
+    from causal_rca.cli.app import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in args])
+    return exc.value.code
+
+
+def run_cli(args, capsys) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit status, stdout, stderr)."""
+    code = cli_status(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 class DiagnosisCache:
     """``diagnose`` memoised per (graph, metric, seed): each scenario is diagnosed once per test session.
 

@@ -11,19 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from causal_rca.cli.app import main
 from causal_rca.render.output import graphviz_available
-from tests.conftest import tiny_frame
+from tests.conftest import cli_status, run_cli, tiny_frame
 from tests.report_cases import assert_no_active_markup
 
 needs_dot = pytest.mark.skipif(not graphviz_available("dot"), reason="Graphviz not installed")
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +29,8 @@ def diagnosed(tmp_path_factory) -> dict[str, Path]:
     files["graph"].write_text(TINY_GRAPH)
     tiny_frame(3000, 1).to_csv(files["reference"], index=False)
     tiny_frame(3000, 2, fault="fx_scale", start="2026-02-01").to_csv(files["current"], index=False)
-    with pytest.raises(SystemExit) as exc:
-        main(["why", "recall", "--graph", str(files["graph"]), "--reference", str(files["reference"]),
-              "--current", str(files["current"]), "--format", "json", "--out", str(files["json"]), "--quiet"])
-    assert exc.value.code == 0
+    assert cli_status(["why", "recall", "--graph", files["graph"], "--reference", files["reference"],
+                       "--current", files["current"], "--format", "json", "--out", files["json"], "--quiet"]) == 0
     return files
 
 

@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from markdown_it import MarkdownIt
 
-from causal_rca.cli.app import main
 from causal_rca.render import render
 from causal_rca.render.diagram import lineage_dot
 from causal_rca.render.fishbone import fishbone_dot
 from causal_rca.render.output import diagram_bytes, graphviz_available
+from tests.conftest import run_cli
 from tests.report_cases import (
     HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_OWNER, HOSTILE_VALUE, assert_no_active_markup, hostile_diagnosis,
 )
@@ -88,10 +88,8 @@ def test_loader_rejects_the_hostile_id_cleanly(tmp_path, capsys) -> None:
     graph = tmp_path / "g.yaml"
     graph.write_text("version: 1\nname: x\nnodes:\n  '<script>alert(1)</script>': {kind: source, column: a}\n"
                      "  m: {kind: model, parents: ['<script>alert(1)</script>'], column: s}\n")
-    with pytest.raises(SystemExit) as exc:
-        main(["render", str(graph), "--out", str(tmp_path / "x.dot")])
-    _, err = capsys.readouterr()
-    assert exc.value.code == 2
+    code, _, err = run_cli(["render", graph, "--out", tmp_path / "x.dot"], capsys)
+    assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1
     assert "Traceback" not in err
 

@@ -112,16 +112,13 @@ def report(request, tmp_path_factory) -> Path:
     if request.param == "hostile":
         page.write_text(render(hostile_diagnosis(), "html"), encoding="utf-8")
         return page
-    from causal_rca.cli.app import main
-    from tests.conftest import TINY_GRAPH, tiny_frame
+    from tests.conftest import TINY_GRAPH, cli_status, tiny_frame
 
     (base / "tiny.yaml").write_text(TINY_GRAPH)
     tiny_frame(3000, 1).to_csv(base / "ref.csv", index=False)
     tiny_frame(3000, 2, fault="fx_scale", start="2026-02-01").to_csv(base / "cur.csv", index=False)
-    with pytest.raises(SystemExit) as exc:
-        main(["why", "recall", "--graph", str(base / "tiny.yaml"), "--reference", str(base / "ref.csv"),
-              "--current", str(base / "cur.csv"), "--format", "html", "--out", str(page), "--quiet"])
-    assert exc.value.code == 0
+    assert cli_status(["why", "recall", "--graph", base / "tiny.yaml", "--reference", base / "ref.csv",
+                       "--current", base / "cur.csv", "--format", "html", "--out", page, "--quiet"]) == 0
     return page
 
 

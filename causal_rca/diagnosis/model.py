@@ -189,9 +189,10 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
         raise InputError(f"not a causal-rca diagnosis: expected \"format\": \"{FORMAT}\"")
     try:
         causes = [Cause(rank=int(c["rank"]), node=str(c["node"]), failure_mode=str(c["failure_mode"]),
-                        category=c.get("category"), score=_num(c["score"]), contribution=c.get("contribution"),
-                        p_value=c.get("p_value"),
-                        evidence=[Evidence(e["test"], e.get("reference"), e.get("current"), e.get("p_value"),
+                        category=c.get("category"), score=_num(c["score"]),
+                        contribution=_optional_num(c.get("contribution")), p_value=_optional_num(c.get("p_value")),
+                        evidence=[Evidence(str(e["test"]), e.get("reference"), e.get("current"),
+                                           _optional_num(e.get("p_value")),
                                            str(e.get("detail", ""))) for e in c["evidence"]],
                         why=[str(w) for w in c["why"]], mitigation=str(c["mitigation"]),
                         path=[str(n) for n in c.get("path", [])], owner=c.get("owner"),
@@ -210,7 +211,8 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             checked_clear=[str(n) for n in data.get("checked_clear", [])],
             warnings=[str(w) for w in data.get("warnings", [])],
             attribution=str(data.get("attribution", "")), seed=int(data.get("seed", 0)),
-            sample_rows=int(data.get("sample_rows", 0)), distributions=dict(data.get("distributions") or {}),
+            sample_rows=int(data.get("sample_rows", 0)),
+            distributions=_distributions(data.get("distributions") or {}),
             description=getattr(lineage, "description", None), lineage=lineage,
         )
     except KeyError as exc:
@@ -222,3 +224,19 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
 def _num(value: Any) -> float:
     """JSON ``null`` (a NaN on the way out) back to NaN."""
     return math.nan if value is None else float(value)
+
+
+def _distributions(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The plotted summaries, checked for the shape the plots read (ValueError when not)."""
+    for node, summary in data.items():
+        key = {"numeric": "edges", "categorical": "categories"}.get(summary.get("kind"))
+        if key is None or not all(isinstance(summary[w]["shares"], list) for w in ("reference", "current")):
+            raise ValueError(f"distribution of '{node}' is malformed")
+        if len(summary[key]) < len(summary["reference"]["shares"]):
+            raise ValueError(f"distribution of '{node}' has fewer {key} than shares")
+    return dict(data)
+
+
+def _optional_num(value: Any) -> float | None:
+    """A number that may be absent (``null`` stays ``None``)."""
+    return None if value is None else float(value)

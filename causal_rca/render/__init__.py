@@ -5,6 +5,7 @@ DOT (``diagram.lineage_dot``, ``fishbone.fishbone_dot``) written by
 ``output.write_diagram``; distribution plots (``plots``) for the HTML page.
 """
 
+from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.render.html import render_html
 from causal_rca.render.markdown import render_markdown
 from causal_rca.render.text import render_text
@@ -12,7 +13,7 @@ from causal_rca.render.text import render_text
 FORMATS = ("text", "json", "markdown", "html")
 
 
-def render(diagnosis, fmt: str) -> str:
+def render(diagnosis: Diagnosis, fmt: str) -> str:
     """The diagnosis in one of ``FORMATS``."""
     if fmt == "json":
         return diagnosis.to_json() + "\n"

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.explain.whys import NodeEvidence, WhyStep, node_evidence
 from causal_rca.lineage.graph import LineageGraph
+from causal_rca.signals.detect import _pct as format_share
 
 # Fill colours by anomaly strength (0 = nothing found): pale yellow to deep orange, read at a glance.
 STRENGTH_FILL = ("#ffffff", "#fff3c4", "#ffcc80", "#ff8a65")
@@ -43,14 +44,10 @@ class NodeView:
 
 
 def pct(x: Any) -> str:
-    """A share as a percentage with as few digits as still tell it apart from zero."""
+    """A share as a percentage, written as the signals write theirs; anything else as it is."""
     if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x):
         return str(x)
-    if x == 0:
-        return "0%"
-    if abs(x) < 0.01:
-        return f"{x * 100:.1f}%"
-    return f"{x * 100:.0f}%"
+    return format_share(x)
 
 
 def clip(text: str, limit: int = 48) -> str:
@@ -103,8 +100,10 @@ def node_views(graph: LineageGraph, d: Diagnosis | None = None) -> dict[str, Nod
         evidence = node_evidence(d, node_id)
         cause = causes.get(node_id)
         if cause is not None:
-            note = (short_note(evidence) if evidence is not None and cause.children == []
-                    else f"{len(cause.children)} children changed together" if cause.children else None)
+            if cause.children:  # an unobserved cause is known by its children
+                note = f"{len(cause.children)} children changed together"
+            else:
+                note = short_note(evidence) if evidence is not None else None
             p_values = [e.p_value for e in cause.evidence if e.p_value is not None] + [cause.p_value]
             p = min((q for q in p_values if q is not None), default=None)
             views[node_id] = NodeView(**base, status="cause", strength=max(strength_of(p), 2), note=note,

@@ -16,7 +16,7 @@ import graphviz
 
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.lineage.graph import CATEGORIES, LineageGraph
-from causal_rca.render.findings import CAUSE_COLOR, CLEAR_COLOR, MUTED_COLOR, category_of, clip, node_views
+from causal_rca.render.findings import CAUSE_COLOR, CLEAR_COLOR, MUTED_COLOR, clip, node_views
 
 FONT = "Helvetica"
 MOVED_COLOR = "#e65100"

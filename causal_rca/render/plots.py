@@ -15,6 +15,7 @@ from typing import Any
 import matplotlib
 from matplotlib.figure import Figure
 
+from causal_rca.render.findings import pct
 from causal_rca.render.svg import prefix_ids, strip_prolog
 
 REFERENCE_COLOR = "#607d8b"
@@ -28,15 +29,11 @@ def _literal(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%" if x >= 0.01 or x == 0 else f"{x * 100:.1f}%"
-
-
 def _numeric(ax: Any, summary: dict[str, Any]) -> None:
     edges = summary["edges"]
     for key, color, label in (("reference", REFERENCE_COLOR, "reference"), ("current", CURRENT_COLOR, "current")):
         shares = summary[key]["shares"]
-        ax.stairs(shares, edges, color=color, linewidth=1.6, label=f"{label} (null {_pct(summary[key]['null'])})",
+        ax.stairs(shares, edges, color=color, linewidth=1.6, label=f"{label} (null {pct(summary[key]['null'])})",
                   fill=key == "reference", alpha=0.35 if key == "reference" else 1.0)
     ax.set_ylabel("share of rows")
 
