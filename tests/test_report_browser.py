@@ -61,7 +61,7 @@ def png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
     width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
     depth, color = header[8], header[9]
     assert depth == 8, f"bit depth {depth}"
-    channels = {0: 1, 2: 3, 4: 2, 6: 4}[color]
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color]  # a palette image is judged on its indices
     return width, height, channels, zlib.decompress(b"".join(chunks))
 
 
