@@ -42,14 +42,18 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=200)
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--misses", action="store_true", help="print every case the engine got wrong")
     args = ap.parse_args()
     seeds = [args.seed + i for i in range(args.cases)]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(one, seeds))
     per = defaultdict(lambda: [0, 0, 0, 0])  # cases, top1, top3, mode-right-when-node-right
     alarms, controls, secs = 0, 0, []
-    for mode, sig, node, answered_sig, nodes, amode, seconds, _err in rows:
+    for seed, (mode, sig, node, answered_sig, nodes, amode, seconds, err) in zip(seeds, rows):
         secs.append(seconds)
+        if args.misses and (err or (sig and (not nodes or nodes[0] != node or amode != mode))
+                            or (not sig and answered_sig and nodes)):
+            print(f"miss seed {seed}: truth {node}/{mode} answer {nodes[:3]}/{amode} {err or ''}")
         if not sig:
             controls += 1
             alarms += bool(answered_sig and nodes)

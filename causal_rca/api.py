@@ -16,7 +16,9 @@ from threadpoolctl import threadpool_limits
 
 from causal_rca.causal.attribution import ROWS_NODE, attribute_change, attribution_graph
 from causal_rca.causal.encoding import effective_parents, encode_windows
-from causal_rca.causal.mechanism import MechanismResult, assess_mechanisms
+from causal_rca.causal.mechanism import (
+    LENIENT_SIGNIFICANCE, MechanismResult, assess_mechanisms, lenient_mechanisms,
+)
 from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
@@ -36,6 +38,7 @@ from causal_rca.windows.stats import fetch_all, typed_expression
 from causal_rca.windows.tables import TableLike, Window, open_windows, quote_ident
 
 SAMPLE_ROWS = 20_000
+LENIENT_CONFIDENCE = 0.5  # scores of causes that passed only the lenient mechanism test
 Progress = Callable[[str], None]
 
 
@@ -175,6 +178,14 @@ def _diagnose(
     causal_graph = attribution_graph(parents_of, target, target_parents)
     relevant = set(causal_graph.nodes) - {ROWS_NODE}
     candidates = find_candidates(graph, mechanisms, relevant, signals)
+    if comparison.significant and not candidates:
+        lenient = lenient_mechanisms(mechanisms)
+        candidates = find_candidates(graph, lenient, relevant, signals)
+        if candidates:
+            mechanisms = lenient
+            warnings.append(f"no node's mechanism change passed the test adjusted for all {len(mechanisms)} "
+                            f"nodes; the causes below passed it only one node at a time (p < "
+                            f"{LENIENT_SIGNIFICANCE}): weak leads, to be confirmed")
 
     contributions: dict[str, float] | None = None
     attributable = spec.name in ("mean", "mae", "rmse") or dtypes[target_parents[0]] in ("numeric", "boolean")
@@ -196,7 +207,9 @@ def _diagnose(
     if comparison.significant:
         outcome = row_outcome_description(spec, worse=(change < 0) == spec.higher_is_better)
         moved = {s.node for s in signals if s.anomalous} | {n for n, m in mechanisms.items() if m.changed}
+        confidence = LENIENT_CONFIDENCE if any(m.lenient for m in mechanisms.values()) else 1.0
         for rank, (cand, score, contrib) in enumerate(score_candidates(candidates, contributions, change), 1):
+            score = round(score * confidence, 4)
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
                                  signals, mechanisms, outcome, moved))
 

@@ -78,7 +78,7 @@ def test_two_children_of_unobserved_node_become_one_latent_candidate() -> None:
 
 
 def test_support_mask_excludes_unseen_and_new_nulls() -> None:
-    ref = np.array([0.0, 1.0, 2.0, 0.5] * 50)
+    ref = np.linspace(0.0, 2.0, 200)
     cur = np.array([1.0, np.nan, 50.0, 1.5])
     assert list(support_mask(ref, cur, categorical=False)) == [True, False, False, True]
     assert list(support_mask(np.array([0.0, 1.0] * 10), np.array([0.0, UNSEEN]), categorical=True)) == [True, False]
@@ -113,3 +113,46 @@ def test_scores_follow_attribution_and_stay_in_unit_interval() -> None:
 def test_fault_path_goes_through_the_anomalous_model_path() -> None:
     path = fault_path(GRAPH, "src", "recall", anomalous={"f1", "model"})
     assert path == ["src", "f1", "model", "recall"]
+
+
+def test_discrete_parent_is_in_support_only_at_its_levels() -> None:
+    ref = np.array([0.1, 0.25, 0.4] * 100)
+    cur = np.array([0.25, 0.3, 0.4, 0.1])  # 0.3: a fallback prior between the levels
+    assert list(support_mask(ref, cur, categorical=False)) == [True, False, True, True]
+
+
+def test_fallback_hits_rows_whatever_their_value_a_clip_by_their_value() -> None:
+    from causal_rca.causal.mechanism import _default_selectivity
+
+    rng = np.random.default_rng(0)
+    expected = rng.normal(0, 1, 4000)
+    fallback = expected.copy()
+    fallback[rng.random(4000) < 0.3] = -1.0
+    clipped = np.minimum(expected, 1.0)
+    assert _default_selectivity(expected, fallback, -1.0, 0.2)["default_selectivity"] < 0.2
+    assert _default_selectivity(expected, clipped, 1.0, 0.2)["default_selectivity"] > 0.9
+
+
+def test_one_remapped_level_is_not_a_rescaling() -> None:
+    from causal_rca.causal.mechanism import _rescaling
+    from causal_rca.diagnosis.classify import _rescaled
+
+    rng = np.random.default_rng(1)
+    levels = np.array([0.1, 0.2, 0.4, 0.8])
+    expected = levels[rng.integers(0, 4, 3000)]
+    remapped = np.where(expected == 0.4, 0.1, expected)  # one category took another's rate
+    assert not _rescaled(_rescaling(expected, remapped))
+    x = rng.normal(3, 1, 3000)
+    partly = np.where(rng.random(3000) < 0.4, x * 2.0 + 1.0, x)  # some rows un-normalised
+    assert _rescaled(_rescaling(x, partly))
+
+
+def test_lenient_mechanisms_judge_each_node_alone() -> None:
+    from dataclasses import replace
+
+    from causal_rca.causal.mechanism import MechanismResult, lenient_mechanisms
+
+    weak = MechanismResult("y", ("src",), "classification", 0.02, 0.3, "d", p_adjusted=0.4)
+    assert not weak.changed
+    assert lenient_mechanisms({"y": weak})["y"].changed
+    assert not lenient_mechanisms({"y": replace(weak, p_value=0.2)})["y"].changed

@@ -128,6 +128,9 @@ def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.nda
     return dist[:, k - 1] <= np.maximum(3.0 * local, floor)
 
 
+DISCRETE_LEVELS = 50
+
+
 def support_mask(ref: np.ndarray, cur: np.ndarray, categorical: bool) -> np.ndarray:
     """Rows of ``cur`` whose value lies where the reference has data.
 
@@ -139,8 +142,13 @@ def support_mask(ref: np.ndarray, cur: np.ndarray, categorical: bool) -> np.ndar
     ref_null_share = float(np.isnan(ref).mean()) if len(ref) else 0.0
     null_ok = ref_null_share >= 0.01
     isnan = np.isnan(cur)
+    levels = np.unique(ref[~np.isnan(ref)])
     if categorical:
         inside = ~isnan & (cur != UNSEEN)
+    elif len(levels) <= DISCRETE_LEVELS and len(ref) >= 20 * len(levels):
+        # A discrete feature (a bucket, a category's rate) was only seen at its levels: a value
+        # between them (a fallback prior, a new bucket) is as new to a model as an unseen category.
+        inside = ~isnan & np.isin(cur, levels)
     else:
         lo, hi = support_bounds(ref)
         with np.errstate(invalid="ignore"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression
 from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.encoding import (
@@ -26,6 +27,9 @@ from causal_rca.signals import statistics as st
 from causal_rca.signals.detect import Signal
 
 SIGNIFICANCE = 0.01
+# When the metric moved significantly and no node passes the test above, each node is judged
+# alone at this level: the metric's move is itself evidence that something changed.
+LENIENT_SIGNIFICANCE = 0.05
 MIN_EFFECT = 0.1
 # Categorical outcomes are also tested within strata of the reference mechanism's prediction,
 # which is calibrated whatever the fit's quality, so a smaller effect can be trusted.
@@ -53,10 +57,14 @@ class MechanismResult:
     p_adjusted: float = 1.0
     # Current-sample rows where the node behaves as its reference mechanism says (None: all).
     consistent: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # Judged by the lenient test (see ``lenient_mechanisms``).
+    lenient: bool = False
 
     @property
     def changed(self) -> bool:
         floor = MIN_EFFECT_OUTCOME if self.method == "classification" else MIN_EFFECT
+        if self.lenient:
+            return self.p_value < LENIENT_SIGNIFICANCE and self.effect >= floor
         return self.p_adjusted < SIGNIFICANCE and self.effect >= floor
 
 
@@ -92,7 +100,7 @@ def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_c
 
 
 def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
-                     outcome: bool = False) -> tuple[float, float, dict[str, float]]:
+                     outcome: bool = False, default_value: float | None = None) -> tuple[float, float, dict[str, float]]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
@@ -105,10 +113,9 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
         pred_hold = np.full(len(hold), x_ref[train][0])
         pred_cur = np.full(int(ok_cur.sum()), x_ref[train][0])
     else:
-        reg = HistGradientBoostingRegressor(max_iter=80, random_state=seed)
-        reg.fit(X_ref[train], x_ref[train])
-        pred_hold = reg.predict(X_ref[hold])
-        pred_cur = reg.predict(X_cur[ok_cur])
+        predict = _fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
+        pred_hold = predict(X_ref[hold])
+        pred_cur = predict(X_cur[ok_cur])
     r0 = x_ref[hold] - pred_hold
     r1 = x_cur[ok_cur] - pred_cur
     spread = float(np.std(x_ref[ok_ref])) or 1.0
@@ -119,6 +126,8 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
         **_rescaling(pred_cur, x_cur[ok_cur]),
     }
+    if default_value is not None:
+        measures.update(_default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))
     if float(np.sqrt(np.mean(r0 ** 2))) < DETERMINISTIC * spread:
         # A computed feature or a model score: the parents fix the value. Scale-free tests would
         # flag the surrogate's own small errors off the reference manifold; what matters is the
@@ -140,6 +149,39 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
     return min(1.0, 2 * min(p_signed, p_abs)), min(1.0, max(d_signed, d_abs, spread_change)), measures
 
 
+def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray, seed: int):
+    """node ~ parents: gradient boosting, or a linear fit when that predicts the holdout
+    better. Many features are linear in their parents (z-scores, weighted risk indices);
+    trees approximate a line by steps, coarsely where the reference is sparse, and a
+    population that moves into those regions then looks like a broken mechanism."""
+    boost = HistGradientBoostingRegressor(max_iter=80, random_state=seed).fit(X, y)
+    means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
+    means = np.where(np.isfinite(means), means, 0.0)
+
+    def design(A: np.ndarray) -> np.ndarray:
+        return np.c_[np.where(np.isnan(A), means, A), np.isnan(A).astype(float)]
+
+    linear = LinearRegression().fit(design(X), y)
+    boost_err = float(np.mean((boost.predict(X_hold) - y_hold) ** 2))
+    linear_err = float(np.mean((linear.predict(design(X_hold)) - y_hold) ** 2))
+    if linear_err < boost_err:
+        return lambda A: linear.predict(design(A))
+    return boost.predict
+
+
+def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: float, tol: float) -> dict[str, float]:
+    """Which rows took the repeated value? A fallback (an outage, a timeout) hits rows whatever
+    they should have held; a computation that changed (clipping, a remapped category) hits rows
+    *by* what they should have held. KS distance between the expected values of rows that took
+    the value without the reference computation giving it and of rows that kept their own."""
+    took = (observed == value) & (np.abs(expected - value) > tol)
+    kept = observed != value
+    if took.sum() < MIN_ROWS or kept.sum() < MIN_ROWS:
+        return {}
+    d, _p = st.ks_two_sample(expected[took], expected[kept])
+    return {"default_selectivity": d}
+
+
 def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     """Current values against what the reference mechanism gives: a rescaled computation
     (raw counts for normalised ones, new units) lies on a clean line with a slope far from 1."""
@@ -153,15 +195,28 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     # Only part of the rows may be rescaled (one serving version): among rows that deviate,
     # a constant ratio observed/expected is the signature.
     scale = float(np.std(expected))
+    deviating = (np.abs(observed - expected) > 0.05 * scale) & (np.abs(expected) > 0.05 * scale)
+    # Distinct (expected, observed) pairs, not rows: a discrete feature whose commonest level
+    # was remapped would otherwise show one ratio in most rows. A rescaling shows one ratio
+    # across many distinct values; one remapped category is one pair.
+    pairs = np.unique(np.round(np.c_[expected[deviating], observed[deviating]], 6), axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        deviating = (np.abs(observed - expected) > 0.05 * scale) & (np.abs(expected) > 0.05 * scale)
-        ratio = observed[deviating] / expected[deviating]
-    ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
-    if len(ratio) >= MIN_ROWS:
-        logs = np.log10(ratio)
+        ratio = pairs[:, 1] / pairs[:, 0]
+    positive = np.isfinite(ratio) & (ratio > 0)
+    if deviating.sum() >= MIN_ROWS and positive.any():
+        logs = np.log10(ratio[positive])
         centre = float(np.median(logs))
         out.update({"rescale_ratio": float(10 ** centre), "rescale_ratio_mad": float(np.median(np.abs(logs - centre))),
-                    "rescale_share": len(ratio) / len(observed)})
+                    "rescale_share": float(deviating.mean()),
+                    "rescale_distinct": float(len(np.unique(pairs[positive, 0])))})
+    exp_dev, obs_dev = expected[deviating], observed[deviating]
+    if len(exp_dev) >= MIN_ROWS and np.ptp(exp_dev) > 0:
+        # The deviating rows on a line of their own: a partial rescaling with an offset
+        # (raw values served for standardised ones on one serving version).
+        d_slope, d_intercept = np.polyfit(exp_dev, obs_dev, 1)
+        d_tot = float(((obs_dev - obs_dev.mean()) ** 2).sum())
+        d_r2 = 1.0 - float(((obs_dev - d_slope * exp_dev - d_intercept) ** 2).sum()) / d_tot if d_tot > 0 else 0.0
+        out.update({"rescale_deviating_slope": float(d_slope), "rescale_deviating_r2": d_r2})
     return out
 
 
@@ -286,7 +341,8 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
         p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok)
     else:
         method = "regression"
-        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome)
+        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome,
+                                                  default_value)
     if p_null < SIGNIFICANCE and np.isnan(x_ref).mean() < 0.01:
         row_ok &= ~np.isnan(x_cur)
     if p_def < SIGNIFICANCE and default_value is not None:
@@ -358,6 +414,27 @@ def _root_consistency(node_id: str, enc: EncodedWindows, default_value: float | 
     return ok
 
 
+def _drift_inside_support(node_id: str, enc: EncodedWindows) -> dict[str, float]:
+    """Inputs outside the training support arrive as a population of their own, the bulk
+    unchanged; a shifted population moves the bulk and pushes its tail out with it."""
+    if node_id in enc.categorical:
+        return {}
+    ref = enc.reference[node_id].to_numpy(dtype=float)
+    cur = enc.current[node_id].to_numpy(dtype=float)
+    inside = support_mask(ref, cur, categorical=False) & ~np.isnan(cur)
+    d, _p = st.ks_two_sample(ref[~np.isnan(ref)], cur[inside])
+    return {"drift_inside_support": d}
+
+
+def _drift_outside_default(node_id: str, enc: EncodedWindows, value: float) -> dict[str, float]:
+    """A fallback adds rows at one value and leaves the others as they were; a population
+    that moved (a count whose level fell, so that small values gain share) moves them too."""
+    ref = enc.reference[node_id].to_numpy(dtype=float)
+    cur = enc.current[node_id].to_numpy(dtype=float)
+    d, _p = st.ks_two_sample(ref[ref != value], cur[cur != value])
+    return {"drift_outside_default": d}
+
+
 def _with_staleness(result: MechanismResult, signals: list[Signal]) -> MechanismResult:
     """A value computed from older data is the node's own fault even when it barely moves."""
     stale = [s for s in signals if s.node == result.node and s.signal == "staleness" and s.anomalous]
@@ -383,6 +460,10 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         if not parents:
             result = replace(_marginal_result(node_id, signals),
                              consistent=_root_consistency(node_id, enc, fallback))
+            extra = _drift_inside_support(node_id, enc)
+            if fallback is not None:
+                extra.update(_drift_outside_default(node_id, enc, fallback))
+            result = replace(result, measures={**result.measures, **extra})
         else:
             broken = [p for p in parents if p in results and results[p].effect >= MIN_EFFECT
                       and results[p].p_value < provisional and results[p].consistent is not None]
@@ -394,3 +475,13 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         results[node_id] = _with_staleness(result, signals)
     adjusted = st.benjamini_hochberg([r.p_value for r in results.values()])
     return {k: replace(r, p_adjusted=a) for (k, r), a in zip(results.items(), adjusted)}
+
+
+def lenient_mechanisms(results: dict[str, MechanismResult]) -> dict[str, MechanismResult]:
+    """The same results judged one node at a time (unadjusted p < LENIENT_SIGNIFICANCE).
+
+    Used only when the metric changed significantly and no node passed the adjusted test:
+    a weak lead is more use in a post-mortem than "nothing found", and the diagnosis says
+    that its causes passed only this test.
+    """
+    return {k: replace(r, lenient=True) for k, r in results.items()}

@@ -35,14 +35,38 @@ def _looks_like_fallback(value: str | None) -> bool:
         return value.strip().lower() in PLACEHOLDERS
 
 
+# A concept that changed keeps the base rate (the outcome is still as common given the inputs,
+# only for other rows): observed minus expected rate stays within noise, 2.4 points at most
+# over 60 development cases. A moved prior or definition shows in that gap.
+LABEL_SHIFT_GAP = 0.065  # relative to the expected rate, and at least 2 points
+LABEL_SHIFT_LEVEL = 0.25  # numeric outcome: residual mean moved this many sd, spread kept
+SELECTIVE = 0.3  # KS distance: the repeated value took rows by what they should have held
+RESCALE_R2 = 0.995  # a rescaling is exact (as for the scale signal); a bent computation is not
+RESCALE_SLOPE = 0.17  # |log10 slope|: a factor of about 1.5 or more
+
+
+def _far_from_one(factor: float | None) -> bool:
+    return factor is not None and factor > 0 and abs(math.log10(factor)) >= RESCALE_SLOPE
+
+
 def _rescaled(measures: dict[str, float]) -> bool:
-    """All rows on a clean line with a slope far from 1, or the deviating rows at one constant ratio."""
-    slope, r2 = measures.get("rescale_slope"), measures.get("rescale_r2")
-    if slope is not None and r2 is not None and slope > 0 and r2 >= 0.95 and abs(math.log10(slope)) >= 0.17:
+    """All rows on a clean line with a slope far from 1, or the deviating rows — many distinct
+    values of them — at one constant ratio or on one clean line of their own."""
+    if measures.get("rescale_r2", 0.0) >= RESCALE_R2 and _far_from_one(measures.get("rescale_slope")):
         return True
-    ratio, mad, share = (measures.get(k) for k in ("rescale_ratio", "rescale_ratio_mad", "rescale_share"))
-    return (ratio is not None and mad is not None and share is not None and share >= 0.05 and mad <= 0.05
-            and abs(math.log10(ratio)) >= 0.17)
+    share, distinct = measures.get("rescale_share", 0.0), measures.get("rescale_distinct", 0.0)
+    if share < 0.05 or distinct < 3:
+        return False
+    if measures.get("rescale_ratio_mad", 1.0) <= 0.05 and _far_from_one(measures.get("rescale_ratio")):
+        return True
+    return (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
+            and _far_from_one(measures.get("rescale_deviating_slope")))
+
+
+def _unit_rescaling(node_kind: str, signal: Signal) -> bool:
+    """A raw source is rescaled by a change of units; any other affine move of a source is
+    its population moving (signals/units.py). Computed nodes are rescaled by normalisation."""
+    return node_kind != "source" or signal.value is not None
 
 
 def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
@@ -63,14 +87,14 @@ def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         rate_cur, rate_exp = m.get("rate_current"), m.get("rate_expected")
         if rate_cur is not None and rate_exp is not None:
             gap = abs(rate_cur - rate_exp)
-            if gap > max(0.02, 0.15 * rate_exp):
+            if gap > max(0.02, LABEL_SHIFT_GAP * rate_exp):
                 return "label_shift", ["base_rate"]
             return "concept_drift", ["mechanism"]
         if mechanism and mechanism.method == "marginal":
             return "label_shift", [k for k in ("drift",) if k in s]
         shift = abs(m.get("residual_shift", 0.0))
         sd_ref, sd_cur = m.get("residual_sd_reference"), m.get("residual_sd_current")
-        if sd_ref and sd_cur and shift >= 0.5 and sd_cur / sd_ref < 1.5:
+        if sd_ref and sd_cur and shift >= LABEL_SHIFT_LEVEL and sd_cur / sd_ref < 1.5:
             # A numeric outcome moved as a whole, its relation to the inputs intact: a new level.
             return "label_shift", ["residual_shift"]
         return "concept_drift", ["mechanism"]
@@ -84,20 +108,24 @@ def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         return "missing_values", ["null_rate"]
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the
     # more specific evidence, so it is read before the fallback-default signal.
-    if "scale" in s:
+    if "scale" in s and _unit_rescaling(node.kind, s["scale"]):
         return "scale_change", ["scale"]
     if mechanism is not None and _rescaled(mechanism.measures):
         return "scale_change", ["mechanism"]
-    where_null = (mechanism.measures.get("default_where_parent_null", float("nan")) if mechanism else float("nan"))
-    if "default_rate" in s and where_null >= 0.8:
+    m = mechanism.measures if mechanism else {}
+    if "default_rate" in s and m.get("default_where_parent_null", float("nan")) >= 0.8:
         return "pipeline_skew", ["default_rate", "parents_null"]
-    others_moved = (mechanism.measures.get("deviation_outside_default", 0.0) if mechanism else 0.0) > 0.05
-    if ("default_rate" in s and "default_value" not in s and _looks_like_fallback(s["default_rate"].value)
-            and not others_moved):
+    others_moved = m.get("deviation_outside_default", 0.0) > 0.05 or m.get("drift_outside_default", 0.0) > 0.1
+    # Without a mechanism to tell, a repeated value that replaced another one is read as a
+    # changed computation; with one, what decides is whether the value hit rows by their value.
+    by_value = (m["default_selectivity"] >= SELECTIVE if "default_selectivity" in m else "default_value" in s)
+    if ("default_rate" in s and _looks_like_fallback(s["default_rate"].value)
+            and not others_moved and not by_value):
         return "missing_values", ["default_rate"]
     is_root = mechanism is None or mechanism.method == "marginal"
     if not is_root:
         return "pipeline_skew", ["mechanism"] + [k for k in ("default_value",) if k in s]
-    if "out_of_support" in s and s["out_of_support"].effect >= 0.1:
+    if "out_of_support" in s and (s["out_of_support"].effect >= 0.1 or (
+            s["out_of_support"].effect >= 0.03 and m.get("drift_inside_support", 1.0) < 0.05)):
         return "out_of_distribution", ["out_of_support"]
     return "distribution_shift", [k for k in ("drift", "new_categories", "out_of_support") if k in s]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
+from causal_rca.signals.units import unit_conversion
 from causal_rca.windows.frames import TIME, freshness_key, version_key
 from causal_rca.windows.stats import ColumnProfile, category_counts, logical_dtype, profile_column, value_share
 from causal_rca.windows.tables import Window
@@ -149,8 +150,11 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
     scale, shift, r2 = st.affine_fit(ref, cur)
     if r2 >= 0.995 and scale > 0:  # a change of units is exact; a population shift is not
         effect = abs(math.log10(scale))
+        spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
+        units = unit_conversion(scale, shift, spread)
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
-                          f"values rescaled ×{scale:.3g} (quantiles on a line, R²={r2:.3f})"))
+                          f"values rescaled ×{scale:.3g} (quantiles on a line, R²={r2:.3f})"
+                          + (f", as a change of units: {units}" if units else ""), value=units))
     lo, hi = st.support_bounds(ref, margin=0.0)  # tight: a skewed variable's tail must not widen it
     r_out = int(((ref < lo) | (ref > hi)).sum())
     c_out = int(((cur < lo) | (cur > hi)).sum())

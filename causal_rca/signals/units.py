@@ -1,0 +1,67 @@
+"""Changes of units: the one way a raw source's values get rescaled.
+
+A source is a raw measurement. When its quantiles sit on a line, either the
+world moved (a population whose level and spread changed) or someone changed
+the units upstream. Units change by a conversion factor — a power of ten, a
+time or distance conversion, Celsius to Fahrenheit — and the line goes
+through zero except for temperatures. A population shift gives an arbitrary
+slope, so the factor is the evidence that tells the two apart.
+"""
+
+from __future__ import annotations
+
+import math
+
+# (name, multiplicative factor, offset): observed = factor · reference + offset.
+_BASE = [
+    ("minutes ↔ seconds, hours ↔ minutes", 60.0, 0.0),
+    ("hours ↔ seconds", 3600.0, 0.0),
+    ("days ↔ hours", 24.0, 0.0),
+    ("days ↔ minutes", 1440.0, 0.0),
+    ("days ↔ seconds", 86400.0, 0.0),
+    ("weeks ↔ days", 7.0, 0.0),
+    ("months ↔ days", 30.0, 0.0),
+    ("years ↔ days", 365.0, 0.0),
+    ("years ↔ months, feet ↔ inches", 12.0, 0.0),
+    ("miles ↔ km", 1.609344, 0.0),
+    ("yards ↔ metres", 0.9144, 0.0),
+    ("feet ↔ metres", 0.3048, 0.0),
+    ("inches ↔ cm", 2.54, 0.0),
+    ("pounds ↔ kg", 0.45359237, 0.0),
+    ("ounces ↔ grams", 28.349523, 0.0),
+    ("m/s ↔ km/h", 3.6, 0.0),
+    ("m/s ↔ mph", 2.236936, 0.0),
+    ("knots ↔ km/h", 1.852, 0.0),
+    ("gallons ↔ litres", 3.785412, 0.0),
+]
+_TOLERANCE = 0.02  # relative: estimated slopes of exact conversions land well inside it
+
+
+def _conversions() -> list[tuple[str, float, float]]:
+    out: list[tuple[str, float, float]] = []
+    for k in range(1, 7):
+        out.append((f"×10^{k} (e.g. units ↔ thousands, fraction ↔ percent)", 10.0 ** k, 0.0))
+    for name, factor, offset in _BASE:
+        out.append((name, factor, offset))
+    out = out + [(name, 1.0 / f, 0.0) for name, f, _ in out]
+    out.append(("Celsius → Fahrenheit", 1.8, 32.0))
+    out.append(("Fahrenheit → Celsius", 5.0 / 9.0, -160.0 / 9.0))
+    return out
+
+
+CONVERSIONS = _conversions()
+
+
+def unit_conversion(slope: float, offset: float, spread: float) -> str | None:
+    """The conversion that maps reference values onto current ones, if any.
+
+    ``spread`` is the current values' typical size (an interquartile range):
+    the fitted offset must match the conversion's to within a tenth of it.
+    """
+    if not (slope > 0 and math.isfinite(slope) and math.isfinite(offset)):
+        return None
+    tol_offset = 0.1 * max(spread, 1e-12)
+    for name, factor, conv_offset in CONVERSIONS:
+        if abs(slope / factor - 1.0) <= _TOLERANCE and abs(offset - conv_offset) <= max(tol_offset, 0.05 * abs(conv_offset)):
+            return name
+    return None
