@@ -150,11 +150,11 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
 
 
 def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray, seed: int):
-    """node ~ parents: gradient boosting, or a linear fit when that predicts the holdout
-    better. Many features are linear in their parents (z-scores, weighted risk indices);
-    trees approximate a line by steps, coarsely where the reference is sparse, and a
-    population that moves into those regions then looks like a broken mechanism."""
-    boost = HistGradientBoostingRegressor(max_iter=80, random_state=seed).fit(X, y)
+    """node ~ parents: a linear fit when it predicts the holdout as well as or better than
+    gradient boosting, else boosting. Many features are linear in their parents (z-scores,
+    weighted risk indices); trees approximate a line by steps, coarsely where the reference
+    is sparse, and a population that moves into those regions then looks like a broken
+    mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all."""
     means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
     means = np.where(np.isfinite(means), means, 0.0)
 
@@ -162,9 +162,11 @@ def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.
         return np.c_[np.where(np.isnan(A), means, A), np.isnan(A).astype(float)]
 
     linear = LinearRegression().fit(design(X), y)
-    boost_err = float(np.mean((boost.predict(X_hold) - y_hold) ** 2))
     linear_err = float(np.mean((linear.predict(design(X_hold)) - y_hold) ** 2))
-    if linear_err < boost_err:
+    if linear_err <= 0.001 * float(np.var(y_hold)):
+        return lambda A: linear.predict(design(A))
+    boost = HistGradientBoostingRegressor(max_iter=80, random_state=seed).fit(X, y)
+    if linear_err < float(np.mean((boost.predict(X_hold) - y_hold) ** 2)):
         return lambda A: linear.predict(design(A))
     return boost.predict
 
