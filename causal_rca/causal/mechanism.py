@@ -184,16 +184,21 @@ def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: floa
     return {"default_selectivity": d}
 
 
+def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, R²) of the least-squares line y ≈ slope · x + intercept."""
+    slope, intercept = np.polyfit(x, y, 1)
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(((y - slope * x - intercept) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+    return float(slope), r2
+
+
 def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     """Current values against what the reference mechanism gives: a rescaled computation
     (raw counts for normalised ones, new units) lies on a clean line with a slope far from 1."""
     if len(expected) < MIN_ROWS or np.ptp(expected) == 0:
         return {}
-    slope, intercept = np.polyfit(expected, observed, 1)
-    fitted = slope * expected + intercept
-    ss_tot = float(((observed - observed.mean()) ** 2).sum())
-    r2 = 1.0 - float(((observed - fitted) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
-    out = {"rescale_slope": float(slope), "rescale_r2": r2}
+    slope, r2 = _line_fit(expected, observed)
+    out = {"rescale_slope": slope, "rescale_r2": r2}
     # Only part of the rows may be rescaled (one serving version): among rows that deviate,
     # a constant ratio observed/expected is the signature.
     scale = float(np.std(expected))
@@ -215,10 +220,8 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     if len(exp_dev) >= MIN_ROWS and np.ptp(exp_dev) > 0:
         # The deviating rows on a line of their own: a partial rescaling with an offset
         # (raw values served for standardised ones on one serving version).
-        d_slope, d_intercept = np.polyfit(exp_dev, obs_dev, 1)
-        d_tot = float(((obs_dev - obs_dev.mean()) ** 2).sum())
-        d_r2 = 1.0 - float(((obs_dev - d_slope * exp_dev - d_intercept) ** 2).sum()) / d_tot if d_tot > 0 else 0.0
-        out.update({"rescale_deviating_slope": float(d_slope), "rescale_deviating_r2": d_r2})
+        d_slope, d_r2 = _line_fit(exp_dev, obs_dev)
+        out.update({"rescale_deviating_slope": d_slope, "rescale_deviating_r2": d_r2})
     return out
 
 
