@@ -12,6 +12,7 @@ accept missing values, because nulls are the most common production fault.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 
 import networkx as nx
@@ -30,7 +31,29 @@ from causal_rca.metrics import MetricSpec, encode_rows, metric_from_encoded
 ROWS_NODE = "__metric_rows__"
 NUM_SAMPLES = 6000
 MAX_PLAYERS = 6
+# Rows each fitted mechanism learns from (a seeded sample beyond this): attribution needs the
+# mechanisms' shape, which a few thousand rows give; boosting time grows with rows.
+FIT_ROWS = 5000
 _NULL_CLASS = -2.0
+
+
+class _PredictionMemo:
+    """Predictions of one fitted mechanism, keyed by the parent samples' bytes.
+
+    Every Shapley subset is sampled with the same random numbers, so a node that no swapped
+    mechanism feeds sees the very same parent samples in every subset: its predictions (the
+    expensive part of sampling) are computed once. Random draws still happen per call, so
+    the samples are exactly what they would be without the memo.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[bytes, tuple] = {}
+
+    def get(self, parent_samples: np.ndarray, compute) -> tuple:
+        key = hashlib.blake2b(np.ascontiguousarray(parent_samples).tobytes(), digest_size=16).digest()
+        if key not in self._store:
+            self._store[key] = compute()
+        return self._store[key]
 
 
 class NullableRegressor(ConditionalStochasticModel):
@@ -38,14 +61,16 @@ class NullableRegressor(ConditionalStochasticModel):
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
+        self._memo = _PredictionMemo()
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        self._memo = _PredictionMemo()
         y = np.asarray(Y, dtype=float).ravel()
         nulls = np.isnan(y)
         self._null_rate = float(nulls.mean()) if len(y) else 0.0
         self._null_model = None
         if 20 <= nulls.sum() <= len(y) - 20:
-            self._null_model = HistGradientBoostingClassifier(max_iter=30, random_state=self.seed).fit(X, nulls)
+            self._null_model = HistGradientBoostingClassifier(max_iter=15, learning_rate=0.2, random_state=self.seed).fit(X, nulls)
         ok = ~nulls
         self._constant = None
         self._model = None
@@ -54,14 +79,15 @@ class NullableRegressor(ConditionalStochasticModel):
         elif ok.sum() < 20 or np.ptp(y[ok]) == 0:
             self._constant, self._residuals = float(np.median(y[ok])), y[ok] - np.median(y[ok])
         else:
-            self._model = HistGradientBoostingRegressor(max_iter=60, random_state=self.seed).fit(X[ok], y[ok])
+            self._model = HistGradientBoostingRegressor(max_iter=30, learning_rate=0.2, random_state=self.seed).fit(X[ok], y[ok])
             self._residuals = y[ok] - self._model.predict(X[ok])
 
     def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:
         n = parent_samples.shape[0]
-        base = np.full(n, self._constant) if self._model is None else self._model.predict(parent_samples)
+        base, p_null = self._memo.get(parent_samples, lambda: (
+            np.full(n, self._constant) if self._model is None else self._model.predict(parent_samples),
+            self._null_model.predict_proba(parent_samples)[:, 1] if self._null_model else self._null_rate))
         values = base + self._residuals[np.random.randint(0, len(self._residuals), size=n)]
-        p_null = self._null_model.predict_proba(parent_samples)[:, 1] if self._null_model else self._null_rate
         values[np.random.random_sample(n) < p_null] = np.nan
         return values.reshape(-1, 1)
 
@@ -74,15 +100,17 @@ class CategorySampler(ConditionalStochasticModel):
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
+        self._memo = _PredictionMemo()
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        self._memo = _PredictionMemo()
         y = np.asarray(Y, dtype=float).ravel()
         y = np.where(np.isnan(y), _NULL_CLASS, y)
         self._classes, counts = np.unique(y, return_counts=True)
         self._prior = counts / counts.sum()
         self._model = None
         if len(self._classes) > 1 and len(y) >= 20:
-            self._model = HistGradientBoostingClassifier(max_iter=40, random_state=self.seed).fit(X, y)
+            self._model = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, random_state=self.seed).fit(X, y)
             self._classes = self._model.classes_
 
     def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:
@@ -90,7 +118,7 @@ class CategorySampler(ConditionalStochasticModel):
         if self._model is None:
             proba = np.tile(self._prior, (n, 1))
         else:
-            proba = self._model.predict_proba(parent_samples)
+            (proba,) = self._memo.get(parent_samples, lambda: (self._model.predict_proba(parent_samples),))
         u = np.random.random_sample((n, 1))
         idx = np.minimum((proba.cumsum(axis=1) < u).sum(axis=1), len(self._classes) - 1)
         out = self._classes[idx].astype(float)
@@ -151,10 +179,12 @@ def _mechanism(node: str, graph: nx.DiGraph, categorical: frozenset[str], seed: 
     return CategorySampler(seed) if node in categorical else NullableRegressor(seed)
 
 
-def _fit(model: ProbabilisticCausalModel, node: str, data: pd.DataFrame) -> None:
+def _fit(model: ProbabilisticCausalModel, node: str, data: pd.DataFrame, seed: int) -> None:
     mech = model.causal_mechanism(node)
     parents = get_ordered_predecessors(model.graph, node)
     if parents:
+        if len(data) > FIT_ROWS:
+            data = data.sample(n=FIT_ROWS, random_state=seed % (2**32))
         mech.fit(data[parents].to_numpy(dtype=float), data[node].to_numpy(dtype=float))
     else:
         mech.fit(data[node].to_numpy(dtype=float))
@@ -194,10 +224,10 @@ def attribute_change(
         old.set_causal_mechanism(node, _mechanism(node, graph, categorical, seed + i))
         new.set_causal_mechanism(node, _mechanism(node, graph, categorical, seed + i))
         if node in changed:
-            _fit(old, node, reference)
-            _fit(new, node, current)
+            _fit(old, node, reference, seed + i)
+            _fit(new, node, current, seed + i)
         else:
-            _fit(old, node, pooled)
+            _fit(old, node, pooled, seed + i)
             new.set_causal_mechanism(node, old.causal_mechanism(node))
             new.graph.nodes[node][PARENTS_DURING_FIT] = old.graph.nodes[node][PARENTS_DURING_FIT]
 
@@ -209,10 +239,17 @@ def attribute_change(
     state = np.random.get_state()
     try:
         base = metric_of(old)
+        evaluated: dict[tuple[bool, ...], float] = {}
 
         def set_function(subset: np.ndarray) -> float:
             if not np.any(subset):
                 return 0.0
+            key = tuple(bool(v) for v in subset)
+            if key not in evaluated:
+                evaluated[key] = _swapped_change(subset)
+            return evaluated[key]
+
+        def _swapped_change(subset: np.ndarray) -> float:
             mixed = ProbabilisticCausalModel(graph.copy())
             swap = {n for k, name in enumerate(names) if subset[k] for n in players[name]}
             for node in graph.nodes:
