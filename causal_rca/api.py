@@ -115,8 +115,43 @@ def diagnose(
     # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
     # shared machine make gradient boosting tens of times slower.
     with threadpool_limits(limits=1, user_api="openmp"):
+        if split == "auto" and data is not None:
+            return _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress)
         return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
                          sample_rows=sample_rows, progress=progress)
+
+
+def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
+                         progress: Progress | None) -> Diagnosis:
+    """``--split auto``: split where the metric changed (timeline/changepoint.py), then diagnose."""
+    from dataclasses import replace
+
+    from causal_rca.timeline.changepoint import find_change_point
+    from causal_rca.timeline.nodes import node_change_points
+    from causal_rca.timeline.series import load_timeline
+
+    if not isinstance(graph, LineageGraph):
+        graph = load_graph(graph)
+    if metric is None:
+        metrics = graph.metric_nodes()
+        if len(metrics) != 1:
+            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
+        metric = metrics[0]
+    if progress:
+        progress("finding when the metric changed")
+    timeline = load_timeline(graph, data, metric)
+    try:
+        point = find_change_point(timeline, seed)
+    except ValueError:
+        raise InputError("--split auto: the log is too short to place a change point; give --split TIMESTAMP") from None
+    d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
+                  sample_rows=sample_rows, progress=progress)
+    split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
+    warnings = list(d.warnings)
+    if not point.significant:
+        warnings.append(f"--split auto: no clear change point (p = {point.p_value:.2g}); the windows are split at "
+                        f"the most likely time, {point.time.isoformat()}")
+    return replace(d, split=split, warnings=warnings)
 
 
 def _diagnose(

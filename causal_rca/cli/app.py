@@ -41,6 +41,12 @@ def _progress(quiet: bool):
     return lambda msg: console.print(f"[dim]… {msg}[/dim]")
 
 
+def _register_timeline_commands() -> None:
+    from causal_rca.cli.timeline_commands import register
+
+    register(app, _progress)
+
+
 def _emit(text: str, out: Optional[Path]) -> None:
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -76,11 +82,12 @@ def why(
     reference: Optional[Path] = typer.Option(None, "--reference", help="Reference window (CSV or Parquet)."),
     current: Optional[Path] = typer.Option(None, "--current", help="Current window (CSV or Parquet)."),
     data: Optional[Path] = typer.Option(None, "--data", help="One table to split in time."),
-    split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data, or 'auto' (where the metric changed)."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of standard output."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and resampling."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
+    record: Optional[Path] = typer.Option(None, "--record", help="Also record the diagnosis in this history file."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
     from causal_rca.api import diagnose
@@ -88,6 +95,10 @@ def why(
 
     d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=_progress(quiet))
     _emit(render(d, fmt.value), out)
+    if record is not None:
+        from causal_rca.history.store import record as record_diagnosis
+
+        record_diagnosis(record, d.to_dict(), "why")
 
 
 class View(str, Enum):
@@ -233,6 +244,9 @@ def scenarios_export(
     paths = export_scenario(get_scenario(name), out)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+
+
+_register_timeline_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

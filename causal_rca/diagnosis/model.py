@@ -129,6 +129,8 @@ class Diagnosis:
     # Added for reports (spec: fields may be added): per-node reference vs current
     # summaries of the top causes, for the distribution plots (explain/distributions.py).
     distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Added for `--split auto` (spec: fields may be added): where the windows were split and how sure.
+    split: dict[str, Any] | None = None
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
     # (the JSON names the graph; `causal-rca render GRAPH --diagnosis` supplies it again).
     lineage: Any = field(default=None, compare=False, repr=False)
@@ -154,6 +156,7 @@ class Diagnosis:
             "seed": self.seed,
             "sample_rows": self.sample_rows,
             "distributions": self.distributions,
+            **({"split": self.split} if self.split is not None else {}),
         })
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -213,6 +216,7 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             attribution=str(data.get("attribution", "")), seed=int(data.get("seed", 0)),
             sample_rows=int(data.get("sample_rows", 0)),
             distributions=_distributions(data.get("distributions") or {}),
+            split=data.get("split"),
             description=getattr(lineage, "description", None), lineage=lineage,
         )
     except KeyError as exc:

@@ -138,11 +138,8 @@ def _resolve(scenario: Scenario | str) -> Scenario:
     return get_scenario(scenario) if isinstance(scenario, str) else scenario
 
 
-def generate(scenario: Scenario | str, seed: int | None = None) -> dict[str, pd.DataFrame]:
-    """Run the scenario's ``generate.py`` (imported by path) for ``seed`` (default: the scenario's).
-
-    Returns at least ``reference`` and ``current`` frames, optionally ``training``.
-    """
+def scenario_module(scenario: Scenario | str):
+    """The scenario's ``generate.py``, imported by path (its fault functions are reusable)."""
     scenario = _resolve(scenario)
     path = scenario.directory / "generate.py"
     if not path.is_file():
@@ -153,6 +150,17 @@ def generate(scenario: Scenario | str, seed: int | None = None) -> dict[str, pd.
         raise InputError(f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def generate(scenario: Scenario | str, seed: int | None = None) -> dict[str, pd.DataFrame]:
+    """Run the scenario's ``generate.py`` (imported by path) for ``seed`` (default: the scenario's).
+
+    Returns at least ``reference`` and ``current`` frames, optionally ``training``.
+    """
+    scenario = _resolve(scenario)
+    module = scenario_module(scenario)
+    path = scenario.directory / "generate.py"
     if not callable(getattr(module, "generate", None)):
         raise InputError(f"{path}: defines no generate(seed) function")
     frames = module.generate(scenario.seed if seed is None else int(seed))

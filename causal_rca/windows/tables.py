@@ -115,6 +115,13 @@ def _named_view(
     return Window(label, con, view, int(rows), {c: types[c] for c in cols})
 
 
+def open_table(graph: LineageGraph, data: TableLike, label: str = "data") -> Window:
+    """The whole of one time-stamped table as a window (for watching a metric over time)."""
+    con = duckdb.connect(":memory:")
+    _register(con, data, "__table_raw", label)
+    return _named_view(con, graph, "__table_raw", "whole", label)
+
+
 def open_windows(
     graph: LineageGraph,
     reference: TableLike | None = None,
@@ -132,8 +139,8 @@ def open_windows(
             raise InputError("--data needs --split TIMESTAMP (or --split auto)")
         if not graph.time_column:
             raise InputError(f"{graph.path}: --split needs the graph's top-level key 'time_column'")
-        if split == "auto":
-            raise InputError("--split auto (change-point detection) is not available yet; give --split TIMESTAMP")
+        if split == "auto":  # resolved to a time by api.diagnose (timeline/changepoint.py) before this
+            raise InputError("--split auto is resolved by diagnose(); give open_windows a timestamp")
         try:
             pd.Timestamp(split)
         except (ValueError, TypeError):
