@@ -20,6 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Causal root-cause analysis for ML pipelines: why did the metric drop?")
 scenarios_app = typer.Typer(no_args_is_help=True, help="Failure scenarios with known ground truth.")
 app.add_typer(scenarios_app, name="scenarios")
+import_app = typer.Typer(no_args_is_help=True, help="Lineage people already have: OpenLineage events, dbt manifests.")
+app.add_typer(import_app, name="import")
 
 
 class OutputFormat(str, Enum):
@@ -244,6 +246,40 @@ def scenarios_export(
     paths = export_scenario(get_scenario(name), out)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+
+
+def _import(kind: str, path: Path, out: Path, attach: Optional[Path], select: Optional[list[str]],
+            name: Optional[str]) -> None:
+    from causal_rca.lineage.importers.write import imported_graph, write_graph
+
+    graph = imported_graph(kind, path, attach=attach, select=select, name=name)
+    write_graph(graph, out)
+    observed = sum(1 for n in graph["nodes"].values() if n.get("column"))
+    print(f"wrote {out}: graph '{graph['name']}', {len(graph['nodes'])} nodes ({observed} observed)"
+          + ("" if attach else "; add the model, label and metric with --attach-model"))
+
+
+@import_app.command("openlineage")
+def import_openlineage(
+    events: Path = typer.Argument(..., help="OpenLineage run events: a JSON array or JSON lines."),
+    out: Path = typer.Option(..., "--out", help="Graph YAML to write."),
+    attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
+    name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the file's name)."),
+) -> None:
+    """Build a lineage graph from OpenLineage events (column lineage when present)."""
+    _import("openlineage", events, out, attach_model, None, name)
+
+
+@import_app.command("dbt")
+def import_dbt(
+    manifest: Path = typer.Argument(..., help="dbt target/manifest.json."),
+    out: Path = typer.Option(..., "--out", help="Graph YAML to write."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these models and their ancestors."),
+    attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
+    name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the dbt project)."),
+) -> None:
+    """Build a lineage graph from a dbt manifest (tests become contracts)."""
+    _import("dbt", manifest, out, attach_model, select, name)
 
 
 _register_timeline_commands()
