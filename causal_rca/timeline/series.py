@@ -47,14 +47,16 @@ class Timeline:
         return np.arange(np.searchsorted(self.seconds, lo, "left"), np.searchsorted(self.seconds, hi, "left"))
 
 
-def load_timeline(graph: LineageGraph, data: TableLike, metric: str) -> Timeline:
-    """Read the time column and the metric's inputs of every row (bad input: one clear error)."""
+def load_timeline(graph: LineageGraph, data: TableLike | None, metric: str, window: Window | None = None) -> Timeline:
+    """Read the time column and the metric's inputs of every row (bad input: one clear error).
+
+    ``window``: a table already open (another metric of the same log), instead of ``data``."""
     from causal_rca.api import _metric_frames, _metric_spec  # one reading of the metric for all commands
 
     if not graph.time_column:
         raise InputError(f"{graph.path}: watching over time needs the graph's top-level key 'time_column'")
     spec = _metric_spec(graph, metric)
-    window = open_table(graph, data)
+    window = window if window is not None else open_table(graph, data)
     dtypes = resolve_dtypes(graph, window)
     (frame,) = _metric_frames(graph, metric, spec, dtypes, (window,))
     times = fetch_all(window, {"t": typed_expression(graph.time_column, "datetime")})["t"].to_numpy(dtype=float)

@@ -195,7 +195,7 @@ def _second_signals(timeline: Timeline, graph: LineageGraph, buckets: list[Bucke
         if other == timeline.metric:
             continue
         try:
-            other_tl = load_timeline(graph, timeline.window.con.execute(f"SELECT * FROM {timeline.window.quoted()}").df(), other)
+            other_tl = load_timeline(graph, None, other, window=timeline.window)
         except InputError:
             continue
         other_ids = np.floor((other_tl.seconds - origin) / width).astype(int)
