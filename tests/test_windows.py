@@ -11,7 +11,8 @@ from hypothesis import strategies as hs
 from causal_rca.errors import InputError
 from causal_rca.lineage import graph_from_dict
 from causal_rca.windows.frames import node_sample, resolve_dtypes
-from causal_rca.windows.stats import logical_dtype, profile_column, sample_frame
+from causal_rca.windows.counts import window_counts
+from causal_rca.windows.stats import logical_dtype, sample_frame, typed_expression
 from causal_rca.windows.tables import open_windows
 
 GRAPH = graph_from_dict({
@@ -51,15 +52,16 @@ def test_mixed_object_column_loads_as_text_and_counts_coercion() -> None:
     cur.loc[:29, "a"] = "oops"
     ref, cur_w = open_windows(GRAPH, frame(100), cur)
     assert logical_dtype(cur_w.column_types["a"]) == "categorical"
-    prof = profile_column(cur_w, "a", "numeric")
+    prof = window_counts(cur_w, {"a": ("a", "numeric")}, {"a": ["oops"]})["a"].profile
     assert prof.uncastable == 30 and prof.null_rate == pytest.approx(0.3)
 
 
 def test_sample_is_seeded_and_bounded() -> None:
     ref, _ = open_windows(GRAPH, frame(1000), frame(100))
-    s1 = sample_frame(ref, {"a": '"a"'}, 100, seed=3)
-    s2 = sample_frame(ref, {"a": '"a"'}, 100, seed=3)
-    s3 = sample_frame(ref, {"a": '"a"'}, 100, seed=4)
+    a = {"a": typed_expression("a", None)}
+    s1 = sample_frame(ref, a, 100, seed=3)
+    s2 = sample_frame(ref, a, 100, seed=3)
+    s3 = sample_frame(ref, a, 100, seed=4)
     assert len(s1) == 100 and s1.equals(s2) and not s1.equals(s3)
 
 
