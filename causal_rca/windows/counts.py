@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from causal_rca.windows.stats import (
     CATEGORY_LIMIT, ColumnProfile, count_text, null_counts, value_counts,
@@ -46,6 +48,7 @@ class ColumnCounts:
     complete: bool  # ``values`` lists every value the column holds
     window: Window
     column: str
+    looked_up: frozenset[str] = frozenset()  # texts counted exactly: absent from ``values`` means none
 
     def top(self, k: int) -> dict[str, int]:
         """The ``k`` most frequent values with their counts."""
@@ -55,7 +58,7 @@ class ColumnCounts:
         """Share of all rows whose value, as text, is ``text`` (exact; one query if not counted yet)."""
         if text in self.values:
             return self.values[text] / self.profile.rows
-        if self.complete:
+        if self.complete or text in self.looked_up:
             return 0.0
         return count_text(self.window, self.column, text) / self.profile.rows
 
@@ -66,12 +69,18 @@ class ColumnCounts:
 
 
 def sample_candidates(texts: pd.Series, k: int = CANDIDATES) -> list[str]:
-    """The ``k`` most frequent non-null texts of a sample, ties broken by text (as the engine does)."""
-    counts = texts.dropna().astype(str).value_counts()
-    if counts.empty:
+    """The ``k`` most frequent non-null texts of a sample, ties broken by text (as the engine does).
+
+    Counted and ordered by Arrow (byte order of UTF-8 is code-point order,
+    the engine's string order): 20,000 texts per node must not cost a Python sort.
+    """
+    present = pc.drop_null(pa.array(texts, type=pa.string(), from_pandas=True))
+    if len(present) == 0:
         return []
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [text for text, _n in ranked[:k]]
+    counts = pc.value_counts(present)
+    counted = pa.table({"v": counts.field("values"), "n": counts.field("counts")})
+    ranked = counted.sort_by([("n", "descending"), ("v", "ascending")]).slice(0, k)
+    return ranked.column("v").to_pylist()
 
 
 def _ordered(counts: dict[str, int]) -> dict[str, int]:
@@ -107,7 +116,7 @@ def window_counts(
         raw_nulls, uncastable = nulls[key]
         profile = ColumnProfile(rows=window.rows, raw_type=window.column_types[column], raw_nulls=raw_nulls,
                                 uncastable=uncastable, mode=mode, mode_count=int(mode_count))
-        out[key] = ColumnCounts(profile, values, complete, window, column)
+        out[key] = ColumnCounts(profile, values, complete, window, column, frozenset(candidates.get(key, ())))
     return out
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
-from causal_rca.windows.stats import format_text, logical_dtype, sample_frame, text_values, typed_expression
+from causal_rca.windows.stats import (
+    canonical_text, logical_dtype, sample_frame, text_expression, typed_expression,
+)
 from causal_rca.windows.tables import Window
 
 TIME = "__time"
@@ -62,19 +64,18 @@ def node_sample(window: Window, graph: LineageGraph, dtypes: dict[str, str], n: 
 
 def node_samples(window: Window, graph: LineageGraph, dtypes: dict[str, str], n: int,
                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The seeded sample twice over, from one query: typed per node, and each numeric, boolean or time node's values as text.
+    """The seeded sample twice over, from one query: typed per node, and as text
+    (the numeric, boolean and time nodes only).
 
     The texts name the values whose frequencies the engine then counts
     exactly (``counts.py``); reading them with the sample costs no second pass.
     """
     exprs = node_expressions(graph, dtypes)
     counted = [node_id for node_id, dtype in dtypes.items() if dtype != "categorical"]
-    slots = {}
-    for node_id in counted:
-        slots[node_id], exprs[_TEXT + node_id] = text_values(window, graph.nodes[node_id].column)
+    exprs.update({_TEXT + node_id: text_expression(graph.nodes[node_id].column) for node_id in counted})
     both = sample_frame(window, exprs, n, seed)
-    texts = pd.DataFrame({node_id: format_text(both[_TEXT + node_id], slots[node_id]) for node_id in counted},
-                         index=both.index)
+    texts = pd.DataFrame({node_id: canonical_text(window, graph.nodes[node_id].column, both[_TEXT + node_id])
+                          for node_id in counted}, index=both.index)
     frame = both.drop(columns=[_TEXT + node_id for node_id in counted])
     for node_id, dtype in dtypes.items():
         if dtype in ("numeric", "boolean", "datetime"):

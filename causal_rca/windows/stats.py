@@ -17,7 +17,6 @@ import ibis
 import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
-from ibis import _
 
 from causal_rca.windows.tables import Window
 
@@ -40,32 +39,47 @@ def logical_dtype(type_name: str) -> str:
     return "categorical"
 
 
-def typed_expression(column: str, dtype: str | None) -> ibis.Deferred:
+@dataclass(frozen=True)
+class Read:
+    """How to read one column: as stored (``dtype=None``), as a node's dtype, or as text.
+
+    A plain description, turned into an ibis expression on whichever table
+    it is applied to (``on``): the same read runs on either window and engine.
+    """
+
+    column: str
+    dtype: str | None = None
+    text: bool = False
+
+    def on(self, t: ibis.Table) -> ibis.Value:
+        c = t[self.column]
+        if self.text or self.dtype == "categorical":
+            return c.cast("string")
+        if self.dtype == "numeric":
+            return c.try_cast("float64")
+        if self.dtype == "boolean":
+            return c.try_cast("boolean").cast("float64")
+        if self.dtype == "datetime":
+            return c.try_cast("timestamp").epoch_seconds().cast("float64")
+        return c
+
+
+def typed_expression(column: str, dtype: str | None) -> Read:
     """``column`` read as ``dtype``; values that do not parse become null (coercion).
 
     ``None`` reads the column as stored. Numbers, booleans and times come back
     as floats (times as epoch seconds) so every statistic downstream is numeric.
     """
-    c = _[column]
-    if dtype == "numeric":
-        return c.try_cast("float64")
-    if dtype == "boolean":
-        return c.try_cast("boolean").cast("float64")
-    if dtype == "datetime":
-        return c.try_cast("timestamp").epoch_seconds().cast("float64")
-    if dtype is None:
-        return c
-    return text_expression(column)
+    return Read(column, dtype)
 
 
-def text_expression(column: str) -> ibis.Deferred:
-    """The column's values as text, cast by the engine (categories: strings stay themselves)."""
-    return _[column].cast("string")
+def text_expression(column: str) -> Read:
+    """The column's values as text, cast by the engine (see ``canonical_text``)."""
+    return Read(column, text=True)
 
 
 def _slot(kind: dt.DataType) -> str:
-    """How a value of this stored type travels before it becomes text: as a double, an integer,
-    a boolean, or as the engine's own text (strings, decimals, times, 32-bit floats)."""
+    """How a stored type is spelled as text: as a double, an integer, a boolean, or as the engine casts it."""
     if kind.is_float64():
         return "f"
     if kind.is_integer():
@@ -75,25 +89,33 @@ def _slot(kind: dt.DataType) -> str:
     return "s"
 
 
-def text_values(window: Window, column: str) -> tuple[str, ibis.Deferred]:
-    """``(slot, expression)`` reading ``column`` so that ``format_text`` can spell its values."""
-    slot = _slot(window.table[column].type())
-    kind = {"f": "float64", "i": "int64", "b": "boolean"}.get(slot, "string")
-    return slot, _[column].cast(kind)
+# Engines whose CAST(x AS VARCHAR) already spells values as ``_respell`` does (measured: Python's shortest
+# round-trip repr of a double is DuckDB's text of it), so their texts need no second pass in Python.
+_CANONICAL_TEXT = ("duckdb",)
 
 
-def format_text(values: pd.Series, slot: str) -> pd.Series:
-    """Values as text, spelled the same whatever engine computed them (DuckDB's spelling).
+def _respell(text: str, slot: str) -> str:
+    if slot == "f":
+        return repr(float(text))
+    if slot == "i":
+        return str(int(text))
+    if slot == "b":
+        return text.lower()
+    return text
 
-    Engines spell numbers differently (Spark writes ``1.5E-4`` where DuckDB
-    writes ``0.00015``), and a value's text is its identity in the frequency
-    counts; so numbers and booleans are spelled here. Python's shortest
-    round-trip ``repr`` of a double is DuckDB's ``CAST(x AS VARCHAR)``.
+
+def canonical_text(window: Window, column: str, texts: pd.Series) -> pd.Series:
+    """The engine's texts of ``column``'s values, spelled the same whatever engine made them.
+
+    A value's text is its identity in the frequency counts, and engines spell
+    numbers differently (Spark writes ``1.5E-4`` where DuckDB writes
+    ``0.00015``); numbers and booleans from other engines are respelled the way
+    DuckDB writes them.
     """
-    spell = {"f": lambda v: repr(float(v)), "i": lambda v: str(int(v)),
-             "b": lambda v: "true" if bool(v) else "false"}.get(slot, str)
-    # pandas cannot tell a NaN from a null once the engine's doubles reach it; both are "no value"
-    return values.astype(object).map(lambda v: None if pd.isna(v) else spell(v))
+    slot = _slot(window.table[column].type())
+    if window.backend.name in _CANONICAL_TEXT or slot == "s":
+        return texts
+    return texts.astype(object).map(lambda v: None if pd.isna(v) else _respell(v, slot))
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,7 @@ def null_counts(window: Window, columns: Mapping[str, tuple[str, str]]) -> dict[
     aggs = {}
     for i, (column, dtype) in enumerate(columns.values()):
         aggs[f"n{i}"] = t[column].count()
-        aggs[f"t{i}"] = typed_expression(column, dtype).resolve(t).count()
+        aggs[f"t{i}"] = Read(column, dtype).on(t).count()
     row = window.backend.execute(t.aggregate(**aggs)).iloc[0]
     out = {}
     for i, key in enumerate(columns):
@@ -175,40 +197,36 @@ def value_counts(
     how often each listed text occurs (texts that never occur are absent).
     """
     t = window.table
-    branches, slots = [], {}
+    branches, columns = [], {}
     for i, column in enumerate(tables.values()):
-        slot, g = text_values(window, column)
-        g = g.resolve(t)
-        grouped = t.filter(t[column].notnull()).group_by(g=g).aggregate(n=_.count())
-        branches.append(_branch(grouped, slot, f"c{i}").order_by([ibis.desc("n"), "v_f", "v_i", "v_b", "v_s"])
-                        .limit(limit))
-        slots[f"c{i}"] = slot
+        branches.append(_frequencies(t.filter(t[column].notnull()), column, f"c{i}")
+                        .order_by([ibis.desc("n"), "v"]).limit(limit))
+        columns[f"c{i}"] = column
     for i, (column, texts) in enumerate(lookups.values()):
-        if not texts:
-            continue
-        slot, g = text_values(window, column)
-        g = g.resolve(t)
-        matched = t.filter(_match(t, column, texts)).group_by(g=g).aggregate(n=_.count())
-        branches.append(_branch(matched, slot, f"l{i}"))
-        slots[f"l{i}"] = slot
+        if texts:
+            branches.append(_frequencies(t.filter(_match(t, column, texts)), column, f"l{i}"))
+            columns[f"l{i}"] = column
     out: dict[str, dict[str, int]] = {key: {} for key in (*tables, *lookups)}
     if not branches:
         return out
     frame = window.backend.to_pandas(ibis.union(*branches, distinct=False))
     names = {f"c{i}": key for i, key in enumerate(tables)} | {f"l{i}": key for i, key in enumerate(lookups)}
     for k, group in frame.groupby("k", sort=False):
-        slot = slots[k]
-        texts = format_text(group[f"v_{slot}"], slot)
+        texts = canonical_text(window, columns[k], group["v"])
         pairs = sorted(zip(texts, group["n"].astype(int)), key=lambda kv: (-kv[1], kv[0]))
         out[names[k]] = dict(pairs)
     return out
 
 
-def _branch(grouped: ibis.Table, slot: str, key: str) -> ibis.Table:
-    """One union branch: the value in the column of its slot (others null), its count, the branch key."""
-    cols = {f"v_{s}": (grouped["g"] if s == slot else ibis.null()).cast(kind)
-            for s, kind in (("f", "float64"), ("i", "int64"), ("b", "boolean"), ("s", "string"))}
-    return grouped.select(**cols, n=grouped["n"].cast("int64"), k=ibis.literal(key))
+def _frequencies(rows: ibis.Table, column: str, key: str) -> ibis.Table:
+    """``(v, n, k)``: each stored value of ``rows[column]`` as text, its count, and the branch key.
+
+    Grouped by the stored value and cast afterwards: casting a double to text
+    costs more than reading it, so only the groups are cast. Built without
+    ``ibis._`` placeholders, whose resolution costs milliseconds each.
+    """
+    grouped = rows.group_by(g=rows[column]).aggregate(n=rows.count())
+    return grouped.select(v=grouped["g"].cast("string"), n=grouped["n"].cast("int64"), k=ibis.literal(key))
 
 
 def count_text(window: Window, column: str, text: str) -> int:
@@ -218,7 +236,7 @@ def count_text(window: Window, column: str, text: str) -> int:
 
 def time_span_seconds(window: Window, time_column: str) -> float | None:
     t = window.table
-    e = typed_expression(time_column, "datetime").resolve(t)
+    e = Read(time_column, "datetime").on(t)
     row = window.backend.execute(t.aggregate(lo=e.min(), hi=e.max())).iloc[0]
     if pd.isna(row["lo"]) or pd.isna(row["hi"]):
         return None
@@ -232,7 +250,7 @@ def _sample_indices(rows: int, n: int, seed: int) -> np.ndarray | None:
     return np.sort(rng.choice(rows, size=n, replace=False))
 
 
-def sample_frame(window: Window, expressions: Mapping[str, ibis.Deferred], n: int, seed: int) -> pd.DataFrame:
+def sample_frame(window: Window, expressions: Mapping[str, Read], n: int, seed: int) -> pd.DataFrame:
     """A seeded sample of at most ``n`` rows, one column per expression.
 
     Rows are picked by position (file order: DuckDB keeps insertion order, and
@@ -242,14 +260,15 @@ def sample_frame(window: Window, expressions: Mapping[str, ibis.Deferred], n: in
     t = window.table
     idx = _sample_indices(window.rows, n, seed)
     if idx is None:
-        return window.backend.to_pandas(t.select(**expressions))
+        return window.backend.to_pandas(t.select(**{name: r.on(t) for name, r in expressions.items()}))
     numbered = t.mutate(__rn=ibis.row_number())
     picked = ibis.memtable(pd.DataFrame({"i": idx.astype("int64")}))
     chosen = numbered.filter(numbered["__rn"].isin(picked["i"]))
-    frame = window.backend.to_pandas(chosen.select("__rn", **expressions))
+    frame = window.backend.to_pandas(chosen.select("__rn", **{name: r.on(chosen) for name, r in expressions.items()}))
     return frame.sort_values("__rn", kind="stable").drop(columns="__rn").reset_index(drop=True)
 
 
-def fetch_all(window: Window, expressions: Mapping[str, ibis.Deferred]) -> pd.DataFrame:
+def fetch_all(window: Window, expressions: Mapping[str, Read]) -> pd.DataFrame:
     """All rows of a few columns (the metric needs every prediction and label)."""
-    return window.backend.to_pandas(window.table.select(**expressions))
+    t = window.table
+    return window.backend.to_pandas(t.select(**{name: r.on(t) for name, r in expressions.items()}))

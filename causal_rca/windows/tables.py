@@ -34,7 +34,12 @@ _CSV = (".csv", ".tsv", ".txt")
 
 @dataclass(frozen=True)
 class Window:
-    """One window of prediction logs: ``table`` (named columns only), executed on ``backend``."""
+    """One window of prediction logs: ``table``, executed on ``backend``.
+
+    Queries name only the graph's columns (``column_types``), so the engine
+    reads no other column; ``table`` itself is left unprojected because a
+    projection under every statistic makes ibis's compiler slower, not the engine.
+    """
 
     name: str
     backend: BaseBackend
@@ -98,8 +103,11 @@ def _check_path(text: str, label: str) -> str:
     return suffix
 
 
-def _read(backend: BaseBackend, table: TableLike, label: str) -> ibis.Table:
+def _read(backend: BaseBackend, table: TableLike, label: str, keep: list[str] | None = None) -> ibis.Table:
+    """The table as the engine sees it; a DataFrame is handed over with only the ``keep`` columns."""
     if isinstance(table, pd.DataFrame):
+        if keep is not None:
+            table = table[[c for c in table.columns if c in set(keep)]]
         return ibis.memtable(_normalise_frame(table))
     text = str(table)
     suffix = _check_path(text, label)
@@ -124,14 +132,21 @@ def table_columns(table: TableLike, label: str = "data", engine: Engine = "duckd
     return list(_read(connect(engine), table, label).columns)
 
 
+def _read_named(backend: BaseBackend, graph: LineageGraph, table: TableLike, label: str) -> ibis.Table:
+    """The table, checked to hold every column the graph names (a missing one names its closest match)."""
+    if isinstance(table, pd.DataFrame):
+        check_columns(graph, [str(c) for c in table.columns], table=label)
+        return _read(backend, table, label, keep=graph.columns())
+    raw = _read(backend, table, label)
+    check_columns(graph, list(raw.columns), table=label)
+    return raw
+
+
 def _named_window(backend: BaseBackend, graph: LineageGraph, raw: ibis.Table, label: str,
                   where: ibis.Value | None = None) -> Window:
-    check_columns(graph, list(raw.columns), table=label)
     cols = graph.columns()
     schema = raw.schema()
-    table = raw.select(*cols)
-    if where is not None:
-        table = table.filter(where)
+    table = raw if where is None else raw.filter(where)
     try:
         rows = int(backend.execute(table.count()))
     except Exception as exc:
@@ -170,8 +185,7 @@ def open_windows(
         except (ValueError, TypeError):
             raise InputError(f"--split '{split}' is not a timestamp (expected e.g. 2026-11-01 or 2026-11-01T12:00)")
         backend = connect(engine, spark_master)
-        raw = _read(backend, data, "data")
-        check_columns(graph, list(raw.columns), table="data")
+        raw = _read_named(backend, graph, data, "data")
         t = raw[graph.time_column].try_cast("timestamp")
         boundary = ibis.literal(at.tz_localize(None) if at.tzinfo else at, type="timestamp")
         return (_named_window(backend, graph, raw, "reference", t < boundary),
@@ -179,5 +193,5 @@ def open_windows(
     if reference is None or current is None:
         raise InputError("give both --reference and --current tables (or --data with --split)")
     backend = connect(engine, spark_master)
-    return (_named_window(backend, graph, _read(backend, reference, "reference"), "reference"),
-            _named_window(backend, graph, _read(backend, current, "current"), "current"))
+    return (_named_window(backend, graph, _read_named(backend, graph, reference, "reference"), "reference"),
+            _named_window(backend, graph, _read_named(backend, graph, current, "current"), "current"))
