@@ -199,12 +199,14 @@ def value_counts(
     t = window.table
     branches, columns = [], {}
     for i, column in enumerate(tables.values()):
-        branches.append(_frequencies(t.filter(t[column].notnull()), column, f"c{i}")
+        one = t.select(column)  # one column per branch: ibis's cost per operation grows with the width
+        branches.append(_frequencies(one.filter(one[column].notnull()), column, f"c{i}")
                         .order_by([ibis.desc("n"), "v"]).limit(limit))
         columns[f"c{i}"] = column
     for i, (column, texts) in enumerate(lookups.values()):
         if texts:
-            branches.append(_frequencies(t.filter(_match(t, column, texts)), column, f"l{i}"))
+            one = t.select(column)
+            branches.append(_frequencies(one.filter(_match(one, column, texts)), column, f"l{i}"))
             columns[f"l{i}"] = column
     out: dict[str, dict[str, int]] = {key: {} for key in (*tables, *lookups)}
     if not branches:
