@@ -143,8 +143,9 @@ from dowhy import gcm
 graph, ref, cur = sys.argv[1:4]
 g = yaml.safe_load(open(graph))
 obs = {k: v for k, v in g["nodes"].items() if "column" in v}
-ref_d = pd.read_parquet(ref, columns=[v["column"] for v in obs.values()])
-cur_d = pd.read_parquet(cur, columns=[v["column"] for v in obs.values()])
+names = {v["column"]: k for k, v in obs.items()}  # gcm names data columns by graph node
+ref_d = pd.read_parquet(ref, columns=list(names)).rename(columns=names)
+cur_d = pd.read_parquet(cur, columns=list(names)).rename(columns=names)
 for frame in (ref_d, cur_d):  # gcm rejects nulls and text: codes for categories, reference medians for nulls
     for c in frame.columns:
         if frame[c].dtype == object or str(frame[c].dtype).startswith(("str", "string")):
@@ -175,6 +176,8 @@ def dowhy_vs(data: Path, limit: float, nodes: int = 50, rows: int = 100_000) -> 
     graph, ref, cur, truth = inputs(data, nodes, rows)
     ours, _peak, d = why(graph, ref, cur)
     wall, peak, status, out = measured([sys.executable, "-c", _DOWHY, str(graph), str(ref), str(cur)], timeout=limit)
+    if status > 0:
+        raise SystemExit(f"DoWhy's recipe failed with status {status}")
     result = {"nodes": nodes, "rows": rows, "ours_s": ours, "ours_top": top(d), "truth": truth,
               "dowhy_s": wall, "dowhy_peak_gib": peak, "dowhy_finished": status == 0,
               "dowhy_top": json.loads(out)["top"] if status == 0 and out.strip() else None}
@@ -230,11 +233,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "causal-rca-scale")
     ap.add_argument("--out", type=Path, help="write the results as the 'Scale' section of this Markdown file")
+    ap.add_argument("--reuse", action="store_true",
+                    help="take the sweeps' rows from the last run's results.json in --data instead of measuring")
     args = ap.parse_args(argv)
     points_rows = [(50, int(r)) for r in args.rows.split(",") if r]
     points_nodes = [(int(n), 100_000) for n in args.nodes.split(",") if n]
-    results = sweep("rows", points_rows, args.data, args.repeats)
-    results += sweep("nodes", points_nodes, args.data, args.repeats)
+    cache = args.data / "results.json"
+    if args.reuse:
+        results = json.loads(cache.read_text())
+        for r in results:
+            print(f"{r['sweep']:6s} nodes={r['nodes']:4d} rows={r['rows']:>9,d}  why {r['wall_s']:7.2f} s  "
+                  f"peak {r['peak_gib']:5.2f} GiB  floor {r['floor_s']:6.2f} s  (from {cache})")
+    else:
+        results = sweep("rows", points_rows, args.data, args.repeats)
+        results += sweep("nodes", points_nodes, args.data, args.repeats)
+        cache.write_text(json.dumps(results))
     versus = dowhy_vs(args.data, args.dowhy_limit) if args.dowhy else None
     if args.out:
         command = "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -32,7 +32,10 @@ def connect(engine: Engine = "duckdb", spark_master: str | None = None) -> BaseB
     if spark_master is not None and engine != "spark":
         raise InputError("--spark-master needs --engine spark")
     if engine == "duckdb":
-        return ibis.duckdb.connect()
+        # DuckDB draws a progress bar on standard output for long queries: standard output holds the diagnosis.
+        backend = ibis.duckdb.connect()
+        backend.raw_sql("SET enable_progress_bar = false")
+        return backend
     return ibis.pyspark.connect(spark_session(spark_master or "local[*]"))
 
 
