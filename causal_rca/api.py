@@ -33,13 +33,18 @@ from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
 )
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
-from causal_rca.windows.frames import node_sample, resolve_dtypes
+from causal_rca.windows.counts import measure_counts
+from causal_rca.windows.engines import Engine
+from causal_rca.windows.frames import node_columns, node_samples, resolve_dtypes
 from causal_rca.windows.stats import fetch_all, typed_expression
-from causal_rca.windows.tables import TableLike, Window, open_windows, quote_ident
+from causal_rca.windows.tables import TableLike, Window, open_windows
 
 SAMPLE_ROWS = 20_000
 LENIENT_CONFIDENCE = 0.5  # scores of causes that passed only the lenient mechanism test
 Progress = Callable[[str], None]
+# The steps ``diagnose`` announces to ``progress``, in order (attribution only when there is a change to explain).
+STEPS = ("reading windows", "sampling", "measuring the metric", "counting values", "measuring signals",
+         "testing mechanisms", "attributing the change")
 
 
 def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
@@ -61,10 +66,8 @@ def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes
         return frames
     prediction, label = graph.metric_inputs(metric_id)
     pred_col, label_col = graph.nodes[prediction].column, graph.nodes[label].column
-    pred_expr = (typed_expression(pred_col, "numeric") if dtypes[prediction] in ("numeric", "boolean")
-                 else quote_ident(pred_col))
-    label_expr = (typed_expression(label_col, "numeric") if spec.name in ("mae", "rmse")
-                  else quote_ident(label_col))
+    pred_expr = typed_expression(pred_col, "numeric" if dtypes[prediction] in ("numeric", "boolean") else None)
+    label_expr = typed_expression(label_col, "numeric" if spec.name in ("mae", "rmse") else None)
     for w in windows:
         raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr})
         frames.append(metric_frame(spec, raw["prediction"], raw["label"]))
@@ -105,8 +108,15 @@ def diagnose(
     seed: int = 0,
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
+    engine: Engine = "duckdb",
+    spark_master: str | None = None,
 ) -> Diagnosis:
     """Why did ``metric`` change between the reference and the current window?
+
+    Tables are read by ``engine`` (``"duckdb"``, ``"spark"`` on ``spark_master``,
+    or an ibis backend already open): counts are aggregated there and only
+    ``sample_rows`` seeded rows per window, plus the metric's two columns,
+    come back to Python.
 
     >>> d = diagnose("graphs/fraud.yaml", "ref.csv", "cur.csv", "recall", seed=0)  # doctest: +SKIP
     >>> d.causes[0].node, d.causes[0].failure_mode                                  # doctest: +SKIP
@@ -118,7 +128,7 @@ def diagnose(
         if split == "auto" and data is not None:
             return _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress)
         return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
-                         sample_rows=sample_rows, progress=progress)
+                         sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master)
 
 
 def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
@@ -165,6 +175,8 @@ def _diagnose(
     seed: int = 0,
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
+    engine: Engine = "duckdb",
+    spark_master: str | None = None,
 ) -> Diagnosis:
     say = progress or (lambda _msg: None)
     if not isinstance(graph, LineageGraph):
@@ -179,12 +191,13 @@ def _diagnose(
         raise InputError("sample_rows must be at least 100")
 
     say("reading windows")
-    ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split)
+    ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
+                                spark_master=spark_master)
     dtypes = resolve_dtypes(graph, ref_w)
 
     say("sampling")
-    ref_s = node_sample(ref_w, graph, dtypes, sample_rows, seed)
-    cur_s = node_sample(cur_w, graph, dtypes, sample_rows, seed + 1)
+    ref_s, ref_texts = node_samples(ref_w, graph, dtypes, sample_rows, seed)
+    cur_s, cur_texts = node_samples(cur_w, graph, dtypes, sample_rows, seed + 1)
     _check_usable(graph, dtypes, ref_s, cur_s)
     warnings = [f"node '{n}' is constant in both windows: it cannot explain a change" for n in dtypes
                 if ref_s[n].nunique(dropna=True) <= 1 and cur_s[n].nunique(dropna=True) <= 1
@@ -195,8 +208,11 @@ def _diagnose(
     comparison = compare_windows(spec, ref_frame, cur_frame, seed)
     change = comparison.change
 
+    say("counting values")
+    ref_counts, cur_counts = measure_counts(ref_w, cur_w, node_columns(graph, dtypes), ref_texts, cur_texts)
+
     say("measuring signals")
-    signals, _profiles = measure_signals(graph, ref_w, cur_w, dtypes, ref_s, cur_s)
+    signals, _profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
 
     say("testing mechanisms")
     enc = encode_windows(ref_s, cur_s, dtypes, _label_overrides(graph, metric, spec, ref_s, cur_s))

@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from causal_rca.cli.progress import progress_bar
 from causal_rca.errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -35,18 +36,15 @@ def _stderr(quiet: bool) -> Console:
     return Console(stderr=True, quiet=quiet)
 
 
-def _progress(quiet: bool):
-    """Progress lines on standard error, only for a person at a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    console = _stderr(False)
-    return lambda msg: console.print(f"[dim]… {msg}[/dim]")
+class EngineName(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
 
 
 def _register_timeline_commands() -> None:
     from causal_rca.cli.timeline_commands import register
 
-    register(app, _progress)
+    register(app)
 
 
 def _emit(text: str, out: Optional[Path]) -> None:
@@ -63,7 +61,7 @@ def _emit(text: str, out: Optional[Path]) -> None:
 @app.command()
 def validate(
     graph: Path = typer.Argument(..., help="Lineage graph YAML."),
-    data: Optional[Path] = typer.Option(None, "--data", help="A table whose columns the graph must name."),
+    data: Optional[str] = typer.Option(None, "--data", help="A table whose columns the graph must name."),
 ) -> None:
     """Check a lineage graph (and, with --data, that the table has its columns)."""
     from causal_rca.lineage import check_columns, load_graph
@@ -81,21 +79,28 @@ def validate(
 def why(
     metric: str = typer.Argument(..., help="Id of a metric node of the graph."),
     graph: Path = typer.Option(..., "--graph", help="Lineage graph YAML."),
-    reference: Optional[Path] = typer.Option(None, "--reference", help="Reference window (CSV or Parquet)."),
-    current: Optional[Path] = typer.Option(None, "--current", help="Current window (CSV or Parquet)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="One table to split in time."),
+    reference: Optional[str] = typer.Option(None, "--reference",
+                                            help="Reference window: CSV or Parquet file, glob or URL."),
+    current: Optional[str] = typer.Option(None, "--current", help="Current window: CSV or Parquet file, glob or URL."),
+    data: Optional[str] = typer.Option(None, "--data", help="One table to split in time."),
     split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data, or 'auto' (where the metric changed)."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of standard output."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and resampling."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
+    engine: EngineName = typer.Option(EngineName.duckdb, "--engine",
+                                      help="Query engine: duckdb (embedded) or spark (needs causal-rca[spark])."),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master",
+                                               help="Spark master URL for --engine spark (default local[*])."),
     record: Optional[Path] = typer.Option(None, "--record", help="Also record the diagnosis in this history file."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
-    from causal_rca.api import diagnose
+    from causal_rca.api import STEPS, diagnose
     from causal_rca.render import render
 
-    d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=_progress(quiet))
+    with progress_bar(quiet, len(STEPS)) as say:
+        d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
+                     engine=engine.value, spark_master=spark_master)
     _emit(render(d, fmt.value), out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
@@ -158,7 +163,7 @@ def demo(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Run a built-in failure scenario end to end and print the diagnosis."""
-    from causal_rca.api import diagnose
+    from causal_rca.api import STEPS, diagnose
     from causal_rca.render import render
     from causal_rca.scenarios import generate, get_scenario
 
@@ -166,8 +171,9 @@ def demo(
     err = _stderr(False)
     err.print(f"[bold]demo[/bold]: {scenario.title}\n{scenario.description}\n", highlight=False)
     frames = generate(scenario)
-    d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
-                 progress=_progress(False))
+    with progress_bar(False, len(STEPS)) as say:
+        d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
+                     progress=say)
     _emit(render(d, fmt.value), None)
 
 
@@ -198,12 +204,12 @@ def scenarios_run(
     if fmt not in ("text", "json"):
         raise InputError(f"--format must be text or json, not '{fmt}'")
     chosen = list_scenarios() if all_ else [get_scenario(name)]
-    progress = _progress(False)
     results = []
-    for s in chosen:
-        if progress:
-            progress(f"scenario {s.name}")
-        results.append(run_scenario(s))
+    with progress_bar(False, len(chosen)) as say:
+        for s in chosen:
+            if say:
+                say(f"scenario {s.name}")
+            results.append(run_scenario(s))
     summary = summarise(results)
     if fmt == "json":
         print(json.dumps({"results": [_result_dict(r) for r in results], "summary": summary}, indent=2))

@@ -18,8 +18,8 @@ class WatchFormat(str, Enum):
     jsonl = "jsonl"
 
 
-def register(app: typer.Typer, progress) -> None:
-    """Add the commands to the main app (``progress(quiet)`` gives the stderr progress callback)."""
+def register(app: typer.Typer) -> None:
+    """Add the commands to the main app."""
 
     @app.command("watch")
     def watch_cmd(
@@ -36,11 +36,13 @@ def register(app: typer.Typer, progress) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
     ) -> None:
         """Follow METRIC per bucket with control limits; alert (and diagnose) when it really changes."""
+        from causal_rca.cli.progress import progress_bar
         from causal_rca.lineage import load_graph
-        from causal_rca.timeline.watch import watch
+        from causal_rca.timeline.watch import WATCH_STEPS, watch
 
         g = load_graph(graph)
-        report = watch(g, data, metric, every, baseline=baseline, seed=seed, progress=progress(quiet))
+        with progress_bar(quiet, WATCH_STEPS) as say:
+            report = watch(g, data, metric, every, baseline=baseline, seed=seed, progress=say)
         if chart is not None:
             from causal_rca.render.timeline_chart import write_watch_chart
 

@@ -1,6 +1,6 @@
 """Per-node signals over time: null rate, mean and spread of each observed column per time bucket.
 
-Computed as one grouped aggregate where the data lives (DuckDB), so a long log is not
+Computed as one grouped aggregate where the data lives (the window's engine), so a long log is not
 pulled into Python to follow its columns.
 """
 
@@ -14,8 +14,7 @@ import ruptures as rpt
 
 from causal_rca.timeline.series import Timeline
 from causal_rca.windows.frames import resolve_dtypes
-from causal_rca.windows.stats import typed_expression
-from causal_rca.windows.tables import quote_ident
+from causal_rca.windows.stats import Read
 
 MIN_SHIFT_Z = 6.0  # a node's change point is reported when its shift is this many standard errors
 
@@ -34,20 +33,22 @@ def node_series(timeline: Timeline, origin: float, width: float) -> NodeSeries:
     """Null rate (and mean and sd, for numeric nodes) of every observed column per bucket of ``width`` seconds."""
     graph, window = timeline.graph, timeline.window
     dtypes = resolve_dtypes(graph, window)
-    t = typed_expression(graph.time_column, "datetime")
-    parts = [f"count(*) AS rows"]
+    t = window.table.filter(Read(graph.time_column, "datetime").on(window.table).notnull())
+    when = Read(graph.time_column, "datetime").on(t)
+    aggregates = {"rows": t.count()}
     for node_id in graph.observed_nodes():
         node = graph.nodes[node_id]
         if not node.column or node.kind == "metric" or node_id not in dtypes:
             continue
-        typed = typed_expression(node.column, "numeric" if dtypes[node_id] in ("numeric", "boolean") else "categorical")
-        parts.append(f"avg(CASE WHEN {typed} IS NULL THEN 1.0 ELSE 0.0 END) AS {quote_ident(node_id + ':null_rate')}")
-        if dtypes[node_id] in ("numeric", "boolean"):
-            parts.append(f"avg({typed}) AS {quote_ident(node_id + ':mean')}")
-            parts.append(f"stddev_samp({typed}) AS {quote_ident(node_id + ':sd')}")
-    sql = (f"SELECT CAST(floor(({t} - {origin!r}) / {width!r}) AS BIGINT) AS bucket, {', '.join(parts)} "
-           f"FROM {window.quoted()} WHERE {t} IS NOT NULL GROUP BY bucket ORDER BY bucket")
-    return NodeSeries(window.con.execute(sql).df().set_index("bucket"))
+        numeric = dtypes[node_id] in ("numeric", "boolean")
+        value = Read(node.column, "numeric" if numeric else "categorical").on(t)
+        aggregates[f"{node_id}:null_rate"] = value.isnull().cast("float64").mean()
+        if numeric:
+            aggregates[f"{node_id}:mean"] = value.mean()
+            aggregates[f"{node_id}:sd"] = value.std()
+    bucket = ((when - origin) / width).floor().cast("int64")
+    expr = t.group_by(bucket=bucket).aggregate(**aggregates).order_by("bucket")
+    return NodeSeries(window.backend.to_pandas(expr).set_index("bucket"))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from causal_rca.timeline.changepoint import ChangePoint, find_change_point
 from causal_rca.timeline.control import Limits, control_limits
 from causal_rca.timeline.nodes import node_series
 from causal_rca.timeline.series import Timeline, load_timeline
-from causal_rca.windows.stats import typed_expression
+from causal_rca.windows.stats import Read
 from causal_rca.windows.tables import TableLike
 
 MIN_BUCKET_ROWS = 30
@@ -39,6 +39,7 @@ SCORE_P = 1e-3  # score / confidence distribution tests
 SCORE_MIN_D = 0.05
 NEAR_THRESHOLD = 0.1
 MAX_EPISODE_BUCKETS = 3  # rows diagnosed per alert: the first buckets of the episode
+WATCH_STEPS = 6  # progress steps: reading, checking, up to three diagnoses, change point
 
 
 @dataclass
@@ -240,11 +241,13 @@ def _diagnose_episode(timeline: Timeline, graph: LineageGraph, metric: str, buck
                       alert: Alert, origin: float, width: float, seed: int):
     from causal_rca.api import diagnose
 
-    t = typed_expression(graph.time_column, "datetime")
     w = timeline.window
+    t = w.table
+    when = Read(graph.time_column, "datetime").on(t)
 
     def rows(lo: float, hi: float) -> pd.DataFrame:
-        return w.con.execute(f"SELECT * FROM {w.quoted()} WHERE {t} >= ? AND {t} < ?", [lo, hi]).df()
+        chosen = t.filter((when >= lo) & (when < hi)).select(*w.column_types)
+        return w.backend.to_pandas(chosen)
 
     base_lo = origin + buckets[0].index * width
     base_hi = origin + (buckets[n_base - 1].index + 1) * width
