@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -63,13 +64,15 @@ def inputs(data: Path, nodes: int, rows: int) -> tuple[Path, Path, Path, str]:
 def measured(cmd: list[str], timeout: float | None = None) -> tuple[float, float, int, str]:
     """(wall seconds, peak RSS in GiB, exit status, stdout) of one fresh process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a session of its own: at the limit the whole group goes (gcm's joblib workers hold the pipes open)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return time.perf_counter() - started, float("nan"), -9, ""
+        stopped = time.perf_counter() - started
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return stopped, float("nan"), -9, ""
     wall = time.perf_counter() - started
     peak = float("nan")  # the child reports its own maximum resident set on stderr (see ``_PEAK``)
     for line in err.splitlines():

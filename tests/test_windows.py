@@ -137,3 +137,10 @@ def test_globs_are_read_and_a_glob_matching_nothing_is_refused(tmp_path) -> None
         open_windows(GRAPH, str(tmp_path / "nothing*.parquet"), frame(100))
     with pytest.raises(InputError, match="is a directory"):
         open_windows(GRAPH, tmp_path, frame(100))
+
+
+def test_duckdb_draws_no_progress_bar_on_standard_output() -> None:
+    """Standard output holds the diagnosis; DuckDB's own bar for long queries would corrupt the JSON."""
+    from causal_rca.windows.engines import connect
+
+    assert connect("duckdb").raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
