@@ -18,6 +18,7 @@ import math
 import os
 
 import numpy as np
+import pytest
 import pandas as pd
 import yaml
 from hypothesis import HealthCheck, event, given, settings
@@ -251,3 +252,31 @@ def test_hostile_windows_diagnose_or_raise_input_error(recipe: dict) -> None:
         return
     event("diagnosed")
     check_consistent(d)
+
+
+# Crashes the fuzzer found, kept as fixed cases so they stay fixed whatever hypothesis draws next.
+FOUND = {
+    "float_limit_values": {"n_ref": 120, "n_cur": 30, "seed": 0, "fault": None, "split": False,
+                           "damage": [("both", "x", "huge")]},  # LinearRegression: "array must not contain infs"
+    "infinities": {"n_ref": 300, "n_cur": 300, "seed": 0, "fault": None, "split": False,
+                   "damage": [("reference", "x", "nan_inf")]},  # NearestNeighbors: "Input X contains infinity"
+    "parent_null_in_current": {"n_ref": 30, "n_cur": 30, "seed": 1001, "fault": None, "split": False,
+                               "damage": [("current", "x", "null")]},  # boosting: "window shape cannot be larger"
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOUND))
+def test_crashes_found_by_fuzzing_stay_fixed(name: str) -> None:
+    recipe = FOUND[name]
+    ref, cur = windows_from(recipe)
+    check_consistent(diagnose(TINY, ref, cur, "recall", seed=recipe["seed"] % 1000, sample_rows=2000))
+
+
+def test_trainable_blanks_only_columns_without_values() -> None:
+    from causal_rca.causal.fitting import trainable
+
+    X = np.array([[1.0, np.nan, np.nan], [2.0, np.nan, 3.0]])
+    out = trainable(X)
+    assert np.isnan(X[:, 1]).all()  # the input is not modified
+    assert (out[:, 1] == 0).all()
+    assert out[0, 0] == 1.0 and np.isnan(out[0, 2]) and out[1, 2] == 3.0
