@@ -23,6 +23,7 @@ from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
+from causal_rca.diagnosis.quality import assess_quality
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
 from causal_rca.errors import InputError
@@ -206,6 +207,8 @@ def _diagnose(
     say("measuring the metric")
     ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w))
     comparison = compare_windows(spec, ref_frame, cur_frame, seed)
+    quality = assess_quality(spec, ref_frame, cur_frame)  # thin windows: warnings, lower scores
+    warnings += quality.warnings
     change = comparison.change
 
     say("counting values")
@@ -258,7 +261,7 @@ def _diagnose(
     if comparison.significant:
         outcome = row_outcome_description(spec, worse=(change < 0) == spec.higher_is_better)
         moved = {s.node for s in signals if s.anomalous} | {n for n, m in mechanisms.items() if m.changed}
-        confidence = LENIENT_CONFIDENCE if any(m.lenient for m in mechanisms.values()) else 1.0
+        confidence = (LENIENT_CONFIDENCE if any(m.lenient for m in mechanisms.values()) else 1.0) * quality.confidence
         for rank, (cand, score, contrib) in enumerate(score_candidates(candidates, contributions, change), 1):
             score = round(score * confidence, 4)
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import ruptures as rpt
 
+from causal_rca.errors import InputError
 from causal_rca.metrics import compare_windows, metric_from_encoded
 from causal_rca.timeline.series import Timeline
 
@@ -57,12 +58,24 @@ class ChangePoint:
         }
 
 
+def _bin_value(timeline: Timeline, start: int, stop: int) -> float:
+    """The metric of one bin, NaN where it is undefined (recall in a bin without positives).
+
+    Such bins are dropped; raising there would refuse the whole log with a message
+    about one bin that names no window.
+    """
+    try:
+        return metric_from_encoded(timeline.spec, timeline.encoded[start:stop])
+    except InputError:
+        return float("nan")
+
+
 def metric_bins(timeline: Timeline, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(start time of each bin in epoch seconds, metric per bin) over equal-count bins."""
     n = len(timeline.seconds)
     k = bins or int(np.clip(n // ROWS_PER_BIN, MIN_BINS, MAX_BINS))
     edges = np.linspace(0, n, k + 1).astype(int)
-    values = np.array([metric_from_encoded(timeline.spec, timeline.encoded[a:b]) for a, b in zip(edges[:-1], edges[1:])])
+    values = np.array([_bin_value(timeline, a, b) for a, b in zip(edges[:-1], edges[1:])])
     starts = timeline.seconds[edges[:-1]]
     ok = np.isfinite(values)
     return starts[ok], values[ok]
