@@ -262,6 +262,8 @@ FOUND = {
                    "damage": [("reference", "x", "nan_inf")]},  # NearestNeighbors: "Input X contains infinity"
     "parent_null_in_current": {"n_ref": 30, "n_cur": 30, "seed": 1001, "fault": None, "split": False,
                                "damage": [("current", "x", "null")]},  # boosting: "window shape cannot be larger"
+    "float_limit_in_report_histogram": {"n_ref": 30, "n_cur": 60, "seed": 1, "fault": "fx_scale", "split": False,
+                                        "damage": [("current", "x", "huge")]},  # np.histogram: bins not increasing
 }
 
 
