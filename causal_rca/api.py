@@ -132,6 +132,18 @@ def diagnose(
                          sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master)
 
 
+def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
+    """The loaded graph and the metric to explain (the graph's only one when not named)."""
+    if not isinstance(graph, LineageGraph):
+        graph = load_graph(graph)
+    if metric is None:
+        metrics = graph.metric_nodes()
+        if len(metrics) != 1:
+            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
+        metric = metrics[0]
+    return graph, metric
+
+
 def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
                          progress: Progress | None) -> Diagnosis:
     """``--split auto``: split where the metric changed (timeline/changepoint.py), then diagnose."""
@@ -141,13 +153,7 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
     from causal_rca.timeline.nodes import node_change_points
     from causal_rca.timeline.series import load_timeline
 
-    if not isinstance(graph, LineageGraph):
-        graph = load_graph(graph)
-    if metric is None:
-        metrics = graph.metric_nodes()
-        if len(metrics) != 1:
-            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
-        metric = metrics[0]
+    graph, metric = _graph_and_metric(graph, metric)
     if progress:
         progress("finding when the metric changed")
     timeline = load_timeline(graph, data, metric)
@@ -180,13 +186,7 @@ def _diagnose(
     spark_master: str | None = None,
 ) -> Diagnosis:
     say = progress or (lambda _msg: None)
-    if not isinstance(graph, LineageGraph):
-        graph = load_graph(graph)
-    if metric is None:
-        metrics = graph.metric_nodes()
-        if len(metrics) != 1:
-            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
-        metric = metrics[0]
+    graph, metric = _graph_and_metric(graph, metric)
     spec = _metric_spec(graph, metric)
     if sample_rows < 100:
         raise InputError("sample_rows must be at least 100")
