@@ -451,8 +451,9 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
                    detail=stale[0].detail)
 
 
-# Conditional tests at which worker processes pay for their start-up (about a second each).
-PARALLEL_FROM = 32
+# Conditional tests (or attribution fits) from which worker processes pay for their start-up: each
+# imports the scientific stack (about 3 s on two busy cores); measured break-even near 60-80 tests.
+PARALLEL_FROM = 96
 
 
 def mechanism_workers(tests: int, jobs: int | None) -> int:

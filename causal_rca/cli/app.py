@@ -95,7 +95,7 @@ def why(
     record: Optional[Path] = typer.Option(None, "--record", help="Also record the diagnosis in this history file."),
     jobs: Optional[int] = typer.Option(None, "--jobs", min=1,
                                        help="Processes for the mechanism tests (default: all cores, at most 4, "
-                                            "on graphs with 32 or more; the answer is the same)."),
+                                            "from 96 mechanism tests; the answer is the same)."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
     from causal_rca.api import STEPS, diagnose
