@@ -205,18 +205,20 @@ def _fit_all(model_jobs: list[tuple[ProbabilisticCausalModel, str, pd.DataFrame,
         parents = get_ordered_predecessors(model.graph, node)
         model.graph.nodes[node][PARENTS_DURING_FIT] = parents
         if parents:
-            learned.append((model, node, *_fit_rows(node, parents, data, seed)))
+            learned.append((model, node, parents, data, seed))
         else:
             model.causal_mechanism(node).fit(data[node].to_numpy(dtype=float))
+    # Generators: the rows of a fit are drawn when it is dispatched, not all at once.
+    fits = ((model.causal_mechanism(node), *_fit_rows(node, parents, data, seed))
+            for model, node, parents, data, seed in learned)
     workers = mechanism_workers(len(learned), jobs)
     if workers > 1:
         from joblib import Parallel, delayed
 
-        done = Parallel(n_jobs=workers, backend="loky")(
-            delayed(_fitted)(model.causal_mechanism(node), X, y) for model, node, X, y in learned)
+        done = Parallel(n_jobs=workers, backend="loky")(delayed(_fitted)(m, X, y) for m, X, y in fits)
     else:
-        done = [_fitted(model.causal_mechanism(node), X, y) for model, node, X, y in learned]
-    for (model, node, _X, _y), mechanism in zip(learned, done):
+        done = [_fitted(m, X, y) for m, X, y in fits]
+    for (model, node, _parents, _data, _seed), mechanism in zip(learned, done):
         model.set_causal_mechanism(node, mechanism)
 
 

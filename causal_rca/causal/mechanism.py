@@ -480,15 +480,15 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
     """
     from joblib import Parallel, delayed
 
-    jobs = []
-    for i, node_id in enumerate(order):
-        parents = effective_parents(graph, node_id)
-        if parents:
-            jobs.append((node_id, delayed(_conditional_test)(
-                node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, _fallback_value(node_id, signals),
-                None, outcome=graph.nodes[node_id].kind == "label")))
-    done = Parallel(n_jobs=workers, backend="loky")(job for _node, job in jobs)
-    return {node_id: result for (node_id, _job), result in zip(jobs, done)}
+    tested = [(i, node_id, effective_parents(graph, node_id)) for i, node_id in enumerate(order)]
+    tested = [(i, node_id, parents) for i, node_id, parents in tested if parents]
+    # A generator: joblib draws a few tasks ahead, so only those tasks' columns are copied at once.
+    done = Parallel(n_jobs=workers, backend="loky")(
+        delayed(_conditional_test)(node_id, parents, _narrow(enc, (node_id, *parents)), seed + i,
+                                   _fallback_value(node_id, signals), None,
+                                   outcome=graph.nodes[node_id].kind == "label")
+        for i, node_id, parents in tested)
+    return {node_id: result for (_i, node_id, _parents), result in zip(tested, done)}
 
 
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
