@@ -32,9 +32,12 @@ from causal_rca.lineage import LineageGraph, load_graph
 from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
 )
+from causal_rca.model.review import ReviewInputs, review
+from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
+from causal_rca.model.unlabelled import estimated_comparison, unlabelled_label
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
 from causal_rca.windows.frames import node_sample, resolve_dtypes
-from causal_rca.windows.stats import fetch_all, typed_expression
+from causal_rca.windows.stats import fetch_all, sample_frame, typed_expression
 from causal_rca.windows.tables import TableLike, Window, open_windows, quote_ident
 
 SAMPLE_ROWS = 20_000
@@ -51,8 +54,15 @@ def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
 
 
 def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
-                   windows: tuple[Window, Window]) -> list[pd.DataFrame]:
+                   windows: tuple[Window, Window], extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
+    """One metric frame per window; ``extra`` raw columns (segments) are appended for the model-aware review."""
     frames = []
+    if extra:
+        plain = _metric_frames(graph, metric_id, spec, dtypes, windows)
+        for frame, w in zip(plain, windows):
+            raw = fetch_all(w, {c: quote_ident(c) for c in extra})
+            frames.append(frame.assign(**{c: raw[c].to_numpy() for c in extra}))
+        return frames
     if spec.name == "mean":
         node = graph.nodes[metric_id]
         for w in windows:
@@ -105,8 +115,18 @@ def diagnose(
     seed: int = 0,
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
+    trust_model: bool = False,
+    golden: TableLike | None = None,
+    training: TableLike | None = None,
 ) -> Diagnosis:
     """Why did ``metric`` change between the reference and the current window?
+
+    When the model node declares an ``artifact``, the real model is replayed
+    (``trust_model`` allows artifacts whose loading runs code, such as
+    pickles); ``golden`` is a trusted labelled set to clear or blame the
+    model on, ``training`` the training snapshot that defines the model's
+    support (default: the reference). A current window without labels gets
+    an estimated metric (see ``causal_rca/model/``).
 
     >>> d = diagnose("graphs/fraud.yaml", "ref.csv", "cur.csv", "recall", seed=0)  # doctest: +SKIP
     >>> d.causes[0].node, d.causes[0].failure_mode                                  # doctest: +SKIP
@@ -116,7 +136,8 @@ def diagnose(
     # shared machine make gradient boosting tens of times slower.
     with threadpool_limits(limits=1, user_api="openmp"):
         return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
-                         sample_rows=sample_rows, progress=progress)
+                         sample_rows=sample_rows, progress=progress, trust_model=trust_model, golden=golden,
+                         training=training)
 
 
 def _diagnose(
@@ -130,6 +151,9 @@ def _diagnose(
     seed: int = 0,
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
+    trust_model: bool = False,
+    golden: TableLike | None = None,
+    training: TableLike | None = None,
 ) -> Diagnosis:
     say = progress or (lambda _msg: None)
     if not isinstance(graph, LineageGraph):
@@ -146,6 +170,9 @@ def _diagnose(
     say("reading windows")
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split)
     dtypes = resolve_dtypes(graph, ref_w)
+    unlabelled = unlabelled_label(graph, metric, spec, cur_w)
+    if unlabelled is not None:  # labels not in yet: the engine works on everything else
+        dtypes = {n: t for n, t in dtypes.items() if n != unlabelled}
 
     say("sampling")
     ref_s = node_sample(ref_w, graph, dtypes, sample_rows, seed)
@@ -156,16 +183,21 @@ def _diagnose(
                 and ref_s[n].isna().mean() == cur_s[n].isna().mean()]
 
     say("measuring the metric")
-    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w))
-    comparison = compare_windows(spec, ref_frame, cur_frame, seed)
+    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w), extra=graph.segments)
+    if unlabelled is None:
+        comparison = compare_windows(spec, ref_frame, cur_frame, seed)
+    else:
+        comparison, _estimate = estimated_comparison(spec, ref_frame, cur_frame, seed)
+        warnings.append(UNLABELLED_WARNING.format(metric=metric))
     change = comparison.change
 
     say("measuring signals")
     signals, _profiles = measure_signals(graph, ref_w, cur_w, dtypes, ref_s, cur_s)
 
     say("testing mechanisms")
-    enc = encode_windows(ref_s, cur_s, dtypes, _label_overrides(graph, metric, spec, ref_s, cur_s))
-    mechanisms = assess_mechanisms(graph, enc, signals, seed)
+    enc = encode_windows(ref_s, cur_s, dtypes,
+                         {} if unlabelled else _label_overrides(graph, metric, spec, ref_s, cur_s))
+    mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes])
 
     # The causal graph of the metric: observed ancestors through effective parents.
     parents_of = {n: effective_parents(graph, n) for n in dtypes}
@@ -175,6 +207,8 @@ def _diagnose(
             parents_of[metric] = effective_parents(graph, metric)
     else:
         target, target_parents, rows_target = ROWS_NODE, tuple(graph.metric_inputs(metric)), True
+        if unlabelled:
+            target_parents = target_parents[:1]
     causal_graph = attribution_graph(parents_of, target, target_parents)
     relevant = set(causal_graph.nodes) - {ROWS_NODE}
     candidates = find_candidates(graph, mechanisms, relevant, signals)
@@ -188,7 +222,8 @@ def _diagnose(
                             f"{LENIENT_SIGNIFICANCE}): weak leads, to be confirmed")
 
     contributions: dict[str, float] | None = None
-    attributable = spec.name in ("mean", "mae", "rmse") or dtypes[target_parents[0]] in ("numeric", "boolean")
+    attributable = unlabelled is None and (spec.name in ("mean", "mae", "rmse")
+                                           or dtypes[target_parents[0]] in ("numeric", "boolean"))
     if comparison.significant and candidates and not attributable:
         warnings.append("the model's output is a class label, not a score: candidates ranked by the strength "
                         "of their mechanism change only, without attribution")
@@ -213,11 +248,21 @@ def _diagnose(
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
                                  signals, mechanisms, outcome, moved))
 
+    say("reviewing the model")
+    model_aware, causes, extra_warnings = review(ReviewInputs(
+        graph=graph, metric=metric, spec=spec, dtypes=dtypes, reference=ref_s, current=cur_s,
+        reference_frame=ref_frame, current_frame=cur_frame, reference_value=comparison.reference.value,
+        reference_ci=comparison.reference.ci, change=change, significant=comparison.significant, seed=seed,
+        sample_segments=_segment_samples(graph, ref_w, cur_w, sample_rows, seed),
+        trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None), causes)
+    warnings.extend(extra_warnings)
     anomalies = [Anomaly(s.node, s.signal, s.reference, s.current, s.p_adjusted, s.detail)
                  for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal)) if s.anomalous]
     anomalous_nodes = {a.node for a in anomalies} | {n for n, m in mechanisms.items() if m.changed}
-    checked_clear = [n for n in graph.observed_nodes() if n not in anomalous_nodes]
+    checked_clear = [n for n in graph.observed_nodes() if n not in anomalous_nodes and n in dtypes]
     summary = _summary(metric, comparison, causes)
+    if unlabelled:
+        summary = f"estimate, no labels yet: {summary}"
     return Diagnosis(
         graph=graph.name, target=metric, metric=spec.name,
         reference=WindowMetric(comparison.reference.value, comparison.reference.ci, comparison.reference.rows),
@@ -228,8 +273,18 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        **_report_extras(graph, dtypes, ref_s, cur_s, causes),
+        model_aware=model_aware, **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
+
+
+def _segment_samples(graph: LineageGraph, ref_w: Window, cur_w: Window, sample_rows: int,
+                     seed: int) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Segment values of the sampled rows (same rows as ``node_sample``: same seeds, picked by position)."""
+    if not graph.segments:
+        return {}
+    exprs = {c: quote_ident(c) for c in graph.segments}
+    ref, cur = sample_frame(ref_w, exprs, sample_rows, seed), sample_frame(cur_w, exprs, sample_rows, seed + 1)
+    return {c: (ref[c], cur[c]) for c in graph.segments}
 
 
 def _report_extras(graph: LineageGraph, dtypes: dict[str, str], ref_s: pd.DataFrame, cur_s: pd.DataFrame,

@@ -81,12 +81,17 @@ def why(
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of standard output."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and resampling."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
+    training: Optional[Path] = typer.Option(None, "--training", help="Training snapshot: the model's support."),
+    golden: Optional[Path] = typer.Option(None, "--golden", help="Trusted labelled set to clear or blame the model."),
+    trust_model: bool = typer.Option(False, "--trust-model",
+                                     help="Allow loading a model artifact that can run code (pickle, MLflow)."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
     from causal_rca.api import diagnose
     from causal_rca.render import render
 
-    d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=_progress(quiet))
+    d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=_progress(quiet),
+                 trust_model=trust_model, golden=golden, training=training)
     _emit(render(d, fmt.value), out)
 
 
