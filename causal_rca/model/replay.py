@@ -181,7 +181,7 @@ def _quantile_map(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
     return out
 
 
-def _context_nodes(ctx: ReplayContext, node: str) -> tuple[str, ...]:
+def _context_nodes(ctx: ReplayContext, node: str, pending: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """What a lost value is imputed from: the observed non-descendants of the node, and the outcome.
 
     The outcome belongs in the imputation model (as in multiple imputation of
@@ -190,7 +190,7 @@ def _context_nodes(ctx: ReplayContext, node: str) -> tuple[str, ...]:
     drawn without it, the replay would blame the model for information the
     imputation threw away.
     """
-    skip = ctx.graph.descendants(node) | {node, ctx.model_node}
+    skip = ctx.graph.descendants(node) | {node, ctx.model_node} | set(pending)
     relevant = set(ctx.inputs).union(*(ctx.graph.ancestors(i) for i in ctx.inputs))
     out = [n for n in ctx.graph.topological_order()
            if n in relevant and n in ctx.dtypes and n not in skip and ctx.graph.nodes[n].kind != "metric"]
@@ -204,7 +204,7 @@ def _spiked(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
     r = pd.Series(ref[np.isfinite(ref)]).value_counts(normalize=True)
     c = pd.Series(cur[np.isfinite(cur)]).value_counts(normalize=True)
     gained = c.sub(r, fill_value=0.0)
-    values = [v for v, g in gained.items() if g > 0.01 and c[v] > 3 * r.get(v, 0.0)]
+    values = [v for v, g in gained.items() if g > 0.02 and c[v] > 1.5 * r.get(v, 0.0)]
     return np.isin(cur, values) if values else np.zeros(len(cur), dtype=bool)
 
 
@@ -223,9 +223,12 @@ def _stale(ctx: ReplayContext, node: str, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _impute(ctx: ReplayContext, node: str, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator,
-            seed: int, categorical: bool) -> np.ndarray:
-    """Values for ``rows`` drawn from the reference's P(node | context, outcome)."""
-    context = _context_nodes(ctx, node)
+            seed: int, categorical: bool, pending: frozenset[str] = frozenset()) -> np.ndarray:
+    """Values for ``rows`` drawn from the reference's P(node | context, outcome).
+
+    ``pending``: other nodes being put back and not yet replaced, whose broken
+    values must not inform the imputation."""
+    context = _context_nodes(ctx, node, pending)
     fit = _fit_rows(len(ctx.reference), rng)
     ref_fit = ctx.reference.iloc[fit]
     X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, context)
@@ -236,7 +239,8 @@ def _impute(ctx: ReplayContext, node: str, frame: pd.DataFrame, rows: np.ndarray
     return mech.predict(X_out) + mech.noise(rng, len(X_out))
 
 
-def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.Generator, seed: int) -> tuple[pd.Series, bool, str]:
+def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.Generator, seed: int,
+            pending: frozenset[str] = frozenset()) -> tuple[pd.Series, bool, str]:
     """(values of ``node`` put back, whether that was random, how) on the rows of ``frame``."""
     dtype = ctx.dtypes[node]
     categorical = dtype not in ("numeric", "boolean", "datetime")
@@ -251,7 +255,7 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
             # Rows holding a value the reference knows keep it; nulls and unseen values are redrawn.
             out = cur_vals.astype(object).copy()
             if (~known).any():
-                out[~known] = _impute(ctx, node, frame, ~known, rng, seed, True)
+                out[~known] = _impute(ctx, node, frame, ~known, rng, seed, True, pending)
             return out, True, "reference values (unknown values imputed from the other inputs and the outcome)"
         X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, parents)
         mech = _Numeric(X_ref, ref_fit[node].to_numpy(float), seed)
@@ -265,12 +269,16 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
             return pd.Series(values, index=frame.index), False, "reference mechanism given its parents"
         values = observed.copy()
         if (~agrees).any():
-            values[~agrees] = _impute(ctx, node, frame, ~agrees, rng, seed, False)
+            values[~agrees] = _impute(ctx, node, frame, ~agrees, rng, seed, False, pending)
         return pd.Series(values, index=frame.index), True, ("reference mechanism given its parents (lost values "
                                                             "imputed from the other inputs and the outcome)")
     # A root: keep what lies inside the reference support, impute the rest from the other inputs.
     enc = encode_windows(ctx.reference[[node]], frame[[node]], {node: dtype})
     inside = support_mask(enc.reference[node].to_numpy(float), enc.current[node].to_numpy(float), categorical)
+    if not categorical:  # fallback defaults, stale values and extra nulls are lost values too
+        ref_num, cur_num = ref_vals.to_numpy(float), cur_vals.to_numpy(float)
+        extra_nulls = np.isnan(cur_num).mean() > np.isnan(ref_num).mean() + 0.01
+        inside &= ~_spiked(ref_num, cur_num) & ~_stale(ctx, node, frame) & ~(np.isnan(cur_num) & extra_nulls)
     if not categorical and not _same_distribution(ref_vals, cur_vals[inside], False):
         mapped = _quantile_map(ref_vals.to_numpy(float), cur_vals.to_numpy(float))
         inside = np.isfinite(mapped) & ~np.isnan(cur_vals.to_numpy(float))
@@ -285,7 +293,7 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
         how = "reference distribution (rows outside the reference support imputed)"
     if inside.all():
         return base, False, how
-    drawn = _impute(ctx, node, frame, ~inside, rng, seed, categorical)
+    drawn = _impute(ctx, node, frame, ~inside, rng, seed, categorical, pending)
     out = base.copy()
     if categorical:
         out = out.astype(object)
@@ -412,8 +420,9 @@ def replay(ctx: ReplayContext, nodes: tuple[str, ...], base: float | None = None
         else:
             frame = ctx.current.copy()
             random = False
-            for node in sorted(nodes, key=ctx.graph.topological_order().index):
-                values, was_random, how = _revert(ctx, node, frame, rng, seed)
+            order = sorted(nodes, key=ctx.graph.topological_order().index)
+            for i, node in enumerate(order):
+                values, was_random, how = _revert(ctx, node, frame, rng, seed, frozenset(order[i + 1:]))
                 frame[node] = values
                 random |= was_random
             frame = _propagate(ctx, frame, set(nodes), rng, seed)
