@@ -32,7 +32,7 @@ from causal_rca.lineage import LineageGraph, load_graph
 from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
 )
-from causal_rca.model.review import ReviewInputs, review
+from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
 from causal_rca.model.unlabelled import estimated_comparison, unlabelled_label
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
@@ -167,6 +167,7 @@ def _diagnose(
     if sample_rows < 100:
         raise InputError("sample_rows must be at least 100")
 
+    artifact = load_model(graph, metric, trust=trust_model, golden=golden)  # bad input fails before any work
     say("reading windows")
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split)
     dtypes = resolve_dtypes(graph, ref_w)
@@ -254,7 +255,8 @@ def _diagnose(
         reference_frame=ref_frame, current_frame=cur_frame, reference_value=comparison.reference.value,
         reference_ci=comparison.reference.ci, change=change, significant=comparison.significant, seed=seed,
         sample_segments=_segment_samples(graph, ref_w, cur_w, sample_rows, seed),
-        trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None), causes)
+        trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None,
+        artifact=artifact), causes)
     warnings.extend(extra_warnings)
     anomalies = [Anomaly(s.node, s.signal, s.reference, s.current, s.p_adjusted, s.detail)
                  for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal)) if s.anomalous]

@@ -231,11 +231,13 @@ def _result_dict(r) -> dict:
 def scenarios_export(
     name: str = typer.Argument(..., help="Scenario name."),
     out: Path = typer.Option(..., "--out", help="Folder to write graph.yaml, reference.csv, current.csv."),
+    with_model: bool = typer.Option(False, "--with-model",
+                                    help="Also write model.skops (named in graph.yaml) and golden.csv."),
 ) -> None:
     """Write a scenario's graph and windows to files, to try `why` on them."""
     from causal_rca.scenarios import export_scenario, get_scenario
 
-    paths = export_scenario(get_scenario(name), out)
+    paths = export_scenario(get_scenario(name), out, with_model=with_model)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
 

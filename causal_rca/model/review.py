@@ -58,6 +58,7 @@ class ReviewInputs:
     golden: TableLike | None = None
     training: TableLike | None = None
     label_free: bool = False
+    artifact: ModelArtifact | None = None  # from ``load_model`` (loaded before the engine runs)
 
 
 def _scores(frame: pd.DataFrame) -> np.ndarray:
@@ -157,6 +158,20 @@ def _golden_cause(r: ReviewInputs, model_node: str, g, causes: list[Cause]) -> l
     return [replace(causes[i], rank=rank) for rank, i in enumerate(order, 1)]
 
 
+def load_model(graph: LineageGraph, metric: str, *, trust: bool, golden: TableLike | None) -> ModelArtifact | None:
+    """The metric's model artifact, loaded (and its inputs checked) before any work, so bad input fails fast."""
+    model_node = model_node_of(graph, metric)
+    node = graph.nodes[model_node] if model_node else None
+    if golden is not None and (node is None or not node.artifact):
+        raise InputError(f"--golden needs the real model: model node '{model_node}' declares no artifact")
+    if node is None or not node.artifact:
+        return None
+    inputs = model_inputs(graph, model_node)
+    art = load_artifact(graph, model_node, trust=trust)
+    check_feature_names(graph, inputs, art.estimator, art.source)
+    return art
+
+
 def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[Cause], list[str]]:
     """(model-aware findings, causes re-ranked when the real model is at hand, warnings)."""
     model_node = model_node_of(r.graph, r.metric)
@@ -165,8 +180,6 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
     if model_node is None:
         return findings, causes, warnings
     node = r.graph.nodes[model_node]
-    if r.golden is not None and not node.artifact:
-        raise InputError(f"--golden needs the real model: model node '{model_node}' declares no artifact")
     try:
         inputs = model_inputs(r.graph, model_node)
     except InputError:
@@ -176,8 +189,7 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
     findings["support"] = _support(r, inputs)
     if not node.artifact:
         return findings, causes, warnings
-    art: ModelArtifact = load_artifact(r.graph, model_node, trust=r.trust_model)
-    check_feature_names(r.graph, inputs, art.estimator, art.source)
+    art = r.artifact or load_model(r.graph, r.metric, trust=r.trust_model, golden=r.golden)
     findings["artifact"] = {
         "source": art.source, "kind": art.kind,
         "reproduces_reference_scores": _fidelity(art.score, r.graph, inputs, r.reference, model_node),

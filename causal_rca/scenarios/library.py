@@ -230,19 +230,21 @@ def load_truth(scenario: Scenario | str) -> Truth:
     )
 
 
-def export_scenario(scenario: Scenario | str, out_dir: str | Path, seed: int | None = None) -> dict[str, Path]:
+def export_scenario(scenario: Scenario | str, out_dir: str | Path, seed: int | None = None, *,
+                    with_model: bool = False) -> dict[str, Path]:
     """Write what a user would hand the engine: ``graph.yaml``, ``reference.csv``, ``current.csv``.
 
-    A ``training.csv`` is written too when the scenario has a training split;
-    for a scenario with a model, ``model.skops`` (the model that served the
-    current window, named as the model node's ``artifact``) and ``golden.csv``
-    (a trusted labelled set). The truth is not exported.
+    A ``training.csv`` is written too when the scenario has a training split.
+    ``with_model`` (for a scenario that has one) adds ``model.skops`` (the model
+    that served the current window, named as the model node's ``artifact`` in
+    the written graph) and ``golden.csv`` (a trusted labelled set). The truth is
+    not exported.
     """
     scenario = _resolve(scenario)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {"graph": out / "graph.yaml"}
-    if has_model(scenario):
+    if with_model:
         from causal_rca.lineage import load_graph
         from causal_rca.model.save import save_skops
 
