@@ -130,3 +130,11 @@ def test_positive_class_column_is_found_loosely() -> None:
     assert _positive_column(np.array([0, 1]), 1) == 1
     assert _positive_column(np.array(["fraud", "ok"]), "fraud") == 0
     assert _positive_column(np.array([0.0, 1.0]), True) == 1
+
+
+def test_same_inputs_and_seed_give_the_same_json_with_an_artifact(tmp_path, capsys) -> None:
+    files = _files(tmp_path, "model.skops")
+    save_skops(files["model"], tmp_path / "model.skops")
+    first = run_cli(_why(files), capsys)
+    second = run_cli(_why(files), capsys)
+    assert first[0] == second[0] == 0 and first[1] == second[1]
