@@ -23,6 +23,7 @@ from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
+from causal_rca.diagnosis.quality import assess_quality
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
 from causal_rca.errors import InputError
@@ -33,16 +34,24 @@ from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
 )
 from causal_rca.model.review import ReviewInputs, load_model, review
+from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
 from causal_rca.model.unlabelled import estimated_comparison, unlabelled_label
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
-from causal_rca.windows.frames import node_sample, resolve_dtypes
-from causal_rca.windows.stats import fetch_all, sample_frame, typed_expression
-from causal_rca.windows.tables import TableLike, Window, open_windows, quote_ident
+from causal_rca.windows.counts import measure_counts
+from causal_rca.windows.engines import Engine
+from causal_rca.windows.frames import node_columns, node_samples, resolve_dtypes
+from causal_rca.windows.stats import fetch_all, typed_expression
+from causal_rca.windows.tables import TableLike, Window, open_windows
 
 SAMPLE_ROWS = 20_000
+_EXTRA = "__extra__"  # prefix of the extra columns read with the metric's
 LENIENT_CONFIDENCE = 0.5  # scores of causes that passed only the lenient mechanism test
 Progress = Callable[[str], None]
+# The steps ``diagnose`` announces to ``progress``, in order (attribution only when there is a change to explain).
+# The model review runs only for a model-aware diagnosis (an artifact, --training, or no labels yet).
+STEPS = ("reading windows", "sampling", "measuring the metric", "counting values", "measuring signals",
+         "testing mechanisms", "attributing the change", "reviewing the model")
 
 
 def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
@@ -55,29 +64,26 @@ def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
 
 def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
                    windows: tuple[Window, Window], extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
-    """One metric frame per window; ``extra`` raw columns (segments) are appended for the model-aware review."""
+    """One metric frame per window; ``extra`` columns (segments, for the model review) ride along as stored."""
+    extras = {_EXTRA + c: typed_expression(c, None) for c in extra}
+
+    def with_extras(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{c: raw[_EXTRA + c].to_numpy() for c in extra}) if extra else frame
+
     frames = []
-    if extra:
-        plain = _metric_frames(graph, metric_id, spec, dtypes, windows)
-        for frame, w in zip(plain, windows):
-            raw = fetch_all(w, {c: quote_ident(c) for c in extra})
-            frames.append(frame.assign(**{c: raw[c].to_numpy() for c in extra}))
-        return frames
     if spec.name == "mean":
         node = graph.nodes[metric_id]
         for w in windows:
-            raw = fetch_all(w, {"value": typed_expression(node.column, "numeric")})
-            frames.append(metric_frame(spec, None, None, value=raw["value"]))
+            raw = fetch_all(w, {"value": typed_expression(node.column, "numeric"), **extras})
+            frames.append(with_extras(metric_frame(spec, None, None, value=raw["value"]), raw))
         return frames
     prediction, label = graph.metric_inputs(metric_id)
     pred_col, label_col = graph.nodes[prediction].column, graph.nodes[label].column
-    pred_expr = (typed_expression(pred_col, "numeric") if dtypes[prediction] in ("numeric", "boolean")
-                 else quote_ident(pred_col))
-    label_expr = (typed_expression(label_col, "numeric") if spec.name in ("mae", "rmse")
-                  else quote_ident(label_col))
+    pred_expr = typed_expression(pred_col, "numeric" if dtypes[prediction] in ("numeric", "boolean") else None)
+    label_expr = typed_expression(label_col, "numeric" if spec.name in ("mae", "rmse") else None)
     for w in windows:
-        raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr})
-        frames.append(metric_frame(spec, raw["prediction"], raw["label"]))
+        raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr, **extras})
+        frames.append(with_extras(metric_frame(spec, raw["prediction"], raw["label"]), raw))
     return frames
 
 
@@ -115,11 +121,18 @@ def diagnose(
     seed: int = 0,
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
+    engine: Engine = "duckdb",
+    spark_master: str | None = None,
     trust_model: bool = False,
     golden: TableLike | None = None,
     training: TableLike | None = None,
 ) -> Diagnosis:
     """Why did ``metric`` change between the reference and the current window?
+
+    Tables are read by ``engine`` (``"duckdb"``, ``"spark"`` on ``spark_master``,
+    or an ibis backend already open): counts are aggregated there and only
+    ``sample_rows`` seeded rows per window, plus the metric's two columns,
+    come back to Python.
 
     When the model node declares an ``artifact``, the real model is replayed
     (``trust_model`` allows artifacts whose loading runs code, such as
@@ -135,9 +148,53 @@ def diagnose(
     # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
     # shared machine make gradient boosting tens of times slower.
     with threadpool_limits(limits=1, user_api="openmp"):
+        if split == "auto" and data is not None:
+            return _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
+                                        trust_model=trust_model, golden=golden, training=training)
         return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
-                         sample_rows=sample_rows, progress=progress, trust_model=trust_model, golden=golden,
-                         training=training)
+                         sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master,
+                         trust_model=trust_model, golden=golden, training=training)
+
+
+def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
+    """The loaded graph and the metric to explain (the graph's only one when not named)."""
+    if not isinstance(graph, LineageGraph):
+        graph = load_graph(graph)
+    if metric is None:
+        metrics = graph.metric_nodes()
+        if len(metrics) != 1:
+            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
+        metric = metrics[0]
+    return graph, metric
+
+
+def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
+                         progress: Progress | None, trust_model: bool, golden: TableLike | None,
+                         training: TableLike | None) -> Diagnosis:
+    """``--split auto``: split where the metric changed (timeline/changepoint.py), then diagnose."""
+    from dataclasses import replace
+
+    from causal_rca.timeline.changepoint import find_change_point
+    from causal_rca.timeline.nodes import node_change_points
+    from causal_rca.timeline.series import load_timeline
+
+    graph, metric = _graph_and_metric(graph, metric)
+    if progress:
+        progress("finding when the metric changed")
+    timeline = load_timeline(graph, data, metric)
+    try:
+        point = find_change_point(timeline, seed)
+    except ValueError:
+        raise InputError("--split auto: the log is too short to place a change point; give --split TIMESTAMP") from None
+    d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
+                  sample_rows=sample_rows, progress=progress, trust_model=trust_model, golden=golden,
+                  training=training)
+    split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
+    warnings = list(d.warnings)
+    if not point.significant:
+        warnings.append(f"--split auto: no clear change point (p = {point.p_value:.2g}); the windows are split at "
+                        f"the most likely time, {point.time.isoformat()}")
+    return replace(d, split=split, warnings=warnings)
 
 
 def _diagnose(
@@ -151,49 +208,55 @@ def _diagnose(
     seed: int = 0,
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
+    engine: Engine = "duckdb",
+    spark_master: str | None = None,
     trust_model: bool = False,
     golden: TableLike | None = None,
     training: TableLike | None = None,
 ) -> Diagnosis:
     say = progress or (lambda _msg: None)
-    if not isinstance(graph, LineageGraph):
-        graph = load_graph(graph)
-    if metric is None:
-        metrics = graph.metric_nodes()
-        if len(metrics) != 1:
-            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
-        metric = metrics[0]
+    graph, metric = _graph_and_metric(graph, metric)
     spec = _metric_spec(graph, metric)
     if sample_rows < 100:
         raise InputError("sample_rows must be at least 100")
 
     artifact = load_model(graph, metric, trust=trust_model, golden=golden)  # bad input fails before any work
     say("reading windows")
-    ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split)
+    ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
+                                spark_master=spark_master)
     dtypes = resolve_dtypes(graph, ref_w)
     unlabelled = unlabelled_label(graph, metric, spec, cur_w)
     if unlabelled is not None:  # labels not in yet: the engine works on everything else
         dtypes = {n: t for n, t in dtypes.items() if n != unlabelled}
+    # Only a model-aware diagnosis gets the review: without one the JSON is what it always was.
+    reviewed = artifact is not None or training is not None or unlabelled is not None
 
     say("sampling")
-    ref_s = node_sample(ref_w, graph, dtypes, sample_rows, seed)
-    cur_s = node_sample(cur_w, graph, dtypes, sample_rows, seed + 1)
+    ref_s, ref_texts = node_samples(ref_w, graph, dtypes, sample_rows, seed)
+    cur_s, cur_texts = node_samples(cur_w, graph, dtypes, sample_rows, seed + 1)
     _check_usable(graph, dtypes, ref_s, cur_s)
     warnings = [f"node '{n}' is constant in both windows: it cannot explain a change" for n in dtypes
                 if ref_s[n].nunique(dropna=True) <= 1 and cur_s[n].nunique(dropna=True) <= 1
                 and ref_s[n].isna().mean() == cur_s[n].isna().mean()]
 
     say("measuring the metric")
-    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w), extra=graph.segments)
+    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w),
+                                          extra=graph.segments if reviewed else ())
     if unlabelled is None:
         comparison = compare_windows(spec, ref_frame, cur_frame, seed)
     else:
-        comparison, _estimate = estimated_comparison(spec, ref_frame, cur_frame, seed)
+        comparison = estimated_comparison(spec, ref_frame, cur_frame, seed)
         warnings.append(UNLABELLED_WARNING.format(metric=metric))
+    # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
+    quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
+    warnings += quality.warnings
     change = comparison.change
 
+    say("counting values")
+    ref_counts, cur_counts = measure_counts(ref_w, cur_w, node_columns(graph, dtypes), ref_texts, cur_texts)
+
     say("measuring signals")
-    signals, _profiles = measure_signals(graph, ref_w, cur_w, dtypes, ref_s, cur_s)
+    signals, _profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
 
     say("testing mechanisms")
     enc = encode_windows(ref_s, cur_s, dtypes,
@@ -243,21 +306,23 @@ def _diagnose(
     if comparison.significant:
         outcome = row_outcome_description(spec, worse=(change < 0) == spec.higher_is_better)
         moved = {s.node for s in signals if s.anomalous} | {n for n, m in mechanisms.items() if m.changed}
-        confidence = LENIENT_CONFIDENCE if any(m.lenient for m in mechanisms.values()) else 1.0
+        confidence = (LENIENT_CONFIDENCE if any(m.lenient for m in mechanisms.values()) else 1.0) * quality.confidence
         for rank, (cand, score, contrib) in enumerate(score_candidates(candidates, contributions, change), 1):
             score = round(score * confidence, 4)
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
                                  signals, mechanisms, outcome, moved))
 
-    say("reviewing the model")
-    model_aware, causes, extra_warnings = review(ReviewInputs(
-        graph=graph, metric=metric, spec=spec, dtypes=dtypes, reference=ref_s, current=cur_s,
-        reference_frame=ref_frame, current_frame=cur_frame, reference_value=comparison.reference.value,
-        reference_ci=comparison.reference.ci, change=change, significant=comparison.significant, seed=seed,
-        sample_segments=_segment_samples(graph, ref_w, cur_w, sample_rows, seed),
-        trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None,
-        artifact=artifact), causes)
-    warnings.extend(extra_warnings)
+    model_aware: dict = {}
+    if reviewed:
+        say("reviewing the model")
+        model_aware, causes, review_warnings = review(ReviewInputs(
+            graph=graph, metric=metric, spec=spec, dtypes=dtypes, reference=ref_s, current=cur_s,
+            reference_frame=ref_frame, current_frame=cur_frame, reference_value=comparison.reference.value,
+            reference_ci=comparison.reference.ci, change=change, significant=comparison.significant, seed=seed,
+            sample_segments=segment_samples(graph, ref_w, cur_w, sample_rows, seed),
+            trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None,
+            artifact=artifact, engine=ref_w.backend), causes)
+        warnings += review_warnings
     anomalies = [Anomaly(s.node, s.signal, s.reference, s.current, s.p_adjusted, s.detail)
                  for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal)) if s.anomalous]
     anomalous_nodes = {a.node for a in anomalies} | {n for n, m in mechanisms.items() if m.changed}
@@ -277,16 +342,6 @@ def _diagnose(
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
         model_aware=model_aware, **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
-
-
-def _segment_samples(graph: LineageGraph, ref_w: Window, cur_w: Window, sample_rows: int,
-                     seed: int) -> dict[str, tuple[pd.Series, pd.Series]]:
-    """Segment values of the sampled rows (same rows as ``node_sample``: same seeds, picked by position)."""
-    if not graph.segments:
-        return {}
-    exprs = {c: quote_ident(c) for c in graph.segments}
-    ref, cur = sample_frame(ref_w, exprs, sample_rows, seed), sample_frame(cur_w, exprs, sample_rows, seed + 1)
-    return {c: (ref[c], cur[c]) for c in graph.segments}
 
 
 def _report_extras(graph: LineageGraph, dtypes: dict[str, str], ref_s: pd.DataFrame, cur_s: pd.DataFrame,

@@ -6,12 +6,14 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.metrics import MetricSpec, metric_frame
 from causal_rca.model.confidence import class_report, score_profile
 from causal_rca.model.segments import drill_down
 from causal_rca.render import render
+from causal_rca.scenarios import list_scenarios
 
 RECALL = MetricSpec(name="recall", threshold=0.5, positive=1)
 
@@ -67,3 +69,26 @@ def test_export_writes_the_model_and_golden_set(tmp_path, capsys) -> None:
     assert code == 0, err
     d = json.loads(out)
     assert d["causes"][0]["node"] == "merchant_category" and d["model_aware"]["golden"]["cleared"]
+
+
+@pytest.mark.parametrize("scenario", list_scenarios(), ids=lambda s: s.name)
+def test_without_an_artifact_the_json_has_no_model_layer(scenario, scenario_diagnoses) -> None:
+    """No artifact, no --training, labels present: the diagnosis is what the engine alone gives."""
+    out = json.loads(scenario_diagnoses.scenario(scenario).to_json())  # shared with the tests of truth
+    assert "model_aware" not in out
+    assert all("replay" not in c for c in out["causes"])
+
+
+def test_training_alone_reports_the_logs_and_keeps_the_ranking(tmp_path) -> None:
+    from causal_rca.api import diagnose
+    from tests.conftest import TINY_GRAPH, tiny_frame
+
+    graph = tmp_path / "tiny.yaml"
+    graph.write_text(TINY_GRAPH)
+    ref, cur = tiny_frame(3000, 1), tiny_frame(3000, 4, fault="fx_scale", start="2026-02-01")
+    plain = diagnose(graph, ref, cur, "recall", seed=0)
+    aware = diagnose(graph, ref, cur, "recall", seed=0, training=tiny_frame(3000, 9))
+    assert not plain.model_aware and plain.causes
+    assert aware.model_aware["support"]["support"] == "training table"
+    assert "confidence" in aware.model_aware
+    assert [c.to_dict() for c in aware.causes] == [c.to_dict() for c in plain.causes]

@@ -11,7 +11,8 @@ from hypothesis.extra.numpy import arrays
 from causal_rca.lineage import graph_from_dict
 from causal_rca.signals import statistics as st
 from causal_rca.signals.detect import measure_signals, strongest
-from causal_rca.windows.frames import node_sample, resolve_dtypes
+from causal_rca.windows.counts import measure_counts
+from causal_rca.windows.frames import node_columns, node_samples, resolve_dtypes
 from causal_rca.windows.tables import open_windows
 
 finite = hs.floats(-1e6, 1e6, allow_nan=False)
@@ -91,8 +92,9 @@ def signals_for(ref: pd.DataFrame, cur: pd.DataFrame):
     graph = graph_from_dict(GRAPH)
     r, c = open_windows(graph, ref, cur)
     dtypes = resolve_dtypes(graph, r)
-    sigs, _ = measure_signals(graph, r, c, dtypes, node_sample(r, graph, dtypes, 5000, 0),
-                              node_sample(c, graph, dtypes, 5000, 1))
+    (rs, rt), (cs, ct) = node_samples(r, graph, dtypes, 5000, 0), node_samples(c, graph, dtypes, 5000, 1)
+    rc, cc = measure_counts(r, c, node_columns(graph, dtypes), rt, ct)
+    sigs, _ = measure_signals(graph, rc, cc, dtypes, rs, cs)
     return sigs
 
 

@@ -53,6 +53,20 @@ def _codes(values: pd.Series, vocabulary: dict[str, int]) -> np.ndarray:
     return out
 
 
+MAX_MAGNITUDE = 1e100  # no measurement is larger; sums and squares of thousands of these stay finite
+
+
+def _finite_or_nan(values: np.ndarray) -> np.ndarray:
+    """±inf (a division by zero upstream) carries no magnitude a model can use: it is read as missing.
+
+    Values beyond ±1e100 (a sentinel such as 1.8e308) are clipped there: they keep
+    their order, but means, squares and least squares over them no longer
+    overflow. The signals still see the raw values; only the causal models,
+    which cannot take an infinity, read them this way.
+    """
+    return np.clip(np.where(np.isinf(values), np.nan, values), -MAX_MAGNITUDE, MAX_MAGNITUDE)
+
+
 def encode_windows(
     ref: pd.DataFrame,
     cur: pd.DataFrame,
@@ -72,8 +86,8 @@ def encode_windows(
             ref_out[node_id], cur_out[node_id] = binary_overrides[node_id]
             categorical.add(node_id)
         elif dtype in ("numeric", "boolean", "datetime"):
-            ref_out[node_id] = ref[node_id].to_numpy(dtype=float)
-            cur_out[node_id] = cur[node_id].to_numpy(dtype=float)
+            ref_out[node_id] = _finite_or_nan(ref[node_id].to_numpy(dtype=float))
+            cur_out[node_id] = _finite_or_nan(cur[node_id].to_numpy(dtype=float))
             if dtype == "boolean":
                 categorical.add(node_id)
         else:
@@ -89,9 +103,12 @@ def encode_windows(
 def _support_space(X: np.ndarray, centre: np.ndarray, scale: np.ndarray, categorical: np.ndarray) -> np.ndarray:
     """Coordinates where "near" means "seen together": numbers in robust units, a null far
     from every number, and categories so far apart that only the same category is near."""
-    Z = (X - centre) / scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = (X - centre) / scale
     Z[:, categorical] = X[:, categorical] * 50.0
-    return np.where(np.isnan(Z), -50.0, Z)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = np.where(np.isnan(Z), -50.0, Z)
+    return np.clip(Z, -1e6, 1e6)  # values near the float limit overflow to inf in robust units
 
 
 def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.ndarray, seed: int,

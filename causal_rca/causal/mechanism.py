@@ -22,6 +22,7 @@ from sklearn.metrics import roc_auc_score
 from causal_rca.causal.encoding import (
     UNSEEN, EncodedWindows, effective_parents, joint_support_mask, support_mask,
 )
+from causal_rca.causal.fitting import trainable
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.detect import Signal
@@ -88,7 +89,7 @@ def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_c
         expected = np.full(len(y_cur), (k + 0.5) / (len(y_ref) + 1.0))
     else:
         clf = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, random_state=seed)
-        clf.fit(X_ref, y_ref)
+        clf.fit(trainable(X_ref), y_ref)
         expected = clf.predict_proba(X_cur)[:, 1]
     obs = float(y_cur.sum())
     exp = float(expected.sum())
@@ -165,7 +166,7 @@ def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.
     linear_err = float(np.mean((linear.predict(design(X_hold)) - y_hold) ** 2))
     if linear_err <= 0.001 * float(np.var(y_hold)):
         return lambda A: linear.predict(design(A))
-    boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, random_state=seed).fit(X, y)
+    boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, random_state=seed).fit(trainable(X), y)
     if linear_err < float(np.mean((boost.predict(X_hold) - y_hold) ** 2)):
         return lambda A: linear.predict(design(A))
     return boost.predict
@@ -241,7 +242,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         p_pos_hold = p_pos_cur = None
     else:
         clf = HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, random_state=seed)
-        clf.fit(X_ref[train], x_ref[train])
+        clf.fit(trainable(X_ref[train]), x_ref[train])
         col = {c: i for i, c in enumerate(clf.classes_)}
         ph = clf.predict_proba(X_ref[hold])
         pc = clf.predict_proba(X_cur[ok_cur])

@@ -14,12 +14,15 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from causal_rca.cli.progress import progress_bar
 from causal_rca.errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Causal root-cause analysis for ML pipelines: why did the metric drop?")
 scenarios_app = typer.Typer(no_args_is_help=True, help="Failure scenarios with known ground truth.")
 app.add_typer(scenarios_app, name="scenarios")
+import_app = typer.Typer(no_args_is_help=True, help="Lineage people already have: OpenLineage events, dbt manifests.")
+app.add_typer(import_app, name="import")
 
 
 class OutputFormat(str, Enum):
@@ -33,12 +36,15 @@ def _stderr(quiet: bool) -> Console:
     return Console(stderr=True, quiet=quiet)
 
 
-def _progress(quiet: bool):
-    """Progress lines on standard error, only for a person at a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    console = _stderr(False)
-    return lambda msg: console.print(f"[dim]… {msg}[/dim]")
+class EngineName(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def _register_timeline_commands() -> None:
+    from causal_rca.cli.timeline_commands import register
+
+    register(app)
 
 
 def _emit(text: str, out: Optional[Path]) -> None:
@@ -55,7 +61,7 @@ def _emit(text: str, out: Optional[Path]) -> None:
 @app.command()
 def validate(
     graph: Path = typer.Argument(..., help="Lineage graph YAML."),
-    data: Optional[Path] = typer.Option(None, "--data", help="A table whose columns the graph must name."),
+    data: Optional[str] = typer.Option(None, "--data", help="A table whose columns the graph must name."),
 ) -> None:
     """Check a lineage graph (and, with --data, that the table has its columns)."""
     from causal_rca.lineage import check_columns, load_graph
@@ -73,26 +79,38 @@ def validate(
 def why(
     metric: str = typer.Argument(..., help="Id of a metric node of the graph."),
     graph: Path = typer.Option(..., "--graph", help="Lineage graph YAML."),
-    reference: Optional[Path] = typer.Option(None, "--reference", help="Reference window (CSV or Parquet)."),
-    current: Optional[Path] = typer.Option(None, "--current", help="Current window (CSV or Parquet)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="One table to split in time."),
-    split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data."),
+    reference: Optional[str] = typer.Option(None, "--reference",
+                                            help="Reference window: CSV or Parquet file, glob or URL."),
+    current: Optional[str] = typer.Option(None, "--current", help="Current window: CSV or Parquet file, glob or URL."),
+    data: Optional[str] = typer.Option(None, "--data", help="One table to split in time."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data, or 'auto' (where the metric changed)."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of standard output."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and resampling."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
-    training: Optional[Path] = typer.Option(None, "--training", help="Training snapshot: the model's support."),
-    golden: Optional[Path] = typer.Option(None, "--golden", help="Trusted labelled set to clear or blame the model."),
+    engine: EngineName = typer.Option(EngineName.duckdb, "--engine",
+                                      help="Query engine: duckdb (embedded) or spark (needs causal-rca[spark])."),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master",
+                                               help="Spark master URL for --engine spark (default local[*])."),
+    record: Optional[Path] = typer.Option(None, "--record", help="Also record the diagnosis in this history file."),
+    training: Optional[str] = typer.Option(None, "--training", help="Training snapshot: the model's support."),
+    golden: Optional[str] = typer.Option(None, "--golden", help="Trusted labelled set to clear or blame the model."),
     trust_model: bool = typer.Option(False, "--trust-model",
                                      help="Allow loading a model artifact that can run code (pickle, MLflow)."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
-    from causal_rca.api import diagnose
+    from causal_rca.api import STEPS, diagnose
     from causal_rca.render import render
 
-    d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=_progress(quiet),
-                 trust_model=trust_model, golden=golden, training=training)
+    with progress_bar(quiet, len(STEPS)) as say:
+        d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
+                     engine=engine.value, spark_master=spark_master, trust_model=trust_model, golden=golden,
+                     training=training)
     _emit(render(d, fmt.value), out)
+    if record is not None:
+        from causal_rca.history.store import record as record_diagnosis
+
+        record_diagnosis(record, d.to_dict(), "why")
 
 
 class View(str, Enum):
@@ -150,7 +168,7 @@ def demo(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Run a built-in failure scenario end to end and print the diagnosis."""
-    from causal_rca.api import diagnose
+    from causal_rca.api import STEPS, diagnose
     from causal_rca.render import render
     from causal_rca.scenarios import generate, get_scenario
 
@@ -158,8 +176,9 @@ def demo(
     err = _stderr(False)
     err.print(f"[bold]demo[/bold]: {scenario.title}\n{scenario.description}\n", highlight=False)
     frames = generate(scenario)
-    d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
-                 progress=_progress(False))
+    with progress_bar(False, len(STEPS)) as say:
+        d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
+                     progress=say)
     _emit(render(d, fmt.value), None)
 
 
@@ -190,12 +209,12 @@ def scenarios_run(
     if fmt not in ("text", "json"):
         raise InputError(f"--format must be text or json, not '{fmt}'")
     chosen = list_scenarios() if all_ else [get_scenario(name)]
-    progress = _progress(False)
     results = []
-    for s in chosen:
-        if progress:
-            progress(f"scenario {s.name}")
-        results.append(run_scenario(s))
+    with progress_bar(False, len(chosen)) as say:
+        for s in chosen:
+            if say:
+                say(f"scenario {s.name}")
+            results.append(run_scenario(s))
     summary = summarise(results)
     if fmt == "json":
         print(json.dumps({"results": [_result_dict(r) for r in results], "summary": summary}, indent=2))
@@ -240,6 +259,43 @@ def scenarios_export(
     paths = export_scenario(get_scenario(name), out, with_model=with_model)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+
+
+def _import(kind: str, path: Path, out: Path, attach: Optional[Path], select: Optional[list[str]],
+            name: Optional[str]) -> None:
+    from causal_rca.lineage.importers.write import imported_graph, write_graph
+
+    graph = imported_graph(kind, path, attach=attach, select=select, name=name)
+    write_graph(graph, out)
+    observed = sum(1 for n in graph["nodes"].values() if n.get("column"))
+    print(f"wrote {out}: graph '{graph['name']}', {len(graph['nodes'])} nodes ({observed} observed)"
+          + ("" if attach else "; add the model, label and metric with --attach-model"))
+
+
+@import_app.command("openlineage")
+def import_openlineage(
+    events: Path = typer.Argument(..., help="OpenLineage run events: a JSON array or JSON lines."),
+    out: Path = typer.Option(..., "--out", help="Graph YAML to write."),
+    attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
+    name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the file's name)."),
+) -> None:
+    """Build a lineage graph from OpenLineage events (column lineage when present)."""
+    _import("openlineage", events, out, attach_model, None, name)
+
+
+@import_app.command("dbt")
+def import_dbt(
+    manifest: Path = typer.Argument(..., help="dbt target/manifest.json."),
+    out: Path = typer.Option(..., "--out", help="Graph YAML to write."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these models and their ancestors."),
+    attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
+    name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the dbt project)."),
+) -> None:
+    """Build a lineage graph from a dbt manifest (tests become contracts)."""
+    _import("dbt", manifest, out, attach_model, select, name)
+
+
+_register_timeline_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -133,6 +133,8 @@ class Diagnosis:
     # Added for reports (spec: fields may be added): per-node reference vs current
     # summaries of the top causes, for the distribution plots (explain/distributions.py).
     distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Added for `--split auto` (spec: fields may be added): where the windows were split and how sure.
+    split: dict[str, Any] | None = None
     # Added for model-aware diagnosis (spec: fields may be added): score confidence, classes,
     # segments, support, label-free estimate, artifact fidelity, golden set (causal_rca/model/).
     model_aware: dict[str, Any] = field(default_factory=dict)
@@ -161,6 +163,7 @@ class Diagnosis:
             "seed": self.seed,
             "sample_rows": self.sample_rows,
             "distributions": self.distributions,
+            **({"split": self.split} if self.split is not None else {}),
             **({"model_aware": self.model_aware} if self.model_aware else {}),
         })
 
@@ -222,6 +225,7 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             attribution=str(data.get("attribution", "")), seed=int(data.get("seed", 0)),
             sample_rows=int(data.get("sample_rows", 0)),
             distributions=_distributions(data.get("distributions") or {}),
+            split=data.get("split"),
             model_aware=dict(data.get("model_aware") or {}),
             description=getattr(lineage, "description", None), lineage=lineage,
         )

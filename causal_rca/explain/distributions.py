@@ -54,7 +54,9 @@ def _categorical(ref: pd.Series, cur: pd.Series) -> dict[str, Any]:
 
 
 def _histogram(ref: pd.Series, cur: pd.Series) -> dict[str, Any]:
-    r, c = _finite(ref), _finite(cur)
+    # Values near the float limit would overflow the bin width: the plot clips them as the
+    # causal encoding does.
+    r, c = np.clip(_finite(ref), -1e100, 1e100), np.clip(_finite(cur), -1e100, 1e100)
     pooled = np.concatenate([r, c])
     lo, hi = (np.quantile(pooled, [0.005, 0.995]) if len(pooled) else (0.0, 1.0))
     if not hi > lo:

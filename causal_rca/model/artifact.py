@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, first_line
 from causal_rca.lineage import LineageGraph
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -134,8 +134,7 @@ def _load_mlflow(uri: str) -> Any:
     try:
         model = mlflow.pyfunc.load_model(uri)
     except Exception as exc:  # noqa: BLE001
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"MLflow model '{uri}' could not be loaded: {first}") from None
+        raise InputError(f"MLflow model '{uri}' could not be loaded: {first_line(exc)}") from None
     # pyfunc's predict() of a scikit-learn classifier returns class labels; the raw model
     # gives the probabilities the metrics and the replay need.
     raw = getattr(model, "get_raw_model", None)
@@ -187,8 +186,7 @@ def _scorer(estimator: Any, positive: Any, name: str) -> Callable[[pd.DataFrame]
         except InputError:
             raise
         except Exception as exc:  # noqa: BLE001 - the artifact does not fit the graph's inputs
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"model artifact '{name}' could not score the model's inputs "
-                             f"({', '.join(map(str, frame.columns))}): {first}") from None
+                             f"({', '.join(map(str, frame.columns))}): {first_line(exc)}") from None
 
     return score

@@ -71,3 +71,14 @@ def estimate(spec: MetricSpec, calibrate: IsotonicRegression, scores: np.ndarray
     lo, hi = (np.quantile(draws, [0.025, 0.975]) if len(draws) else (np.nan, np.nan))
     return {"method": "confidence-based performance estimation (scores calibrated on the reference)",
             "value": float(value), "ci": [float(lo), float(hi)], "rows": int(len(p))}
+
+
+def frame_scores(frame: pd.DataFrame) -> np.ndarray:
+    """The model's scores in a metric frame (``metric_frame``), as floats; NaN where not a number."""
+    return pd.to_numeric(frame["prediction"], errors="coerce").to_numpy(dtype=float)
+
+
+def estimate_window(spec: MetricSpec, reference_frame: pd.DataFrame, current_frame: pd.DataFrame, seed: int) -> dict:
+    """The current window's metric estimated from its scores, calibrated on the labelled reference window."""
+    cal = calibrator(frame_scores(reference_frame), reference_frame["label"], spec)
+    return estimate(spec, cal, frame_scores(current_frame), seed)

@@ -41,10 +41,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from causal_rca.causal.encoding import effective_parents, encode_windows, support_mask
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, estimate_metric, metric_frame
+from causal_rca.metrics.compute import Z95
 from causal_rca.windows.frames import TIME, freshness_key
 
 DRAWS = 3  # replays per reverted node when imputation is random (Rubin's rules combine them)
-Z95 = 1.959964
 FIT_ROWS = 6000
 COMPUTED = 0.05  # reference residual spread below this share of the node's spread: a computed node
 SAME_DISTRIBUTION = 0.1  # KS / total-variation distance below which in-support rows "look like the reference"

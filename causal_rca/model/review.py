@@ -27,12 +27,14 @@ from causal_rca.model.golden import golden_check
 from causal_rca.model.inputs import check_feature_names, model_inputs, model_node_of, scores_of
 from causal_rca.model.replay import ReplayContext, baseline, replay
 from causal_rca.model.tables import read_nodes
+from causal_rca.windows.engines import Engine
 from causal_rca.windows.tables import TableLike
 
 REPLAYED = 4  # top causes replayed with the real model
 REPLAY_WEIGHT = 0.5  # share of a replayed cause's score that comes from what fixing it recovers
 FIDELITY_TOLERANCE = 1e-3  # artifact and logged score agree on a row within this
 GOLDEN_ROWS = 50_000
+TRAINING_ROWS = 20_000
 CLEARED_FACTOR = 0.25  # a model cleared by the golden set keeps this share of its score
 
 
@@ -59,10 +61,7 @@ class ReviewInputs:
     training: TableLike | None = None
     label_free: bool = False
     artifact: ModelArtifact | None = None  # from ``load_model`` (loaded before the engine runs)
-
-
-def _scores(frame: pd.DataFrame) -> np.ndarray:
-    return pd.to_numeric(frame["prediction"], errors="coerce").to_numpy(dtype=float)
+    engine: Engine = "duckdb"  # the windows' engine (their backend): golden and training tables are read on it too
 
 
 def _log_only(r: ReviewInputs, model_node: str | None) -> dict[str, Any]:
@@ -72,13 +71,12 @@ def _log_only(r: ReviewInputs, model_node: str | None) -> dict[str, Any]:
         out["segments"] = segments.drill_down(r.spec, r.reference_frame, r.current_frame, r.graph.segments, r.change)
     if model_node is None or not r.spec.is_classification or r.dtypes.get(model_node) != "numeric":
         return out
-    ref_scores, cur_scores = _scores(r.reference_frame), _scores(r.current_frame)
+    ref_scores, cur_scores = estimate.frame_scores(r.reference_frame), estimate.frame_scores(r.current_frame)
     out["confidence"] = confidence.confidence_report(r.spec, {
         "reference": (ref_scores, r.reference_frame["label"]),
         "current": (cur_scores, None if r.label_free else r.current_frame["label"])})
     if r.spec.name in estimate.ESTIMABLE:
-        cal = estimate.calibrator(ref_scores, r.reference_frame["label"], r.spec)
-        est = estimate.estimate(r.spec, cal, cur_scores, r.seed)
+        est = estimate.estimate_window(r.spec, r.reference_frame, r.current_frame, r.seed)
         est["estimated"] = r.label_free
         out["estimate"] = est
     return out
@@ -86,7 +84,7 @@ def _log_only(r: ReviewInputs, model_node: str | None) -> dict[str, Any]:
 
 def _support(r: ReviewInputs, inputs: tuple[str, ...]) -> dict[str, Any]:
     if r.training is not None:
-        train = read_nodes(r.training, r.graph, inputs, r.dtypes, "training", 20_000, r.seed)
+        train = read_nodes(r.training, r.graph, inputs, r.dtypes, "training", TRAINING_ROWS, r.seed, r.engine)
         source = "training table"
     else:
         train, source = r.reference, "reference window (no --training given)"
@@ -198,7 +196,8 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
     score = lambda frame: scores_of(art.score, r.graph, inputs, frame)  # noqa: E731
     _prediction, label = r.graph.metric_inputs(r.metric)
     if r.golden is not None:
-        golden = read_nodes(r.golden, r.graph, (*inputs, label), r.dtypes, "golden", GOLDEN_ROWS, r.seed)
+        golden = read_nodes(r.golden, r.graph, (*inputs, label), r.dtypes, "golden", GOLDEN_ROWS, r.seed,
+                            r.engine)
         g = golden_check(r.spec, r.reference_frame, score(golden), golden[label], r.change, r.seed)
         findings["golden"] = g.to_dict()
         causes = _golden_cause(r, model_node, g, list(causes))

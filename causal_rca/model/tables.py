@@ -1,41 +1,40 @@
-"""Read a golden or training table: the model's inputs (and the label) for every row.
+"""What the model review reads beyond the engine's samples: golden and training tables, and segments.
 
-These tables hold what the model needs, not everything a prediction log
-holds (a golden set has no scores), so only the columns asked for must be there.
+Golden and training tables hold what the model needs, not everything a
+prediction log holds (a golden set has no scores), so only the columns asked
+for must be there. They are read by the windows' own engine, as seeded
+samples like the windows' (``windows/``), so DuckDB and Spark read them alike.
 """
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
-from causal_rca.errors import InputError
 from causal_rca.lineage import LineageGraph
-from causal_rca.lineage.schema import suggest
+from causal_rca.windows.engines import Engine, connect
+from causal_rca.windows.frames import as_node_types
 from causal_rca.windows.stats import sample_frame, typed_expression
-from causal_rca.windows.tables import TableLike, Window, _describe, _register
+from causal_rca.windows.tables import TableLike, Window, open_node_table
 
 
 def read_nodes(table: TableLike, graph: LineageGraph, nodes: tuple[str, ...], dtypes: dict[str, str], label: str,
-               max_rows: int, seed: int) -> pd.DataFrame:
+               max_rows: int, seed: int, engine: Engine = "duckdb") -> pd.DataFrame:
     """At most ``max_rows`` seeded rows of ``table``, one typed column per node (keyed by node id)."""
-    con = duckdb.connect(":memory:")
-    _register(con, table, "__raw", label)
-    types = _describe(con, "__raw")
-    for node_id in nodes:
-        column = graph.nodes[node_id].column
-        if column not in types:
-            raise InputError(f"{label} table '{table if not isinstance(table, pd.DataFrame) else 'DataFrame'}' has no "
-                             f"column '{column}' (node '{node_id}'){suggest(column, list(types))}")
-    rows = con.execute('SELECT count(*) FROM "__raw"').fetchall()[0][0]
-    if rows < 30:
-        raise InputError(f"the {label} table has {rows} rows; at least 30 are needed")
-    window = Window(label, con, "__raw", int(rows), types)
+    window = open_node_table(connect(engine), graph, table, label, nodes)
     exprs = {n: typed_expression(graph.nodes[n].column, dtypes[n]) for n in nodes}
-    frame = sample_frame(window, exprs, max_rows, seed)
-    for node_id in nodes:
-        if dtypes[node_id] in ("numeric", "boolean", "datetime"):
-            frame[node_id] = pd.to_numeric(frame[node_id], errors="coerce").astype(float)
-        else:
-            frame[node_id] = frame[node_id].astype(object).where(frame[node_id].notna(), None)
-    return frame
+    return as_node_types(sample_frame(window, exprs, max_rows, seed), {n: dtypes[n] for n in nodes})
+
+
+def segment_samples(graph: LineageGraph, reference: Window, current: Window, sample_rows: int,
+                    seed: int) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Segment values, as stored, of the sampled rows.
+
+    The same rows as ``node_samples``: the same seeds (``seed`` and
+    ``seed + 1``), and rows are picked by position.
+    """
+    if not graph.segments:
+        return {}
+    exprs = {c: typed_expression(c, None) for c in graph.segments}
+    ref = sample_frame(reference, exprs, sample_rows, seed)
+    cur = sample_frame(current, exprs, sample_rows, seed + 1)
+    return {c: (ref[c], cur[c]) for c in graph.segments}

@@ -14,11 +14,10 @@ import pandas as pd
 
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricComparison, MetricEstimate, MetricSpec, estimate_metric
+from causal_rca.metrics.compute import Z95
 from causal_rca.model import estimate
-from causal_rca.windows.stats import fetch_all
-from causal_rca.windows.tables import Window, quote_ident
-
-Z95 = 1.959964
+from causal_rca.windows.stats import null_counts
+from causal_rca.windows.tables import Window
 
 WARNING = ("the current window has no labels yet: its {metric} is estimated from the model's scores calibrated on "
            "the reference (confidence-based performance estimation), so this diagnosis is an estimate; it cannot "
@@ -32,24 +31,20 @@ def unlabelled_label(graph: LineageGraph, metric_id: str, spec: MetricSpec, curr
     _prediction, label = graph.metric_inputs(metric_id)
     if label is None:
         return None
-    count = fetch_all(current, {"n": f"count({quote_ident(graph.nodes[label].column)})"})["n"].iloc[0]
-    return label if int(count) == 0 else None
+    raw_nulls, _uncastable = null_counts(current, {label: (graph.nodes[label].column, None)})[label]
+    return label if raw_nulls == current.rows else None
 
 
 def estimated_comparison(spec: MetricSpec, reference_frame: pd.DataFrame, current_frame: pd.DataFrame,
-                         seed: int) -> tuple[MetricComparison, dict]:
+                         seed: int) -> MetricComparison:
     """Reference (measured) against current (estimated from reference-calibrated scores)."""
     ref = estimate_metric(spec, reference_frame, seed, window="reference")
-    ref_scores = pd.to_numeric(reference_frame["prediction"], errors="coerce").to_numpy(dtype=float)
-    cur_scores = pd.to_numeric(current_frame["prediction"], errors="coerce").to_numpy(dtype=float)
-    cal = estimate.calibrator(ref_scores, reference_frame["label"], spec)
-    est = estimate.estimate(spec, cal, cur_scores, seed)
+    est = estimate.estimate_window(spec, reference_frame, current_frame, seed)
     cur = MetricEstimate(est["value"], (est["ci"][0], est["ci"][1]), int(len(current_frame)), int(len(current_frame)))
     change = cur.value - ref.value
     se = math.hypot((ref.ci[1] - ref.ci[0]) / (2 * Z95), (cur.ci[1] - cur.ci[0]) / (2 * Z95))
     change_ci = (change - Z95 * se, change + Z95 * se) if se > 0 else (change, change)
     p_value = math.erfc(abs(change / se) / math.sqrt(2.0)) if se > 0 else float(change == 0)
-    comparison = MetricComparison(reference=ref, current=cur, change=float(change),
-                                  change_ci=(float(change_ci[0]), float(change_ci[1])), p_value=float(p_value),
-                                  significant=bool(change_ci[0] > 0 or change_ci[1] < 0))
-    return comparison, est
+    return MetricComparison(reference=ref, current=cur, change=float(change),
+                            change_ci=(float(change_ci[0]), float(change_ci[1])), p_value=float(p_value),
+                            significant=bool(change_ci[0] > 0 or change_ci[1] < 0))

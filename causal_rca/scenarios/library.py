@@ -139,8 +139,9 @@ def _resolve(scenario: Scenario | str) -> Scenario:
     return get_scenario(scenario) if isinstance(scenario, str) else scenario
 
 
-def _generator(scenario: Scenario):
-    """The ``generate`` function of a scenario's ``generate.py`` (imported by path)."""
+def scenario_module(scenario: Scenario | str):
+    """The scenario's ``generate.py``, imported by path (its fault functions are reusable)."""
+    scenario = _resolve(scenario)
     path = scenario.directory / "generate.py"
     if not path.is_file():
         raise InputError(f"{scenario.directory}: no generate.py")
@@ -150,8 +151,14 @@ def _generator(scenario: Scenario):
         raise InputError(f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _generator(scenario: Scenario):
+    """The ``generate`` function of a scenario's ``generate.py``."""
+    module = scenario_module(scenario)
     if not callable(getattr(module, "generate", None)):
-        raise InputError(f"{path}: defines no generate(seed) function")
+        raise InputError(f"{scenario.directory / 'generate.py'}: defines no generate(seed) function")
     return module.generate
 
 

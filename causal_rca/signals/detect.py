@@ -18,8 +18,8 @@ from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.units import unit_conversion
 from causal_rca.windows.frames import TIME, freshness_key, version_key
-from causal_rca.windows.stats import ColumnProfile, category_counts, logical_dtype, profile_column, value_share
-from causal_rca.windows.tables import Window
+from causal_rca.windows.counts import ColumnCounts
+from causal_rca.windows.stats import ColumnProfile, logical_dtype
 
 SIGNIFICANCE = 0.01
 # Smallest effect worth calling an anomaly, per signal (shares, KS D, TVD, …).
@@ -105,16 +105,16 @@ def _rate_signals(node: str, ref: ColumnProfile, cur: ColumnProfile) -> list[Sig
     return out
 
 
-def _default_signals(node: str, window_ref: Window, window_cur: Window, column: str, dtype: str,
-                     ref: ColumnProfile, cur: ColumnProfile) -> list[Signal]:
+def _default_signals(node: str, ref_counts: ColumnCounts, cur_counts: ColumnCounts) -> list[Signal]:
     """A jump in one repeated value (a fallback default, a constant) or a change of which value it is."""
+    ref, cur = ref_counts.profile, cur_counts.profile
     if cur.mode is None or ref.mode is None:
         return []
     out: list[Signal] = []
     # The fallback need not become the most frequent value: look at the top few.
     jumps = []
-    for value, count in category_counts(window_cur, column, limit=3).items():
-        ref_share = value_share(window_ref, column, dtype, value)
+    for value, count in cur_counts.top(3).items():
+        ref_share = ref_counts.share(value)
         jumps.append((count / cur.rows - ref_share, value, count, ref_share))
     delta, value, count, ref_share = max(jumps)
     if delta > 0:
@@ -123,11 +123,11 @@ def _default_signals(node: str, window_ref: Window, window_cur: Window, column: 
                    st.two_proportion(round(ref_share * ref.rows), ref.rows, count, cur.rows), delta,
                    f"value {value!r} in {_pct(ref_share)} → {_pct(count / cur.rows)} of rows", value=value)
         )
-    ref_share_of_cur_mode = value_share(window_ref, column, dtype, cur.mode)
+    ref_share_of_cur_mode = ref_counts.share(cur.mode)
     delta = cur.mode_share - ref_share_of_cur_mode
     similar_share = abs(cur.mode_share - ref.mode_share) < 0.5 * max(cur.mode_share, ref.mode_share)
     if cur.mode != ref.mode and ref.mode_share >= 0.05 and cur.mode_share >= 0.05 and similar_share:
-        cur_share_of_ref_mode = value_share(window_cur, column, dtype, ref.mode)
+        cur_share_of_ref_mode = cur_counts.share(ref.mode)
         out.append(
             Signal(node, "default_value", ref.mode, cur.mode,
                    st.two_proportion(ref.mode_count, ref.rows, round(cur_share_of_ref_mode * cur.rows), cur.rows),
@@ -266,26 +266,29 @@ def _version_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame) -> list[Si
 
 def measure_signals(
     graph: LineageGraph,
-    reference: Window,
-    current: Window,
+    ref_counts: dict[str, ColumnCounts],
+    cur_counts: dict[str, ColumnCounts],
     dtypes: dict[str, str],
     ref_sample: pd.DataFrame,
     cur_sample: pd.DataFrame,
 ) -> tuple[list[Signal], dict[str, NodeProfiles]]:
-    """All signals for all observed nodes, with BH-adjusted p-values."""
+    """All signals for all observed nodes, with BH-adjusted p-values.
+
+    Counts and rates come from the engine's exact counts (``windows.counts``);
+    distribution tests from the seeded samples.
+    """
     signals: list[Signal] = []
     profiles: dict[str, NodeProfiles] = {}
     for node_id, dtype in dtypes.items():
-        column = graph.nodes[node_id].column
-        ref_p = profile_column(reference, column, dtype)
-        cur_p = profile_column(current, column, dtype)
+        ref_c, cur_c = ref_counts[node_id], cur_counts[node_id]
+        ref_p, cur_p = ref_c.profile, cur_c.profile
         profiles[node_id] = NodeProfiles(ref_p, cur_p)
         signals += _rate_signals(node_id, ref_p, cur_p)
-        signals += _default_signals(node_id, reference, current, column, dtype, ref_p, cur_p)
+        signals += _default_signals(node_id, ref_c, cur_c)
         if dtype in ("numeric", "boolean", "datetime"):
             signals += _numeric_signals(node_id, ref_sample[node_id].to_numpy(float), cur_sample[node_id].to_numpy(float))
         else:
-            signals += _categorical_signals(node_id, category_counts(reference, column), category_counts(current, column))
+            signals += _categorical_signals(node_id, ref_c.categories, cur_c.categories)
         contract = graph.nodes[node_id].contract
         signals += _staleness_signals(node_id, ref_sample, cur_sample,
                                       contract.max_staleness_seconds if contract else None)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
-from causal_rca.windows.stats import logical_dtype, sample_frame, typed_expression
+from causal_rca.windows.stats import (
+    canonical_text, logical_dtype, sample_frame, text_expression, typed_expression,
+)
 from causal_rca.windows.tables import Window
 
 TIME = "__time"
+_TEXT = "__text__"
 
 
 def freshness_key(node_id: str) -> str:
@@ -36,7 +39,12 @@ def resolve_dtypes(graph: LineageGraph, reference: Window) -> dict[str, str]:
     return out
 
 
-def node_expressions(graph: LineageGraph, dtypes: dict[str, str]) -> dict[str, str]:
+def node_columns(graph: LineageGraph, dtypes: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """``{node: (column, dtype)}``: what the engine counts per observed node."""
+    return {node_id: (graph.nodes[node_id].column, dtype) for node_id, dtype in dtypes.items()}
+
+
+def node_expressions(graph: LineageGraph, dtypes: dict[str, str]) -> dict:
     exprs = {node_id: typed_expression(graph.nodes[node_id].column, dtypes[node_id]) for node_id in dtypes}
     if graph.time_column:
         exprs[TIME] = typed_expression(graph.time_column, "datetime")
@@ -51,7 +59,28 @@ def node_expressions(graph: LineageGraph, dtypes: dict[str, str]) -> dict[str, s
 
 def node_sample(window: Window, graph: LineageGraph, dtypes: dict[str, str], n: int, seed: int) -> pd.DataFrame:
     """At most ``n`` seeded rows, one typed column per observed node."""
-    frame = sample_frame(window, node_expressions(graph, dtypes), n, seed)
+    return node_samples(window, graph, dtypes, n, seed)[0]
+
+
+def node_samples(window: Window, graph: LineageGraph, dtypes: dict[str, str], n: int,
+                 seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The seeded sample twice over, from one query: typed per node, and as text
+    (the numeric, boolean and time nodes only).
+
+    The texts name the values whose frequencies the engine then counts
+    exactly (``counts.py``); reading them with the sample costs no second pass.
+    """
+    exprs = node_expressions(graph, dtypes)
+    counted = [node_id for node_id, dtype in dtypes.items() if dtype != "categorical"]
+    exprs.update({_TEXT + node_id: text_expression(graph.nodes[node_id].column) for node_id in counted})
+    both = sample_frame(window, exprs, n, seed)
+    texts = pd.DataFrame({node_id: canonical_text(window, graph.nodes[node_id].column, both[_TEXT + node_id])
+                          for node_id in counted}, index=both.index)
+    return as_node_types(both.drop(columns=[_TEXT + node_id for node_id in counted]), dtypes), texts
+
+
+def as_node_types(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    """The node columns of a sample as the statistics read them: floats, or objects with ``None`` for missing."""
     for node_id, dtype in dtypes.items():
         if dtype in ("numeric", "boolean", "datetime"):
             frame[node_id] = pd.to_numeric(frame[node_id], errors="coerce").astype(float)

@@ -1,29 +1,35 @@
-"""Every per-column statistic the engine needs, computed where the data lives.
+"""The queries the engine sends to the data, written once as ibis expressions.
 
-This is the one interface between the engine and the query engine: counts,
-null and coercion rates, modes, category frequencies are SQL aggregates;
-only bounded, seeded samples come back as pandas frames. Moving to another
-backend (ibis on DuckDB or Spark) means rewriting this module only.
+Counts, null and coercion rates and value frequencies are aggregates
+computed where the data lives (DuckDB or Spark); only bounded, seeded samples
+and the two columns the metric needs come back as pandas frames. Each query
+covers every column of a window at once: one engine round trip per window and
+kind of statistic, not one per column, because a 500-node graph would
+otherwise spend its time in query overhead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
+import ibis
+import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
 
-from causal_rca.windows.tables import Window, quote_ident
+from causal_rca.windows.tables import Window
 
 _NUMERIC_PREFIXES = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
     "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
 )
+CATEGORY_LIMIT = 5000  # most frequent categories kept per column: the chi-square needs no more
 
 
-def logical_dtype(duckdb_type: str) -> str:
-    """Map a DuckDB column type to the lineage spec's dtype vocabulary."""
-    t = duckdb_type.upper()
+def logical_dtype(type_name: str) -> str:
+    """Map a column type (DuckDB's spelling, see ``tables.type_name``) to the lineage spec's dtypes."""
+    t = type_name.upper()
     if t.startswith(_NUMERIC_PREFIXES):
         return "numeric"
     if t.startswith("BOOL"):
@@ -33,16 +39,83 @@ def logical_dtype(duckdb_type: str) -> str:
     return "categorical"
 
 
-def typed_expression(column: str, dtype: str) -> str:
-    """SQL that reads ``column`` as ``dtype``; values that do not parse become NULL (coercion)."""
-    c = quote_ident(column)
-    if dtype == "numeric":
-        return f"TRY_CAST({c} AS DOUBLE)"
-    if dtype == "boolean":
-        return f"CAST(TRY_CAST({c} AS BOOLEAN) AS DOUBLE)"
-    if dtype == "datetime":
-        return f"epoch(TRY_CAST({c} AS TIMESTAMP))"
-    return f"CAST({c} AS VARCHAR)"
+@dataclass(frozen=True)
+class Read:
+    """How to read one column: as stored (``dtype=None``), as a node's dtype, or as text.
+
+    A plain description, turned into an ibis expression on whichever table
+    it is applied to (``on``): the same read runs on either window and engine.
+    """
+
+    column: str
+    dtype: str | None = None
+    text: bool = False
+
+    def on(self, t: ibis.Table) -> ibis.Value:
+        c = t[self.column]
+        if self.text or self.dtype == "categorical":
+            return c.cast("string")
+        if self.dtype == "numeric":
+            return c.try_cast("float64")
+        if self.dtype == "boolean":
+            return c.try_cast("boolean").cast("float64")
+        if self.dtype == "datetime":
+            return c.try_cast("timestamp").epoch_seconds().cast("float64")
+        return c
+
+
+def typed_expression(column: str, dtype: str | None) -> Read:
+    """``column`` read as ``dtype``; values that do not parse become null (coercion).
+
+    ``None`` reads the column as stored. Numbers, booleans and times come back
+    as floats (times as epoch seconds) so every statistic downstream is numeric.
+    """
+    return Read(column, dtype)
+
+
+def text_expression(column: str) -> Read:
+    """The column's values as text, cast by the engine (see ``canonical_text``)."""
+    return Read(column, text=True)
+
+
+def _slot(kind: dt.DataType) -> str:
+    """How a stored type is spelled as text: as a double, an integer, a boolean, or as the engine casts it."""
+    if kind.is_float64():
+        return "f"
+    if kind.is_integer():
+        return "i"
+    if kind.is_boolean():
+        return "b"
+    return "s"
+
+
+# Engines whose CAST(x AS VARCHAR) already spells values as ``_respell`` does (measured: Python's shortest
+# round-trip repr of a double is DuckDB's text of it), so their texts need no second pass in Python.
+_CANONICAL_TEXT = ("duckdb",)
+
+
+def _respell(text: str, slot: str) -> str:
+    if slot == "f":
+        return repr(float(text))
+    if slot == "i":
+        return str(int(text))
+    if slot == "b":
+        return text.lower()
+    return text
+
+
+def canonical_text(window: Window, column: str, texts: pd.Series) -> pd.Series:
+    """The engine's texts of ``column``'s values, spelled the same whatever engine made them.
+
+    A value's text is its identity in the frequency counts, and engines spell
+    numbers differently (Spark writes ``1.5E-4`` where DuckDB writes
+    ``0.00015``); numbers and booleans from other engines are respelled the way
+    DuckDB writes them.
+    """
+    slot = _slot(window.table[column].type())
+    if window.backend.name in _CANONICAL_TEXT or slot == "s":
+        return texts
+    return texts.astype(object).map(lambda v: None if pd.isna(v) else _respell(v, slot))
 
 
 @dataclass(frozen=True)
@@ -53,7 +126,6 @@ class ColumnProfile:
     raw_type: str
     raw_nulls: int
     uncastable: int  # non-null raw values that do not parse as the node's dtype
-    distinct: int
     mode: str | None  # most frequent non-null value, as text
     mode_count: int
 
@@ -70,55 +142,107 @@ class ColumnProfile:
         return self.mode_count / self.rows if self.rows else float("nan")
 
 
-def profile_column(window: Window, column: str, dtype: str) -> ColumnProfile:
-    c = quote_ident(column)
-    typed = typed_expression(column, dtype)
-    rows, raw_nulls, uncastable, distinct = window.con.execute(
-        f"SELECT count(*), count(*) - count({c}), count({c}) - count({typed}), "
-        f"approx_count_distinct({c}) FROM {window.quoted()}"
-    ).fetchall()[0]
-    mode_rows = window.con.execute(
-        f"SELECT CAST({c} AS VARCHAR) AS v, count(*) AS n FROM {window.quoted()} WHERE {c} IS NOT NULL "
-        f"GROUP BY v ORDER BY n DESC, v LIMIT 1"
-    ).fetchall()
-    mode_row = mode_rows[0] if mode_rows else None
-    mode, mode_count = (mode_row[0], int(mode_row[1])) if mode_row else (None, 0)
-    return ColumnProfile(
-        rows=int(rows),
-        raw_type=window.column_types[column],
-        raw_nulls=int(raw_nulls),
-        uncastable=int(uncastable),
-        distinct=int(distinct),
-        mode=mode,
-        mode_count=mode_count,
-    )
+def null_counts(window: Window, columns: Mapping[str, tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """Per key ``(raw nulls, uncastable)`` for ``{key: (column, dtype)}``, in one pass over the window."""
+    t = window.table
+    aggs = {}
+    for i, (column, dtype) in enumerate(columns.values()):
+        aggs[f"n{i}"] = t[column].count()
+        aggs[f"t{i}"] = Read(column, dtype).on(t).count()
+    row = window.backend.execute(t.aggregate(**aggs)).iloc[0]
+    out = {}
+    for i, key in enumerate(columns):
+        present, typed = int(row[f"n{i}"]), int(row[f"t{i}"])
+        out[key] = (window.rows - present, present - typed)
+    return out
 
 
-def category_counts(window: Window, column: str, limit: int = 5000) -> dict[str, int]:
-    """Frequencies of the non-null values as text, most frequent first."""
-    c = quote_ident(column)
-    rows = window.con.execute(
-        f"SELECT CAST({c} AS VARCHAR) AS v, count(*) AS n FROM {window.quoted()} WHERE {c} IS NOT NULL "
-        f"GROUP BY v ORDER BY n DESC, v LIMIT {int(limit)}"
-    ).fetchall()
-    return {str(v): int(n) for v, n in rows}
+def _match(t: ibis.Table, column: str, texts: Sequence[str]) -> ibis.BooleanValue:
+    """Rows whose value, as text, may be one of ``texts``: compared in the column's own type.
+
+    Casting every row to text costs more than the scan; comparing natively
+    and grouping the few matches by their text gives the same exact counts.
+    A text that does not parse as the column's type cannot be any row's text.
+    """
+    col = t[column]
+    kind = col.type()
+    if kind.is_numeric():
+        values = []
+        for text in texts:
+            try:
+                values.append(float(text))
+            except ValueError:
+                continue
+        values = [v for v in values if np.isfinite(v)]
+        return col.isin(values) if values else ibis.literal(False)
+    if kind.is_boolean():
+        values = [s == "true" for s in {x.lower() for x in texts} if s in ("true", "false")]
+        return col.isin(values) if values else ibis.literal(False)
+    if kind.is_string():
+        return col.isin(list(texts))
+    return col.cast("string").isin(list(texts))
 
 
-def value_share(window: Window, column: str, dtype: str, value: str) -> float:
-    """Share of all rows whose value (read as text) equals ``value``."""
-    c = quote_ident(column)
-    n = window.con.execute(
-        f"SELECT count(*) FILTER (WHERE CAST({c} AS VARCHAR) = ?) FROM {window.quoted()}", [value]
-    ).fetchall()[0][0]
-    return int(n) / window.rows
+def value_counts(
+    window: Window,
+    tables: Mapping[str, str],
+    lookups: Mapping[str, tuple[str, Sequence[str]]],
+    limit: int = CATEGORY_LIMIT,
+) -> dict[str, dict[str, int]]:
+    """Exact frequencies of values as text, in one query per window.
+
+    ``tables`` (``{key: column}``): the ``limit`` most frequent values, most
+    frequent first (ties by text); rows are grouped by their stored value and
+    only the groups are cast to text. ``lookups`` (``{key: (column, texts)}``):
+    how often each listed text occurs (texts that never occur are absent).
+    """
+    t = window.table
+    branches, columns = [], {}
+    for i, column in enumerate(tables.values()):
+        one = t.select(column)  # one column per branch: ibis's cost per operation grows with the width
+        branches.append(_frequencies(one.filter(one[column].notnull()), column, f"c{i}")
+                        .order_by([ibis.desc("n"), "v"]).limit(limit))
+        columns[f"c{i}"] = column
+    for i, (column, texts) in enumerate(lookups.values()):
+        if texts:
+            one = t.select(column)
+            branches.append(_frequencies(one.filter(_match(one, column, texts)), column, f"l{i}"))
+            columns[f"l{i}"] = column
+    out: dict[str, dict[str, int]] = {key: {} for key in (*tables, *lookups)}
+    if not branches:
+        return out
+    frame = window.backend.to_pandas(ibis.union(*branches, distinct=False))
+    names = {f"c{i}": key for i, key in enumerate(tables)} | {f"l{i}": key for i, key in enumerate(lookups)}
+    for k, group in frame.groupby("k", sort=False):
+        texts = canonical_text(window, columns[k], group["v"])
+        pairs = sorted(zip(texts, group["n"].astype(int)), key=lambda kv: (-kv[1], kv[0]))
+        out[names[k]] = dict(pairs)
+    return out
+
+
+def _frequencies(rows: ibis.Table, column: str, key: str) -> ibis.Table:
+    """``(v, n, k)``: each stored value of ``rows[column]`` as text, its count, and the branch key.
+
+    Grouped by the stored value and cast afterwards: casting a double to text
+    costs more than reading it, so only the groups are cast. Built without
+    ``ibis._`` placeholders, whose resolution costs milliseconds each.
+    """
+    grouped = rows.group_by(g=rows[column]).aggregate(n=rows.count())
+    return grouped.select(v=grouped["g"].cast("string"), n=grouped["n"].cast("int64"), k=ibis.literal(key))
+
+
+def count_text(window: Window, column: str, text: str) -> int:
+    """Rows whose value, as text, is ``text``: the exact fallback for a value no batch listed."""
+    return value_counts(window, {}, {"x": (column, [text])})["x"].get(text, 0)
 
 
 def time_span_seconds(window: Window, time_column: str) -> float | None:
-    t = typed_expression(time_column, "datetime")
-    lo, hi = window.con.execute(f"SELECT min({t}), max({t}) FROM {window.quoted()}").fetchall()[0]
-    if lo is None or hi is None:
+    t = window.table
+    e = Read(time_column, "datetime").on(t)
+    row = window.backend.execute(t.aggregate(lo=e.min(), hi=e.max())).iloc[0]
+    if pd.isna(row["lo"]) or pd.isna(row["hi"]):
         return None
-    return float(hi - lo)
+    return float(row["hi"] - row["lo"])
 
 
 def _sample_indices(rows: int, n: int, seed: int) -> np.ndarray | None:
@@ -128,28 +252,25 @@ def _sample_indices(rows: int, n: int, seed: int) -> np.ndarray | None:
     return np.sort(rng.choice(rows, size=n, replace=False))
 
 
-def sample_frame(window: Window, expressions: dict[str, str], n: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of at most ``n`` rows, one column per SQL expression.
+def sample_frame(window: Window, expressions: Mapping[str, Read], n: int, seed: int) -> pd.DataFrame:
+    """A seeded sample of at most ``n`` rows, one column per expression.
 
-    Rows are picked by position (DuckDB keeps insertion order), so the same
-    file and seed give the same sample whatever the thread count.
+    Rows are picked by position (file order: DuckDB keeps insertion order, and
+    Spark reads one file in order), so the same file and seed give the same
+    sample whatever the thread count. Only the picked rows leave the engine.
     """
-    select = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in expressions.items())
+    t = window.table
     idx = _sample_indices(window.rows, n, seed)
     if idx is None:
-        return window.con.execute(f"SELECT {select} FROM {window.quoted()}").df()
-    con = window.con
-    con.register("__idx", pd.DataFrame({"i": idx}))
-    try:
-        return con.execute(
-            f"SELECT {select} FROM (SELECT *, row_number() OVER () - 1 AS __rn FROM {window.quoted()}) "
-            f"WHERE __rn IN (SELECT i FROM __idx) ORDER BY __rn"
-        ).df()
-    finally:
-        con.unregister("__idx")
+        return window.backend.to_pandas(t.select(**{name: r.on(t) for name, r in expressions.items()}))
+    numbered = t.mutate(__rn=ibis.row_number())
+    picked = ibis.memtable(pd.DataFrame({"i": idx.astype("int64")}))
+    chosen = numbered.filter(numbered["__rn"].isin(picked["i"]))
+    frame = window.backend.to_pandas(chosen.select("__rn", **{name: r.on(chosen) for name, r in expressions.items()}))
+    return frame.sort_values("__rn", kind="stable").drop(columns="__rn").reset_index(drop=True)
 
 
-def fetch_all(window: Window, expressions: dict[str, str]) -> pd.DataFrame:
+def fetch_all(window: Window, expressions: Mapping[str, Read]) -> pd.DataFrame:
     """All rows of a few columns (the metric needs every prediction and label)."""
-    select = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in expressions.items())
-    return window.con.execute(f"SELECT {select} FROM {window.quoted()}").df()
+    t = window.table
+    return window.backend.to_pandas(t.select(**{name: r.on(t) for name, r in expressions.items()}))

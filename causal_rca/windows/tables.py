@@ -1,48 +1,67 @@
-"""Open the reference and current windows as DuckDB views.
+"""Open the reference and current windows as ibis tables of the named columns only.
 
-Only the columns the graph names are exposed; files are read by DuckDB so a
-later engine (ibis on DuckDB or Spark) replaces this module and ``stats.py``
-without touching the rest of the engine.
+Files (CSV, Parquet, globs of them, object-store URLs) are read by the engine
+itself (DuckDB by default, Spark on request), so a 10-million-row window is
+never loaded into Python: later steps ask the engine for aggregates and
+bounded samples (``stats.py``, ``frames.py``). Columns the graph does not name
+are dropped here, before any query, so they are never read.
 """
 
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
-import duckdb
+import ibis
+import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
+from ibis.backends import BaseBackend
+from ibis.backends.sql.datatypes import DuckDBType
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, first_line
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.lineage.loader import check_columns
+from causal_rca.lineage.schema import suggest
+from causal_rca.windows.engines import Engine, connect
 
 TableLike = Union[str, Path, pd.DataFrame]
 MIN_ROWS = 30
+_PARQUET = (".parquet", ".pq")
+_CSV = (".csv", ".tsv", ".txt")
 
 
 @dataclass(frozen=True)
 class Window:
-    """One window of prediction logs, queryable as ``view`` on ``con``."""
+    """One window of prediction logs: ``table``, executed on ``backend``.
+
+    Queries name only the graph's columns (``column_types``), so the engine
+    reads no other column; ``table`` itself is left unprojected because a
+    projection under every statistic makes ibis's compiler slower, not the engine.
+    """
 
     name: str
-    con: duckdb.DuckDBPyConnection
-    view: str
+    backend: BaseBackend
+    table: ibis.Table
     rows: int
     column_types: dict[str, str]
 
-    def quoted(self) -> str:
-        return quote_ident(self.view)
 
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def type_name(dtype: dt.DataType) -> str:
+    """A column type in DuckDB's spelling, whatever the engine: the evidence quotes it
+    ("column type changed from DOUBLE to VARCHAR"), so both engines must say it alike."""
+    name = DuckDBType.to_string(dtype)
+    if dtype.is_timestamp():
+        if dtype.timezone:
+            return "TIMESTAMP WITH TIME ZONE"
+        return {9: "TIMESTAMP_NS", 3: "TIMESTAMP_MS", 0: "TIMESTAMP_S"}.get(dtype.scale, "TIMESTAMP")
+    return {"TEXT": "VARCHAR", "INT": "INTEGER"}.get(name, name)
 
 
 def _normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Make object columns DuckDB-registrable: mixed numbers and strings become text.
+    """Make object columns loadable: mixed numbers and strings become text.
 
     Mixed columns are exactly what an upstream type change looks like in logs,
     so they must survive as text rather than fail to load.
@@ -61,58 +80,113 @@ def _normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _register(con: duckdb.DuckDBPyConnection, table: TableLike, raw_view: str, label: str) -> None:
-    if isinstance(table, pd.DataFrame):
-        con.register(raw_view, _normalise_frame(table))
-        return
-    path = Path(table)
-    if not path.exists():
-        raise InputError(f"{label} table '{path}' does not exist")
-    if path.is_dir():
-        raise InputError(f"{label} table '{path}' is a directory, expected a CSV or Parquet file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            rel = con.read_parquet(str(path))
-        elif suffix in (".csv", ".tsv", ".txt"):
-            # sample_size=-1: a column whose type changes late in the file must be seen as text.
-            rel = con.read_csv(str(path), sample_size=-1)
+def _check_path(text: str, label: str) -> str:
+    """The file type of a path, URL or glob, or one clear error."""
+    if "://" not in text:
+        if any(ch in text for ch in "*?["):
+            if not glob.glob(text):
+                raise InputError(f"{label} table '{text}': no file matches this pattern")
         else:
-            raise InputError(f"{label} table '{path}': unsupported file type '{suffix}' (use .csv or .parquet)")
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{label} table '{path}' could not be read: {first}") from None
-    rel.create_view(raw_view)
+            path = Path(text)
+            if not path.exists():
+                raise InputError(f"{label} table '{path}' does not exist")
+            if path.is_dir():
+                raise InputError(f"{label} table '{path}' is a directory, expected a CSV or Parquet file "
+                                 f"(or a glob such as '{path}/*.parquet')")
+    suffix = Path(text.split("?")[0]).suffix.lower()
+    if suffix not in _PARQUET + _CSV:
+        raise InputError(f"{label} table '{text}': unsupported file type '{suffix}' (use .csv or .parquet)")
+    return suffix
 
 
-def _describe(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE {quote_ident(view)}").fetchall()
-    return {r[0]: str(r[1]) for r in rows}
+def _read(backend: BaseBackend, table: TableLike, label: str, keep: list[str] | None = None) -> ibis.Table:
+    """The table as the engine sees it; a DataFrame is handed over with only the ``keep`` columns."""
+    if isinstance(table, pd.DataFrame):
+        if keep is not None:
+            table = table[[c for c in table.columns if c in set(keep)]]
+        return ibis.memtable(_normalise_frame(table))
+    text = str(table)
+    suffix = _check_path(text, label)
+    try:
+        if suffix in _PARQUET:
+            t = backend.read_parquet(text)
+        elif backend.name == "duckdb":
+            # sample_size=-1: a column whose type changes late in the file must be seen as text.
+            t = backend.read_csv(text, sample_size=-1)
+        else:
+            t = backend.read_csv(text)
+        t.schema()
+    except InputError:
+        raise
+    except Exception as exc:  # each engine has its own error types; any read failure is the file's
+        raise InputError(f"{label} table '{text}' could not be read: {first_line(exc)}") from None
+    return t
 
 
-def table_columns(table: TableLike, label: str = "data") -> list[str]:
+def table_columns(table: TableLike, label: str = "data", engine: Engine = "duckdb") -> list[str]:
     """Column names of a table, read the way ``open_windows`` reads it."""
-    con = duckdb.connect(":memory:")
-    _register(con, table, "__probe", label)
-    return list(_describe(con, "__probe"))
+    return list(_read(connect(engine), table, label).columns)
 
 
-def _named_view(
-    con: duckdb.DuckDBPyConnection, graph: LineageGraph, raw_view: str, view: str, label: str, where: str = ""
-) -> Window:
-    types = _describe(con, raw_view)
-    check_columns(graph, list(types), table=label)
-    cols = graph.columns()
-    select = ", ".join(quote_ident(c) for c in cols)
-    con.execute(f"CREATE OR REPLACE VIEW {quote_ident(view)} AS SELECT {select} FROM {quote_ident(raw_view)} {where}")
-    rows = con.execute(f"SELECT count(*) FROM {quote_ident(view)}").fetchall()[0][0]
+def _read_named(backend: BaseBackend, graph: LineageGraph, table: TableLike, label: str) -> ibis.Table:
+    """The table, checked to hold every column the graph names (a missing one names its closest match)."""
+    if isinstance(table, pd.DataFrame):
+        check_columns(graph, [str(c) for c in table.columns], table=label)
+        return _read(backend, table, label, keep=graph.columns())
+    raw = _read(backend, table, label)
+    check_columns(graph, list(raw.columns), table=label)
+    return raw
+
+
+def _rows(backend: BaseBackend, table: ibis.Table, label: str, noun: str = "window") -> int:
+    """The table's row count, refused when too few for any test."""
+    try:
+        rows = int(backend.execute(table.count()))
+    except Exception as exc:
+        raise InputError(f"the {label} {noun} could not be read: {first_line(exc)}") from None
     if rows == 0:
-        raise InputError(f"the {label} window is empty: no rows to compare")
+        raise InputError(f"the {label} {noun} is empty: no rows to compare")
     if rows < MIN_ROWS:
         raise InputError(
-            f"the {label} window has {rows} rows; at least {MIN_ROWS} are needed for any test to mean something"
+            f"the {label} {noun} has {rows} rows; at least {MIN_ROWS} are needed for any test to mean something"
         )
-    return Window(label, con, view, int(rows), {c: types[c] for c in cols})
+    return rows
+
+
+def _named_window(backend: BaseBackend, graph: LineageGraph, raw: ibis.Table, label: str,
+                  where: ibis.Value | None = None) -> Window:
+    cols = graph.columns()
+    schema = raw.schema()
+    table = raw if where is None else raw.filter(where)
+    rows = _rows(backend, table, label)
+    return Window(label, backend, table, rows, {c: type_name(schema[c]) for c in cols})
+
+
+def open_node_table(backend: BaseBackend, graph: LineageGraph, table: TableLike, label: str,
+                    nodes: Sequence[str]) -> Window:
+    """A table that holds only some nodes' columns, as a window on ``backend``.
+
+    A golden or training set holds a model's inputs and its label, not a
+    prediction log, so only the columns of ``nodes`` must be there.
+    """
+    columns = [graph.nodes[n].column for n in nodes]
+    raw = _read(backend, table, label, keep=columns)
+    present = list(raw.columns)
+    name = "DataFrame" if isinstance(table, pd.DataFrame) else str(table)
+    for node_id, column in zip(nodes, columns):
+        if column not in present:
+            raise InputError(f"{label} table '{name}' has no column '{column}' (node '{node_id}')"
+                             f"{suggest(column, present)}")
+    schema = raw.schema()
+    return Window(label, backend, raw, _rows(backend, raw, label, "table"),
+                  {c: type_name(schema[c]) for c in columns})
+
+
+def open_table(graph: LineageGraph, data: TableLike, label: str = "data", engine: Engine = "duckdb",
+               spark_master: str | None = None) -> Window:
+    """The whole of one time-stamped table as a window (for watching a metric over time)."""
+    backend = connect(engine, spark_master)
+    return _named_window(backend, graph, _read_named(backend, graph, data, label), label)
 
 
 def open_windows(
@@ -122,9 +196,10 @@ def open_windows(
     *,
     data: TableLike | None = None,
     split: str | None = None,
+    engine: Engine = "duckdb",
+    spark_master: str | None = None,
 ) -> tuple[Window, Window]:
     """Reference and current windows, from two tables or one table and a split time."""
-    con = duckdb.connect(":memory:")
     if data is not None:
         if reference is not None or current is not None:
             raise InputError("give either --data with --split, or --reference and --current, not both")
@@ -132,28 +207,20 @@ def open_windows(
             raise InputError("--data needs --split TIMESTAMP (or --split auto)")
         if not graph.time_column:
             raise InputError(f"{graph.path}: --split needs the graph's top-level key 'time_column'")
-        if split == "auto":
-            raise InputError("--split auto (change-point detection) is not available yet; give --split TIMESTAMP")
+        if split == "auto":  # resolved to a time by api.diagnose (timeline/changepoint.py) before this
+            raise InputError("--split auto is resolved by diagnose(); give open_windows a timestamp")
         try:
-            pd.Timestamp(split)
+            at = pd.Timestamp(split)
         except (ValueError, TypeError):
             raise InputError(f"--split '{split}' is not a timestamp (expected e.g. 2026-11-01 or 2026-11-01T12:00)")
-        _register(con, data, "__data_raw", "data")
-        types = _describe(con, "__data_raw")
-        check_columns(graph, list(types), table="data")
-        t = quote_ident(graph.time_column)
-        lit = "'" + split.replace("'", "''") + "'"
-        try:
-            ref = _named_view(con, graph, "__data_raw", "ref", "reference", f"WHERE TRY_CAST({t} AS TIMESTAMP) < CAST({lit} AS TIMESTAMP)")
-            cur = _named_view(con, graph, "__data_raw", "cur", "current", f"WHERE TRY_CAST({t} AS TIMESTAMP) >= CAST({lit} AS TIMESTAMP)")
-        except duckdb.Error as exc:
-            raise InputError(f"could not split on '{graph.time_column}' at {split}: {str(exc).splitlines()[0]}") from None
-        return ref, cur
+        backend = connect(engine, spark_master)
+        raw = _read_named(backend, graph, data, "data")
+        t = raw[graph.time_column].try_cast("timestamp")
+        boundary = ibis.literal(at.tz_localize(None) if at.tzinfo else at, type="timestamp")
+        return (_named_window(backend, graph, raw, "reference", t < boundary),
+                _named_window(backend, graph, raw, "current", t >= boundary))
     if reference is None or current is None:
         raise InputError("give both --reference and --current tables (or --data with --split)")
-    _register(con, reference, "__ref_raw", "reference")
-    _register(con, current, "__cur_raw", "current")
-    return (
-        _named_view(con, graph, "__ref_raw", "ref", "reference"),
-        _named_view(con, graph, "__cur_raw", "cur", "current"),
-    )
+    backend = connect(engine, spark_master)
+    return (_named_window(backend, graph, _read_named(backend, graph, reference, "reference"), "reference"),
+            _named_window(backend, graph, _read_named(backend, graph, current, "current"), "current"))

@@ -1,0 +1,99 @@
+"""``--attach-model``: the model, label and metrics that lineage tools do not know about.
+
+    name: card-fraud                 # optional: the graph's name
+    time_column: event_time          # optional top-level keys, copied as they are
+    model:
+      id: fraud_model
+      column: score
+      inputs: [amount_z, merchant_risk]      # imported node ids or log column names
+      version_column: model_version          # any other model-node key is copied
+    label:
+      id: is_fraud
+      column: is_fraud
+      parents: [amount, merchant_category]   # what the true outcome depends on
+    metrics:
+      recall: {metric: recall, threshold: 0.5}
+    freshness: {amount_7d_avg: amount_7d_avg_at}   # node → column holding when it was computed
+
+The time, key and freshness columns are row bookkeeping, not pipeline values: imported nodes
+holding them are dropped (and removed from their children's parents).
+
+Read with the safe YAML loader; every reference is resolved against the imported nodes
+(by id, then by column) and an unknown one is an error naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from causal_rca.errors import InputError
+
+TOP_LEVEL = ("name", "description", "time_column", "key_column", "segments")
+
+
+def read_attachment(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read '{path}': {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"'{path}' is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+        raise InputError(f"'{path}': expected a mapping with a 'model' entry (id, column, inputs)")
+    return data
+
+
+def attach_model(graph: dict, attachment: dict, where: str = "--attach-model") -> dict:
+    nodes = dict(graph["nodes"])
+    by_column = {n.get("column"): k for k, n in nodes.items() if n.get("column")}
+
+    def resolve(ref: str, role: str) -> str:
+        if ref in nodes:
+            return ref
+        if ref in by_column:
+            return by_column[ref]
+        raise InputError(f"{where}: {role} '{ref}' is neither an imported node nor a column of one")
+
+    model = dict(attachment["model"])
+    model_id = model.pop("id", None)
+    inputs = model.pop("inputs", None)
+    if not model_id or not isinstance(inputs, list) or not inputs:
+        raise InputError(f"{where}: 'model' needs an 'id' and a non-empty 'inputs' list")
+    if model_id in nodes:
+        raise InputError(f"{where}: model id '{model_id}' is already an imported node")
+    nodes[model_id] = {"kind": "model", "parents": [resolve(i, "model input") for i in inputs], **model}
+    label_id = None
+    if attachment.get("label") is not None:
+        label = dict(attachment["label"])
+        label_id = label.pop("id", None)
+        if not label_id:
+            raise InputError(f"{where}: 'label' needs an 'id'")
+        nodes[label_id] = {"kind": "label", **label,
+                           "parents": [resolve(p, "label parent") for p in label.get("parents", [])]}
+    for metric_id, spec in (attachment.get("metrics") or {}).items():
+        spec = dict(spec or {})
+        parents = spec.pop("parents", None) or [model_id, *([label_id] if label_id else [])]
+        nodes[metric_id] = {"kind": "metric", "parents": parents, **spec}
+    freshness = attachment.get("freshness") or {}
+    if not isinstance(freshness, dict):
+        raise InputError(f"{where}: 'freshness' must map node ids to timestamp columns")
+    for node_ref, column in freshness.items():
+        nodes[resolve(node_ref, "freshness node")] = {**nodes[resolve(node_ref, "freshness node")], "freshness": column}
+    bookkeeping = {attachment.get("time_column"), attachment.get("key_column"), *freshness.values()} - {None}
+    dropped = {k for k, n in nodes.items() if n.get("column") in bookkeeping and n.get("kind") in ("source", "feature")}
+    nodes = {k: ({**n, "parents": [p for p in n["parents"] if p not in dropped]} if "parents" in n else n)
+             for k, n in nodes.items() if k not in dropped}
+    while True:  # imported lineage that no longer feeds anything observed is clutter
+        used = {p for n in nodes.values() for p in n.get("parents", [])}
+        dangling = {k for k, n in nodes.items() if "column" not in n and k not in used
+                    and n.get("kind") in ("source", "feature")}
+        if not dangling:
+            break
+        nodes = {k: n for k, n in nodes.items() if k not in dangling}
+    out = {**graph, "nodes": nodes}
+    for key in TOP_LEVEL:
+        if key in attachment:
+            out[key] = attachment[key]
+    return out

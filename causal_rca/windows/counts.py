@@ -1,0 +1,137 @@
+"""Exact value frequencies per node and window, at a cost that does not grow with distinct values.
+
+The signals need, per node, the null and coercion counts, the most frequent
+values (a fallback default shows up as one value gaining share) and their
+shares in both windows, and for categories every category's frequency.
+Grouping a continuous column of ten million rows by value costs DuckDB seconds
+per column against a tenth of a second to read it, while grouping a column of
+few distinct values is as cheap as reading it. So:
+
+- categorical nodes, and nodes whose seeded samples repeat values (at most
+  ``DISCRETE_SHARE`` of the sampled values distinct, in both windows), get
+  their full frequency table from the engine (up to ``CATEGORY_LIMIT`` values);
+- other nodes (continuous values) get exact counts of *candidates* only: the
+  ``CANDIDATES`` most frequent values of each window's sample, the same list
+  looked up in both windows. A value holding a share ``s`` of a window appears
+  about ``s · sample_rows`` times in its sample, so every value whose share
+  could make a signal (the smallest default-rate effect is 3% of rows, 600 of
+  a 20,000-row sample) is counted exactly.
+
+When a window fits in its sample, the candidates are its true most frequent
+values and every count equals a full group-by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from causal_rca.windows.stats import (
+    CATEGORY_LIMIT, ColumnProfile, count_text, null_counts, value_counts,
+)
+from causal_rca.windows.tables import Window
+
+CANDIDATES = 10  # most frequent sample values per window whose exact counts are looked up
+DISCRETE_SHARE = 0.9  # a sample with at most this share of distinct values repeats values: group it fully
+
+
+@dataclass(frozen=True)
+class ColumnCounts:
+    """One node's exact counts in one window."""
+
+    profile: ColumnProfile
+    values: dict[str, int]  # exact count per value (text), most frequent first, ties by text
+    complete: bool  # ``values`` lists every value the column holds
+    window: Window
+    column: str
+    looked_up: frozenset[str] = frozenset()  # texts counted exactly: absent from ``values`` means none
+
+    def top(self, k: int) -> dict[str, int]:
+        """The ``k`` most frequent values with their counts."""
+        return dict(list(self.values.items())[:k])
+
+    def share(self, text: str) -> float:
+        """Share of all rows whose value, as text, is ``text`` (exact; one query if not counted yet)."""
+        if text in self.values:
+            return self.values[text] / self.profile.rows
+        if self.complete or text in self.looked_up:
+            return 0.0
+        return count_text(self.window, self.column, text) / self.profile.rows
+
+    @property
+    def categories(self) -> dict[str, int]:
+        """The frequency table of a categorical node (its ``CATEGORY_LIMIT`` most frequent values)."""
+        return self.values
+
+
+def sample_candidates(texts: pd.Series, k: int = CANDIDATES) -> list[str]:
+    """The ``k`` most frequent non-null texts of a sample, ties broken by text (as the engine does).
+
+    Counted and ordered by Arrow (byte order of UTF-8 is code-point order,
+    the engine's string order): 20,000 texts per node must not cost a Python sort.
+    """
+    present = pc.drop_null(pa.array(texts, type=pa.string(), from_pandas=True))
+    if len(present) == 0:
+        return []
+    counts = pc.value_counts(present)
+    counted = pa.table({"v": counts.field("values"), "n": counts.field("counts")})
+    ranked = counted.sort_by([("n", "descending"), ("v", "ascending")]).slice(0, k)
+    return ranked.column("v").to_pylist()
+
+
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def repeats_values(texts: pd.Series) -> bool:
+    """Whether a sample holds few distinct values (a count, a bucket, a code): cheap to group fully."""
+    present = texts.dropna()
+    return len(present) > 0 and present.nunique() <= DISCRETE_SHARE * len(present)
+
+
+def window_counts(
+    window: Window,
+    columns: Mapping[str, tuple[str, str]],
+    candidates: Mapping[str, list[str]],
+) -> dict[str, ColumnCounts]:
+    """Counts for every node ``{node: (column, dtype)}`` of one window: two engine queries in all.
+
+    Nodes listed in ``candidates`` get exact counts of those texts only (the
+    same list in both windows, so a value's share in the other window is exact
+    too); the others get their full frequency table.
+    """
+    nulls = null_counts(window, columns)
+    tables = {key: column for key, (column, _dtype) in columns.items() if key not in candidates}
+    lookups = {key: (columns[key][0], texts) for key, texts in candidates.items()}
+    counted = value_counts(window, tables, lookups)
+    out: dict[str, ColumnCounts] = {}
+    for key, (column, _dtype) in columns.items():
+        values = _ordered(counted[key])
+        complete = key in tables and len(values) < CATEGORY_LIMIT
+        mode, mode_count = next(iter(values.items()), (None, 0))
+        raw_nulls, uncastable = nulls[key]
+        profile = ColumnProfile(rows=window.rows, raw_type=window.column_types[column], raw_nulls=raw_nulls,
+                                uncastable=uncastable, mode=mode, mode_count=int(mode_count))
+        out[key] = ColumnCounts(profile, values, complete, window, column, frozenset(candidates.get(key, ())))
+    return out
+
+
+def measure_counts(
+    reference: Window,
+    current: Window,
+    columns: Mapping[str, tuple[str, str]],
+    ref_texts: pd.DataFrame,
+    cur_texts: pd.DataFrame,
+) -> tuple[dict[str, ColumnCounts], dict[str, ColumnCounts]]:
+    """Both windows' counts. ``*_texts``: the samples' values as text for the non-categorical nodes."""
+    candidates = {}
+    for key, (_column, dtype) in columns.items():
+        if dtype == "categorical" or (repeats_values(ref_texts[key]) and repeats_values(cur_texts[key])):
+            continue
+        both = sample_candidates(ref_texts[key]) + sample_candidates(cur_texts[key])
+        candidates[key] = list(dict.fromkeys(both))
+    return window_counts(reference, columns, candidates), window_counts(current, columns, candidates)

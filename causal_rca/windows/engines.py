@@ -1,0 +1,66 @@
+"""Which query engine runs the data layer: DuckDB embedded, or Spark when logs outgrow one machine.
+
+The rest of ``windows/`` is written once as ibis expressions; this module only
+opens the backend they execute on. DuckDB needs nothing beyond the package;
+Spark is the optional extra (``pip install 'causal-rca[spark]'``) and is
+imported only when asked for, so a laptop install never pays for a JVM.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import ibis
+from ibis.backends import BaseBackend
+
+from causal_rca.errors import InputError, first_line
+
+ENGINES = ("duckdb", "spark")
+Engine = Union[str, BaseBackend]
+
+
+def connect(engine: Engine = "duckdb", spark_master: str | None = None) -> BaseBackend:
+    """An ibis backend for ``engine`` (a name from ``ENGINES``, or an ibis backend already open).
+
+    ``spark_master`` is a Spark master URL (``local[2]``, ``spark://host:7077``,
+    ``yarn``); it is only meaningful with ``engine="spark"``.
+    """
+    if isinstance(engine, BaseBackend):
+        return engine
+    if engine not in ENGINES:
+        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, not '{engine}'")
+    if spark_master is not None and engine != "spark":
+        raise InputError("--spark-master needs --engine spark")
+    if engine == "duckdb":
+        # DuckDB draws a progress bar on standard output for long queries: standard output holds the diagnosis.
+        backend = ibis.duckdb.connect()
+        backend.raw_sql("SET enable_progress_bar = false")
+        return backend
+    return ibis.pyspark.connect(spark_session(spark_master or "local[*]"))
+
+
+def spark_session(master: str) -> Any:
+    """A Spark session on ``master`` with the settings the statistics rely on.
+
+    UTC session time zone: timestamps must mean the same instant on every
+    executor and in DuckDB, or staleness and time splits would move with the
+    cluster's locale. The session is Spark's own (``getOrCreate``): a user who
+    already runs one gets it reused, not a second JVM.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError("--engine spark needs PySpark: pip install 'causal-rca[spark]'") from None
+    try:
+        return (SparkSession.builder.master(master).appName("causal-rca")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "8")
+                .getOrCreate())
+    except Exception as exc:  # a missing Java or an unreachable master: the user's setup, not a bug
+        raise InputError(f"could not start Spark on '{master}' (Spark needs Java 17+): {first_line(exc)}") from None
+
+
+def engine_name(backend: BaseBackend) -> str:
+    """``duckdb`` or ``spark``: what the diagnosis reports it ran on."""
+    return "spark" if backend.name == "pyspark" else backend.name

@@ -1,0 +1,365 @@
+"""Every message in docs/errors.md, triggered through the command line.
+
+The catalogue is only worth reading if it is true, so each entry's message is
+read from the document and must appear on standard error (exit status 2, no
+traceback) when its case runs; an entry without a case, or a case without an
+entry, fails the first test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.conftest import TINY_GRAPH, run_cli, tiny_frame
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
+ENTRY = re.compile(r"^### `([a-z0-9-]+)`\s*$")
+MESSAGE = re.compile(r"^- \*\*Message:\*\* `(.+)`\s*$")
+
+
+def catalogue() -> dict[str, str]:
+    """Entry id → the message fragment the document promises."""
+    entries: dict[str, str] = {}
+    current = None
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if m := ENTRY.match(line):
+            current = m.group(1)
+            assert current not in entries, f"entry {current} twice in {DOC.name}"
+            entries[current] = ""
+        elif (m := MESSAGE.match(line)) and current is not None:
+            entries[current] = m.group(1)
+    return entries
+
+
+Case = Callable[[Path, dict], list]
+G = "version: 1\nname: x\nnodes:\n"
+
+
+def graph(text: str) -> Callable[[Path, dict], list]:
+    """A `validate` case on a graph given as text."""
+    def case(tmp: Path, files: dict) -> list:
+        path = tmp / "g.yaml"
+        path.write_text(text, encoding="utf-8")
+        return ["validate", path]
+    return case
+
+
+def write_frame(tmp: Path, name: str, n: int = 500, edit: Callable | None = None, seed: int = 3) -> Path:
+    frame = tiny_frame(n, seed)
+    if edit is not None:
+        edited = edit(frame)  # edits in place, or returns a new frame
+        frame = frame if edited is None else edited
+    path = tmp / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def why(current: Callable[[Path], Path] | None = None, graph_text: str | None = None, metric: str = "recall",
+        extra: tuple = ()) -> Case:
+    """A `why` case on the tiny graph (or a variant) with an edited current window."""
+    def case(tmp: Path, files: dict) -> list:
+        g = files["graph"]
+        if graph_text is not None:
+            g = tmp / "variant.yaml"
+            g.write_text(graph_text)
+        cur = current(tmp) if current is not None else files["current"]
+        return ["why", metric, "--graph", g, "--reference", files["reference"], "--current", cur, *extra]
+    return case
+
+
+def rename_score(frame) -> None:
+    frame.columns = ["scores" if c == "score" else c for c in frame.columns]
+
+
+def positives_first(frame) -> None:
+    """Positive labels in the first 8 of 20 time bins only: recall is undefined in the others."""
+    frame["y"] = ((frame.index % 20 == 0) & (frame.index < 160)).astype(int)
+
+
+def all_null(frame) -> None:
+    for col in ("x", "cat", "fx", "score", "y"):
+        frame[col] = None
+
+
+def drop_rows(frame):
+    return frame.iloc[:0]
+
+
+def set_col(col: str, value) -> Callable[[object], None]:
+    def edit(frame) -> None:
+        frame[col] = value
+    return edit
+
+
+def tiny_variant(old: str, new: str) -> str:
+    assert old in TINY_GRAPH
+    return TINY_GRAPH.replace(old, new)
+
+
+def diag_file(tmp: Path, payload) -> Path:
+    path = tmp / "d.json"
+    path.write_text(payload if isinstance(payload, str) else json.dumps(payload))
+    return path
+
+
+def render_with(payload) -> Case:
+    return lambda tmp, files: ["render", files["graph"], "--out", tmp / "o.dot", "--diagnosis", diag_file(tmp, payload)]
+
+
+def text_file(name: str, text: str) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        path = tmp / name
+        path.write_text(text, encoding="utf-8")
+        return path
+    return make
+
+
+def watch(every: str = "1d", data: Callable[[Path], Path] | None = None, graph_text: str = TINY_GRAPH,
+          extra: tuple = ()) -> Case:
+    def case(tmp: Path, files: dict) -> list:
+        g = tmp / "w.yaml"
+        g.write_text(graph_text)
+        table = data(tmp) if data is not None else files["reference"]
+        return ["watch", g, "--data", table, "--metric", "recall", "--every", every, *extra]
+    return case
+
+
+def history_file(tmp: Path) -> Path:
+    from causal_rca.history.store import record
+
+    path = tmp / "h.sqlite"
+    record(path, {"graph": "tiny", "target": "recall", "causes": [], "anomalies": []}, "why")
+    return path
+
+
+def with_artifact(artifact: str, make: Callable[[Path], None] | None = None, graph_text: str = TINY_GRAPH,
+                  extra: tuple = ()) -> Case:
+    """A `why` case on the tiny graph whose model node declares ``artifact`` (``make`` writes it)."""
+    def case(tmp: Path, files: dict) -> list:
+        if make is not None:
+            make(tmp)
+        text = graph_text.replace("    column: score\n", f"    column: score\n    artifact: {artifact}\n")
+        return why(graph_text=text, extra=extra)(tmp, files)
+    return case
+
+
+def pickled(tmp: Path) -> None:
+    import pickle
+
+    (tmp / "m.pkl").write_bytes(pickle.dumps({"not": "a model"}))
+
+
+def mlflow_folder(tmp: Path) -> None:
+    (tmp / "mlmodel").mkdir()
+    (tmp / "mlmodel" / "MLmodel").write_text("flavors: {}\n")
+
+
+def skops_in_wrong_order(tmp: Path) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from causal_rca.model.save import save_skops
+
+    frame = pd.DataFrame({"cat": [0.0, 1.0, 0.0, 1.0], "fx": [0.1, 0.9, 0.2, 0.8]})
+    save_skops(LogisticRegression().fit(frame, [0, 1, 0, 1]), tmp / "m.skops")
+
+
+def drop_fx(frame):
+    return frame.drop(columns=["fx"])
+
+
+MANIFEST_V = "https://schemas.getdbt.com/dbt/manifest/v{}.json"
+
+
+def dbt(manifest, extra: tuple = ()) -> Case:
+    def case(tmp: Path, files: dict) -> list:
+        path = tmp / "manifest.json"
+        path.write_text(manifest if isinstance(manifest, str) else json.dumps(manifest))
+        return ["import", "dbt", path, "--out", tmp / "out.yaml", *extra]
+    return case
+
+
+def openlineage(text: str, extra: Callable[[Path], list] | None = None) -> Case:
+    def case(tmp: Path, files: dict) -> list:
+        path = tmp / "events.jsonl"
+        path.write_text(text)
+        return ["import", "openlineage", path, "--out", tmp / "out.yaml", *(extra(tmp) if extra else [])]
+    return case
+
+
+OL_EVENT = json.dumps({"eventType": "COMPLETE", "job": {"namespace": "n", "name": "j"},
+                       "inputs": [{"namespace": "db", "name": "raw"}], "outputs": [{"namespace": "db", "name": "feat"}]})
+DBT_OK = {"metadata": {"dbt_schema_version": MANIFEST_V.format(12)},
+          "nodes": {"model.p.m": {"resource_type": "model", "name": "m", "columns": {}}}}
+
+
+def parquet_garbage(tmp: Path) -> Path:
+    path = tmp / "broken.parquet"
+    path.write_bytes(b"not a parquet file at all")
+    return path
+
+
+def blocked_out(tmp: Path) -> Path:
+    blocker = tmp / "file"
+    blocker.write_text("x")
+    return blocker / "sub" / "out.json"
+
+
+CASES: dict[str, Case] = {
+    # graph files and YAML
+    "graph-not-found": lambda tmp, files: ["validate", tmp / "nope.yaml"],
+    "graph-is-directory": lambda tmp, files: ["validate", tmp],
+    "graph-empty": graph(""),
+    "yaml-syntax": graph(G + "  a: {kind: source, column: a\n"),
+    "yaml-custom-tag": graph(G + "  a: !!python/object:os.system {kind: source}\n"),
+    "yaml-duplicate-node": graph(G + "  a: {kind: source, column: a}\n  a: {kind: source, column: b}\n"),
+    "yaml-duplicate-key": graph(G + "  a: {kind: source, column: a, column: b}\n"),
+    "yaml-control-character": graph(G + "  a: {kind: source, column: \"a\x07\"}\n"),
+    "yaml-too-deep": graph(G + "  a: " + "[" * 5000 + "]" * 5000 + "\n"),
+    "graph-not-mapping": graph("- a\n- b\n"),
+    "graph-missing-key": graph("name: x\nnodes:\n  a: {kind: source, column: a}\n"),
+    "graph-unknown-key": graph(G + "  a: {kind: source, colum: a}\n"),
+    "graph-wrong-type": graph(G + "  a: {kind: source, column: a}\n  b: {kind: feature, parents: 7, column: b}\n"),
+    "node-id-invalid": graph(G + "  'a b': {kind: source, column: a}\n"),
+    "unknown-parent": graph(G + "  a: {kind: source, column: a}\n  b: {kind: feature, parents: [c], column: b}\n"),
+    "own-parent": graph(G + "  a: {kind: feature, parents: [a], column: a}\n"),
+    "parent-twice": graph(G + "  a: {kind: source, column: a}\n  b: {kind: feature, parents: [a, a], column: b}\n"),
+    "shared-column": graph(G + "  a: {kind: source, column: c}\n  b: {kind: source, column: c}\n"),
+    "needs-parent": graph(G + "  m: {kind: model, column: s}\n"),
+    "metric-unnamed": graph(G + "  a: {kind: source, column: a}\n  m: {kind: metric, parents: [a]}\n"),
+    "metric-unknown": graph(tiny_variant("metric: recall", "metric: recal")),
+    "metric-only-key": graph(G + "  a: {kind: source, column: a, threshold: 0.3}\n"),
+    "model-only-key": graph(G + "  a: {kind: source, column: a, version_column: v}\n"),
+    "observed-only-key": graph(G + "  a: {kind: infra, contract: {min: 0}}\n"),
+    "cycle": graph(G + "  a: {kind: feature, parents: [b], column: a}\n  b: {kind: feature, parents: [a], column: b}\n"),
+    "metric-needs-upstream": graph(G + "  a: {kind: source, column: a}\n  mdl: {kind: model, parents: [a], column: s}\n"
+                                   "  r: {kind: metric, parents: [mdl], metric: recall}\n"),
+    "metric-input-unobserved": graph(tiny_variant("    column: score\n", "")),
+    "mean-needs-column": graph(G + "  a: {kind: source, column: a}\n  m: {kind: metric, parents: [a], metric: mean}\n"),
+    "metric-input-wrong-kind": graph(tiny_variant("metric: recall", "metric: recall\n    prediction: x")),
+    "bad-duration": graph(G + "  a: {kind: source, column: a, contract: {max_staleness: soon}}\n"),
+    "bad-threshold": graph(tiny_variant("metric: recall", "metric: recall\n    threshold: .inf")),
+    # columns
+    "column-not-found": lambda tmp, files: ["validate", files["graph"], "--data",
+                                            write_frame(tmp, "d.csv", edit=rename_score)],
+    # tables and windows
+    "table-not-found": why(lambda tmp: tmp / "nope.csv"),
+    "table-is-directory": why(lambda tmp: tmp),
+    "table-unsupported": why(text_file("cur.xlsx", "x")),
+    "table-unreadable": why(parquet_garbage),
+    "window-empty": why(lambda tmp: write_frame(tmp, "e.csv", edit=drop_rows)),
+    "window-too-few-rows": why(lambda tmp: write_frame(tmp, "t.csv", n=12)),
+    "windows-both-ways": lambda tmp, files: ["why", "recall", "--graph", files["graph"], "--data", files["reference"],
+                                             "--split", "2026-01-01", "--current", files["current"]],
+    "windows-missing": lambda tmp, files: ["why", "recall", "--graph", files["graph"], "--reference", files["reference"]],
+    "data-needs-split": lambda tmp, files: ["why", "recall", "--graph", files["graph"], "--data", files["reference"]],
+    "split-needs-time-column": lambda tmp, files: [
+        "why", "recall", "--graph", text_file("nt.yaml", tiny_variant("time_column: ts\n", ""))(tmp),
+        "--data", files["reference"], "--split", "2026-01-01"],
+    "split-not-timestamp": lambda tmp, files: ["why", "recall", "--graph", files["graph"], "--data", files["reference"],
+                                               "--split", "yesterday-ish"],
+    "timeline-too-few-rows": lambda tmp, files: ["why", "recall", "--graph", files["graph"],
+                                                 "--data", write_frame(tmp, "short.csv", n=40), "--split", "auto"],
+    "split-auto-too-short": lambda tmp, files: ["why", "recall", "--graph", files["graph"], "--split", "auto",
+                                                "--data", write_frame(tmp, "few.csv", n=400, edit=positives_first)],
+    "window-all-null": why(lambda tmp: write_frame(tmp, "n.csv", edit=all_null)),
+    "node-entirely-null": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("score", None))),
+    # metrics
+    "not-a-metric-node": why(metric="precision"),
+    "no-positive-labels": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 0))),
+    "no-predicted-positives": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("score", 0.1)),
+                                  graph_text=tiny_variant("metric: recall", "metric: precision"), metric="recall"),
+    "log-loss-range": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("score", 3.0)),
+                          graph_text=tiny_variant("metric: recall", "metric: log_loss")),
+    "roc-auc-one-class": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 1)),
+                             graph_text=tiny_variant("metric: recall", "metric: roc_auc")),
+    # CLI options and outputs
+    "usage-error": lambda tmp, files: ["why", "recall", "--grahp", files["graph"]],
+    "out-not-writable": why(extra=("--format", "json", "--quiet")),
+    "render-bad-suffix": lambda tmp, files: ["render", files["graph"], "--out", tmp / "o.txt"],
+    "diagnosis-not-json": render_with("{not json"),
+    "diagnosis-wrong-format": render_with({"format": "something/else"}),
+    "diagnosis-incomplete": render_with({"format": "causal-rca/diagnosis/v1", "graph": "tiny"}),
+    "diagnosis-other-graph": "filled in below",
+    "scenarios-run-what": lambda tmp, files: ["scenarios", "run"],
+    "scenarios-run-format": lambda tmp, files: ["scenarios", "run", "--all", "--format", "xml"],
+    "unknown-scenario": lambda tmp, files: ["scenarios", "run", "no_such_scenario"],
+    # watch and history
+    "watch-needs-time-column": watch(graph_text=tiny_variant("time_column: ts\n", "")),
+    "watch-every-not-duration": watch(every="soon"),
+    "watch-every-not-positive": watch(every="0h"),
+    "watch-too-few-buckets": watch(),
+    "watch-one-time": watch(data=lambda tmp: write_frame(tmp, "same.csv", edit=set_col("ts", "2026-01-01"))),
+    "watch-chart-suffix": watch(every="1h", extra=("--chart", "chart.txt")),
+    "history-not-found": lambda tmp, files: ["history", tmp / "none.sqlite"],
+    "history-unreadable": lambda tmp, files: ["history", text_file("h.sqlite", "not a database" * 100)(tmp)],
+    "history-no-record": lambda tmp, files: ["history", history_file(tmp), "--show", "99"],
+    # import
+    "openlineage-empty": openlineage(""),
+    "openlineage-not-json": openlineage("{nope"),
+    "openlineage-not-event": openlineage(json.dumps({"eventType": "COMPLETE"})),
+    "openlineage-no-datasets": openlineage(json.dumps({"job": {"namespace": "n", "name": "j"}})),
+    "attach-not-mapping": openlineage(OL_EVENT, lambda tmp: ["--attach-model", text_file("m.yaml", "- a\n")(tmp)]),
+    "dbt-not-json": dbt("{nope"),
+    "dbt-not-manifest": dbt({"metadata": {}}),
+    "dbt-no-version": dbt({"nodes": {}, "metadata": {}}),
+    "dbt-unsupported-version": dbt({"nodes": {}, "metadata": {"dbt_schema_version": MANIFEST_V.format(2)}}),
+    "dbt-select-unknown": dbt(DBT_OK, ("--select", "nosuchmodel")),
+    # model artifacts, golden and training tables
+    "artifact-pickle-untrusted": with_artifact("m.pkl", pickled),
+    "artifact-mlflow-untrusted": with_artifact("mlmodel", mlflow_folder),
+    "artifact-not-found": with_artifact("missing.skops"),
+    "artifact-folder-without-mlmodel": with_artifact("sub", lambda tmp: (tmp / "sub").mkdir()),
+    "artifact-unsupported": with_artifact("m.onnx", lambda tmp: (tmp / "m.onnx").write_bytes(b"\x00")),
+    "artifact-not-skops": with_artifact("m.skops", lambda tmp: (tmp / "m.skops").write_text("hello")),
+    "artifact-column-order": with_artifact("m.skops", skops_in_wrong_order),
+    "artifact-input-unobserved": with_artifact("m.skops", graph_text=tiny_variant(
+        "    parents: [fx, cat]\n", "    parents: [fx, cat, svc]\n") + "  svc:\n    kind: infra\n"),
+    "golden-needs-artifact": why(extra=("--golden", "cur.csv")),
+    "node-table-missing-column": lambda tmp, files: [*why()(tmp, files), "--training",
+                                                     write_frame(tmp, "train.csv", edit=drop_fx)],
+}
+
+
+def _other_graph(tmp: Path, files: dict) -> list:
+    from causal_rca.diagnosis.model import FORMAT
+
+    payload = {"format": FORMAT, "graph": "another", "target": "recall", "metric": "recall",
+               "reference": {"value": 0.5, "ci": [0.4, 0.6], "rows": 100},
+               "current": {"value": 0.5, "ci": [0.4, 0.6], "rows": 100},
+               "change": 0.0, "significant": False, "causes": [], "anomalies": [], "summary": "s"}
+    return render_with(payload)(tmp, files)
+
+
+def _out_not_writable(tmp: Path, files: dict) -> list:
+    return [*why(extra=("--format", "json", "--quiet"))(tmp, files), "--out", blocked_out(tmp)]
+
+
+CASES["diagnosis-other-graph"] = _other_graph
+CASES["out-not-writable"] = _out_not_writable
+
+
+def test_every_catalogued_message_has_a_case_and_back() -> None:
+    entries = catalogue()
+    assert len(entries) >= 60, f"{DOC.name} lists only {len(entries)} entries"
+    assert sorted(set(entries) - set(CASES)) == [], "entries without a case"
+    assert sorted(set(CASES) - set(entries)) == [], "cases without an entry"
+    assert all(entries.values()), [k for k, v in entries.items() if not v]
+
+
+@pytest.mark.parametrize("entry", sorted(CASES))
+def test_catalogued_message(entry: str, tiny_files: dict, tmp_path: Path, capsys, monkeypatch) -> None:
+    message = catalogue().get(entry)
+    assert message, f"{entry} is not in {DOC.name}"
+    monkeypatch.chdir(tmp_path)
+    work = tmp_path / "case"
+    work.mkdir()
+    code, out, err = run_cli(CASES[entry](work, tiny_files), capsys)
+    assert code == 2, (entry, out, err)
+    assert "Traceback" not in err
+    assert message.lower() in " ".join(err.split()).lower(), (entry, message, err)

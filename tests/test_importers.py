@@ -1,0 +1,130 @@
+"""Importing OpenLineage events and dbt manifests: nodes, edges, dtypes, contracts, errors, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from causal_rca.api import diagnose
+from causal_rca.cli.app import main
+from causal_rca.errors import InputError
+from causal_rca.lineage import load_graph
+from causal_rca.lineage.importers.columns import dtype_of
+from causal_rca.lineage.importers.write import imported_graph
+from causal_rca.scenarios import generate, get_scenario
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lineage"
+EVENTS = FIXTURES / "fraud_openlineage.jsonl"
+MANIFEST = FIXTURES / "churn_dbt_manifest.json"
+
+
+def test_openlineage_column_lineage_becomes_nodes_and_edges() -> None:
+    g = imported_graph("openlineage", EVENTS)
+    nodes = g["nodes"]
+    assert g["x-source"] == "openlineage"
+    # a column is observed at its most downstream dataset; the same name upstream is unobserved
+    assert nodes["amount"]["column"] == "amount" and nodes["amount"]["parents"] == ["transactions.amount"]
+    assert "column" not in nodes["transactions.amount"] and nodes["transactions.amount"]["kind"] == "source"
+    assert nodes["merchant_risk"] == {**nodes["merchant_risk"], "kind": "feature", "parents": ["merchant_category"],
+                                      "dtype": "numeric"}
+    assert nodes["amount_7d_avg_at"]["parents"] == ["event_time"]
+    assert nodes["merchant_category"]["dtype"] == "categorical" and nodes["event_time"]["dtype"] == "datetime"
+    assert nodes["amount"]["owner"] == "payments-ingest"
+    assert nodes["amount_z"]["x-qualified-name"] == "s3://ml-feature-store/fraud/card_features#amount_z"
+
+
+def test_dbt_models_sources_tests_and_descriptions() -> None:
+    g = imported_graph("dbt", MANIFEST)
+    nodes = g["nodes"]
+    assert g["name"] == "churn" and g["x-source"] == "dbt" and g["x-exposures"] == ["churn_model"]
+    # no column lineage in dbt: a computed column depends on its inputs, read from their pass-through copies
+    assert nodes["charges_z"]["parents"] == ["customer_id", "monthly_charges", "plan", "support_calls_90d",
+                                             "tenure_months"]
+    assert nodes["monthly_charges"]["parents"] == ["stg_billing.monthly_charges"]
+    assert nodes["charges_z"]["description"].startswith("monthly bill standardised")
+    # tests on the staging model hold for its columns; contracts sit on observed nodes
+    staged = {k: n for k, n in nodes.items() if n["x-qualified-name"].startswith("model.churn.stg_billing")}
+    assert staged and all("column" not in n for n in staged.values())
+    assert nodes["tenure_months"]["contract"] == {"max_null_rate": 0.0}
+    assert nodes["monthly_charges"]["dtype"] == "numeric" and nodes["plan"]["dtype"] == "categorical"
+    # --select keeps a model and its ancestors only
+    only = imported_graph("dbt", MANIFEST, select=["stg_billing"])["nodes"]
+    assert {n["x-qualified-name"].split("#")[0] for n in only.values()} == {
+        "model.churn.stg_billing", "source.churn.billing.subscribers"}
+    assert only["plan"]["contract"] == {"allowed": ["basic", "standard", "premium"]}
+    assert only["monthly_charges"]["contract"] == {"max_null_rate": 0.0}
+
+
+@pytest.mark.parametrize("type_name,dtype", [("DOUBLE", "numeric"), ("numeric(10,2)", "numeric"), ("BIGINT", "numeric"),
+                                             ("varchar", "categorical"), ("TIMESTAMP", "datetime"),
+                                             ("boolean", "boolean"), ("struct<a:int>", None), (None, None)])
+def test_types_map_to_dtypes(type_name, dtype) -> None:
+    assert dtype_of(type_name) == dtype
+
+
+def _case(tmp_path: Path, kind: str, source: Path, attach: Path, scenario: str, metric: str):
+    out = tmp_path / "graph.yaml"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", kind, str(source), "--out", str(out), "--attach-model", str(attach)])
+    assert exit_info.value.code == 0
+    graph = load_graph(out)
+    frames = generate(get_scenario(scenario))
+    return graph, diagnose(graph, frames["reference"], frames["current"], metric, seed=0)
+
+
+def test_openlineage_import_attach_why_finds_the_injected_cause(tmp_path) -> None:
+    graph, d = _case(tmp_path, "openlineage", EVENTS, FIXTURES / "fraud_attach_model.yaml",
+                     "schema_change_coerced_nulls", "recall")
+    assert graph.time_column == "event_time" and "event_time" not in graph.nodes
+    assert graph.nodes["amount_7d_avg"].freshness == "amount_7d_avg_at"
+    assert d.significant and (d.causes[0].node, d.causes[0].failure_mode) == ("merchant_category", "schema_change")
+
+
+def test_dbt_import_attach_why_finds_the_injected_cause(tmp_path) -> None:
+    _graph, d = _case(tmp_path, "dbt", MANIFEST, FIXTURES / "churn_attach_model.yaml",
+                      "churn_scaler_refit_per_partition", "f1")
+    assert d.significant and (d.causes[0].node, d.causes[0].failure_mode) == ("charges_z", "pipeline_skew")
+
+
+@pytest.mark.parametrize("content,message", [
+    ("not json at all", "not JSON"),
+    ('{"eventType": "COMPLETE"}', "no 'job'"),
+    ('{"job": {"name": "j"}, "inputs": [{"name": "x"}], "outputs": []}', "namespace"),
+    ('{"job": {"name": "j"}, "inputs": [], "outputs": [{"namespace": "n", "name": "x", "facets": {"schema": {}}}]}',
+     "schema facet"),
+    ('{"job": {"name": "j"}, "inputs": [], "outputs": []}', "no datasets"),
+])
+def test_malformed_openlineage_is_one_clear_error(tmp_path, content, message, capsys) -> None:
+    path = tmp_path / "events.json"
+    path.write_text(content)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", "openlineage", str(path), "--out", str(tmp_path / "g.yaml")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda m: m["metadata"].update(dbt_schema_version="https://schemas.getdbt.com/dbt/manifest/v99.json"), "v99"),
+    (lambda m: m["metadata"].pop("dbt_schema_version"), "dbt_schema_version"),
+    (lambda m: m.pop("nodes"), "not a dbt manifest"),
+])
+def test_unsupported_dbt_manifest_is_one_clear_error(tmp_path, change, message, capsys) -> None:
+    manifest = json.loads(MANIFEST.read_text())
+    change(manifest)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", "dbt", str(path), "--out", str(tmp_path / "g.yaml")])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_attachment_naming_an_unknown_column_is_an_error(tmp_path) -> None:
+    attach = yaml.safe_load((FIXTURES / "fraud_attach_model.yaml").read_text())
+    attach["model"]["inputs"].append("no_such_column")
+    path = tmp_path / "attach.yaml"
+    path.write_text(yaml.safe_dump(attach))
+    with pytest.raises(InputError, match="no_such_column"):
+        imported_graph("openlineage", EVENTS, attach=path)
