@@ -288,7 +288,7 @@ def causal_rca_answer(graph, metric: str, ref: pd.DataFrame, cur: pd.DataFrame, 
 
     started = time.perf_counter()
     try:
-        d = diagnose(graph, ref, cur, metric, seed=seed)
+        d = diagnose(graph, ref, cur, metric, seed=seed, jobs=1)  # cases already run in parallel
     except Exception as exc:  # noqa: BLE001 - an engine error is a miss, not a crashed benchmark
         return Answer(False, [], None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"[:200])
     causes = sorted(d.causes, key=lambda c: c.rank)

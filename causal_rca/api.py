@@ -123,6 +123,7 @@ def diagnose(
     progress: Progress | None = None,
     engine: Engine = "duckdb",
     spark_master: str | None = None,
+    jobs: int | None = None,
     trust_model: bool = False,
     golden: TableLike | None = None,
     training: TableLike | None = None,
@@ -132,7 +133,8 @@ def diagnose(
     Tables are read by ``engine`` (``"duckdb"``, ``"spark"`` on ``spark_master``,
     or an ibis backend already open): counts are aggregated there and only
     ``sample_rows`` seeded rows per window, plus the metric's two columns,
-    come back to Python.
+    come back to Python. ``jobs``: processes for the mechanism tests (default: all
+    cores, at most four, on graphs with many of them; the answer is the same).
 
     When the model node declares an ``artifact``, the real model is replayed
     (``trust_model`` allows artifacts whose loading runs code, such as
@@ -150,10 +152,10 @@ def diagnose(
     with threadpool_limits(limits=1, user_api="openmp"):
         if split == "auto" and data is not None:
             return _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
-                                        trust_model=trust_model, golden=golden, training=training)
+                                        jobs=jobs, trust_model=trust_model, golden=golden, training=training)
         return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
                          sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master,
-                         trust_model=trust_model, golden=golden, training=training)
+                         jobs=jobs, trust_model=trust_model, golden=golden, training=training)
 
 
 def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
@@ -169,8 +171,8 @@ def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> t
 
 
 def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
-                         progress: Progress | None, trust_model: bool, golden: TableLike | None,
-                         training: TableLike | None) -> Diagnosis:
+                         progress: Progress | None, jobs: int | None = None, trust_model: bool = False,
+                         golden: TableLike | None = None, training: TableLike | None = None) -> Diagnosis:
     """``--split auto``: split where the metric changed (timeline/changepoint.py), then diagnose."""
     from dataclasses import replace
 
@@ -187,7 +189,7 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
     except ValueError:
         raise InputError("--split auto: the log is too short to place a change point; give --split TIMESTAMP") from None
     d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
-                  sample_rows=sample_rows, progress=progress, trust_model=trust_model, golden=golden,
+                  sample_rows=sample_rows, progress=progress, jobs=jobs, trust_model=trust_model, golden=golden,
                   training=training)
     split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
     warnings = list(d.warnings)
@@ -210,6 +212,7 @@ def _diagnose(
     progress: Progress | None = None,
     engine: Engine = "duckdb",
     spark_master: str | None = None,
+    jobs: int | None = None,
     trust_model: bool = False,
     golden: TableLike | None = None,
     training: TableLike | None = None,
@@ -232,8 +235,10 @@ def _diagnose(
     reviewed = artifact is not None or training is not None or unlabelled is not None
 
     say("sampling")
-    ref_s, ref_texts = node_samples(ref_w, graph, dtypes, sample_rows, seed)
-    cur_s, cur_texts = node_samples(cur_w, graph, dtypes, sample_rows, seed + 1)
+    # A window larger than its sample: counts look up only values its sample repeats (counts.py).
+    beyond_sample = max(ref_w.rows, cur_w.rows) > sample_rows
+    ref_s, ref_texts = node_samples(ref_w, graph, dtypes, sample_rows, seed, numbers_as_text=not beyond_sample)
+    cur_s, cur_texts = node_samples(cur_w, graph, dtypes, sample_rows, seed + 1, numbers_as_text=not beyond_sample)
     _check_usable(graph, dtypes, ref_s, cur_s)
     warnings = [f"node '{n}' is constant in both windows: it cannot explain a change" for n in dtypes
                 if ref_s[n].nunique(dropna=True) <= 1 and cur_s[n].nunique(dropna=True) <= 1
@@ -253,7 +258,8 @@ def _diagnose(
     change = comparison.change
 
     say("counting values")
-    ref_counts, cur_counts = measure_counts(ref_w, cur_w, node_columns(graph, dtypes), ref_texts, cur_texts)
+    ref_counts, cur_counts = measure_counts(ref_w, cur_w, node_columns(graph, dtypes), ref_texts, cur_texts,
+                                            ref_s, cur_s, repeated_only=beyond_sample)
 
     say("measuring signals")
     signals, _profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
@@ -261,7 +267,8 @@ def _diagnose(
     say("testing mechanisms")
     enc = encode_windows(ref_s, cur_s, dtypes,
                          {} if unlabelled else _label_overrides(graph, metric, spec, ref_s, cur_s))
-    mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes])
+    mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
+                                   jobs=jobs)
 
     # The causal graph of the metric: observed ancestors through effective parents.
     parents_of = {n: effective_parents(graph, n) for n in dtypes}
@@ -296,7 +303,7 @@ def _diagnose(
         players = {c.node: list(c.members) for c in candidates}
         attribution = attribute_change(causal_graph, target, spec, enc.reference, enc.current, players,
                                        enc.categorical, seed, rows_target=rows_target,
-                                       prediction=target_parents[0] if rows_target else None)
+                                       prediction=target_parents[0] if rows_target else None, jobs=jobs)
         contributions = attribution.contributions
         if len(candidates) > len(attribution.players):
             warnings.append(f"attribution limited to the {len(attribution.players)} strongest of "

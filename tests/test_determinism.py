@@ -69,3 +69,14 @@ def test_hash_seed_does_not_change_the_bytes() -> None:
     assert set(first) == set(WORLDS)
     for name in WORLDS:
         assert first[name] == second[name], name
+
+
+def test_worker_processes_give_the_same_bytes(scenario_diagnoses) -> None:
+    """Mechanism tests and attribution fits on two worker processes (speculative tests, then the
+    nodes whose parents broke rerun in order) give the sequential answer, byte for byte."""
+    scenario = next(s for s in SCENARIOS if s.name == "credit_bureau_timeouts")
+    first = scenario_diagnoses.scenario(scenario)
+    frames = generate(scenario, scenario.seed)
+    parallel = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric,
+                        seed=scenario.seed, jobs=2)
+    assert parallel.causes and parallel.to_json() == first.to_json()

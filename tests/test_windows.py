@@ -144,3 +144,50 @@ def test_duckdb_draws_no_progress_bar_on_standard_output() -> None:
     from causal_rca.windows.engines import connect
 
     assert connect("duckdb").raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+
+
+def test_nan_in_a_parquet_float_column_is_a_null(tmp_path) -> None:
+    """NumPy writes a lost float as NaN, which the engine counts as a value: read as a null everywhere,
+    so counts, samples and the null-rate signal agree on what is missing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from causal_rca.windows.counts import measure_counts
+    from causal_rca.windows.frames import node_columns, node_samples
+
+    cur = frame(600)
+    lost = np.r_[[True, False, False] * 200]
+    paths = []
+    for name, f in (("ref", frame(600)), ("cur", cur)):
+        table = pa.Table.from_pandas(f.drop(columns="unused"), preserve_index=False)
+        if name == "cur":  # NaN written as a float value, not as a Parquet null
+            a = np.where(lost, np.nan, f["a"].to_numpy())
+            table = table.set_column(table.schema.get_field_index("a"), "a", pa.array(a, from_pandas=False))
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+        paths.append(tmp_path / f"{name}.parquet")
+    ref_w, cur_w = open_windows(GRAPH, *paths)
+    dtypes = resolve_dtypes(GRAPH, ref_w)
+    (rs, rt), (cs, ct) = node_samples(ref_w, GRAPH, dtypes, 1000, 0), node_samples(cur_w, GRAPH, dtypes, 1000, 1)
+    _rc, cc = measure_counts(ref_w, cur_w, node_columns(GRAPH, dtypes), rt, ct)
+    assert cc["a"].profile.nulls == 200 and cc["a"].profile.uncastable == 0
+    assert "nan" not in cc["a"].values and cs["a"].isna().sum() == 200
+
+
+def test_beyond_its_sample_a_window_counts_repeated_numbers_from_their_typed_sample() -> None:
+    """A window larger than its sample: numbers are not read as text; a fallback default the sample
+    repeats is counted exactly, and a continuous column (every sampled value once) is not looked up."""
+    from causal_rca.windows.counts import measure_counts
+    from causal_rca.windows.frames import node_columns, node_samples
+
+    cur = frame(5000)
+    cur.loc[cur.index % 10 == 3, "a"] = -1.0
+    cur["y"] = cur["y"].astype(int)
+    ref_w, cur_w = open_windows(GRAPH, frame(5000), cur)
+    dtypes = resolve_dtypes(GRAPH, ref_w)
+    (rs, rt) = node_samples(ref_w, GRAPH, dtypes, 300, 0, numbers_as_text=False)
+    (cs, ct) = node_samples(cur_w, GRAPH, dtypes, 300, 1, numbers_as_text=False)
+    assert "a" not in ct.columns and "a" in cs.columns
+    rc, cc = measure_counts(ref_w, cur_w, node_columns(GRAPH, dtypes), rt, ct, rs, cs, repeated_only=True)
+    assert cc["a"].profile.mode == "-1.0" and cc["a"].profile.mode_count == 500
+    assert rc["a"].profile.mode is None and rc["a"].values == {}  # continuous: nothing repeated, nothing looked up
+    assert cc["y"].complete and set(cc["y"].values) == {"0", "1"}  # integers spelled as the engine writes them

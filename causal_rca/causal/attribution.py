@@ -180,16 +180,44 @@ def _mechanism(node: str, graph: nx.DiGraph, categorical: frozenset[str], seed: 
     return CategorySampler(seed) if node in categorical else NullableRegressor(seed)
 
 
-def _fit(model: ProbabilisticCausalModel, node: str, data: pd.DataFrame, seed: int) -> None:
-    mech = model.causal_mechanism(node)
-    parents = get_ordered_predecessors(model.graph, node)
-    if parents:
-        if len(data) > FIT_ROWS:
-            data = data.sample(n=FIT_ROWS, random_state=seed % (2**32))
-        mech.fit(data[parents].to_numpy(dtype=float), data[node].to_numpy(dtype=float))
+def _fit_rows(node: str, parents: list[str], data: pd.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a non-root mechanism learns from: (parents, node) on at most ``FIT_ROWS`` seeded rows."""
+    if len(data) > FIT_ROWS:
+        data = data.sample(n=FIT_ROWS, random_state=seed % (2**32))
+    return data[parents].to_numpy(dtype=float), data[node].to_numpy(dtype=float)
+
+
+def _fitted(mechanism, X: np.ndarray, y: np.ndarray):
+    mechanism.fit(X, y)
+    return mechanism
+
+
+def _fit_all(model_jobs: list[tuple[ProbabilisticCausalModel, str, pd.DataFrame, int]], jobs: int | None) -> None:
+    """Fit every listed (model, node, data, seed), the non-root ones on worker processes when many.
+
+    The fits are independent and single-threaded, so the mechanisms are the
+    same wherever they are fitted (``mechanism.mechanism_workers`` decides how many).
+    """
+    from causal_rca.causal.mechanism import mechanism_workers
+
+    learned = []
+    for model, node, data, seed in model_jobs:
+        parents = get_ordered_predecessors(model.graph, node)
+        model.graph.nodes[node][PARENTS_DURING_FIT] = parents
+        if parents:
+            learned.append((model, node, *_fit_rows(node, parents, data, seed)))
+        else:
+            model.causal_mechanism(node).fit(data[node].to_numpy(dtype=float))
+    workers = mechanism_workers(len(learned), jobs)
+    if workers > 1:
+        from joblib import Parallel, delayed
+
+        done = Parallel(n_jobs=workers, backend="loky")(
+            delayed(_fitted)(model.causal_mechanism(node), X, y) for model, node, X, y in learned)
     else:
-        mech.fit(data[node].to_numpy(dtype=float))
-    model.graph.nodes[node][PARENTS_DURING_FIT] = parents
+        done = [_fitted(model.causal_mechanism(node), X, y) for model, node, X, y in learned]
+    for (model, node, _X, _y), mechanism in zip(learned, done):
+        model.set_causal_mechanism(node, mechanism)
 
 
 def attribute_change(
@@ -203,6 +231,7 @@ def attribute_change(
     seed: int,
     rows_target: bool = True,
     prediction: str | None = None,
+    jobs: int | None = None,
 ) -> Attribution:
     """Shapley attribution of the metric change to mechanism swaps of the player groups.
 
@@ -214,6 +243,7 @@ def attribute_change(
     old = ProbabilisticCausalModel(graph.copy())
     new = ProbabilisticCausalModel(graph.copy())
     pooled = pd.concat([reference, current], ignore_index=True)
+    to_fit, shared = [], []
     for i, node in enumerate(sorted(graph.nodes)):
         if node == target and rows_target:
             prediction_column = get_ordered_predecessors(graph, node).index(prediction)
@@ -225,12 +255,14 @@ def attribute_change(
         old.set_causal_mechanism(node, _mechanism(node, graph, categorical, seed + i))
         new.set_causal_mechanism(node, _mechanism(node, graph, categorical, seed + i))
         if node in changed:
-            _fit(old, node, reference, seed + i)
-            _fit(new, node, current, seed + i)
+            to_fit += [(old, node, reference, seed + i), (new, node, current, seed + i)]
         else:
-            _fit(old, node, pooled, seed + i)
-            new.set_causal_mechanism(node, old.causal_mechanism(node))
-            new.graph.nodes[node][PARENTS_DURING_FIT] = old.graph.nodes[node][PARENTS_DURING_FIT]
+            to_fit.append((old, node, pooled, seed + i))
+            shared.append(node)
+    _fit_all(to_fit, jobs)
+    for node in shared:  # one mechanism fitted on both windows: it did not change
+        new.set_causal_mechanism(node, old.causal_mechanism(node))
+        new.graph.nodes[node][PARENTS_DURING_FIT] = old.graph.nodes[node][PARENTS_DURING_FIT]
 
     def metric_of(model: ProbabilisticCausalModel) -> float:
         np.random.seed(seed)  # gcm samples from NumPy's global generator: common random numbers per subset

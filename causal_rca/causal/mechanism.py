@@ -11,6 +11,7 @@ have no parents: their marginal signals are their mechanism test.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -450,15 +451,57 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
                    detail=stale[0].detail)
 
 
+# Conditional tests at which worker processes pay for their start-up (about a second each).
+PARALLEL_FROM = 32
+
+
+def mechanism_workers(tests: int, jobs: int | None) -> int:
+    """How many processes run the conditional tests: ``jobs`` when given, else all cores (at most
+    four) once there are ``PARALLEL_FROM`` tests, one below that."""
+    if jobs is not None:
+        return max(1, int(jobs))
+    return min(4, os.cpu_count() or 1) if tests >= PARALLEL_FROM else 1
+
+
+def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
+    """The encoded columns one test reads: what a worker process is sent instead of every node."""
+    cols = list(dict.fromkeys(columns))
+    return EncodedWindows(enc.reference[cols], enc.current[cols], enc.categorical & frozenset(cols))
+
+
+def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
+                       order: list[str], workers: int) -> dict[str, MechanismResult]:
+    """Every node's conditional test as if none of its parents broke, on ``workers`` processes.
+
+    Which parents broke is only known in topological order, but it is rare: the
+    tests run in parallel on that assumption and the caller reruns, in order,
+    the few nodes whose parents did break. The result is the sequential one.
+    """
+    from joblib import Parallel, delayed
+
+    jobs = []
+    for i, node_id in enumerate(order):
+        parents = effective_parents(graph, node_id)
+        if parents:
+            jobs.append((node_id, delayed(_conditional_test)(
+                node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, _fallback_value(node_id, signals),
+                None, outcome=graph.nodes[node_id].kind == "label")))
+    done = Parallel(n_jobs=workers, backend="loky")(job for _node, job in jobs)
+    return {node_id: result for (node_id, _job), result in zip(jobs, done)}
+
+
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
-                      nodes: list[str] | None = None) -> dict[str, MechanismResult]:
+                      nodes: list[str] | None = None, jobs: int | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
     A node whose parents broke is tested only on rows where those parents still behave as
     their reference mechanism says, so that it is not blamed for what it inherited.
+    ``jobs``: worker processes for the conditional tests (see ``mechanism_workers``).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
     provisional = SIGNIFICANCE / max(1, len(order))  # before BH: Bonferroni decides what "broke"
+    workers = mechanism_workers(sum(1 for n in order if effective_parents(graph, n)), jobs)
+    ahead = _speculative_tests(graph, enc, signals, seed, order, workers) if workers > 1 else {}
     results: dict[str, MechanismResult] = {}
     for i, node_id in enumerate(order):
         parents = effective_parents(graph, node_id)
@@ -474,8 +517,11 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
             broken = [p for p in parents if p in results and results[p].effect >= MIN_EFFECT
                       and results[p].p_value < provisional and results[p].consistent is not None]
             extra = np.logical_and.reduce([results[p].consistent for p in broken]) if broken else None
-            result = _conditional_test(node_id, parents, enc, seed + i, fallback, extra,
-                                       outcome=graph.nodes[node_id].kind == "label")
+            if extra is None and node_id in ahead:
+                result = ahead[node_id]
+            else:
+                result = _conditional_test(node_id, parents, enc, seed + i, fallback, extra,
+                                           outcome=graph.nodes[node_id].kind == "label")
             if broken:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(broken))})
         results[node_id] = _with_staleness(result, signals)

@@ -93,6 +93,9 @@ def why(
     spark_master: Optional[str] = typer.Option(None, "--spark-master",
                                                help="Spark master URL for --engine spark (default local[*])."),
     record: Optional[Path] = typer.Option(None, "--record", help="Also record the diagnosis in this history file."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1,
+                                       help="Processes for the mechanism tests (default: all cores, at most 4, "
+                                            "on graphs with 32 or more; the answer is the same)."),
     training: Optional[str] = typer.Option(None, "--training", help="Training snapshot: the model's support."),
     golden: Optional[str] = typer.Option(None, "--golden", help="Trusted labelled set to clear or blame the model."),
     trust_model: bool = typer.Option(False, "--trust-model",
@@ -104,8 +107,8 @@ def why(
 
     with progress_bar(quiet, len(STEPS)) as say:
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
-                     engine=engine.value, spark_master=spark_master, trust_model=trust_model, golden=golden,
-                     training=training)
+                     engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,
+                     golden=golden, training=training)
     _emit(render(d, fmt.value), out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis

@@ -11,7 +11,7 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.windows.stats import (
-    canonical_text, logical_dtype, sample_frame, text_expression, typed_expression,
+    canonical_text, logical_dtype, sample_frame, spelled_as_stored, text_expression, typed_expression,
 )
 from causal_rca.windows.tables import Window
 
@@ -63,15 +63,19 @@ def node_sample(window: Window, graph: LineageGraph, dtypes: dict[str, str], n: 
 
 
 def node_samples(window: Window, graph: LineageGraph, dtypes: dict[str, str], n: int,
-                 seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 seed: int, numbers_as_text: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The seeded sample twice over, from one query: typed per node, and as text
     (the numeric, boolean and time nodes only).
 
     The texts name the values whose frequencies the engine then counts
     exactly (``counts.py``); reading them with the sample costs no second pass.
+    Without ``numbers_as_text``, columns stored as numbers or booleans get no
+    text (their typed values spell them, see ``counts.py``): casting every
+    sampled number to text costs more than the sample on wide graphs.
     """
     exprs = node_expressions(graph, dtypes)
-    counted = [node_id for node_id, dtype in dtypes.items() if dtype != "categorical"]
+    counted = [node_id for node_id, dtype in dtypes.items() if dtype != "categorical"
+               and (numbers_as_text or not spelled_as_stored(window, graph.nodes[node_id].column))]
     exprs.update({_TEXT + node_id: text_expression(graph.nodes[node_id].column) for node_id in counted})
     both = sample_frame(window, exprs, n, seed)
     texts = pd.DataFrame({node_id: canonical_text(window, graph.nodes[node_id].column, both[_TEXT + node_id])

@@ -39,6 +39,20 @@ def logical_dtype(type_name: str) -> str:
     return "categorical"
 
 
+def stored(t: ibis.Table, column: str) -> ibis.Value:
+    """``t[column]`` with NaN read as null in floating columns.
+
+    NumPy and Spark pipelines write a lost float as NaN, which engines count as a
+    value (``count(x)`` includes it) while pandas, the samples and every test
+    downstream treat it as missing: read alike, a served NaN is a null rate, not
+    a value that became frequent.
+    """
+    c = t[column]
+    if c.type().is_floating():
+        return c.isnan().ifelse(ibis.null(c.type()), c)
+    return c
+
+
 @dataclass(frozen=True)
 class Read:
     """How to read one column: as stored (``dtype=None``), as a node's dtype, or as text.
@@ -52,7 +66,7 @@ class Read:
     text: bool = False
 
     def on(self, t: ibis.Table) -> ibis.Value:
-        c = t[self.column]
+        c = stored(t, self.column)
         if self.text or self.dtype == "categorical":
             return c.cast("string")
         if self.dtype == "numeric":
@@ -104,6 +118,20 @@ def _respell(text: str, slot: str) -> str:
     return text
 
 
+def spelled_as_stored(window: Window, column: str) -> bool:
+    """Whether a column's values can be spelled from their numeric reading (numbers and booleans):
+    their text need not be read from the engine (see ``spell_number``)."""
+    return _slot(window.table[column].type()) != "s"
+
+
+def spell_number(window: Window, column: str, value: float) -> str:
+    """The text the engine gives a stored number or boolean read as the float ``value``."""
+    slot = _slot(window.table[column].type())
+    if slot == "b":
+        return "true" if value else "false"
+    return _respell(repr(float(value)), slot)
+
+
 def canonical_text(window: Window, column: str, texts: pd.Series) -> pd.Series:
     """The engine's texts of ``column``'s values, spelled the same whatever engine made them.
 
@@ -147,14 +175,21 @@ def null_counts(window: Window, columns: Mapping[str, tuple[str, str]]) -> dict[
     t = window.table
     aggs = {}
     for i, (column, dtype) in enumerate(columns.values()):
-        aggs[f"n{i}"] = t[column].count()
-        aggs[f"t{i}"] = Read(column, dtype).on(t).count()
+        aggs[f"n{i}"] = stored(t, column).count()
+        if not _reads_as_stored(t[column].type(), dtype):  # else every present value parses
+            aggs[f"t{i}"] = Read(column, dtype).on(t).count()
     row = window.backend.execute(t.aggregate(**aggs)).iloc[0]
     out = {}
     for i, key in enumerate(columns):
-        present, typed = int(row[f"n{i}"]), int(row[f"t{i}"])
+        present = int(row[f"n{i}"])
+        typed = int(row[f"t{i}"]) if f"t{i}" in aggs else present
         out[key] = (window.rows - present, present - typed)
     return out
+
+
+def _reads_as_stored(kind: dt.DataType, dtype: str) -> bool:
+    """Whether reading a stored type as ``dtype`` can turn no present value into a null."""
+    return (dtype == "numeric" and kind.is_numeric()) or (dtype == "categorical" and kind.is_string())
 
 
 def _match(t: ibis.Table, column: str, texts: Sequence[str]) -> ibis.BooleanValue:
@@ -200,7 +235,7 @@ def value_counts(
     branches, columns = [], {}
     for i, column in enumerate(tables.values()):
         one = t.select(column)  # one column per branch: ibis's cost per operation grows with the width
-        branches.append(_frequencies(one.filter(one[column].notnull()), column, f"c{i}")
+        branches.append(_frequencies(one.filter(stored(one, column).notnull()), column, f"c{i}")
                         .order_by([ibis.desc("n"), "v"]).limit(limit))
         columns[f"c{i}"] = column
     for i, (column, texts) in enumerate(lookups.values()):
