@@ -33,6 +33,10 @@ from causal_rca.lineage import LineageGraph, load_graph
 from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
 )
+from causal_rca.model.review import ReviewInputs, load_model, review
+from causal_rca.model.tables import segment_samples
+from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
+from causal_rca.model.unlabelled import estimated_comparison, unlabelled_label
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
@@ -41,11 +45,13 @@ from causal_rca.windows.stats import fetch_all, typed_expression
 from causal_rca.windows.tables import TableLike, Window, open_windows
 
 SAMPLE_ROWS = 20_000
+_EXTRA = "__extra__"  # prefix of the extra columns read with the metric's
 LENIENT_CONFIDENCE = 0.5  # scores of causes that passed only the lenient mechanism test
 Progress = Callable[[str], None]
 # The steps ``diagnose`` announces to ``progress``, in order (attribution only when there is a change to explain).
+# The model review runs only for a model-aware diagnosis (an artifact, --training, or no labels yet).
 STEPS = ("reading windows", "sampling", "measuring the metric", "counting values", "measuring signals",
-         "testing mechanisms", "attributing the change")
+         "testing mechanisms", "attributing the change", "reviewing the model")
 
 
 def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
@@ -57,21 +63,27 @@ def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
 
 
 def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
-                   windows: tuple[Window, Window]) -> list[pd.DataFrame]:
+                   windows: tuple[Window, Window], extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
+    """One metric frame per window; ``extra`` columns (segments, for the model review) ride along as stored."""
+    extras = {_EXTRA + c: typed_expression(c, None) for c in extra}
+
+    def with_extras(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{c: raw[_EXTRA + c].to_numpy() for c in extra}) if extra else frame
+
     frames = []
     if spec.name == "mean":
         node = graph.nodes[metric_id]
         for w in windows:
-            raw = fetch_all(w, {"value": typed_expression(node.column, "numeric")})
-            frames.append(metric_frame(spec, None, None, value=raw["value"]))
+            raw = fetch_all(w, {"value": typed_expression(node.column, "numeric"), **extras})
+            frames.append(with_extras(metric_frame(spec, None, None, value=raw["value"]), raw))
         return frames
     prediction, label = graph.metric_inputs(metric_id)
     pred_col, label_col = graph.nodes[prediction].column, graph.nodes[label].column
     pred_expr = typed_expression(pred_col, "numeric" if dtypes[prediction] in ("numeric", "boolean") else None)
     label_expr = typed_expression(label_col, "numeric" if spec.name in ("mae", "rmse") else None)
     for w in windows:
-        raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr})
-        frames.append(metric_frame(spec, raw["prediction"], raw["label"]))
+        raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr, **extras})
+        frames.append(with_extras(metric_frame(spec, raw["prediction"], raw["label"]), raw))
     return frames
 
 
@@ -112,6 +124,9 @@ def diagnose(
     engine: Engine = "duckdb",
     spark_master: str | None = None,
     jobs: int | None = None,
+    trust_model: bool = False,
+    golden: TableLike | None = None,
+    training: TableLike | None = None,
 ) -> Diagnosis:
     """Why did ``metric`` change between the reference and the current window?
 
@@ -120,6 +135,13 @@ def diagnose(
     ``sample_rows`` seeded rows per window, plus the metric's two columns,
     come back to Python. ``jobs``: processes for the mechanism tests (default: all
     cores, at most four, on graphs with many of them; the answer is the same).
+
+    When the model node declares an ``artifact``, the real model is replayed
+    (``trust_model`` allows artifacts whose loading runs code, such as
+    pickles); ``golden`` is a trusted labelled set to clear or blame the
+    model on, ``training`` the training snapshot that defines the model's
+    support (default: the reference). A current window without labels gets
+    an estimated metric (see ``causal_rca/model/``).
 
     >>> d = diagnose("graphs/fraud.yaml", "ref.csv", "cur.csv", "recall", seed=0)  # doctest: +SKIP
     >>> d.causes[0].node, d.causes[0].failure_mode                                  # doctest: +SKIP
@@ -130,10 +152,10 @@ def diagnose(
     with threadpool_limits(limits=1, user_api="openmp"):
         if split == "auto" and data is not None:
             return _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
-                                        jobs=jobs)
+                                        jobs=jobs, trust_model=trust_model, golden=golden, training=training)
         return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
                          sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master,
-                         jobs=jobs)
+                         jobs=jobs, trust_model=trust_model, golden=golden, training=training)
 
 
 def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
@@ -149,7 +171,8 @@ def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> t
 
 
 def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
-                         progress: Progress | None, jobs: int | None = None) -> Diagnosis:
+                         progress: Progress | None, jobs: int | None = None, trust_model: bool = False,
+                         golden: TableLike | None = None, training: TableLike | None = None) -> Diagnosis:
     """``--split auto``: split where the metric changed (timeline/changepoint.py), then diagnose."""
     from dataclasses import replace
 
@@ -166,7 +189,8 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
     except ValueError:
         raise InputError("--split auto: the log is too short to place a change point; give --split TIMESTAMP") from None
     d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
-                  sample_rows=sample_rows, progress=progress, jobs=jobs)
+                  sample_rows=sample_rows, progress=progress, jobs=jobs, trust_model=trust_model, golden=golden,
+                  training=training)
     split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
     warnings = list(d.warnings)
     if not point.significant:
@@ -189,6 +213,9 @@ def _diagnose(
     engine: Engine = "duckdb",
     spark_master: str | None = None,
     jobs: int | None = None,
+    trust_model: bool = False,
+    golden: TableLike | None = None,
+    training: TableLike | None = None,
 ) -> Diagnosis:
     say = progress or (lambda _msg: None)
     graph, metric = _graph_and_metric(graph, metric)
@@ -196,10 +223,16 @@ def _diagnose(
     if sample_rows < 100:
         raise InputError("sample_rows must be at least 100")
 
+    artifact = load_model(graph, metric, trust=trust_model, golden=golden)  # bad input fails before any work
     say("reading windows")
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
                                 spark_master=spark_master)
     dtypes = resolve_dtypes(graph, ref_w)
+    unlabelled = unlabelled_label(graph, metric, spec, cur_w)
+    if unlabelled is not None:  # labels not in yet: the engine works on everything else
+        dtypes = {n: t for n, t in dtypes.items() if n != unlabelled}
+    # Only a model-aware diagnosis gets the review: without one the JSON is what it always was.
+    reviewed = artifact is not None or training is not None or unlabelled is not None
 
     say("sampling")
     # A window larger than its sample: counts look up only values its sample repeats (counts.py).
@@ -212,9 +245,15 @@ def _diagnose(
                 and ref_s[n].isna().mean() == cur_s[n].isna().mean()]
 
     say("measuring the metric")
-    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w))
-    comparison = compare_windows(spec, ref_frame, cur_frame, seed)
-    quality = assess_quality(spec, ref_frame, cur_frame)  # thin windows: warnings, lower scores
+    ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w),
+                                          extra=graph.segments if reviewed else ())
+    if unlabelled is None:
+        comparison = compare_windows(spec, ref_frame, cur_frame, seed)
+    else:
+        comparison = estimated_comparison(spec, ref_frame, cur_frame, seed)
+        warnings.append(UNLABELLED_WARNING.format(metric=metric))
+    # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
+    quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
     warnings += quality.warnings
     change = comparison.change
 
@@ -226,8 +265,10 @@ def _diagnose(
     signals, _profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
 
     say("testing mechanisms")
-    enc = encode_windows(ref_s, cur_s, dtypes, _label_overrides(graph, metric, spec, ref_s, cur_s))
-    mechanisms = assess_mechanisms(graph, enc, signals, seed, jobs=jobs)
+    enc = encode_windows(ref_s, cur_s, dtypes,
+                         {} if unlabelled else _label_overrides(graph, metric, spec, ref_s, cur_s))
+    mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
+                                   jobs=jobs)
 
     # The causal graph of the metric: observed ancestors through effective parents.
     parents_of = {n: effective_parents(graph, n) for n in dtypes}
@@ -237,6 +278,8 @@ def _diagnose(
             parents_of[metric] = effective_parents(graph, metric)
     else:
         target, target_parents, rows_target = ROWS_NODE, tuple(graph.metric_inputs(metric)), True
+        if unlabelled:
+            target_parents = target_parents[:1]
     causal_graph = attribution_graph(parents_of, target, target_parents)
     relevant = set(causal_graph.nodes) - {ROWS_NODE}
     candidates = find_candidates(graph, mechanisms, relevant, signals)
@@ -250,7 +293,8 @@ def _diagnose(
                             f"{LENIENT_SIGNIFICANCE}): weak leads, to be confirmed")
 
     contributions: dict[str, float] | None = None
-    attributable = spec.name in ("mean", "mae", "rmse") or dtypes[target_parents[0]] in ("numeric", "boolean")
+    attributable = unlabelled is None and (spec.name in ("mean", "mae", "rmse")
+                                           or dtypes[target_parents[0]] in ("numeric", "boolean"))
     if comparison.significant and candidates and not attributable:
         warnings.append("the model's output is a class label, not a score: candidates ranked by the strength "
                         "of their mechanism change only, without attribution")
@@ -275,11 +319,24 @@ def _diagnose(
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
                                  signals, mechanisms, outcome, moved))
 
+    model_aware: dict = {}
+    if reviewed:
+        say("reviewing the model")
+        model_aware, causes, review_warnings = review(ReviewInputs(
+            graph=graph, metric=metric, spec=spec, dtypes=dtypes, reference=ref_s, current=cur_s,
+            reference_frame=ref_frame, current_frame=cur_frame, reference_value=comparison.reference.value,
+            reference_ci=comparison.reference.ci, change=change, significant=comparison.significant, seed=seed,
+            sample_segments=segment_samples(graph, ref_w, cur_w, sample_rows, seed),
+            trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None,
+            artifact=artifact, engine=ref_w.backend), causes)
+        warnings += review_warnings
     anomalies = [Anomaly(s.node, s.signal, s.reference, s.current, s.p_adjusted, s.detail)
                  for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal)) if s.anomalous]
     anomalous_nodes = {a.node for a in anomalies} | {n for n, m in mechanisms.items() if m.changed}
-    checked_clear = [n for n in graph.observed_nodes() if n not in anomalous_nodes]
+    checked_clear = [n for n in graph.observed_nodes() if n not in anomalous_nodes and n in dtypes]
     summary = _summary(metric, comparison, causes)
+    if unlabelled:
+        summary = f"estimate, no labels yet: {summary}"
     return Diagnosis(
         graph=graph.name, target=metric, metric=spec.name,
         reference=WindowMetric(comparison.reference.value, comparison.reference.ci, comparison.reference.rows),
@@ -290,7 +347,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        **_report_extras(graph, dtypes, ref_s, cur_s, causes),
+        model_aware=model_aware, **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 
 

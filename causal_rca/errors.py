@@ -8,3 +8,9 @@ standard error and exit status 2. Any other exception is a bug (exit 1).
 
 class InputError(Exception):
     """Bad input: a graph, a data table or an argument the engine cannot use."""
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of a foreign exception's message (its type when it has none), to quote in an ``InputError``."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

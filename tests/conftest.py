@@ -114,3 +114,11 @@ class DiagnosisCache:
 @pytest.fixture(scope="session")
 def scenario_diagnoses() -> DiagnosisCache:
     return DiagnosisCache()
+
+
+@pytest.fixture(scope="session")
+def model_diagnoses(tmp_path_factory):
+    """Scenarios with their real model as skops artifacts, each diagnosed once per session."""
+    from tests.model_cases import ModelDiagnoses
+
+    return ModelDiagnoses(tmp_path_factory.mktemp("model-scenarios"))

@@ -137,6 +137,42 @@ def history_file(tmp: Path) -> Path:
     return path
 
 
+def with_artifact(artifact: str, make: Callable[[Path], None] | None = None, graph_text: str = TINY_GRAPH,
+                  extra: tuple = ()) -> Case:
+    """A `why` case on the tiny graph whose model node declares ``artifact`` (``make`` writes it)."""
+    def case(tmp: Path, files: dict) -> list:
+        if make is not None:
+            make(tmp)
+        text = graph_text.replace("    column: score\n", f"    column: score\n    artifact: {artifact}\n")
+        return why(graph_text=text, extra=extra)(tmp, files)
+    return case
+
+
+def pickled(tmp: Path) -> None:
+    import pickle
+
+    (tmp / "m.pkl").write_bytes(pickle.dumps({"not": "a model"}))
+
+
+def mlflow_folder(tmp: Path) -> None:
+    (tmp / "mlmodel").mkdir()
+    (tmp / "mlmodel" / "MLmodel").write_text("flavors: {}\n")
+
+
+def skops_in_wrong_order(tmp: Path) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from causal_rca.model.save import save_skops
+
+    frame = pd.DataFrame({"cat": [0.0, 1.0, 0.0, 1.0], "fx": [0.1, 0.9, 0.2, 0.8]})
+    save_skops(LogisticRegression().fit(frame, [0, 1, 0, 1]), tmp / "m.skops")
+
+
+def drop_fx(frame):
+    return frame.drop(columns=["fx"])
+
+
 MANIFEST_V = "https://schemas.getdbt.com/dbt/manifest/v{}.json"
 
 
@@ -274,6 +310,19 @@ CASES: dict[str, Case] = {
     "dbt-no-version": dbt({"nodes": {}, "metadata": {}}),
     "dbt-unsupported-version": dbt({"nodes": {}, "metadata": {"dbt_schema_version": MANIFEST_V.format(2)}}),
     "dbt-select-unknown": dbt(DBT_OK, ("--select", "nosuchmodel")),
+    # model artifacts, golden and training tables
+    "artifact-pickle-untrusted": with_artifact("m.pkl", pickled),
+    "artifact-mlflow-untrusted": with_artifact("mlmodel", mlflow_folder),
+    "artifact-not-found": with_artifact("missing.skops"),
+    "artifact-folder-without-mlmodel": with_artifact("sub", lambda tmp: (tmp / "sub").mkdir()),
+    "artifact-unsupported": with_artifact("m.onnx", lambda tmp: (tmp / "m.onnx").write_bytes(b"\x00")),
+    "artifact-not-skops": with_artifact("m.skops", lambda tmp: (tmp / "m.skops").write_text("hello")),
+    "artifact-column-order": with_artifact("m.skops", skops_in_wrong_order),
+    "artifact-input-unobserved": with_artifact("m.skops", graph_text=tiny_variant(
+        "    parents: [fx, cat]\n", "    parents: [fx, cat, svc]\n") + "  svc:\n    kind: infra\n"),
+    "golden-needs-artifact": why(extra=("--golden", "cur.csv")),
+    "node-table-missing-column": lambda tmp, files: [*why()(tmp, files), "--training",
+                                                     write_frame(tmp, "train.csv", edit=drop_fx)],
 }
 
 

@@ -85,7 +85,7 @@ def test_diagnosis_carries_the_warnings_and_scales_scores(monkeypatch) -> None:
     graph = graph_from_yaml(TINY_GRAPH, "tiny.yaml")
     ref, cur = tiny_frame(3000, 1), tiny_frame(280, 2, fault="fx_scale")  # > 10x apart in size
     warned = api.diagnose(graph, ref, cur, "recall", seed=0)
-    monkeypatch.setattr(api, "assess_quality", lambda *args: Quality())
+    monkeypatch.setattr(api, "assess_quality", lambda *args, **kwargs: Quality())
     plain = api.diagnose(graph, ref, cur, "recall", seed=0)
     assert [w for w in warned.warnings if "differ in size" in w]
     assert not [w for w in plain.warnings if "differ in size" in w]

@@ -101,3 +101,22 @@ def test_why_on_spark_names_duckdbs_top_cause(engines, files) -> None:
     assert duck.significant and spark.significant
     assert (spark.causes[0].node, spark.causes[0].failure_mode) == (duck.causes[0].node, duck.causes[0].failure_mode)
     assert spark.to_json() == duck.to_json()
+
+
+def test_model_review_on_spark_gives_duckdbs_json(engines, files, tmp_path) -> None:
+    """Golden and training tables are read by the windows' engine: the model-aware JSON must not depend on it."""
+    from causal_rca.api import diagnose
+    from causal_rca.model.save import save_skops
+    from tests.test_model_artifact import _fitted_tiny_model
+
+    save_skops(_fitted_tiny_model(), tmp_path / "model.skops")
+    graph = tmp_path / "g.yaml"
+    graph.write_text(TINY_GRAPH.replace("    column: score\n", "    column: score\n    artifact: model.skops\n"))
+    tiny_frame(2000, 11).drop(columns=["score"]).to_parquet(tmp_path / "golden.parquet", index=False)
+    tiny_frame(2000, 12).to_parquet(tmp_path / "training.parquet", index=False)
+    duck, spark = (diagnose(graph, files["reference"], files["current"], "recall", seed=0, engine=b,
+                            golden=tmp_path / "golden.parquet", training=tmp_path / "training.parquet")
+                   for b in engines)
+    assert {"artifact", "golden", "support"} <= set(duck.model_aware)
+    assert duck.causes[0].replay is not None
+    assert spark.to_json() == duck.to_json()

@@ -96,6 +96,10 @@ def why(
     jobs: Optional[int] = typer.Option(None, "--jobs", min=1,
                                        help="Processes for the mechanism tests (default: all cores, at most 4, "
                                             "from 96 mechanism tests; the answer is the same)."),
+    training: Optional[str] = typer.Option(None, "--training", help="Training snapshot: the model's support."),
+    golden: Optional[str] = typer.Option(None, "--golden", help="Trusted labelled set to clear or blame the model."),
+    trust_model: bool = typer.Option(False, "--trust-model",
+                                     help="Allow loading a model artifact that can run code (pickle, MLflow)."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
     from causal_rca.api import STEPS, diagnose
@@ -103,7 +107,8 @@ def why(
 
     with progress_bar(quiet, len(STEPS)) as say:
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
-                     engine=engine.value, spark_master=spark_master, jobs=jobs)
+                     engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,
+                     golden=golden, training=training)
     _emit(render(d, fmt.value), out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
@@ -248,11 +253,13 @@ def _result_dict(r) -> dict:
 def scenarios_export(
     name: str = typer.Argument(..., help="Scenario name."),
     out: Path = typer.Option(..., "--out", help="Folder to write graph.yaml, reference.csv, current.csv."),
+    with_model: bool = typer.Option(False, "--with-model",
+                                    help="Also write model.skops (named in graph.yaml) and golden.csv."),
 ) -> None:
     """Write a scenario's graph and windows to files, to try `why` on them."""
     from causal_rca.scenarios import export_scenario, get_scenario
 
-    paths = export_scenario(get_scenario(name), out)
+    paths = export_scenario(get_scenario(name), out, with_model=with_model)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
 

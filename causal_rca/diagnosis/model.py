@@ -53,6 +53,8 @@ class Cause:
     path: list[str] = field(default_factory=list)
     owner: str | None = None
     children: list[str] = field(default_factory=list)  # for an unobserved node: the children that changed
+    # With the real model: the metric had this cause been put back (model/replay.py), else None.
+    replay: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -65,6 +67,8 @@ class Cause:
             out["owner"] = self.owner
         if self.children:
             out["children"] = list(self.children)
+        if self.replay is not None:
+            out["replay"] = dict(self.replay)
         return out
 
 
@@ -131,6 +135,9 @@ class Diagnosis:
     distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Added for `--split auto` (spec: fields may be added): where the windows were split and how sure.
     split: dict[str, Any] | None = None
+    # Added for model-aware diagnosis (spec: fields may be added): score confidence, classes,
+    # segments, support, label-free estimate, artifact fidelity, golden set (causal_rca/model/).
+    model_aware: dict[str, Any] = field(default_factory=dict)
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
     # (the JSON names the graph; `causal-rca render GRAPH --diagnosis` supplies it again).
     lineage: Any = field(default=None, compare=False, repr=False)
@@ -157,6 +164,7 @@ class Diagnosis:
             "sample_rows": self.sample_rows,
             "distributions": self.distributions,
             **({"split": self.split} if self.split is not None else {}),
+            **({"model_aware": self.model_aware} if self.model_aware else {}),
         })
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -199,7 +207,8 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
                                            str(e.get("detail", ""))) for e in c["evidence"]],
                         why=[str(w) for w in c["why"]], mitigation=str(c["mitigation"]),
                         path=[str(n) for n in c.get("path", [])], owner=c.get("owner"),
-                        children=[str(n) for n in c.get("children", [])]) for c in data["causes"]]
+                        children=[str(n) for n in c.get("children", [])],
+                        replay=c.get("replay")) for c in data["causes"]]
         anomalies = [Anomaly(str(a["node"]), str(a["signal"]), a.get("reference"), a.get("current"),
                              _num(a["p_value"]), str(a.get("detail", ""))) for a in data["anomalies"]]
         mechanisms = [MechanismSummary(str(m["node"]), str(m["method"]), bool(m["changed"]), _num(m["p_value"]),
@@ -217,6 +226,7 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             sample_rows=int(data.get("sample_rows", 0)),
             distributions=_distributions(data.get("distributions") or {}),
             split=data.get("split"),
+            model_aware=dict(data.get("model_aware") or {}),
             description=getattr(lineage, "description", None), lineage=lineage,
         )
     except KeyError as exc:

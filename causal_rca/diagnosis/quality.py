@@ -35,9 +35,15 @@ class Quality:
     confidence: float = 1.0
 
 
-def assess_quality(spec: MetricSpec, reference: pd.DataFrame, current: pd.DataFrame) -> Quality:
-    """Warnings and a confidence factor from the two metric frames (``metric_frame``, one row per window row)."""
+def assess_quality(spec: MetricSpec, reference: pd.DataFrame, current: pd.DataFrame, *,
+                   current_labelled: bool = True) -> Quality:
+    """Warnings and a confidence factor from the two metric frames (``metric_frame``, one row per window row).
+
+    ``current_labelled=False``: the current window has no labels yet and its metric is
+    estimated (``model/unlabelled.py``, which says so); its labels are not judged here.
+    """
     windows = {"reference": reference, "current": current}
+    labelled = windows if current_labelled else {"reference": reference}
     found: list[str] = []
     for name, frame in windows.items():
         if len(frame) < LOW_ROWS:
@@ -48,12 +54,12 @@ def assess_quality(spec: MetricSpec, reference: pd.DataFrame, current: pd.DataFr
         found.append(f"the windows differ in size more than {SIZE_RATIO:g}x ({len(reference)} reference vs "
                      f"{len(current)} current rows): the smaller one decides how much can be seen")
     if spec.name != "mean":
-        for name, frame in windows.items():
+        for name, frame in labelled.items():
             missing = _missing_label_share(spec, frame)
             if missing > MOST_LABELS_MISSING:
                 found.append(f"{missing:.0%} of the {name} window's rows have no label (not arrived yet?): "
                              f"{spec.name} is measured on the rest only")
-    for name, frame in windows.items():
+    for name, frame in labelled.items():
         count = _positives(spec, frame)
         if count is not None and count < MIN_POSITIVES:
             what = "predicted positives" if spec.name == "precision" else "positive labels"

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite, p_text
+from causal_rca.render.model_findings import model_sentences
 from causal_rca.render.output import INSTALL_HINT, GraphvizMissing, graphviz_available, inline_svg
 from causal_rca.render.plots import distribution_svg
 
@@ -74,5 +75,5 @@ def render_html(d: Diagnosis, standalone: bool = True) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     return env.get_template("report.html.j2").render(
         d=d, standalone=standalone, diagrams=_diagrams(d), sections=_sections(d), p_text=p_text,
-        bones=bones(d.lineage, d) if d.lineage is not None else [],
+        bones=bones(d.lineage, d) if d.lineage is not None else [], model_lines=model_sentences(d),
     )

@@ -13,6 +13,7 @@ import re
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite, p_text
+from causal_rca.render.model_findings import model_sentences
 
 _SPECIAL = re.compile(r"[\\`*\[\]|<>#&!~]")
 # An underscore inside a word (merchant_category) cannot start emphasis in CommonMark: left as is, readable raw.
@@ -76,6 +77,9 @@ def render_markdown(d: Diagnosis) -> str:
         lines.append("")
         for c in d.causes[:3]:
             lines += _cause_section(d, c)
+    model = model_sentences(d)
+    if model:
+        lines += ["## The model", ""] + [f"- {md_escape(line)}" for line in model] + [""]
     if d.lineage is not None:
         lines += ["## By category (fishbone)", "", "| category | finding |", "|---|---|"]
         lines += [f"| {md_escape(b.category)} | {'; '.join(md_escape(i.text) for i in b.items)} |"

@@ -16,6 +16,7 @@ from rich.text import Text
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite
+from causal_rca.render.model_findings import model_sentences
 
 
 def _ci(ci: tuple[float, float]) -> str:
@@ -49,6 +50,9 @@ def diagnosis_renderable(d: Diagnosis) -> Group:
             why.append(f" — {cited}\n" if cited else "\n", style="dim")
         why.append(f"\nmitigation: {top.mitigation}", style="italic")
         parts.append(Panel(why, title=Text(f"why: {top.node}"), expand=False))
+    model = model_sentences(d)
+    if model:
+        parts.append(Panel(Text("\n".join(f"- {line}" for line in model)), title="model", expand=False))
     if d.anomalies:
         parts.append(Text(f"{len(d.anomalies)} anomalous signals; clear: {', '.join(d.checked_clear) or 'none'}"))
     for w in d.warnings:

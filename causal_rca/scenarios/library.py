@@ -15,6 +15,7 @@ that feeds the engine (``generate``, ``export_scenario``) can leak it.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import shutil
 from dataclasses import dataclass
@@ -153,20 +154,62 @@ def scenario_module(scenario: Scenario | str):
     return module
 
 
+def _generator(scenario: Scenario):
+    """The ``generate`` function of a scenario's ``generate.py``."""
+    module = scenario_module(scenario)
+    if not callable(getattr(module, "generate", None)):
+        raise InputError(f"{scenario.directory / 'generate.py'}: defines no generate(seed) function")
+    return module.generate
+
+
+def _checked(frames: Any, scenario: Scenario) -> dict[str, Any]:
+    if not isinstance(frames, dict) or not {"reference", "current"} <= set(frames):
+        raise InputError(f"{scenario.directory / 'generate.py'}: generate() must return a dict with 'reference' "
+                         f"and 'current' frames")
+    return frames
+
+
 def generate(scenario: Scenario | str, seed: int | None = None) -> dict[str, pd.DataFrame]:
     """Run the scenario's ``generate.py`` (imported by path) for ``seed`` (default: the scenario's).
 
     Returns at least ``reference`` and ``current`` frames, optionally ``training``.
     """
     scenario = _resolve(scenario)
-    module = scenario_module(scenario)
-    path = scenario.directory / "generate.py"
-    if not callable(getattr(module, "generate", None)):
-        raise InputError(f"{path}: defines no generate(seed) function")
-    frames = module.generate(scenario.seed if seed is None else int(seed))
-    if not isinstance(frames, dict) or not {"reference", "current"} <= set(frames):
-        raise InputError(f"{path}: generate() must return a dict with 'reference' and 'current' frames")
-    return frames
+    return _checked(_generator(scenario)(scenario.seed if seed is None else int(seed)), scenario)
+
+
+def has_model(scenario: Scenario | str) -> bool:
+    """Whether the scenario can hand over the model that served its current window."""
+    scenario = _resolve(scenario)
+    return "with_model" in inspect.signature(_generator(scenario)).parameters
+
+
+def generate_with_model(scenario: Scenario | str, seed: int | None = None) -> tuple[dict[str, pd.DataFrame], Any]:
+    """The frames (plus a ``golden`` set) and the fitted model that served the current window.
+
+    Only scenarios whose ``generate`` takes ``with_model`` have one (``has_model``).
+    """
+    scenario = _resolve(scenario)
+    if not has_model(scenario):
+        raise InputError(f"scenario '{scenario.name}' has no model artifact")
+    frames = _checked(_generator(scenario)(scenario.seed if seed is None else int(seed), with_model=True), scenario)
+    model = frames.pop("model")
+    return frames, model
+
+
+def graph_with_artifact(graph_text: str, model_node: str, artifact: str) -> str:
+    """The graph's YAML text with ``artifact:`` added to the model node (comments and layout kept)."""
+    lines = graph_text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.strip() == f"{model_node}:":
+            indent = len(line) - len(line.lstrip()) + 2
+            for j in range(i + 1, len(lines)):
+                if lines[j].strip():
+                    indent = len(lines[j]) - len(lines[j].lstrip())
+                    break
+            lines.insert(i + 1, " " * indent + f"artifact: {artifact}\n")
+            return "".join(lines)
+    raise InputError(f"graph has no node '{model_node}' to attach the artifact to")
 
 
 def load_truth(scenario: Scenario | str) -> Truth:
@@ -194,19 +237,34 @@ def load_truth(scenario: Scenario | str) -> Truth:
     )
 
 
-def export_scenario(scenario: Scenario | str, out_dir: str | Path, seed: int | None = None) -> dict[str, Path]:
+def export_scenario(scenario: Scenario | str, out_dir: str | Path, seed: int | None = None, *,
+                    with_model: bool = False) -> dict[str, Path]:
     """Write what a user would hand the engine: ``graph.yaml``, ``reference.csv``, ``current.csv``.
 
     A ``training.csv`` is written too when the scenario has a training split.
-    The truth is not exported.
+    ``with_model`` (for a scenario that has one) adds ``model.skops`` (the model
+    that served the current window, named as the model node's ``artifact`` in
+    the written graph) and ``golden.csv`` (a trusted labelled set). The truth is
+    not exported.
     """
     scenario = _resolve(scenario)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {"graph": out / "graph.yaml"}
-    shutil.copyfile(scenario.graph_path, written["graph"])
-    frames = generate(scenario, seed)
-    for key in ("reference", "current", "training"):
+    if with_model:
+        from causal_rca.lineage import load_graph
+        from causal_rca.model.save import save_skops
+
+        frames, model = generate_with_model(scenario, seed)
+        graph = load_graph(scenario.graph_path)
+        model_node = next(n for n, node in graph.nodes.items() if node.kind == "model")
+        written["model"] = save_skops(model, out / "model.skops")
+        text = graph_with_artifact(scenario.graph_path.read_text(encoding="utf-8"), model_node, "model.skops")
+        written["graph"].write_text(text, encoding="utf-8")
+    else:
+        frames = generate(scenario, seed)
+        shutil.copyfile(scenario.graph_path, written["graph"])
+    for key in ("reference", "current", "training", "golden"):
         if key in frames:
             path = out / f"{key}.csv"
             frames[key].to_csv(path, index=False)

@@ -464,3 +464,12 @@ def add_merchant_population(
     moved = np.where(rng.random(n) < share_b, PROCESSORS[1], PROCESSORS[0])
     out["processor"] = np.where(chosen, moved, out["processor"].to_numpy())
     return out
+
+
+def golden_set(world: World, n: int = 4000) -> pd.DataFrame:
+    """A trusted labelled set: reference-process transactions with their features and label, no score.
+
+    Drawn from its own seed stream, so it never shifts the windows' draws.
+    """
+    sources, labels = draw_window(world, "golden", n, start=REFERENCE_START)
+    return world.serve(sources, labels, id_prefix="gold").drop(columns=["score", "model_version"])

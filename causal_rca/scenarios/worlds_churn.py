@@ -196,3 +196,9 @@ def draw_churn_window(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     customers = draw_customers(world.rng(name), n, start=start)
     return customers, draw_churn_labels(world.rng(f"{name}-labels"), customers, concept)
+
+
+def golden_set(world: ChurnWorld, n: int = 6000) -> pd.DataFrame:
+    """A trusted labelled set: reference-period customers with the feature and outcome, no score."""
+    customers, labels = draw_churn_window(world, "golden", n, start=REFERENCE_START)
+    return world.serve(customers, labels, id_prefix="gold").drop(columns=["churn_score", "model_version"])

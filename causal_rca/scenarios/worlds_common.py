@@ -98,3 +98,16 @@ class TargetEncoder:
     def transform(self, categories: pd.Series | np.ndarray) -> np.ndarray:
         values = pd.Series(np.asarray(categories, dtype=object))
         return values.map(self.mapping).fillna(self.prior).to_numpy(dtype=float)
+
+
+
+def attach_model(frames: dict, with_model: bool, model, golden) -> dict:
+    """A scenario's frames, plus (when asked) ``model``: the fitted model that served the
+    current window, and ``golden``: a trusted labelled set drawn like the reference.
+
+    ``golden`` is a zero-argument callable so nothing is drawn unless asked: the
+    frames of a plain ``generate(seed)`` stay exactly what they were.
+    """
+    if not with_model:
+        return frames
+    return {**frames, "model": model, "golden": golden()}

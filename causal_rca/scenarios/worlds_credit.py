@@ -372,3 +372,9 @@ def draw_credit_window(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     apps = draw_applications(world.rng(name), n, start=start, **application_options)
     return apps, draw_defaults(world.rng(f"{name}-labels"), apps, concept)
+
+
+def golden_set(world: CreditWorld, n: int = 6000) -> pd.DataFrame:
+    """A trusted labelled set: reference-period applications with features and outcome, no score."""
+    apps, labels = draw_credit_window(world, "golden", n, start=REFERENCE_START)
+    return world.serve(apps, labels, id_prefix="gold").drop(columns=["pd_score", "approved", "model_version"])

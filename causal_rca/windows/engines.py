@@ -13,7 +13,7 @@ from typing import Any, Union
 import ibis
 from ibis.backends import BaseBackend
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, first_line
 
 ENGINES = ("duckdb", "spark")
 Engine = Union[str, BaseBackend]
@@ -62,8 +62,7 @@ def spark_session(master: str) -> Any:
                 .config("spark.sql.shuffle.partitions", "8")
                 .getOrCreate())
     except Exception as exc:  # a missing Java or an unreachable master: the user's setup, not a bug
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"could not start Spark on '{master}' (Spark needs Java 17+): {first}") from None
+        raise InputError(f"could not start Spark on '{master}' (Spark needs Java 17+): {first_line(exc)}") from None
 
 
 def engine_name(backend: BaseBackend) -> str:

@@ -80,10 +80,14 @@ def node_samples(window: Window, graph: LineageGraph, dtypes: dict[str, str], n:
     both = sample_frame(window, exprs, n, seed)
     texts = pd.DataFrame({node_id: canonical_text(window, graph.nodes[node_id].column, both[_TEXT + node_id])
                           for node_id in counted}, index=both.index)
-    frame = both.drop(columns=[_TEXT + node_id for node_id in counted])
+    return as_node_types(both.drop(columns=[_TEXT + node_id for node_id in counted]), dtypes), texts
+
+
+def as_node_types(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    """The node columns of a sample as the statistics read them: floats, or objects with ``None`` for missing."""
     for node_id, dtype in dtypes.items():
         if dtype in ("numeric", "boolean", "datetime"):
             frame[node_id] = pd.to_numeric(frame[node_id], errors="coerce").astype(float)
         else:
             frame[node_id] = frame[node_id].astype(object).where(frame[node_id].notna(), None)
-    return frame, texts
+    return frame

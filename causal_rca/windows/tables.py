@@ -12,7 +12,7 @@ from __future__ import annotations
 import glob
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -21,9 +21,10 @@ import pandas as pd
 from ibis.backends import BaseBackend
 from ibis.backends.sql.datatypes import DuckDBType
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, first_line
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.lineage.loader import check_columns
+from causal_rca.lineage.schema import suggest
 from causal_rca.windows.engines import Engine, connect
 
 TableLike = Union[str, Path, pd.DataFrame]
@@ -79,11 +80,6 @@ def _normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _check_path(text: str, label: str) -> str:
     """The file type of a path, URL or glob, or one clear error."""
     if "://" not in text:
@@ -123,7 +119,7 @@ def _read(backend: BaseBackend, table: TableLike, label: str, keep: list[str] | 
     except InputError:
         raise
     except Exception as exc:  # each engine has its own error types; any read failure is the file's
-        raise InputError(f"{label} table '{text}' could not be read: {_first_line(exc)}") from None
+        raise InputError(f"{label} table '{text}' could not be read: {first_line(exc)}") from None
     return t
 
 
@@ -142,22 +138,48 @@ def _read_named(backend: BaseBackend, graph: LineageGraph, table: TableLike, lab
     return raw
 
 
+def _rows(backend: BaseBackend, table: ibis.Table, label: str, noun: str = "window") -> int:
+    """The table's row count, refused when too few for any test."""
+    try:
+        rows = int(backend.execute(table.count()))
+    except Exception as exc:
+        raise InputError(f"the {label} {noun} could not be read: {first_line(exc)}") from None
+    if rows == 0:
+        raise InputError(f"the {label} {noun} is empty: no rows to compare")
+    if rows < MIN_ROWS:
+        raise InputError(
+            f"the {label} {noun} has {rows} rows; at least {MIN_ROWS} are needed for any test to mean something"
+        )
+    return rows
+
+
 def _named_window(backend: BaseBackend, graph: LineageGraph, raw: ibis.Table, label: str,
                   where: ibis.Value | None = None) -> Window:
     cols = graph.columns()
     schema = raw.schema()
     table = raw if where is None else raw.filter(where)
-    try:
-        rows = int(backend.execute(table.count()))
-    except Exception as exc:
-        raise InputError(f"the {label} window could not be read: {_first_line(exc)}") from None
-    if rows == 0:
-        raise InputError(f"the {label} window is empty: no rows to compare")
-    if rows < MIN_ROWS:
-        raise InputError(
-            f"the {label} window has {rows} rows; at least {MIN_ROWS} are needed for any test to mean something"
-        )
+    rows = _rows(backend, table, label)
     return Window(label, backend, table, rows, {c: type_name(schema[c]) for c in cols})
+
+
+def open_node_table(backend: BaseBackend, graph: LineageGraph, table: TableLike, label: str,
+                    nodes: Sequence[str]) -> Window:
+    """A table that holds only some nodes' columns, as a window on ``backend``.
+
+    A golden or training set holds a model's inputs and its label, not a
+    prediction log, so only the columns of ``nodes`` must be there.
+    """
+    columns = [graph.nodes[n].column for n in nodes]
+    raw = _read(backend, table, label, keep=columns)
+    present = list(raw.columns)
+    name = "DataFrame" if isinstance(table, pd.DataFrame) else str(table)
+    for node_id, column in zip(nodes, columns):
+        if column not in present:
+            raise InputError(f"{label} table '{name}' has no column '{column}' (node '{node_id}')"
+                             f"{suggest(column, present)}")
+    schema = raw.schema()
+    return Window(label, backend, raw, _rows(backend, raw, label, "table"),
+                  {c: type_name(schema[c]) for c in columns})
 
 
 def open_table(graph: LineageGraph, data: TableLike, label: str = "data", engine: Engine = "duckdb",

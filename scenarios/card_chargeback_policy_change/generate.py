@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 8000
 DISPUTE_RATE = 0.05
@@ -27,11 +28,13 @@ def relabel_disputes(rng: np.random.Generator, sources: pd.DataFrame, labels: np
     return np.where(disputed, 1, labels).astype(np.int64)
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
     cur_y = relabel_disputes(world.rng("friendly-fraud-policy"), cur_src, cur_y)
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
         "current": world.serve(cur_src, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: sim.golden_set(world))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 8000
 OUTAGE_START = sim.CURRENT_START + pd.Timedelta(days=4)
@@ -34,12 +35,14 @@ def serve_defaults(sources: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
     # labels were drawn from the true card history; only what was served changes
     cur_src = serve_defaults(cur_src, during_outage(cur_src))
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
         "current": world.serve(cur_src, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: sim.golden_set(world))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 8000
 NEW_MCC = 5816            # digital goods: games
@@ -22,13 +23,15 @@ NEW_TYPICAL_AMOUNT = 8.0  # in-app purchases, game top-ups
 NEW_FRAUD_OFFSET = 2.0    # true fraud log-odds offset of the category (like quasi-cash)
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, _) = sim.standard_windows(seed, N_ROWS)
     cur_src = sim.add_merchant_population(world.rng("new-merchants"), cur_src, NEW_SHARE, NEW_MCC, NEW_TYPICAL_AMOUNT)
     cur_y = sim.draw_labels_with_offsets(world.rng("current-labels"), cur_src, sim.REFERENCE_CONCEPT,
                                          {NEW_MCC: NEW_FRAUD_OFFSET})
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
         "current": world.serve(cur_src, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: sim.golden_set(world))

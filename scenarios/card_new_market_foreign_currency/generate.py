@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 8000
 NEW_MARKET_SHARE = 0.25
@@ -32,13 +33,15 @@ def new_market(rng: np.random.Generator, sources: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, _) = sim.standard_windows(seed, N_ROWS)
     cur_src = new_market(world.rng("new-market"), cur_src)
     # fraud depends on amounts relative to the card's own spending: same concept, any currency
     cur_y = sim.draw_labels(world.rng("current-labels"), cur_src)
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
         "current": world.serve(cur_src, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: sim.golden_set(world))

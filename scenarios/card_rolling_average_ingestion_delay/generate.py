@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 20000
 DELAY_START = sim.CURRENT_START + pd.Timedelta(days=2)
@@ -37,11 +38,13 @@ def incomplete_windows(rng: np.random.Generator, sources: pd.DataFrame) -> pd.Da
     return out
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
     cur_src = incomplete_windows(world.rng("ingestion-delay"), cur_src)
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
         "current": world.serve(cur_src, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: sim.golden_set(world))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from causal_rca.scenarios import worlds_churn as wc
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 8000
 
@@ -29,12 +30,14 @@ def refit_per_plan_partition(customers: pd.DataFrame, features: pd.DataFrame) ->
     return out
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world = wc.build_churn_world(seed)
     ref, ref_y = wc.draw_churn_window(world, "reference", N_ROWS, start=wc.REFERENCE_START)
     cur, cur_y = wc.draw_churn_window(world, "current", N_ROWS, start=wc.CURRENT_START)
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref, ref_y, id_prefix="ref"),
         "current": world.serve(cur, cur_y, id_prefix="cur", serve_features=refit_per_plan_partition),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: wc.golden_set(world))

@@ -33,12 +33,15 @@ def fine_tune(world: wc.CreditWorld) -> wc.CreditWorld:
     return replace(world, model=model, model_version=NEW_VERSION)
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world = wc.build_credit_world(seed)
     ref, ref_y = wc.draw_credit_window(world, "reference", N_ROWS, start=wc.REFERENCE_START)
     cur, cur_y = wc.draw_credit_window(world, "current", N_ROWS, start=wc.CURRENT_START)
-    return {
+    released = fine_tune(world)
+    frames = {
         "training": world.training,
         "reference": world.serve(ref, ref_y, id_prefix="ref"),
-        "current": fine_tune(world).serve(cur, cur_y, id_prefix="cur"),
+        "current": released.serve(cur, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, released.model, lambda: wc.golden_set(world))

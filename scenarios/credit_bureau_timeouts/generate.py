@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from causal_rca.scenarios import worlds_common as common
 from causal_rca.scenarios import worlds_credit as wc
 
 N_ROWS = 20000
@@ -45,14 +46,16 @@ def bureau_timeouts(rng: np.random.Generator, apps: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world = wc.build_credit_world(seed)
     ref, ref_y = wc.draw_credit_window(world, "reference", N_ROWS, start=wc.REFERENCE_START)
     cur, cur_y = wc.draw_credit_window(world, "current", N_ROWS, start=wc.CURRENT_START)
     # the outcome depends on the real credit file; only what was served changes
     cur = bureau_timeouts(world.rng("bureau-timeouts"), cur)
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref, ref_y, id_prefix="ref"),
         "current": world.serve(cur, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: wc.golden_set(world))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 8000
 
@@ -22,10 +23,12 @@ def serve_raw_counts(sources: pd.DataFrame, features: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
         "current": world.serve(cur_src, cur_y, id_prefix="cur", serve_features=serve_raw_counts),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: sim.golden_set(world))

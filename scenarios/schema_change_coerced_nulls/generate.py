@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_common as common
 
 N_ROWS = 8000
 BROKEN_PROCESSOR = "acq-b"
@@ -28,12 +29,14 @@ def mcc_as_text(sources: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def generate(seed: int) -> dict[str, pd.DataFrame]:
+def generate(seed: int, *, with_model: bool = False) -> dict:
+    """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
     broken = (cur_src["processor"] == BROKEN_PROCESSOR).to_numpy()
     cur_src = mcc_as_text(cur_src, broken)
-    return {
+    frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),
         "current": world.serve(cur_src, cur_y, id_prefix="cur"),
     }
+    return common.attach_model(frames, with_model, world.model, lambda: sim.golden_set(world))
