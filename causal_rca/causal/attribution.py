@@ -27,6 +27,7 @@ from dowhy.gcm.shapley import ShapleyApproximationMethods, ShapleyConfig, estima
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from causal_rca.causal.fitting import trainable
+from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.metrics import MetricSpec, encode_rows, metric_from_encoded
 
 ROWS_NODE = "__metric_rows__"
@@ -196,10 +197,8 @@ def _fit_all(model_jobs: list[tuple[ProbabilisticCausalModel, str, pd.DataFrame,
     """Fit every listed (model, node, data, seed), the non-root ones on worker processes when many.
 
     The fits are independent and single-threaded, so the mechanisms are the
-    same wherever they are fitted (``mechanism.mechanism_workers`` decides how many).
+    same wherever they are fitted (``workers.worker_count`` decides how many).
     """
-    from causal_rca.causal.mechanism import mechanism_workers
-
     learned = []
     for model, node, data, seed in model_jobs:
         parents = get_ordered_predecessors(model.graph, node)
@@ -208,16 +207,10 @@ def _fit_all(model_jobs: list[tuple[ProbabilisticCausalModel, str, pd.DataFrame,
             learned.append((model, node, parents, data, seed))
         else:
             model.causal_mechanism(node).fit(data[node].to_numpy(dtype=float))
-    # Generators: the rows of a fit are drawn when it is dispatched, not all at once.
-    fits = ((model.causal_mechanism(node), *_fit_rows(node, parents, data, seed))
-            for model, node, parents, data, seed in learned)
-    workers = mechanism_workers(len(learned), jobs)
-    if workers > 1:
-        from joblib import Parallel, delayed
-
-        done = Parallel(n_jobs=workers, backend="loky")(delayed(_fitted)(m, X, y) for m, X, y in fits)
-    else:
-        done = [_fitted(m, X, y) for m, X, y in fits]
+    # The rows of a fit are drawn when it is dispatched, not all at once.
+    calls = (((model.causal_mechanism(node), *_fit_rows(node, parents, data, seed)), {})
+             for model, node, parents, data, seed in learned)
+    done = run_calls(_fitted, calls, worker_count(len(learned), jobs))
     for (model, node, _parents, _data, _seed), mechanism in zip(learned, done):
         model.set_causal_mechanism(node, mechanism)
 

@@ -11,7 +11,6 @@ have no parents: their marginal signals are their mechanism test.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -24,6 +23,7 @@ from causal_rca.causal.encoding import (
     UNSEEN, EncodedWindows, effective_parents, joint_support_mask, support_mask,
 )
 from causal_rca.causal.fitting import trainable
+from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.detect import Signal
@@ -451,19 +451,6 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
                    detail=stale[0].detail)
 
 
-# Conditional tests (or attribution fits) from which worker processes pay for their start-up: each
-# imports the scientific stack (about 3 s on two busy cores); measured break-even near 60-80 tests.
-PARALLEL_FROM = 96
-
-
-def mechanism_workers(tests: int, jobs: int | None) -> int:
-    """How many processes run the conditional tests: ``jobs`` when given, else all cores (at most
-    four) once there are ``PARALLEL_FROM`` tests, one below that."""
-    if jobs is not None:
-        return max(1, int(jobs))
-    return min(4, os.cpu_count() or 1) if tests >= PARALLEL_FROM else 1
-
-
 def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
     """The encoded columns one test reads: what a worker process is sent instead of every node."""
     cols = list(dict.fromkeys(columns))
@@ -471,23 +458,18 @@ def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
 
 
 def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
-                       order: list[str], workers: int) -> dict[str, MechanismResult]:
+                       order: list[str], parents_of: dict[str, tuple[str, ...]],
+                       workers: int) -> dict[str, MechanismResult]:
     """Every node's conditional test as if none of its parents broke, on ``workers`` processes.
 
     Which parents broke is only known in topological order, but it is rare: the
     tests run in parallel on that assumption and the caller reruns, in order,
     the few nodes whose parents did break. The result is the sequential one.
     """
-    from joblib import Parallel, delayed
-
-    tested = [(i, node_id, effective_parents(graph, node_id)) for i, node_id in enumerate(order)]
-    tested = [(i, node_id, parents) for i, node_id, parents in tested if parents]
-    # A generator: joblib draws a few tasks ahead, so only those tasks' columns are copied at once.
-    done = Parallel(n_jobs=workers, backend="loky")(
-        delayed(_conditional_test)(node_id, parents, _narrow(enc, (node_id, *parents)), seed + i,
-                                   _fallback_value(node_id, signals), None,
-                                   outcome=graph.nodes[node_id].kind == "label")
-        for i, node_id, parents in tested)
+    tested = [(i, node_id, parents_of[node_id]) for i, node_id in enumerate(order) if parents_of[node_id]]
+    calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, _fallback_value(node_id, signals),
+               None), {"outcome": graph.nodes[node_id].kind == "label"}) for i, node_id, parents in tested)
+    done = run_calls(_conditional_test, calls, workers)
     return {node_id: result for (_i, node_id, _parents), result in zip(tested, done)}
 
 
@@ -497,15 +479,16 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
 
     A node whose parents broke is tested only on rows where those parents still behave as
     their reference mechanism says, so that it is not blamed for what it inherited.
-    ``jobs``: worker processes for the conditional tests (see ``mechanism_workers``).
+    ``jobs``: worker processes for the conditional tests (see ``workers.worker_count``).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
     provisional = SIGNIFICANCE / max(1, len(order))  # before BH: Bonferroni decides what "broke"
-    workers = mechanism_workers(sum(1 for n in order if effective_parents(graph, n)), jobs)
-    ahead = _speculative_tests(graph, enc, signals, seed, order, workers) if workers > 1 else {}
+    parents_of = {node_id: effective_parents(graph, node_id) for node_id in order}
+    workers = worker_count(sum(1 for parents in parents_of.values() if parents), jobs)
+    ahead = _speculative_tests(graph, enc, signals, seed, order, parents_of, workers) if workers > 1 else {}
     results: dict[str, MechanismResult] = {}
     for i, node_id in enumerate(order):
-        parents = effective_parents(graph, node_id)
+        parents = parents_of[node_id]
         fallback = _fallback_value(node_id, signals)
         if not parents:
             result = replace(_marginal_result(node_id, signals),
