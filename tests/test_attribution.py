@@ -59,3 +59,24 @@ def test_the_swapped_mechanism_explains_the_change_of_a_mean() -> None:
     assert abs(result.modelled_change - 3.0) < 0.3
     assert abs(result.contributions["y"] - 3.0) < 0.3
     assert abs(result.contributions["a"]) < 0.2
+
+
+def test_nodes_no_player_feeds_are_drawn_as_whole_pooled_rows() -> None:
+    """Upstream of the change nothing is fitted: a and b come from the same pooled rows, so their
+    correlation survives. y = a·b then y = 2·a·b: the change of the mean is E[a·b] = Var(u) ≈ 1,
+    and it would be 0 if a and b were drawn apart."""
+    rng = np.random.default_rng(3)
+    n = 4000
+
+    def window(factor: float) -> pd.DataFrame:
+        u = rng.normal(size=n)
+        a, b = u + rng.normal(scale=0.1, size=n), u + rng.normal(scale=0.1, size=n)
+        return pd.DataFrame({"u": u, "a": a, "b": b, "y": factor * a * b + rng.normal(scale=0.05, size=n)})
+
+    graph = nx.DiGraph([("u", "a"), ("u", "b"), ("a", "y"), ("b", "y")])
+    swap, row_drawn = attr._swap_graph(graph, {"y"})
+    assert row_drawn == ["a", "b"] and "u" not in swap
+    assert set(swap.predecessors("y")) == {"a", "b"} and set(swap.predecessors("a")) == {attr.POOLED_ROW}
+    result = attr.attribute_change(graph, "y", MetricSpec(name="mean"), window(1.0), window(2.0), {"y": ["y"]},
+                                   frozenset(), seed=0, rows_target=False)
+    assert abs(result.modelled_change - 1.0) < 0.25, result

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from causal_rca.causal.encoding import UNSEEN, effective_parents, encode_windows, support_mask
 from causal_rca.causal.mechanism import assess_mechanisms
@@ -113,6 +116,31 @@ def test_scores_follow_attribution_and_stay_in_unit_interval() -> None:
 def test_fault_path_goes_through_the_anomalous_model_path() -> None:
     path = fault_path(GRAPH, "src", "recall", anomalous={"f1", "model"})
     assert path == ["src", "f1", "model", "recall"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_fault_path_is_the_best_of_all_simple_paths(data) -> None:
+    """The dynamic programme finds the path an exhaustive search over every path would."""
+    n = data.draw(st.integers(3, 9))
+    edges = data.draw(st.sets(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
+                              .filter(lambda e: e[0] < e[1]), max_size=20))
+    kinds = data.draw(st.lists(st.sampled_from(["feature", "model"]), min_size=n, max_size=n))
+    anomalous = {f"n{i}" for i in data.draw(st.sets(st.integers(0, n - 1)))}
+    nodes = {"n0": {"kind": "source", "column": "c0"}}
+    for i in range(1, n):
+        parents = sorted(f"n{a}" for a, b in edges if b == i) or ["n0"]
+        nodes[f"n{i}"] = {"kind": kinds[i], "parents": parents, "column": f"c{i}"}
+    metric_parents = [f"n{n - 1}"] + [f"n{i}" for i in range(1, n - 1) if data.draw(st.booleans())]
+    nodes["m"] = {"kind": "metric", "parents": metric_parents, "metric": "mean", "column": "cm"}
+    g = graph_from_dict({"version": 1, "name": "paths", "nodes": nodes})
+    merit = lambda path: (sum(x in anomalous for x in path[1:-1]),  # noqa: E731
+                          any(g.nodes[x].kind == "model" for x in path[1:-1]), -len(path), path)
+    for root in g.dag.nodes:
+        if root == "m":
+            continue
+        paths = list(nx.all_simple_paths(g.dag, root, "m"))
+        assert fault_path(g, root, "m", anomalous) == (max(paths, key=merit) if paths else [])
 
 
 def test_discrete_parent_is_in_support_only_at_its_levels() -> None:

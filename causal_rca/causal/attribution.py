@@ -4,10 +4,15 @@ We follow ``gcm.distribution_change`` (Budhathoki et al., AISTATS 2021):
 fit one structural causal model per window on the observed graph plus a
 row-level metric node, give every non-candidate node one mechanism fitted on
 both windows (it did not change), and attribute the change of the metric to
-mechanism swaps with Shapley values. Two departures, both for speed and for
+mechanism swaps with Shapley values. Three departures, for speed and for
 ML logs: the Shapley players are only the candidate groups (not every node,
-which is exponential), and mechanisms are gradient-boosting models that
-accept missing values, because nulls are the most common production fault.
+which is exponential); mechanisms are gradient-boosting models that accept
+missing values, because nulls are the most common production fault; and only
+the players and what they feed get a fitted mechanism. Every other node kept
+its mechanism in both windows, so its values are drawn jointly as whole rows
+of the pooled windows (a row-index root and one lookup per such node): the
+joint distribution the fitted mechanisms would approximate, read off the data,
+and no fit at all for the hundreds of upstream nodes of a large graph.
 """
 
 from __future__ import annotations
@@ -155,6 +160,42 @@ class MetricRows(ConditionalStochasticModel):
         return MetricRows(self.spec, self.prediction_column)
 
 
+class PooledRowValue(ConditionalStochasticModel):
+    """A node no player feeds: its value in the pooled row its only parent (the row index) names."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        return None
+
+    def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:
+        return self.values[parent_samples[:, 0].astype(np.int64)].reshape(-1, 1)
+
+    def clone(self):
+        return PooledRowValue(self.values)
+
+
+POOLED_ROW = "__pooled_row__"
+
+
+def _swap_graph(graph: nx.DiGraph, changed: set[str]) -> tuple[nx.DiGraph, list[str]]:
+    """The graph the swaps are sampled on: the changed nodes (and the target) with their
+    descendants keep their parents; the nodes outside that set which feed it hang from one
+    row-index root instead, and the rest is left out (it reaches the target only through them).
+
+    Returns the graph and those row-drawn nodes."""
+    affected = set(changed).union(*(nx.descendants(graph, n) for n in changed))
+    inputs = sorted({p for n in affected for p in graph.predecessors(n)} - affected)
+    g = nx.DiGraph()  # built in name order: gcm samples in the graph's order, which must not depend on hashing
+    g.add_nodes_from(sorted(affected))
+    g.add_nodes_from([POOLED_ROW] if inputs else [])
+    g.add_nodes_from(inputs)
+    g.add_edges_from((p, n) for n in sorted(affected) for p in graph.predecessors(n))
+    g.add_edges_from((POOLED_ROW, n) for n in inputs)
+    return g, inputs
+
+
 @dataclass(frozen=True)
 class Attribution:
     contributions: dict[str, float]  # player name -> share of the change it explains (metric units)
@@ -235,11 +276,20 @@ def attribute_change(
     """
     names = list(players)[:MAX_PLAYERS]
     changed = {n for name in names for n in players[name] if n in graph}
+    seeds = {node: seed + i for i, node in enumerate(sorted(graph.nodes))}
+    graph, row_drawn = _swap_graph(graph, changed | {target})
     old = ProbabilisticCausalModel(graph.copy())
     new = ProbabilisticCausalModel(graph.copy())
     pooled = pd.concat([reference, current], ignore_index=True)
     to_fit, shared = [], []
-    for i, node in enumerate(sorted(graph.nodes)):
+    if row_drawn:
+        shared += [POOLED_ROW, *row_drawn]
+        old.set_causal_mechanism(POOLED_ROW, EmpiricalDistribution())
+        to_fit.append((old, POOLED_ROW, pd.DataFrame({POOLED_ROW: np.arange(len(pooled), dtype=float)}), seed))
+        for node in row_drawn:
+            old.set_causal_mechanism(node, PooledRowValue(pooled[node].to_numpy(dtype=float)))
+            old.graph.nodes[node][PARENTS_DURING_FIT] = [POOLED_ROW]
+    for node in sorted(set(graph.nodes) - {POOLED_ROW, *row_drawn}):
         if node == target and rows_target:
             prediction_column = get_ordered_predecessors(graph, node).index(prediction)
             old.set_causal_mechanism(node, MetricRows(spec, prediction_column))
@@ -247,12 +297,12 @@ def attribute_change(
             for m in (old, new):
                 m.graph.nodes[node][PARENTS_DURING_FIT] = get_ordered_predecessors(m.graph, node)
             continue
-        old.set_causal_mechanism(node, _mechanism(node, graph, categorical, seed + i))
-        new.set_causal_mechanism(node, _mechanism(node, graph, categorical, seed + i))
+        old.set_causal_mechanism(node, _mechanism(node, graph, categorical, seeds[node]))
+        new.set_causal_mechanism(node, _mechanism(node, graph, categorical, seeds[node]))
         if node in changed:
-            to_fit += [(old, node, reference, seed + i), (new, node, current, seed + i)]
+            to_fit += [(old, node, reference, seeds[node]), (new, node, current, seeds[node])]
         else:
-            to_fit.append((old, node, pooled, seed + i))
+            to_fit.append((old, node, pooled, seeds[node]))
             shared.append(node)
     _fit_all(to_fit, jobs)
     for node in shared:  # one mechanism fitted on both windows: it did not change

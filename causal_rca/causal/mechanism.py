@@ -115,8 +115,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
         pred_hold = np.full(len(hold), x_ref[train][0])
         pred_cur = np.full(int(ok_cur.sum()), x_ref[train][0])
     else:
-        predict = _fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
-        pred_hold = predict(X_ref[hold])
+        predict, pred_hold = _fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
         pred_cur = predict(X_cur[ok_cur])
     r0 = x_ref[hold] - pred_hold
     r1 = x_cur[ok_cur] - pred_cur
@@ -152,11 +151,12 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
 
 
 def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray, seed: int):
-    """node ~ parents: a linear fit when it predicts the holdout as well as or better than
-    gradient boosting, else boosting. Many features are linear in their parents (z-scores,
-    weighted risk indices); trees approximate a line by steps, coarsely where the reference
-    is sparse, and a population that moves into those regions then looks like a broken
-    mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all."""
+    """(predict, its predictions of the holdout) for node ~ parents: a linear fit when it predicts
+    the holdout as well as or better than gradient boosting, else boosting. Many features are
+    linear in their parents (z-scores, weighted risk indices); trees approximate a line by steps,
+    coarsely where the reference is sparse, and a population that moves into those regions then
+    looks like a broken mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all.
+    The holdout's predictions come back with the fit: they decided between the two."""
     means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
     means = np.where(np.isfinite(means), means, 0.0)
 
@@ -164,13 +164,15 @@ def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.
         return np.c_[np.where(np.isnan(A), means, A), np.isnan(A).astype(float)]
 
     linear = LinearRegression().fit(design(X), y)
-    linear_err = float(np.mean((linear.predict(design(X_hold)) - y_hold) ** 2))
+    linear_hold = linear.predict(design(X_hold))
+    linear_err = float(np.mean((linear_hold - y_hold) ** 2))
     if linear_err <= 0.001 * float(np.var(y_hold)):
-        return lambda A: linear.predict(design(A))
+        return (lambda A: linear.predict(design(A))), linear_hold
     boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, random_state=seed).fit(trainable(X), y)
-    if linear_err < float(np.mean((boost.predict(X_hold) - y_hold) ** 2)):
-        return lambda A: linear.predict(design(A))
-    return boost.predict
+    boost_hold = boost.predict(X_hold)
+    if linear_err < float(np.mean((boost_hold - y_hold) ** 2)):
+        return (lambda A: linear.predict(design(A))), linear_hold
+    return boost.predict, boost_hold
 
 
 def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: float, tol: float) -> dict[str, float]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 import networkx as nx
@@ -26,25 +25,39 @@ def metric_sentence(metric: str, reference: float, current: float) -> str:
     return f"{metric} {verb} from {_fmt(reference)} to {_fmt(current)}"
 
 
-def fault_path(graph: LineageGraph, root: str, metric: str, anomalous: set[str], limit: int = 500) -> list[str]:
+def fault_path(graph: LineageGraph, root: str, metric: str, anomalous: set[str]) -> list[str]:
     """The path the fault most plausibly travelled: through the most anomalous nodes, via the model.
 
     The shortest path may skip the model (a source also feeds the label); a
-    post-mortem follows the path along which things visibly changed.
+    post-mortem follows the path along which things visibly changed. Among all
+    root → metric paths: most anomalous inner nodes, then one through a model,
+    then the shortest, then the last in name order. Found by dynamic programming
+    from the metric back (a 500-node graph has more paths than can be listed).
     """
-    try:
-        paths = list(islice(nx.all_simple_paths(graph.dag, root, metric), limit))
-    except nx.NodeNotFound:
+    dag = graph.dag
+    if root not in dag or metric not in dag or root == metric:
         return []
-    if not paths:
+    on_a_path = (nx.descendants(dag, root) | {root}) & (nx.ancestors(dag, metric) | {metric})
+    if metric not in on_a_path or root not in on_a_path:
         return []
-
-    def merit(path: list[str]) -> tuple:
-        inner = path[1:-1]
-        return (sum(n in anomalous for n in inner), any(graph.nodes[n].kind == "model" for n in inner),
-                -len(path), path)
-
-    return max(paths, key=merit)
+    # best[node][through_model] = (anomalous inner nodes, -length, path) of the best node → metric suffix.
+    best: dict[str, dict[bool, tuple[int, int, tuple[str, ...]]]] = {metric: {False: (0, -1, (metric,))}}
+    for node in reversed(list(nx.topological_sort(dag.subgraph(on_a_path)))):
+        if node == metric:
+            continue
+        inner = node != root
+        gain = int(inner and node in anomalous)
+        model = inner and graph.nodes[node].kind == "model"
+        options: dict[bool, tuple[int, int, tuple[str, ...]]] = {}
+        for child in dag.successors(node):
+            for through, (count, neg_length, path) in best.get(child, {}).items():
+                key = through or model
+                candidate = (count + gain, neg_length - 1, (node, *path))
+                if key not in options or candidate > options[key]:
+                    options[key] = candidate
+        best[node] = options
+    count, through, _neg_length, path = max((c, t, n, p) for t, (c, n, p) in best[root].items())
+    return list(path)
 
 
 def why_chain(
