@@ -5,7 +5,8 @@
 For each scenario: the diagnosis with the model saved as skops and the golden
 set, the top causes' replays, the golden check, artifact fidelity, segments,
 the label-free estimate against the measured metric, and (with NAME=NODE) the
-replay of a healthy node for comparison.
+replay of a healthy node for comparison, asked the way the top cause was
+(reweighted for a population change, rows put back otherwise).
 """
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.model_cases import ModelDiagnoses
+from causal_rca.model.reweight import how_for
 from causal_rca.model.whatif import what_if_fixed
 names = sys.argv[1].split(",")
 wrong = dict(a.split("=") for a in sys.argv[2].split(",")) if len(sys.argv) > 2 else {}
@@ -26,13 +28,15 @@ for n in names:
     print(f"== {n} ({dt:.1f}s) truth {c.truth_node}/{c.truth_mode} ref {d.reference.value:.4f} {tuple(round(x,4) for x in d.reference.ci)} cur {d.current.value:.4f}")
     for cc in d.causes[:4]:
         r = cc.replay or {}
-        print(f"   {cc.rank} {cc.node}/{cc.failure_mode} score {cc.score} replay {r.get('value', float('nan')):.4f} ci {[round(x,4) for x in r.get('ci',[])]} base {r.get('baseline', float('nan')):.4f} share {r.get('recovered_share', float('nan')):.2f}")
+        print(f"   {cc.rank} {cc.node}/{cc.failure_mode} score {cc.score} replay {r.get('value', float('nan')):.4f} ci {[round(x,4) for x in r.get('ci',[])]} base {r.get('baseline', float('nan')):.4f} share {r.get('recovered_share', float('nan')):.2f} matches {r.get('matches_reference')} | {r.get('how')}")
     g = d.model_aware.get("golden"); print("   golden", g and {k: g[k] for k in ('value','reference','dropped','cleared')})
     print("   artifact", d.model_aware.get("artifact"))
     seg = d.model_aware.get("segments"); print("   seg", seg and [(s['segment'], s['value'], round(s['explained_share'],2)) for s in seg[:3]])
     e = d.model_aware.get("estimate"); print("   estimate", e and round(e['value'],4), "actual", round(d.current.value,4))
     if n in wrong:
         t = time.time()
-        w = what_if_fixed(c.graph, c.frames["reference"], c.frames["current"], c.metric, (wrong[n],), seed=c.seed)
-        print(f"   wrong {wrong[n]}: {w.value:.4f} {[round(x,4) for x in w.ci]} share {w.recovered_share:.2f} ({time.time()-t:.1f}s)")
+        how = how_for(top.failure_mode, (wrong[n],)) if top else "rows"
+        w = what_if_fixed(c.graph, c.frames["reference"], c.frames["current"], c.metric, (wrong[n],), seed=c.seed,
+                          how=how)
+        print(f"   wrong {wrong[n]} ({how}): {w.value:.4f} {[round(x,4) for x in w.ci]} share {w.recovered_share:.2f} ({time.time()-t:.1f}s)")
     sys.stdout.flush()

@@ -1,7 +1,10 @@
 """The model-aware layer on scenarios that ship their real model (one per classification failure mode).
 
 Replay: putting the true cause back recovers the reference metric within the
-replay's interval; putting a healthy node back does not. Golden set: a new
+replay's interval; putting a healthy node back does not. A new population
+(``distribution_shift``, ``out_of_distribution``) is put back by reweighting
+the current rows to the node's reference distribution, and the healthy node is
+asked the same way. Golden set: a new
 model version is blamed (``model_change``, golden-set drop as evidence), a
 data fault clears the model. Segments: a fault that hits one slice is found
 in that slice first. The engine never sees the truth; the tests compare.
@@ -12,9 +15,11 @@ from __future__ import annotations
 import pytest
 
 from causal_rca.metrics import MetricSpec, compute_metric, metric_frame
+from causal_rca.model.reweight import how_for
 from causal_rca.model.whatif import what_if_fixed
 from causal_rca.scenarios import FAILURE_MODES, has_model, list_scenarios, load_truth
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios.library import scenario_module
 
 # Scenario → a healthy model input to put back instead of the true cause. The replay tests run on
 # the 8,000-row scenarios; the 20,000-row ones (rolling average, credit) were measured by hand
@@ -27,6 +32,8 @@ REPLAYED = {
     "concept_drift_stable_inputs": "hour",
     "card_chargeback_policy_change": "hour",
     "churn_scaler_refit_per_partition": "tenure_months",
+    "card_new_market_foreign_currency": "hour",
+    "card_new_digital_goods_merchants": "hour",
 }
 
 
@@ -44,8 +51,10 @@ def test_replaying_the_true_cause_recovers_the_reference(name, model_diagnoses) 
     # Within the noise of both windows: the interval of (replayed - reference) holds 0.
     assert top.replay is not None and top.replay["matches_reference"], top.replay
     assert top.replay["recovered_share"] > 0.6
+    how = how_for(top.failure_mode, (REPLAYED[name],))  # the healthy node asked as the cause was
+    assert ("reweighted" in top.replay["how"]) == (how == "population"), top.replay
     wrong = what_if_fixed(case.graph, case.frames["reference"], case.frames["current"], case.metric,
-                          (REPLAYED[name],), seed=case.seed)
+                          (REPLAYED[name],), seed=case.seed, how=how)
     assert not wrong.matches_reference, wrong
     assert abs(wrong.recovered_share) < 0.1, wrong
 
@@ -59,6 +68,19 @@ def test_replay_matches_the_true_counterfactual(name, model_diagnoses) -> None:
     healthy = world.serve(sources, labels)
     spec = MetricSpec(name=case.metric, threshold=0.5, positive=1)
     truth = compute_metric(spec, metric_frame(spec, healthy["score"], healthy["is_fraud"]))
+    replay = model_diagnoses.diagnosis(name).causes[0].replay
+    assert replay["ci"][0] <= truth <= replay["ci"][1], (truth, replay)
+
+
+def test_reweighting_matches_the_current_rows_of_the_old_population(model_diagnoses) -> None:
+    """The digital-goods merchants are one new category: without them, the current rows are the
+    old population (known here from the generator, never to the engine)."""
+    name = "card_new_digital_goods_merchants"
+    case = model_diagnoses.case(name)
+    cur = case.frames["current"]
+    old = cur["merchant_category"].to_numpy() != scenario_module(name).NEW_MCC
+    spec = MetricSpec(name=case.metric, threshold=0.5, positive=1)
+    truth = compute_metric(spec, metric_frame(spec, cur["score"][old], cur["is_fraud"][old]))
     replay = model_diagnoses.diagnosis(name).causes[0].replay
     assert replay["ci"][0] <= truth <= replay["ci"][1], (truth, replay)
 

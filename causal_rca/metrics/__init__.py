@@ -11,6 +11,7 @@ from causal_rca.metrics.compute import (
     is_positive,
     metric_frame,
     metric_from_encoded,
+    metric_from_weighted,
 )
 from causal_rca.metrics.spec import METRIC_NAMES, MetricSpec, row_outcome_description
 
@@ -27,5 +28,6 @@ __all__ = [
     "is_positive",
     "metric_frame",
     "metric_from_encoded",
+    "metric_from_weighted",
     "row_outcome_description",
 ]

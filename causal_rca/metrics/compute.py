@@ -323,7 +323,11 @@ def _value_of_used(spec: MetricSpec, u: np.ndarray) -> float:
         if len(pos) == 0 or len(neg) == 0:
             raise InputError("roc_auc needs both positive and negative labelled rows with a score")
         return _auc(pos, neg)
-    m = float(np.mean(u))
+    return _of_mean(spec, float(np.mean(u)))
+
+
+def _of_mean(spec: MetricSpec, m: float) -> float:
+    """The metric from the mean of the encoded values (every metric but roc_auc is one)."""
     if spec.name == "f1":
         return 2.0 * m / (1.0 + m)  # m is the Jaccard index TP / (TP + FP + FN)
     if spec.name == "rmse":
@@ -335,6 +339,32 @@ def metric_from_encoded(spec: MetricSpec, encoded: np.ndarray) -> float:
     """The metric from ``encode_rows`` output; equals ``compute_metric`` on the same rows."""
     v = np.asarray(encoded, dtype=float).ravel()
     return _value_of_used(spec, v[~np.isnan(v)])
+
+
+def metric_from_weighted(spec: MetricSpec, encoded: np.ndarray, weights: np.ndarray) -> float:
+    """The metric with each row counted ``weights`` times (weights need not be integers).
+
+    A row of weight 2 counts as two copies of it, so integer weights give the
+    metric of the repeated rows and weights of 1 give ``metric_from_encoded``.
+    What a reweighted window (model/reweight.py) and its bootstrap read.
+    """
+    v = np.asarray(encoded, dtype=float).ravel()
+    w = np.asarray(weights, dtype=float).ravel()
+    keep = ~np.isnan(v) & (w > 0)
+    v, w = v[keep], w[keep]
+    if v.size == 0:
+        raise InputError(_undefined(spec))
+    if spec.name != "roc_auc":
+        return _of_mean(spec, float(np.sum(w * v) / np.sum(w)))
+    is_pos = v > 1.5
+    pos, neg = _auc_parts(v)
+    levels, inverse = np.unique(np.concatenate([pos, neg]), return_inverse=True)
+    n_pos = len(pos)
+    cp = np.bincount(inverse[:n_pos], weights=w[is_pos], minlength=len(levels))
+    cn = np.bincount(inverse[n_pos:], weights=w[~is_pos], minlength=len(levels))
+    if cp.sum() == 0 or cn.sum() == 0:
+        raise InputError("roc_auc needs both positive and negative labelled rows with a score")
+    return float(_auc_from_counts(cp, cn, cp.sum(), cn.sum()))
 
 
 # --------------------------------------------------------------------------- checked windows

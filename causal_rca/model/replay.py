@@ -26,6 +26,14 @@ Descendants between the node and the model keep their own row noise
 the observed parents), so only the reverted change travels. Imputation is
 random: the replay is repeated and combined by Rubin's rules, so its interval
 holds both sampling and imputation uncertainty.
+
+This is the counterfactual for a broken pipeline, where each row had a value
+that the fault destroyed or bent. A *new population* (a cause classified
+``distribution_shift`` or ``out_of_distribution``) has no per-row "as it was":
+its rows carry their own labels, so putting values back row by row keeps the
+new rows and recovers little. Those causes are answered by reweighting the
+current rows to the node's reference distribution instead (``reweight.py``,
+which picks between the two; ``result`` below is shared).
 """
 
 from __future__ import annotations
@@ -435,11 +443,16 @@ def replay(ctx: ReplayContext, nodes: tuple[str, ...], base: float | None = None
         if not random:
             draws = 1
             break
+    return result(ctx, nodes, parts, base, changed_rows, how + (f"; {draws} imputations" if draws > 1 else ""))
+
+
+def result(ctx: ReplayContext, nodes: tuple[str, ...], parts: list[tuple[float, float]], base: float,
+           changed_rows: float, how: str) -> ReplayResult:
+    """The replay's answer from its draws' (value, standard error), combined by Rubin's rules."""
     value, ci = _rubin(parts)
     gap = ctx.reference_value - base
     share = (value - base) / gap if gap != 0 else 0.0
     se = math.hypot((ci[1] - ci[0]) / (2 * Z95), (ctx.reference_ci[1] - ctx.reference_ci[0]) / (2 * Z95))
     diff = value - ctx.reference_value
     return ReplayResult(tuple(nodes), value, ci, base, ctx.reference_value, float(share),
-                        (diff - Z95 * se, diff + Z95 * se), changed_rows,
-                        how + (f"; {draws} imputations" if draws > 1 else ""))
+                        (diff - Z95 * se, diff + Z95 * se), changed_rows, how)

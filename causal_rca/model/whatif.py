@@ -2,6 +2,15 @@
 
 ``diagnose`` replays its own top causes; this asks the same question of any
 node (or set of nodes), for a post-mortem that wants to compare fixes.
+
+There is no ranked failure mode here to say which counterfactual is meant, so
+the caller says it: ``how="rows"`` (the default) puts each current row back
+as it was, the question for a broken pipeline (nulls, a rescaling, stale or
+default values); ``how="population"`` reweights the current rows to the
+node's reference distribution, the question for a new population (a new
+market, a new category; ``model/reweight.py``). The diagnosis picks
+``population`` for causes it classified ``distribution_shift`` or
+``out_of_distribution``, ``rows`` for the rest.
 """
 
 from __future__ import annotations
@@ -15,8 +24,9 @@ from causal_rca.errors import InputError
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import estimate_metric, metric_frame
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import ReplayContext, ReplayResult, replay
+from causal_rca.model.replay import ReplayContext, ReplayResult
 from causal_rca.model.review import load_model
+from causal_rca.model.reweight import How, counterfactual
 from causal_rca.windows.engines import Engine
 from causal_rca.windows.frames import node_sample, resolve_dtypes
 from causal_rca.windows.tables import TableLike, open_windows
@@ -24,8 +34,13 @@ from causal_rca.windows.tables import TableLike, open_windows
 
 def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, current: TableLike, metric: str,
                   nodes: tuple[str, ...], *, seed: int = 0, trust_model: bool = False,
-                  sample_rows: int = SAMPLE_ROWS, engine: Engine = "duckdb") -> ReplayResult:
-    """The metric of the current window had ``nodes`` kept their reference behaviour (replayed with the artifact)."""
+                  sample_rows: int = SAMPLE_ROWS, engine: Engine = "duckdb", how: How = "rows") -> ReplayResult:
+    """The metric of the current window had ``nodes`` kept their reference behaviour (replayed with the artifact).
+
+    ``how``: ``"rows"`` puts each row back as it was, ``"population"`` reweights the rows to the nodes'
+    reference distribution (see the module docstring)."""
+    if how not in ("rows", "population"):
+        raise InputError(f"how must be 'rows' or 'population', got {how!r}")
     with threadpool_limits(limits=1, user_api="openmp"):
         g, metric = _graph_and_metric(graph, metric)
         spec = _metric_spec(g, metric)
@@ -48,4 +63,4 @@ def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, curren
         ctx = ReplayContext(g, spec, dtypes, ref_s, cur_s, model_node, label, inputs,
                             lambda frame: scores_of(art.score, g, inputs, frame), ref_metric.value, ref_metric.ci,
                             seed)
-        return replay(ctx, tuple(nodes))
+        return counterfactual(ctx, tuple(nodes), how=how)
