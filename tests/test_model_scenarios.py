@@ -34,6 +34,7 @@ REPLAYED = {
     "churn_scaler_refit_per_partition": "tenure_months",
     "card_new_market_foreign_currency": "hour",
     "card_new_digital_goods_merchants": "hour",
+    "card_rolling_average_ingestion_delay": "hour",
 }
 
 
