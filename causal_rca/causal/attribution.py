@@ -31,7 +31,7 @@ from dowhy.graph import get_ordered_predecessors
 from dowhy.gcm.shapley import ShapleyApproximationMethods, ShapleyConfig, estimate_shapley_values
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from causal_rca.causal.fitting import trainable
+from causal_rca.causal.fitting import TREE_LEAVES, trainable
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.metrics import MetricSpec, encode_rows, metric_from_encoded
 
@@ -77,7 +77,7 @@ class NullableRegressor(ConditionalStochasticModel):
         self._null_rate = float(nulls.mean()) if len(y) else 0.0
         self._null_model = None
         if 20 <= nulls.sum() <= len(y) - 20:
-            self._null_model = HistGradientBoostingClassifier(max_iter=15, learning_rate=0.2, max_leaf_nodes=15, random_state=self.seed).fit(trainable(X), nulls)
+            self._null_model = HistGradientBoostingClassifier(max_iter=15, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=self.seed).fit(trainable(X), nulls)
         ok = ~nulls
         self._constant = None
         self._model = None
@@ -86,7 +86,7 @@ class NullableRegressor(ConditionalStochasticModel):
         elif ok.sum() < 20 or np.ptp(y[ok]) == 0:
             self._constant, self._residuals = float(np.median(y[ok])), y[ok] - np.median(y[ok])
         else:
-            self._model = HistGradientBoostingRegressor(max_iter=30, learning_rate=0.2, max_leaf_nodes=15, random_state=self.seed).fit(trainable(X[ok]), y[ok])
+            self._model = HistGradientBoostingRegressor(max_iter=30, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=self.seed).fit(trainable(X[ok]), y[ok])
             self._residuals = y[ok] - self._model.predict(X[ok])
 
     def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:
@@ -117,7 +117,7 @@ class CategorySampler(ConditionalStochasticModel):
         self._prior = counts / counts.sum()
         self._model = None
         if len(self._classes) > 1 and len(y) >= 20:
-            self._model = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, max_leaf_nodes=15, random_state=self.seed).fit(trainable(X), y)
+            self._model = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=self.seed).fit(trainable(X), y)
             self._classes = self._model.classes_
 
     def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from causal_rca.causal.encoding import (
     UNSEEN, EncodedWindows, effective_parents, joint_support_mask, support_mask,
 )
-from causal_rca.causal.fitting import trainable
+from causal_rca.causal.fitting import TREE_LEAVES, trainable
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
@@ -89,7 +89,7 @@ def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_c
     if k < 20 or k > len(y_ref) - 20:
         expected = np.full(len(y_cur), (k + 0.5) / (len(y_ref) + 1.0))
     else:
-        clf = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, max_leaf_nodes=15, random_state=seed)
+        clf = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed)
         clf.fit(trainable(X_ref), y_ref)
         expected = clf.predict_proba(X_cur)[:, 1]
     obs = float(y_cur.sum())
@@ -168,7 +168,7 @@ def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.
     linear_err = float(np.mean((linear_hold - y_hold) ** 2))
     if linear_err <= 0.001 * float(np.var(y_hold)):
         return (lambda A: linear.predict(design(A))), linear_hold
-    boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, max_leaf_nodes=15, random_state=seed).fit(trainable(X), y)
+    boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed).fit(trainable(X), y)
     boost_hold = boost.predict(X_hold)
     if linear_err < float(np.mean((boost_hold - y_hold) ** 2)):
         return (lambda A: linear.predict(design(A))), linear_hold
@@ -244,7 +244,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         prob_cur = np.where(y_cur == classes[0], 1.0, 1e-4)
         p_pos_hold = p_pos_cur = None
     else:
-        clf = HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, max_leaf_nodes=15, random_state=seed)
+        clf = HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed)
         clf.fit(trainable(X_ref[train]), x_ref[train])
         col = {c: i for i, c in enumerate(clf.classes_)}
         ph = clf.predict_proba(X_ref[hold])

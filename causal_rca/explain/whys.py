@@ -56,7 +56,8 @@ def fault_path(graph: LineageGraph, root: str, metric: str, anomalous: set[str])
                 if key not in options or candidate > options[key]:
                     options[key] = candidate
         best[node] = options
-    count, through, _neg_length, path = max((c, t, n, p) for t, (c, n, p) in best[root].items())
+    *_merit, path = max((count, through, neg_length, path)
+                        for through, (count, neg_length, path) in best[root].items())
     return list(path)
 
 
