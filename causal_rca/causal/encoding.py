@@ -148,6 +148,12 @@ def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.nda
 DISCRETE_LEVELS = 50
 
 
+def is_discrete(ref: np.ndarray) -> bool:
+    """A numeric node seen only at a few levels (a code, a bucket, a count), each of them often."""
+    levels = np.unique(ref[~np.isnan(ref)])
+    return len(levels) <= DISCRETE_LEVELS and len(ref) >= 20 * len(levels)
+
+
 def support_mask(ref: np.ndarray, cur: np.ndarray, categorical: bool) -> np.ndarray:
     """Rows of ``cur`` whose value lies where the reference has data.
 
@@ -162,7 +168,7 @@ def support_mask(ref: np.ndarray, cur: np.ndarray, categorical: bool) -> np.ndar
     levels = np.unique(ref[~np.isnan(ref)])
     if categorical:
         inside = ~isnan & (cur != UNSEEN)
-    elif len(levels) <= DISCRETE_LEVELS and len(ref) >= 20 * len(levels):
+    elif is_discrete(ref):
         # A discrete feature (a bucket, a category's rate) was only seen at its levels: a value
         # between them (a fallback prior, a new bucket) is as new to a model as an unseen category.
         inside = ~isnan & np.isin(cur, levels)

@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.model_selection import KFold, cross_val_predict
 
-from causal_rca.causal.encoding import effective_parents, encode_windows, support_mask
+from causal_rca.causal.encoding import effective_parents, encode_windows, is_discrete, support_mask
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, estimate_metric, metric_frame
 from causal_rca.metrics.compute import Z95
@@ -54,8 +55,15 @@ from causal_rca.windows.frames import TIME, freshness_key
 
 DRAWS = 3  # replays per reverted node when imputation is random (Rubin's rules combine them)
 FIT_ROWS = 6000
+HELD_OUT = 4000  # reference rows outside the fit: a mechanism's donors
+HELD_OUT_MIN = 500  # fewer held-out rows than this: the donors come from two folds of the fit rows
+DONORS = 10  # predictive mean matching draws among this many nearest reference predictions
+MIN_STRATUM = 50  # reference rows of each outcome class needed to impute the classes apart
+MAX_STRATA = 10
 COMPUTED = 0.05  # reference residual spread below this share of the node's spread: a computed node
 SAME_DISTRIBUTION = 0.1  # KS / total-variation distance below which in-support rows "look like the reference"
+NATURAL_NULLS = 0.01  # a reference null share from which nulls are one of the node's values
+HIT = 2.0  # rows with so many lost fields are this many times more common than in the reference: a failed call
 
 
 @dataclass(frozen=True)
@@ -117,30 +125,78 @@ def _fit_rows(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, FIT_ROWS, replace=False)) if n > FIT_ROWS else np.arange(n)
 
 
-class _Numeric:
-    """Reference ``node ~ parents`` for a numeric node, with its residuals."""
+def _numeric(ctx: ReplayContext, node: str, features: tuple[str, ...], fit: np.ndarray, seed: int,
+             pool: np.ndarray | None = None) -> _Numeric:
+    """The reference's ``node ~ features`` fitted on rows ``fit``, its donors the other rows of ``pool``."""
+    rest = np.setdiff1d(np.arange(len(ctx.reference)) if pool is None else pool, fit)
+    if len(rest) > HELD_OUT:
+        rest = np.sort(np.random.default_rng(seed).choice(rest, HELD_OUT, replace=False))
+    ref_fit, ref_out = ctx.reference.iloc[fit], ctx.reference.iloc[rest]
+    held_out = (_codes(ref_out, ctx.reference, ctx.dtypes, features), ref_out[node].to_numpy(float))
+    return _Numeric(_codes(ref_fit, ctx.reference, ctx.dtypes, features), ref_fit[node].to_numpy(float), seed,
+                    held_out)
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+
+def _regressor(seed: int) -> HistGradientBoostingRegressor:
+    return HistGradientBoostingRegressor(max_iter=60, learning_rate=0.2, random_state=seed)
+
+
+class _Numeric:
+    """Reference ``node ~ parents`` for a numeric node: its prediction, and values drawn around it.
+
+    A value is drawn by predictive mean matching (as multiple imputation by
+    chained equations does): the observed value of a reference row whose
+    prediction is among the nearest. The draw keeps the node's own shape (a
+    skewed amount stays positive, a count stays whole, a noisy node keeps its
+    noise where it has it) where an additive residual would not. The donors are
+    reference rows the fit never saw: in-sample, a flexible fit explains its
+    rows far too well (residuals of 41 against 72 points for a bureau score),
+    and values drawn that way are too well explained by the other inputs and
+    the outcome, so a replay would beat the reference. Without held-out rows,
+    two folds of the fit rows give the donors. The tolerance a kept value must
+    meet stays in-sample, the stricter of the two: a healthy value redrawn
+    costs a little noise, a broken value kept would bias the replay.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, seed: int,
+                 held_out: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         ok = np.isfinite(y)
         X, y = X[ok], y[ok]
         self.constant = float(np.median(y)) if len(y) else 0.0
         self.model = None
         if X.shape[1] and len(y) >= 30:
-            self.model = HistGradientBoostingRegressor(max_iter=60, learning_rate=0.2, random_state=seed).fit(X, y)
-        self.residuals = y - self.predict(X)
+            self.model = _regressor(seed).fit(X, y)
+        residuals = y - self.predict(X)
         spread = float(np.std(y)) or 1.0
-        self.computed = float(np.std(self.residuals)) < COMPUTED * spread
-        self.tolerance = float(np.quantile(np.abs(self.residuals), 0.995)) + 1e-9 * spread if len(y) else 0.0
+        self.computed = float(np.std(residuals)) < COMPUTED * spread
+        self.tolerance = float(np.quantile(np.abs(residuals), 0.995)) + 1e-9 * spread if len(y) else 0.0
+        donor_pred, donor_y = self.predict(X), y
+        if self.model is not None and not self.computed:
+            X_out, y_out = held_out if held_out is not None else (X[:0], y[:0])
+            keep = np.isfinite(y_out)
+            if keep.sum() >= HELD_OUT_MIN:
+                donor_pred, donor_y = self.predict(X_out[keep]), y_out[keep]
+            else:
+                folds = KFold(2, shuffle=True, random_state=seed)
+                donor_pred = cross_val_predict(_regressor(seed), X, y, cv=folds)
+        order = np.argsort(donor_pred, kind="stable")
+        self.donor_pred, self.donor_y = donor_pred[order], donor_y[order]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         if self.model is None:
             return np.full(len(X), self.constant)
         return self.model.predict(X)
 
-    def noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        if self.computed or len(self.residuals) == 0:
-            return np.zeros(n)
-        return rng.choice(self.residuals, n)
+    def draw(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Values for rows ``X``: a computed node's value, else a donor's among the nearest predictions."""
+        predicted = self.predict(X)
+        if self.computed or len(self.donor_y) == 0:
+            return predicted
+        # Donors tied with the prediction (a tree predicts in steps) all count, and the nearest around them.
+        m = len(self.donor_y)
+        lo = np.clip(np.searchsorted(self.donor_pred, predicted, "left") - DONORS // 2, 0, m - 1)
+        hi = np.clip(np.searchsorted(self.donor_pred, predicted, "right") + DONORS // 2, lo + 1, m)
+        return self.donor_y[lo + (rng.random(len(X)) * (hi - lo)).astype(int)]
 
 
 class _Categorical:
@@ -207,12 +263,17 @@ def _context_nodes(ctx: ReplayContext, node: str, pending: frozenset[str] = froz
     return tuple(out)
 
 
-def _spiked(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
-    """Rows holding a value that became far more frequent (a fallback default), numeric nodes."""
+def _spiked_values(ref: np.ndarray, cur: np.ndarray) -> list[float]:
+    """Values that became far more frequent (a fallback default), numeric codes."""
     r = pd.Series(ref[np.isfinite(ref)]).value_counts(normalize=True)
     c = pd.Series(cur[np.isfinite(cur)]).value_counts(normalize=True)
     gained = c.sub(r, fill_value=0.0)
-    values = [v for v, g in gained.items() if g > 0.02 and c[v] > 1.5 * r.get(v, 0.0)]
+    return [v for v, g in gained.items() if g > 0.02 and c[v] > 1.5 * r.get(v, 0.0)]
+
+
+def _spiked(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
+    """Rows holding a value that became far more frequent (a fallback default), numeric nodes."""
+    values = _spiked_values(ref, cur)
     return np.isin(cur, values) if values else np.zeros(len(cur), dtype=bool)
 
 
@@ -231,20 +292,64 @@ def _stale(ctx: ReplayContext, node: str, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _impute(ctx: ReplayContext, node: str, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator,
-            seed: int, categorical: bool, pending: frozenset[str] = frozenset()) -> np.ndarray:
+            seed: int, categorical: bool, pending: frozenset[str] = frozenset(),
+            natural_nulls: bool = False) -> np.ndarray:
     """Values for ``rows`` drawn from the reference's P(node | context, outcome).
 
     ``pending``: other nodes being put back and not yet replaced, whose broken
-    values must not inform the imputation."""
+    values must not inform the imputation. ``natural_nulls``: the reference's
+    own nulls are values to draw as well (a whole row is redrawn, not only its
+    broken values).
+
+    With a class label, each outcome class is imputed from its own reference
+    rows: a fitted model smooths a rare class (fraud is 1 row in 40) into the
+    rest, and values drawn for its rows would lose the very link to the
+    outcome the metric measures."""
     context = _context_nodes(ctx, node, pending)
     fit = _fit_rows(len(ctx.reference), rng)
+    targets = np.flatnonzero(rows)
+    out = np.empty(len(targets), dtype=object if categorical else float)
+    for pool, members in _outcome_strata(ctx, node, frame, targets):
+        part = np.intersect1d(fit, pool)
+        out[members] = _draw(ctx, node, context, part, pool, frame.iloc[targets[members]], rng, seed, categorical,
+                             natural_nulls)
+    return out
+
+
+def _outcome_strata(ctx: ReplayContext, node: str, frame: pd.DataFrame,
+                    targets: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(reference rows, positions among ``targets``) per outcome class; one stratum when classes are few or small."""
+    everything = [(np.arange(len(ctx.reference)), np.arange(len(targets)))]
+    label = ctx.label_node
+    if label is None or label == node or label not in ctx.dtypes or ctx.spec.name in ("mae", "rmse"):
+        return everything
+    ref_labels = ctx.reference[label].astype(str).to_numpy()
+    cur_labels = frame[label].iloc[targets].astype(str).to_numpy()
+    classes, counts = np.unique(ref_labels[ctx.reference[label].notna().to_numpy()], return_counts=True)
+    if not 2 <= len(classes) <= MAX_STRATA or counts.min() < MIN_STRATUM or not np.isin(cur_labels, classes).all():
+        return everything
+    return [(np.flatnonzero(ref_labels == c), np.flatnonzero(cur_labels == c)) for c in classes]
+
+
+def _draw(ctx: ReplayContext, node: str, context: tuple[str, ...], fit: np.ndarray, pool: np.ndarray,
+          rows: pd.DataFrame, rng: np.random.Generator, seed: int, categorical: bool,
+          natural_nulls: bool) -> np.ndarray:
+    """Values of ``node`` for ``rows`` from a model of the reference rows ``fit`` (donors from the rest of ``pool``)."""
     ref_fit = ctx.reference.iloc[fit]
     X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, context)
-    X_out = _codes(frame[rows], ctx.reference, ctx.dtypes, context)
+    X_out = _codes(rows, ctx.reference, ctx.dtypes, context)
     if categorical:
         return _Categorical(X_ref, ref_fit[node], seed).sample(X_out, rng)
-    mech = _Numeric(X_ref, ref_fit[node].to_numpy(float), seed)
-    return mech.predict(X_out) + mech.noise(rng, len(X_out))
+    y = ref_fit[node].to_numpy(float)
+    if is_discrete(y):  # a code or a count: drawn among the levels seen, not between them
+        values = _Categorical(X_ref, ref_fit[node], seed).sample(X_out, rng).astype(float)
+    else:
+        values = _numeric(ctx, node, context, fit, seed, pool).draw(X_out, rng)
+    if natural_nulls and np.isnan(y).mean() >= NATURAL_NULLS:
+        # A null that means something ("no debt on record") is a value the reference had: draw it too.
+        present = pd.Series(np.where(np.isnan(y), "null", "value"), index=ref_fit.index)
+        values[_Categorical(X_ref, present, seed).sample(X_out, rng) == "null"] = np.nan
+    return values
 
 
 def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.Generator, seed: int,
@@ -265,8 +370,7 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
             if (~known).any():
                 out[~known] = _impute(ctx, node, frame, ~known, rng, seed, True, pending)
             return out, True, "reference values (unknown values imputed from the other inputs and the outcome)"
-        X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, parents)
-        mech = _Numeric(X_ref, ref_fit[node].to_numpy(float), seed)
+        mech = _numeric(ctx, node, parents, fit, seed)
         expected = mech.predict(_codes(frame, ctx.reference, ctx.dtypes, parents))
         observed = cur_vals.to_numpy(float)
         with np.errstate(invalid="ignore"):
@@ -309,6 +413,87 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
     return out, True, how
 
 
+def _lost(ctx: ReplayContext, node: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(reference rows, ``frame`` rows) whose value of ``node`` looks lost, by one rule for both windows.
+
+    Lost: outside the reference support, a value that became far more
+    frequent (a fallback default), extra nulls, a stale or missing computation
+    time. The reference rows show how often the rule fires on healthy rows.
+    """
+    dtype = ctx.dtypes[node]
+    categorical = dtype not in ("numeric", "boolean", "datetime")
+    ref, cur = ctx.reference, frame
+    enc = encode_windows(ref[[node]], cur[[node]], {node: dtype})
+    ref_codes, cur_codes = enc.reference[node].to_numpy(float), enc.current[node].to_numpy(float)
+    lost_ref = ~support_mask(ref_codes, ref_codes, categorical)
+    lost_cur = ~support_mask(ref_codes, cur_codes, categorical)
+    spiked_values = _spiked_values(ref_codes, cur_codes)
+    lost_ref |= np.isin(ref_codes, spiked_values)
+    lost_cur |= np.isin(cur_codes, spiked_values)
+    if np.isnan(cur_codes).mean() > np.isnan(ref_codes).mean() + 0.01:
+        lost_ref |= np.isnan(ref_codes)
+        lost_cur |= np.isnan(cur_codes)
+    lost_ref |= _stale(ctx, node, ref)
+    lost_cur |= _stale(ctx, node, cur)
+    key = freshness_key(node)
+    if key in ref and key in cur and cur[key].isna().mean() > ref[key].isna().mean() + 0.01:
+        lost_ref |= ref[key].isna().to_numpy()
+        lost_cur |= cur[key].isna().to_numpy()
+    return lost_ref, lost_cur
+
+
+def _service_hits(ctx: ReplayContext, nodes: tuple[str, ...], frame: pd.DataFrame) -> np.ndarray:
+    """Rows on which a service failed: they lost so many of its fields that healthy rows rarely do.
+
+    A timeout hits every field of a call at once, some of them with defaults a
+    healthy answer also gives (no delinquencies, no open accounts); per field
+    those are invisible, per row they are not. The count of lost fields per row
+    is compared with the same count on the reference: counts at least ``HIT``
+    times more common now mark the failed calls, and a healthy row's natural
+    null or zero stays as it was.
+    """
+    flags = [_lost(ctx, n, frame) for n in nodes]
+    ref_count = np.sum([r for r, _ in flags], axis=0)
+    cur_count = np.sum([c for _, c in flags], axis=0)
+    hits = np.zeros(len(frame), dtype=bool)
+    for level in range(1, len(nodes) + 1):
+        now = (cur_count == level).mean()
+        before = ((ref_count == level).sum() + 1) / (len(ref_count) + 1)
+        if now > HIT * before:
+            hits |= cur_count == level
+    return hits
+
+
+def _one_service(ctx: ReplayContext, nodes: tuple[str, ...]) -> bool:
+    """Several fields fed by one unobserved node (a service's answer): they failed together, row by row."""
+    if len(nodes) < 2:
+        return False
+    shared = set.intersection(*(set(ctx.graph.parents(n)) for n in nodes))
+    return any(not ctx.graph.nodes[p].observed for p in shared)
+
+
+def _revert_service(ctx: ReplayContext, nodes: tuple[str, ...], frame: pd.DataFrame, rng: np.random.Generator,
+                    seed: int) -> tuple[pd.DataFrame, bool, str]:
+    """The fields of one failed service put back together, on the rows whose call failed.
+
+    Each field of a hit row is drawn in turn from the reference's P(field |
+    the other inputs, the fields drawn before it, the outcome): a joint draw of
+    the whole answer the service would have given. Other rows keep every field.
+    """
+    order = sorted(nodes, key=ctx.graph.topological_order().index)
+    hits = _service_hits(ctx, tuple(order), frame)
+    how = "the service's fields redrawn jointly on the rows its calls failed"
+    if not hits.any():
+        return frame, False, how
+    for i, node in enumerate(order):
+        categorical = ctx.dtypes[node] not in ("numeric", "boolean", "datetime")
+        col = frame[node].astype(object) if categorical else frame[node].astype(float)
+        col[hits] = _impute(ctx, node, frame, hits, rng, seed, categorical, frozenset(order[i + 1:]),
+                            natural_nulls=True)
+        frame[node] = col
+    return frame, True, how
+
+
 def _propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: np.random.Generator,
                seed: int) -> pd.DataFrame:
     """Carry reverted values down to the model's inputs, keeping each descendant's own row noise."""
@@ -328,7 +513,7 @@ def _propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: 
         X_cf = _codes(frame, ctx.reference, ctx.dtypes, parents)
         moved = np.any(~np.isclose(np.nan_to_num(X_obs, nan=-9e9), np.nan_to_num(X_cf, nan=-9e9)), axis=1)
         if ctx.dtypes[node] in ("numeric", "boolean", "datetime"):
-            mech = _Numeric(X_ref, ref_fit[node].to_numpy(float), seed)
+            mech = _numeric(ctx, node, parents, fit, seed)
             observed = ctx.current[node].to_numpy(float)
             # Abduction only where the observed parents were ones the reference knows.
             known = np.ones(len(frame), dtype=bool)
@@ -338,8 +523,9 @@ def _propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: 
                 categorical = ctx.dtypes[p] not in ("numeric", "boolean", "datetime")
                 known &= support_mask(enc.reference[p].to_numpy(float), enc.current[p].to_numpy(float), categorical)
             residual = observed - mech.predict(X_obs)
-            residual = np.where(known & np.isfinite(residual), residual, mech.noise(rng, len(frame)))
-            values = np.where(moved, mech.predict(X_cf) + residual, observed)
+            abduced = known & np.isfinite(residual)
+            cf = np.where(abduced, mech.predict(X_cf) + np.where(abduced, residual, 0.0), mech.draw(X_cf, rng))
+            values = np.where(moved, cf, observed)
             frame[node] = values
         else:
             mech = _Categorical(X_ref, ref_fit[node], seed)
@@ -386,10 +572,7 @@ def baseline(ctx: ReplayContext) -> float:
 def _model_surrogate(ctx: ReplayContext, seed: int):
     """The model's reference behaviour learned from the reference logs: scores ~ inputs."""
     rng = np.random.default_rng(seed)
-    fit = _fit_rows(len(ctx.reference), rng)
-    ref_fit = ctx.reference.iloc[fit]
-    X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, ctx.inputs)
-    mech = _Numeric(X_ref, ref_fit[ctx.model_node].to_numpy(float), seed)
+    mech = _numeric(ctx, ctx.model_node, ctx.inputs, _fit_rows(len(ctx.reference), rng), seed)
     return lambda frame: mech.predict(_codes(frame, ctx.reference, ctx.dtypes, ctx.inputs))
 
 
@@ -400,8 +583,8 @@ def _revert_label(ctx: ReplayContext, rng: np.random.Generator, seed: int) -> pd
     X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, parents)
     X_cur = _codes(ctx.current, ctx.reference, ctx.dtypes, parents)
     if ctx.dtypes[ctx.label_node] in ("numeric",) and ctx.spec.name in ("mae", "rmse"):
-        mech = _Numeric(X_ref, ref_fit[ctx.label_node].to_numpy(float), seed)
-        return pd.Series(mech.predict(X_cur) + mech.noise(rng, len(X_cur)), index=ctx.current.index)
+        mech = _numeric(ctx, ctx.label_node, parents, fit, seed)
+        return pd.Series(mech.draw(X_cur, rng), index=ctx.current.index)
     return pd.Series(_Categorical(X_ref, ref_fit[ctx.label_node], seed).sample(X_cur, rng), index=ctx.current.index)
 
 
@@ -428,11 +611,14 @@ def replay(ctx: ReplayContext, nodes: tuple[str, ...], base: float | None = None
         else:
             frame = ctx.current.copy()
             random = False
-            order = sorted(nodes, key=ctx.graph.topological_order().index)
-            for i, node in enumerate(order):
-                values, was_random, how = _revert(ctx, node, frame, rng, seed, frozenset(order[i + 1:]))
-                frame[node] = values
-                random |= was_random
+            if _one_service(ctx, nodes):
+                frame, random, how = _revert_service(ctx, nodes, frame, rng, seed)
+            else:
+                order = sorted(nodes, key=ctx.graph.topological_order().index)
+                for i, node in enumerate(order):
+                    values, was_random, how = _revert(ctx, node, frame, rng, seed, frozenset(order[i + 1:]))
+                    frame[node] = values
+                    random |= was_random
             frame = _propagate(ctx, frame, set(nodes), rng, seed)
             scores = _scores(ctx, frame)
             X_obs = _codes(ctx.current, ctx.reference, ctx.dtypes, ctx.inputs)
