@@ -17,13 +17,13 @@ import pytest
 from causal_rca.metrics import MetricSpec, compute_metric, metric_frame
 from causal_rca.model.reweight import how_for
 from causal_rca.model.whatif import what_if_fixed
-from causal_rca.scenarios import FAILURE_MODES, has_model, list_scenarios, load_truth
+from causal_rca.scenarios import FAILURE_MODES, get_scenario, has_model, list_scenarios, load_truth
 from causal_rca.scenarios import simulate as sim
+from causal_rca.scenarios import worlds_credit as wc
 from causal_rca.scenarios.library import scenario_module
 
-# Scenario → a healthy model input to put back instead of the true cause. The replay tests run on
-# the 8,000-row scenarios; the 20,000-row ones (rolling average, credit) were measured by hand
-# (docs/model-aware.md) to keep the suite's time in budget.
+# Scenario → a healthy model input to put back instead of the true cause, one scenario per
+# classification failure mode (credit_bureau_timeouts is the infrastructure one).
 REPLAYED = {
     "schema_change_coerced_nulls": "hour",
     "raw_counts_instead_of_normalised": "hour",
@@ -35,12 +35,15 @@ REPLAYED = {
     "card_new_market_foreign_currency": "hour",
     "card_new_digital_goods_merchants": "hour",
     "card_rolling_average_ingestion_delay": "hour",
+    "credit_bureau_timeouts": "applicant_age",
 }
 
 
 def test_every_classification_failure_mode_has_a_scenario_with_its_model() -> None:
     modes = {load_truth(s).failure_mode for s in list_scenarios() if has_model(s)} - {None}
     assert modes == set(FAILURE_MODES)
+    replayed = {load_truth(get_scenario(name)).failure_mode for name in REPLAYED}
+    assert replayed == set(FAILURE_MODES), set(FAILURE_MODES) - replayed  # the replay test covers every mode
 
 
 @pytest.mark.parametrize("name", sorted(REPLAYED))
@@ -71,6 +74,23 @@ def test_replay_matches_the_true_counterfactual(name, model_diagnoses) -> None:
     truth = compute_metric(spec, metric_frame(spec, healthy["score"], healthy["is_fraud"]))
     replay = model_diagnoses.diagnosis(name).causes[0].replay
     assert replay["ci"][0] <= truth <= replay["ci"][1], (truth, replay)
+
+
+def test_service_replay_matches_the_rows_served_without_timeouts(model_diagnoses) -> None:
+    """The bureau answered every call: the same current applications served from the real credit file
+    (known here from the generator, never to the engine)."""
+    name = "credit_bureau_timeouts"
+    case = model_diagnoses.case(name)
+    world = wc.build_credit_world(case.seed)
+    module = scenario_module(name)
+    wc.draw_credit_window(world, "reference", module.N_ROWS, start=wc.REFERENCE_START)
+    cur, cur_y = wc.draw_credit_window(world, "current", module.N_ROWS, start=wc.CURRENT_START)
+    healthy = world.serve(cur, cur_y, id_prefix="cur")
+    spec = MetricSpec(name=case.metric, threshold=0.5, positive=1)
+    truth = compute_metric(spec, metric_frame(spec, healthy["pd_score"], healthy["defaulted"]))
+    top = model_diagnoses.diagnosis(name).causes[0]
+    assert top.node == "bureau_api" and "jointly" in top.replay["how"], top.replay
+    assert top.replay["ci"][0] <= truth <= top.replay["ci"][1], (truth, top.replay)
 
 
 def test_reweighting_matches_the_current_rows_of_the_old_population(model_diagnoses) -> None:

@@ -45,18 +45,26 @@ def effective_parents(graph: LineageGraph, node_id: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _codes(values: pd.Series, vocabulary: dict[str, int]) -> np.ndarray:
+def category_vocabulary(values: pd.Series) -> dict[str, int]:
+    """A category's code: its rank by reference frequency (ties by name), so codes mean the same in both windows."""
+    counts = values.dropna().astype(str).value_counts()
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {k: i for i, (k, _) in enumerate(ordered)}
+
+
+def category_codes(values: pd.Series, vocabulary: dict[str, int]) -> np.ndarray:
+    """Codes of ``values`` (null stays null, a value the vocabulary lacks is ``UNSEEN``)."""
     out = np.full(len(values), np.nan)
     mask = values.notna().to_numpy()
     keys = values[mask].astype(str)
-    out[mask] = keys.map(lambda k: vocabulary.get(k, UNSEEN)).to_numpy(dtype=float)
+    out[mask] = keys.map(vocabulary).fillna(UNSEEN).to_numpy(dtype=float)
     return out
 
 
 MAX_MAGNITUDE = 1e100  # no measurement is larger; sums and squares of thousands of these stay finite
 
 
-def _finite_or_nan(values: np.ndarray) -> np.ndarray:
+def finite_or_nan(values: np.ndarray) -> np.ndarray:
     """±inf (a division by zero upstream) carries no magnitude a model can use: it is read as missing.
 
     Values beyond ±1e100 (a sentinel such as 1.8e308) are clipped there: they keep
@@ -86,16 +94,14 @@ def encode_windows(
             ref_out[node_id], cur_out[node_id] = binary_overrides[node_id]
             categorical.add(node_id)
         elif dtype in ("numeric", "boolean", "datetime"):
-            ref_out[node_id] = _finite_or_nan(ref[node_id].to_numpy(dtype=float))
-            cur_out[node_id] = _finite_or_nan(cur[node_id].to_numpy(dtype=float))
+            ref_out[node_id] = finite_or_nan(ref[node_id].to_numpy(dtype=float))
+            cur_out[node_id] = finite_or_nan(cur[node_id].to_numpy(dtype=float))
             if dtype == "boolean":
                 categorical.add(node_id)
         else:
-            counts = ref[node_id].dropna().astype(str).value_counts()
-            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            vocabulary = {k: i for i, (k, _) in enumerate(ordered)}
-            ref_out[node_id] = _codes(ref[node_id], vocabulary)
-            cur_out[node_id] = _codes(cur[node_id], vocabulary)
+            vocabulary = category_vocabulary(ref[node_id])
+            ref_out[node_id] = category_codes(ref[node_id], vocabulary)
+            cur_out[node_id] = category_codes(cur[node_id], vocabulary)
             categorical.add(node_id)
     return EncodedWindows(pd.DataFrame(ref_out), pd.DataFrame(cur_out), frozenset(categorical))
 

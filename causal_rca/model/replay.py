@@ -39,7 +39,7 @@ which picks between the two; ``result`` below is shared).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,8 @@ from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.model_selection import KFold, cross_val_predict
 
-from causal_rca.causal.encoding import effective_parents, encode_windows, is_discrete, support_mask
+from causal_rca.causal.encoding import (category_codes, category_vocabulary, effective_parents, encode_windows,
+                                       finite_or_nan, is_discrete, support_mask)
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, estimate_metric, metric_frame
 from causal_rca.metrics.compute import Z95
@@ -60,6 +61,7 @@ HELD_OUT_MIN = 500  # fewer held-out rows than this: the donors come from two fo
 DONORS = 10  # predictive mean matching draws among this many nearest reference predictions
 MIN_STRATUM = 50  # reference rows of each outcome class needed to impute the classes apart
 MAX_STRATA = 10
+CODE_STEP = 10  # whole-number levels this far apart (median step) are codes, not counts
 COMPUTED = 0.05  # reference residual spread below this share of the node's spread: a computed node
 SAME_DISTRIBUTION = 0.1  # KS / total-variation distance below which in-support rows "look like the reference"
 NATURAL_NULLS = 0.01  # a reference null share from which nulls are one of the node's values
@@ -107,18 +109,27 @@ class ReplayContext:
     reference_value: float
     reference_ci: tuple[float, float]
     seed: int
+    vocabularies: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)  # a cache
 
 
 # --------------------------------------------------------------------------- fitted reference mechanisms
 
 
-def _codes(frame: pd.DataFrame, ref: pd.DataFrame, dtypes: dict[str, str], nodes: tuple[str, ...]) -> np.ndarray:
-    """Numeric codes of ``nodes`` in ``frame`` with the reference's vocabulary (unseen → -1)."""
+def _codes(ctx: ReplayContext, frame: pd.DataFrame, nodes: tuple[str, ...]) -> np.ndarray:
+    """Numeric codes of ``nodes`` in ``frame`` with the reference's vocabulary (unseen → -1).
+
+    The same as ``encode_windows`` gives, without re-encoding the reference for every fit."""
     if not nodes:
         return np.zeros((len(frame), 0))
-    sub = {n: dtypes[n] for n in nodes}
-    enc = encode_windows(ref[list(nodes)], frame[list(nodes)], sub)
-    return enc.current[list(nodes)].to_numpy(dtype=float)
+    columns = []
+    for n in nodes:
+        if ctx.dtypes[n] in ("numeric", "boolean", "datetime"):
+            columns.append(finite_or_nan(frame[n].to_numpy(dtype=float)))
+        else:
+            if n not in ctx.vocabularies:
+                ctx.vocabularies[n] = category_vocabulary(ctx.reference[n])
+            columns.append(category_codes(frame[n], ctx.vocabularies[n]))
+    return np.column_stack(columns)
 
 
 def _fit_rows(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -132,8 +143,8 @@ def _numeric(ctx: ReplayContext, node: str, features: tuple[str, ...], fit: np.n
     if len(rest) > HELD_OUT:
         rest = np.sort(np.random.default_rng(seed).choice(rest, HELD_OUT, replace=False))
     ref_fit, ref_out = ctx.reference.iloc[fit], ctx.reference.iloc[rest]
-    held_out = (_codes(ref_out, ctx.reference, ctx.dtypes, features), ref_out[node].to_numpy(float))
-    return _Numeric(_codes(ref_fit, ctx.reference, ctx.dtypes, features), ref_fit[node].to_numpy(float), seed,
+    held_out = (_codes(ctx, ref_out, features), ref_out[node].to_numpy(float))
+    return _Numeric(_codes(ctx, ref_fit, features), ref_fit[node].to_numpy(float), seed,
                     held_out)
 
 
@@ -331,19 +342,33 @@ def _outcome_strata(ctx: ReplayContext, node: str, frame: pd.DataFrame,
     return [(np.flatnonzero(ref_labels == c), np.flatnonzero(cur_labels == c)) for c in classes]
 
 
+def _identifier_codes(values: np.ndarray) -> bool:
+    """A numeric node that is a set of codes (a merchant category, a zip code), not a quantity.
+
+    Discrete, whole numbers, and far apart (the median step between levels is
+    at least ``CODE_STEP``), where counts and buckets step by one or by a
+    regular bin: such a node is drawn as a category.
+    """
+    if not is_discrete(values):
+        return False
+    levels = np.unique(values[np.isfinite(values)])
+    whole = bool(np.all(levels == np.round(levels)))
+    return whole and len(levels) > 2 and float(np.median(np.diff(levels))) >= CODE_STEP
+
+
 def _draw(ctx: ReplayContext, node: str, context: tuple[str, ...], fit: np.ndarray, pool: np.ndarray,
           rows: pd.DataFrame, rng: np.random.Generator, seed: int, categorical: bool,
           natural_nulls: bool) -> np.ndarray:
     """Values of ``node`` for ``rows`` from a model of the reference rows ``fit`` (donors from the rest of ``pool``)."""
     ref_fit = ctx.reference.iloc[fit]
-    X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, context)
-    X_out = _codes(rows, ctx.reference, ctx.dtypes, context)
+    X_ref = _codes(ctx, ref_fit, context)
+    X_out = _codes(ctx, rows, context)
     if categorical:
         return _Categorical(X_ref, ref_fit[node], seed).sample(X_out, rng)
     y = ref_fit[node].to_numpy(float)
-    if is_discrete(y):  # a code or a count: drawn among the levels seen, not between them
+    if _identifier_codes(y):  # MCC 5411, 5812: a regression on the code means nothing
         values = _Categorical(X_ref, ref_fit[node], seed).sample(X_out, rng).astype(float)
-    else:
+    else:  # predictive mean matching draws among the values seen: a count stays whole
         values = _numeric(ctx, node, context, fit, seed, pool).draw(X_out, rng)
     if natural_nulls and np.isnan(y).mean() >= NATURAL_NULLS:
         # A null that means something ("no debt on record") is a value the reference had: draw it too.
@@ -371,7 +396,7 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
                 out[~known] = _impute(ctx, node, frame, ~known, rng, seed, True, pending)
             return out, True, "reference values (unknown values imputed from the other inputs and the outcome)"
         mech = _numeric(ctx, node, parents, fit, seed)
-        expected = mech.predict(_codes(frame, ctx.reference, ctx.dtypes, parents))
+        expected = mech.predict(_codes(ctx, frame, parents))
         observed = cur_vals.to_numpy(float)
         with np.errstate(invalid="ignore"):
             agrees = np.isfinite(observed) & (np.abs(observed - expected) <= mech.tolerance)
@@ -464,6 +489,16 @@ def _service_hits(ctx: ReplayContext, nodes: tuple[str, ...], frame: pd.DataFram
     return hits
 
 
+def replayed_nodes(graph: LineageGraph, node: str, observed: set[str] | dict) -> tuple[str, ...]:
+    """What putting ``node`` back means in the logs: the node, or for an unobserved service, all its fields.
+
+    "Had the bureau answered" restores every field the bureau sends, not only
+    the ones whose change was large enough to be evidence."""
+    if node in observed:
+        return (node,)
+    return tuple(sorted(c for c in graph.children(node) if c in observed))
+
+
 def _one_service(ctx: ReplayContext, nodes: tuple[str, ...]) -> bool:
     """Several fields fed by one unobserved node (a service's answer): they failed together, row by row."""
     if len(nodes) < 2:
@@ -508,9 +543,9 @@ def _propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: 
             continue
         fit = _fit_rows(len(ctx.reference), rng)
         ref_fit = ctx.reference.iloc[fit]
-        X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, parents)
-        X_obs = _codes(ctx.current, ctx.reference, ctx.dtypes, parents)
-        X_cf = _codes(frame, ctx.reference, ctx.dtypes, parents)
+        X_ref = _codes(ctx, ref_fit, parents)
+        X_obs = _codes(ctx, ctx.current, parents)
+        X_cf = _codes(ctx, frame, parents)
         moved = np.any(~np.isclose(np.nan_to_num(X_obs, nan=-9e9), np.nan_to_num(X_cf, nan=-9e9)), axis=1)
         if ctx.dtypes[node] in ("numeric", "boolean", "datetime"):
             mech = _numeric(ctx, node, parents, fit, seed)
@@ -573,15 +608,15 @@ def _model_surrogate(ctx: ReplayContext, seed: int):
     """The model's reference behaviour learned from the reference logs: scores ~ inputs."""
     rng = np.random.default_rng(seed)
     mech = _numeric(ctx, ctx.model_node, ctx.inputs, _fit_rows(len(ctx.reference), rng), seed)
-    return lambda frame: mech.predict(_codes(frame, ctx.reference, ctx.dtypes, ctx.inputs))
+    return lambda frame: mech.predict(_codes(ctx, frame, ctx.inputs))
 
 
 def _revert_label(ctx: ReplayContext, rng: np.random.Generator, seed: int) -> pd.Series:
     parents = effective_parents(ctx.graph, ctx.label_node)
     fit = _fit_rows(len(ctx.reference), rng)
     ref_fit = ctx.reference.iloc[fit]
-    X_ref = _codes(ref_fit, ctx.reference, ctx.dtypes, parents)
-    X_cur = _codes(ctx.current, ctx.reference, ctx.dtypes, parents)
+    X_ref = _codes(ctx, ref_fit, parents)
+    X_cur = _codes(ctx, ctx.current, parents)
     if ctx.dtypes[ctx.label_node] in ("numeric",) and ctx.spec.name in ("mae", "rmse"):
         mech = _numeric(ctx, ctx.label_node, parents, fit, seed)
         return pd.Series(mech.draw(X_cur, rng), index=ctx.current.index)
@@ -621,8 +656,8 @@ def replay(ctx: ReplayContext, nodes: tuple[str, ...], base: float | None = None
                     random |= was_random
             frame = _propagate(ctx, frame, set(nodes), rng, seed)
             scores = _scores(ctx, frame)
-            X_obs = _codes(ctx.current, ctx.reference, ctx.dtypes, ctx.inputs)
-            X_cf = _codes(frame, ctx.reference, ctx.dtypes, ctx.inputs)
+            X_obs = _codes(ctx, ctx.current, ctx.inputs)
+            X_cf = _codes(ctx, frame, ctx.inputs)
             changed_rows = float(np.mean(np.any(~np.isclose(np.nan_to_num(X_obs, nan=-9e9),
                                                             np.nan_to_num(X_cf, nan=-9e9)), axis=1)))
         parts.append(_metric(ctx, scores, labels, seed))

@@ -25,7 +25,7 @@ from causal_rca.model import confidence, estimate, segments, support
 from causal_rca.model.artifact import ModelArtifact, load_artifact
 from causal_rca.model.golden import golden_check
 from causal_rca.model.inputs import check_feature_names, model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import ReplayContext, baseline
+from causal_rca.model.replay import ReplayContext, baseline, replayed_nodes
 from causal_rca.model.reweight import counterfactual, how_for
 from causal_rca.model.tables import read_nodes
 from causal_rca.windows.engines import Engine
@@ -210,8 +210,8 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
         base = baseline(ctx)
         replays = {}
         for i, c in enumerate(causes[:REPLAYED]):
-            nodes = tuple(c.children) if c.children else (c.node,)
-            if all(n in r.dtypes for n in nodes):  # a population change is reweighted (model/reweight.py)
+            nodes = replayed_nodes(r.graph, c.node, r.dtypes)
+            if nodes:  # a population change is reweighted (model/reweight.py)
                 replays[i] = counterfactual(ctx, nodes, base, how_for(c.failure_mode, nodes))
         causes = [replace(c, evidence=[*c.evidence, _replay_evidence(replays[i], r.metric)],
                           replay=replays[i].to_dict()) if i in replays else c for i, c in enumerate(causes)]

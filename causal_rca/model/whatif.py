@@ -24,7 +24,7 @@ from causal_rca.errors import InputError
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import estimate_metric, metric_frame
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import ReplayContext, ReplayResult
+from causal_rca.model.replay import ReplayContext, ReplayResult, replayed_nodes
 from causal_rca.model.review import load_model
 from causal_rca.model.reweight import How, counterfactual
 from causal_rca.windows.engines import Engine
@@ -38,7 +38,8 @@ def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, curren
     """The metric of the current window had ``nodes`` kept their reference behaviour (replayed with the artifact).
 
     ``how``: ``"rows"`` puts each row back as it was, ``"population"`` reweights the rows to the nodes'
-    reference distribution (see the module docstring)."""
+    reference distribution (see the module docstring). An unobserved node (a service) stands for all
+    the fields it feeds, put back together on the rows its calls failed."""
     if how not in ("rows", "population"):
         raise InputError(f"how must be 'rows' or 'population', got {how!r}")
     with threadpool_limits(limits=1, user_api="openmp"):
@@ -52,9 +53,12 @@ def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, curren
             raise InputError(f"model node '{model_node}' declares no artifact: there is no model to replay")
         ref_w, cur_w = open_windows(g, reference, current, engine=engine)
         dtypes = resolve_dtypes(g, ref_w)
-        unknown = [n for n in nodes if n not in dtypes]
+        unknown = [n for n in nodes if n not in g.nodes]
         if unknown:
-            raise InputError(f"cannot replay {', '.join(unknown)}: only observed nodes of '{g.name}' can be put back")
+            raise InputError(f"cannot replay {', '.join(unknown)}: '{g.name}' has no such node")
+        fields = tuple(dict.fromkeys(m for n in nodes for m in replayed_nodes(g, n, dtypes)))
+        if not fields:
+            raise InputError(f"cannot replay {', '.join(nodes)}: no observed node of '{g.name}' to put back")
         ref_s = node_sample(ref_w, g, dtypes, sample_rows, seed)
         cur_s = node_sample(cur_w, g, dtypes, sample_rows, seed + 1)
         inputs = model_inputs(g, model_node)
@@ -63,4 +67,4 @@ def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, curren
         ctx = ReplayContext(g, spec, dtypes, ref_s, cur_s, model_node, label, inputs,
                             lambda frame: scores_of(art.score, g, inputs, frame), ref_metric.value, ref_metric.ci,
                             seed)
-        return counterfactual(ctx, tuple(nodes), how=how)
+        return counterfactual(ctx, fields, how=how)
