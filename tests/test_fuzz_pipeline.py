@@ -260,6 +260,8 @@ FOUND = {
                            "damage": [("both", "x", "huge")]},  # LinearRegression: "array must not contain infs"
     "infinities": {"n_ref": 300, "n_cur": 300, "seed": 0, "fault": None, "split": False,
                    "damage": [("reference", "x", "nan_inf")]},  # NearestNeighbors: "Input X contains infinity"
+    "huge_current_only": {"n_ref": 120, "n_cur": 300, "seed": 3167, "fault": None, "split": False,
+                          "damage": [("current", "x", "huge")]},  # polyfit: "SVD did not converge"
     "parent_null_in_current": {"n_ref": 30, "n_cur": 30, "seed": 1001, "fault": None, "split": False,
                                "damage": [("current", "x", "null")]},  # boosting: "window shape cannot be larger"
     "float_limit_in_report_histogram": {"n_ref": 30, "n_cur": 60, "seed": 1, "fault": "fx_scale", "split": False,

@@ -189,11 +189,23 @@ def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: floa
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(slope, R²) of the least-squares line y ≈ slope · x + intercept."""
-    slope, intercept = np.polyfit(x, y, 1)
-    ss_tot = float(((y - y.mean()) ** 2).sum())
-    r2 = 1.0 - float(((y - slope * x - intercept) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
-    return float(slope), r2
+    """(slope, R²) of the least-squares line y ≈ slope · x + intercept (nan when no line fits)."""
+    with np.errstate(all="ignore"):
+        try:
+            slope, intercept = np.polyfit(x, y, 1)
+            ss_tot = float(((y - y.mean()) ** 2).sum())
+            r2 = 1.0 - float(((y - slope * x - intercept) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+            if np.isfinite([slope, r2]).all():
+                return float(slope), r2
+        except np.linalg.LinAlgError:
+            pass
+        # Values near 1e100 (a sentinel) overflow the sums of squares: fit in units of the largest value.
+        sx, sy = float(np.max(np.abs(x))) or 1.0, float(np.max(np.abs(y))) or 1.0
+        try:
+            slope, r2 = _line_fit(x / sx, y / sy) if sx > 1e6 or sy > 1e6 else (np.nan, np.nan)
+        except np.linalg.LinAlgError:
+            slope, r2 = np.nan, np.nan
+        return float(slope * sy / sx), float(r2)
 
 
 def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
@@ -202,6 +214,8 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     if len(expected) < MIN_ROWS or np.ptp(expected) == 0:
         return {}
     slope, r2 = _line_fit(expected, observed)
+    if not np.isfinite([slope, r2]).all():
+        return {}
     out = {"rescale_slope": slope, "rescale_r2": r2}
     # Only part of the rows may be rescaled (one serving version): among rows that deviate,
     # a constant ratio observed/expected is the signature.
@@ -225,7 +239,8 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
         # The deviating rows on a line of their own: a partial rescaling with an offset
         # (raw values served for standardised ones on one serving version).
         d_slope, d_r2 = _line_fit(exp_dev, obs_dev)
-        out.update({"rescale_deviating_slope": d_slope, "rescale_deviating_r2": d_r2})
+        if np.isfinite([d_slope, d_r2]).all():
+            out.update({"rescale_deviating_slope": d_slope, "rescale_deviating_r2": d_r2})
     return out
 
 
