@@ -1,7 +1,7 @@
 """Counterfactual replay: "what would the metric be had this node stayed as it was?"
 
 With the real model as the model node's mechanism, each current row is
-replayed with one node (or, for an unobserved service, its changed children)
+replayed with one node (or, for an unobserved service, every field it sends)
 put back to its *reference* behaviour, the change carried down the graph to
 the model's inputs, the model re-run and the metric recomputed on the
 current labels. The answer is "fixing X would bring recall to 0.88 ± 0.02".
@@ -11,7 +11,8 @@ How a node is put back (all fitted on the reference window only):
 - a node with observed parents: its reference mechanism (``node ~ parents``).
   Rows where the observed value agrees with what that mechanism gives (within
   the reference's own residuals) keep their value; the others get the
-  mechanism's value, plus a reference residual when the node is noisy;
+  mechanism's value when the node is a computation, a draw from the
+  reference's ``P(node | other inputs, outcome)`` when it is noisy;
 - a root node: rows inside the reference support keep their value when those
   rows look like the reference; rows outside it (nulls, unseen categories,
   values out of range) are imputed from the reference's ``P(node | other
@@ -19,7 +20,14 @@ How a node is put back (all fitted on the reference window only):
   to quantile onto the reference (a change of units maps back exactly);
 - the model node: a surrogate of the reference scores given the inputs (the
   reference model is not at hand, only the artifact now serving);
-- the label: labels drawn from the reference's ``P(label | parents)``.
+- the label: labels drawn from the reference's ``P(label | parents)``;
+- an unobserved service: all its fields, redrawn jointly on the rows whose
+  call failed (found by how many of its fields a row lost, against the
+  reference), kept on the others.
+
+Lost values are drawn, not predicted: numbers by predictive mean matching
+against reference rows the fit never saw, each outcome class from its own
+rows, codes as categories (``_Numeric``, ``_impute``).
 
 Descendants between the node and the model keep their own row noise
 (abduction: the observed value minus what their reference mechanism gives for
@@ -136,18 +144,6 @@ def _fit_rows(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, FIT_ROWS, replace=False)) if n > FIT_ROWS else np.arange(n)
 
 
-def _numeric(ctx: ReplayContext, node: str, features: tuple[str, ...], fit: np.ndarray, seed: int,
-             pool: np.ndarray | None = None) -> _Numeric:
-    """The reference's ``node ~ features`` fitted on rows ``fit``, its donors the other rows of ``pool``."""
-    rest = np.setdiff1d(np.arange(len(ctx.reference)) if pool is None else pool, fit)
-    if len(rest) > HELD_OUT:
-        rest = np.sort(np.random.default_rng(seed).choice(rest, HELD_OUT, replace=False))
-    ref_fit, ref_out = ctx.reference.iloc[fit], ctx.reference.iloc[rest]
-    held_out = (_codes(ctx, ref_out, features), ref_out[node].to_numpy(float))
-    return _Numeric(_codes(ctx, ref_fit, features), ref_fit[node].to_numpy(float), seed,
-                    held_out)
-
-
 def _regressor(seed: int) -> HistGradientBoostingRegressor:
     return HistGradientBoostingRegressor(max_iter=60, learning_rate=0.2, random_state=seed)
 
@@ -208,6 +204,18 @@ class _Numeric:
         lo = np.clip(np.searchsorted(self.donor_pred, predicted, "left") - DONORS // 2, 0, m - 1)
         hi = np.clip(np.searchsorted(self.donor_pred, predicted, "right") + DONORS // 2, lo + 1, m)
         return self.donor_y[lo + (rng.random(len(X)) * (hi - lo)).astype(int)]
+
+
+def _numeric(ctx: ReplayContext, node: str, features: tuple[str, ...], fit: np.ndarray, seed: int,
+             pool: np.ndarray | None = None) -> _Numeric:
+    """The reference's ``node ~ features`` fitted on rows ``fit``, its donors the other rows of ``pool``."""
+    rest = np.setdiff1d(np.arange(len(ctx.reference)) if pool is None else pool, fit)
+    if len(rest) > HELD_OUT:
+        rest = np.sort(np.random.default_rng(seed).choice(rest, HELD_OUT, replace=False))
+    ref_fit, ref_out = ctx.reference.iloc[fit], ctx.reference.iloc[rest]
+    held_out = (_codes(ctx, ref_out, features), ref_out[node].to_numpy(float))
+    return _Numeric(_codes(ctx, ref_fit, features), ref_fit[node].to_numpy(float), seed,
+                    held_out)
 
 
 class _Categorical:
@@ -542,8 +550,6 @@ def _propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: 
         if not touched:
             continue
         fit = _fit_rows(len(ctx.reference), rng)
-        ref_fit = ctx.reference.iloc[fit]
-        X_ref = _codes(ctx, ref_fit, parents)
         X_obs = _codes(ctx, ctx.current, parents)
         X_cf = _codes(ctx, frame, parents)
         moved = np.any(~np.isclose(np.nan_to_num(X_obs, nan=-9e9), np.nan_to_num(X_cf, nan=-9e9)), axis=1)
@@ -563,7 +569,8 @@ def _propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: 
             values = np.where(moved, cf, observed)
             frame[node] = values
         else:
-            mech = _Categorical(X_ref, ref_fit[node], seed)
+            ref_fit = ctx.reference.iloc[fit]
+            mech = _Categorical(_codes(ctx, ref_fit, parents), ref_fit[node], seed)
             drawn = pd.Series(mech.sample(X_cf[moved], rng), index=frame.index[moved], dtype=object)
             col = frame[node].astype(object)
             col[moved] = drawn
