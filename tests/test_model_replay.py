@@ -84,15 +84,15 @@ def timeouts() -> tuple[ReplayContext, np.ndarray, pd.DataFrame]:
     return ctx, failed, healthy
 
 
+def _ctx_stub() -> ReplayContext:
+    return ReplayContext(GRAPH, SPEC, DTYPES, pd.DataFrame(), pd.DataFrame(), "model", "defaulted", (), _score,
+                         0.0, (0.0, 0.0), 0)
+
+
 def test_a_service_stands_for_all_the_fields_it_sends() -> None:
     assert replayed_nodes(GRAPH, "bureau", DTYPES) == FIELDS
     assert replayed_nodes(GRAPH, "score", DTYPES) == ("score",)
     assert _one_service(_ctx_stub(), FIELDS) and not _one_service(_ctx_stub(), ("income", "score"))
-
-
-def _ctx_stub() -> ReplayContext:
-    return ReplayContext(GRAPH, SPEC, DTYPES, pd.DataFrame(), pd.DataFrame(), "model", "defaulted", (), _score,
-                         0.0, (0.0, 0.0), 0)
 
 
 def test_the_failed_calls_are_found_by_row_and_healthy_defaults_are_left_alone(timeouts) -> None:

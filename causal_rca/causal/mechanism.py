@@ -189,23 +189,27 @@ def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: floa
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(slope, R²) of the least-squares line y ≈ slope · x + intercept (nan when no line fits)."""
+    """(slope, R²) of the least-squares line y ≈ slope · x + intercept (nan when no line fits).
+
+    Values near 1e100 (a sentinel) overflow the sums of squares: the line is then
+    fitted in units of the largest value."""
+    fit = _plain_line_fit(x, y)
+    sx, sy = float(np.max(np.abs(x))) or 1.0, float(np.max(np.abs(y))) or 1.0
+    if fit is None and (sx > 1e6 or sy > 1e6):
+        scaled = _plain_line_fit(x / sx, y / sy)
+        fit = None if scaled is None else (scaled[0] * sy / sx, scaled[1])
+    return fit if fit is not None else (np.nan, np.nan)
+
+
+def _plain_line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     with np.errstate(all="ignore"):
         try:
             slope, intercept = np.polyfit(x, y, 1)
-            ss_tot = float(((y - y.mean()) ** 2).sum())
-            r2 = 1.0 - float(((y - slope * x - intercept) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
-            if np.isfinite([slope, r2]).all():
-                return float(slope), r2
         except np.linalg.LinAlgError:
-            pass
-        # Values near 1e100 (a sentinel) overflow the sums of squares: fit in units of the largest value.
-        sx, sy = float(np.max(np.abs(x))) or 1.0, float(np.max(np.abs(y))) or 1.0
-        try:
-            slope, r2 = _line_fit(x / sx, y / sy) if sx > 1e6 or sy > 1e6 else (np.nan, np.nan)
-        except np.linalg.LinAlgError:
-            slope, r2 = np.nan, np.nan
-        return float(slope * sy / sx), float(r2)
+            return None
+        ss_tot = float(((y - y.mean()) ** 2).sum())
+        r2 = 1.0 - float(((y - slope * x - intercept) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+    return (float(slope), r2) if np.isfinite([slope, r2]).all() else None
 
 
 def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:

@@ -59,6 +59,7 @@ from causal_rca.causal.encoding import (category_codes, category_vocabulary, eff
                                        finite_or_nan, is_discrete, support_mask)
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, estimate_metric, metric_frame
+from causal_rca.metrics.spec import REGRESSION
 from causal_rca.metrics.compute import Z95
 from causal_rca.windows.frames import TIME, freshness_key
 
@@ -173,11 +174,12 @@ class _Numeric:
         self.model = None
         if X.shape[1] and len(y) >= 30:
             self.model = _regressor(seed).fit(X, y)
-        residuals = y - self.predict(X)
+        fitted = self.predict(X)
+        residuals = y - fitted
         spread = float(np.std(y)) or 1.0
         self.computed = float(np.std(residuals)) < COMPUTED * spread
         self.tolerance = float(np.quantile(np.abs(residuals), 0.995)) + 1e-9 * spread if len(y) else 0.0
-        donor_pred, donor_y = self.predict(X), y
+        donor_pred, donor_y = fitted, y
         if self.model is not None and not self.computed:
             X_out, y_out = held_out if held_out is not None else (X[:0], y[:0])
             keep = np.isfinite(y_out)
@@ -290,12 +292,6 @@ def _spiked_values(ref: np.ndarray, cur: np.ndarray) -> list[float]:
     return [v for v, g in gained.items() if g > 0.02 and c[v] > 1.5 * r.get(v, 0.0)]
 
 
-def _spiked(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
-    """Rows holding a value that became far more frequent (a fallback default), numeric nodes."""
-    values = _spiked_values(ref, cur)
-    return np.isin(cur, values) if values else np.zeros(len(cur), dtype=bool)
-
-
 def _stale(ctx: ReplayContext, node: str, frame: pd.DataFrame) -> np.ndarray:
     """Rows whose value was computed longer before the event than any reference row's (``freshness``)."""
     key = freshness_key(node)
@@ -340,7 +336,7 @@ def _outcome_strata(ctx: ReplayContext, node: str, frame: pd.DataFrame,
     """(reference rows, positions among ``targets``) per outcome class; one stratum when classes are few or small."""
     everything = [(np.arange(len(ctx.reference)), np.arange(len(targets)))]
     label = ctx.label_node
-    if label is None or label == node or label not in ctx.dtypes or ctx.spec.name in ("mae", "rmse"):
+    if label is None or label == node or label not in ctx.dtypes or ctx.spec.name in REGRESSION:
         return everything
     ref_labels = ctx.reference[label].astype(str).to_numpy()
     cur_labels = frame[label].iloc[targets].astype(str).to_numpy()
@@ -408,7 +404,7 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
         observed = cur_vals.to_numpy(float)
         with np.errstate(invalid="ignore"):
             agrees = np.isfinite(observed) & (np.abs(observed - expected) <= mech.tolerance)
-        agrees &= ~_spiked(ref_vals.to_numpy(float), observed) & ~_stale(ctx, node, frame)
+        agrees &= ~np.isin(observed, _spiked_values(ref_vals.to_numpy(float), observed)) & ~_stale(ctx, node, frame)
         if mech.computed:  # a computed feature: the reference computation gives the value back exactly
             values = np.where(agrees, observed, expected)
             return pd.Series(values, index=frame.index), False, "reference mechanism given its parents"
@@ -418,12 +414,8 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
         return pd.Series(values, index=frame.index), True, ("reference mechanism given its parents (lost values "
                                                             "imputed from the other inputs and the outcome)")
     # A root: keep what lies inside the reference support, impute the rest from the other inputs.
-    enc = encode_windows(ctx.reference[[node]], frame[[node]], {node: dtype})
-    inside = support_mask(enc.reference[node].to_numpy(float), enc.current[node].to_numpy(float), categorical)
-    if not categorical:  # fallback defaults, stale values and extra nulls are lost values too
-        ref_num, cur_num = ref_vals.to_numpy(float), cur_vals.to_numpy(float)
-        extra_nulls = np.isnan(cur_num).mean() > np.isnan(ref_num).mean() + 0.01
-        inside &= ~_spiked(ref_num, cur_num) & ~_stale(ctx, node, frame) & ~(np.isnan(cur_num) & extra_nulls)
+    # A number's fallback defaults, stale values and extra nulls are lost values too.
+    inside = ~_lost(ctx, node, frame, support_only=categorical, missing_time=False)[1]
     if not categorical and not _same_distribution(ref_vals, cur_vals[inside], False):
         mapped = _quantile_map(ref_vals.to_numpy(float), cur_vals.to_numpy(float))
         inside = np.isfinite(mapped) & ~np.isnan(cur_vals.to_numpy(float))
@@ -446,12 +438,14 @@ def _revert(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.G
     return out, True, how
 
 
-def _lost(ctx: ReplayContext, node: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _lost(ctx: ReplayContext, node: str, frame: pd.DataFrame, *, support_only: bool = False,
+          missing_time: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(reference rows, ``frame`` rows) whose value of ``node`` looks lost, by one rule for both windows.
 
     Lost: outside the reference support, a value that became far more
-    frequent (a fallback default), extra nulls, a stale or missing computation
-    time. The reference rows show how often the rule fires on healthy rows.
+    frequent (a fallback default), extra nulls, a stale or (``missing_time``)
+    missing computation time. The reference rows show how often the rule
+    fires on healthy rows. ``support_only``: the support alone decides.
     """
     dtype = ctx.dtypes[node]
     categorical = dtype not in ("numeric", "boolean", "datetime")
@@ -460,16 +454,19 @@ def _lost(ctx: ReplayContext, node: str, frame: pd.DataFrame) -> tuple[np.ndarra
     ref_codes, cur_codes = enc.reference[node].to_numpy(float), enc.current[node].to_numpy(float)
     lost_ref = ~support_mask(ref_codes, ref_codes, categorical)
     lost_cur = ~support_mask(ref_codes, cur_codes, categorical)
-    spiked_values = _spiked_values(ref_codes, cur_codes)
-    lost_ref |= np.isin(ref_codes, spiked_values)
-    lost_cur |= np.isin(cur_codes, spiked_values)
-    if np.isnan(cur_codes).mean() > np.isnan(ref_codes).mean() + 0.01:
-        lost_ref |= np.isnan(ref_codes)
-        lost_cur |= np.isnan(cur_codes)
+    if support_only:
+        return lost_ref, lost_cur
+    ref_v, cur_v = (ref_codes, cur_codes) if categorical else (ref[node].to_numpy(float), cur[node].to_numpy(float))
+    spiked_values = _spiked_values(ref_v, cur_v)
+    lost_ref |= np.isin(ref_v, spiked_values)
+    lost_cur |= np.isin(cur_v, spiked_values)
+    if np.isnan(cur_v).mean() > np.isnan(ref_v).mean() + 0.01:
+        lost_ref |= np.isnan(ref_v)
+        lost_cur |= np.isnan(cur_v)
     lost_ref |= _stale(ctx, node, ref)
     lost_cur |= _stale(ctx, node, cur)
     key = freshness_key(node)
-    if key in ref and key in cur and cur[key].isna().mean() > ref[key].isna().mean() + 0.01:
+    if missing_time and key in ref and key in cur and cur[key].isna().mean() > ref[key].isna().mean() + 0.01:
         lost_ref |= ref[key].isna().to_numpy()
         lost_cur |= cur[key].isna().to_numpy()
     return lost_ref, lost_cur
@@ -624,7 +621,7 @@ def _revert_label(ctx: ReplayContext, rng: np.random.Generator, seed: int) -> pd
     ref_fit = ctx.reference.iloc[fit]
     X_ref = _codes(ctx, ref_fit, parents)
     X_cur = _codes(ctx, ctx.current, parents)
-    if ctx.dtypes[ctx.label_node] in ("numeric",) and ctx.spec.name in ("mae", "rmse"):
+    if ctx.dtypes[ctx.label_node] in ("numeric",) and ctx.spec.name in REGRESSION:
         mech = _numeric(ctx, ctx.label_node, parents, fit, seed)
         return pd.Series(mech.draw(X_cur, rng), index=ctx.current.index)
     return pd.Series(_Categorical(X_ref, ref_fit[ctx.label_node], seed).sample(X_cur, rng), index=ctx.current.index)

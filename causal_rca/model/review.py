@@ -211,7 +211,8 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
         replays = {}
         for i, c in enumerate(causes[:REPLAYED]):
             nodes = replayed_nodes(r.graph, c.node, r.dtypes)
-            if nodes:  # a population change is reweighted (model/reweight.py)
+            if nodes:  # a service none of whose fields is logged has nothing to put back
+                # a population change is reweighted, the rest replayed (model/reweight.py)
                 replays[i] = counterfactual(ctx, nodes, base, how_for(c.failure_mode, nodes))
         causes = [replace(c, evidence=[*c.evidence, _replay_evidence(replays[i], r.metric)],
                           replay=replays[i].to_dict()) if i in replays else c for i, c in enumerate(causes)]
