@@ -3,9 +3,9 @@
 Three kinds of artifact, because that is how scikit-learn models are shipped:
 
 - ``.skops`` files (``skops.io``): loading builds objects from a declared list of
-  types without running code from the file, so it needs no permission. Types from
-  scikit-learn, NumPy and SciPy are accepted; any other type skops does not trust
-  needs ``--trust-model``.
+  types. Without ``--trust-model`` only named types load, and no loader that calls
+  a function the file names (``model/skops_policy.py`` says exactly what); any
+  other file needs ``--trust-model``.
 - pickles (``.pkl``, ``.pickle``, ``.joblib``): unpickling runs whatever code the
   file names, so they load only with ``--trust-model``.
 - MLflow models (``models:/…``, ``runs:/…``, any ``scheme://`` URI, or a folder
@@ -27,13 +27,11 @@ import pandas as pd
 
 from causal_rca.errors import InputError, first_line
 from causal_rca.lineage import LineageGraph
+from causal_rca.model import skops_policy
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 SKOPS_SUFFIXES = (".skops",)
 MLFLOW_SCHEMES = ("models:/", "runs:/")
-#: Packages whose types a skops file may hold without --trust-model: building their
-#: objects from a skops state runs no code from the file.
-LIBRARY_PREFIXES = ("sklearn.", "numpy.", "scipy.")
 TRUST_HINT = "pass --trust-model only if you trust where the file came from"
 
 
@@ -104,17 +102,22 @@ def _load_skops(path: Path, name: str, trust: bool) -> Any:
     except ImportError:  # pragma: no cover - skops is a core dependency
         raise InputError("reading a .skops model needs skops: pip install skops") from None
     try:
+        schema = skops_policy.read_schema(path)
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is bad input
-        raise InputError(f"model artifact '{name}' is not a readable skops file: {exc}") from None
-    foreign = sorted(t for t in untrusted if not t.startswith(LIBRARY_PREFIXES))
-    if foreign and not trust:
-        listed = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
-        raise InputError(f"model artifact '{name}' holds types skops does not trust ({listed}); {TRUST_HINT}")
+        raise InputError(f"model artifact '{name}' is not a readable skops file: {first_line(exc)}") from None
+    refused = skops_policy.refused_types(schema, untrusted)
+    if refused and not trust:
+        listed = ", ".join(refused[:8]) + (f" and {len(refused) - 8} more" if len(refused) > 8 else "")
+        raise InputError(f"model artifact '{name}' holds types that are not trusted without --trust-model "
+                         f"({listed}); {TRUST_HINT}")
     try:
-        return sio.load(path, trusted=list(untrusted))
+        model = sio.load(path, trusted=list(untrusted))
+        if not trust:
+            skops_policy.check_tree_bounds(model)
     except Exception as exc:  # noqa: BLE001
-        raise InputError(f"model artifact '{name}' could not be loaded by skops: {exc}") from None
+        raise InputError(f"model artifact '{name}' could not be loaded by skops: {first_line(exc)}") from None
+    return model
 
 
 def _load_pickle(path: Path, name: str) -> Any:
