@@ -169,6 +169,26 @@ def skops_in_wrong_order(tmp: Path) -> None:
     save_skops(LogisticRegression().fit(frame, [0, 1, 0, 1]), tmp / "m.skops")
 
 
+def skops_with_a_call(tmp: Path) -> None:
+    """A skops file whose schema calls a function at load time (the crafted files of tests/test_skops_security.py)."""
+    from tests.test_skops_security import call, json_node, tamper
+
+    skops_in_wrong_order(tmp)
+    tamper(tmp / "m.skops", lambda schema: {**call("os", "system", json_node("true")), "protocol": schema["protocol"]})
+
+
+def skops_with_a_broken_tree(tmp: Path) -> None:
+    import pandas as pd
+    from sklearn.tree import DecisionTreeClassifier
+
+    from causal_rca.model.save import save_skops
+    from tests.test_skops_security import corrupt_first_tree
+
+    frame = pd.DataFrame({"fx": [0.1, 0.9, 0.2, 0.8], "cat": [0.0, 1.0, 0.0, 1.0]})
+    save_skops(DecisionTreeClassifier().fit(frame, [0, 1, 0, 1]), tmp / "m.skops")
+    corrupt_first_tree(tmp / "m.skops", "left_child")
+
+
 def drop_fx(frame):
     return frame.drop(columns=["fx"])
 
@@ -317,6 +337,8 @@ CASES: dict[str, Case] = {
     "artifact-folder-without-mlmodel": with_artifact("sub", lambda tmp: (tmp / "sub").mkdir()),
     "artifact-unsupported": with_artifact("m.onnx", lambda tmp: (tmp / "m.onnx").write_bytes(b"\x00")),
     "artifact-not-skops": with_artifact("m.skops", lambda tmp: (tmp / "m.skops").write_text("hello")),
+    "artifact-skops-untrusted": with_artifact("m.skops", skops_with_a_call),
+    "artifact-tree-out-of-bounds": with_artifact("m.skops", skops_with_a_broken_tree),
     "artifact-column-order": with_artifact("m.skops", skops_in_wrong_order),
     "artifact-input-unobserved": with_artifact("m.skops", graph_text=tiny_variant(
         "    parents: [fx, cat]\n", "    parents: [fx, cat, svc]\n") + "  svc:\n    kind: infra\n"),
