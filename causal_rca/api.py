@@ -7,6 +7,7 @@ the previous steps' outputs and the seed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,12 +24,13 @@ from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
-from causal_rca.diagnosis.quality import assess_quality
+from causal_rca.diagnosis.quality import assess_quality, infinite_values
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
 from causal_rca.errors import InputError
 from causal_rca.explain.distributions import distribution_summaries, plotted_nodes
 from causal_rca.explain.whys import fault_path, why_chain
+from causal_rca.library_warnings import captured_warnings, diagnosis_messages
 from causal_rca.lineage import LineageGraph, load_graph
 from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
@@ -85,6 +87,17 @@ def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes
         raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr, **extras})
         frames.append(with_extras(metric_frame(spec, raw["prediction"], raw["label"]), raw))
     return frames
+
+
+def _metric_input_names(graph: LineageGraph, metric_id: str, spec: MetricSpec) -> dict[str, str]:
+    """Metric-frame column -> the node it comes from, as messages name it (numeric inputs only)."""
+    def name(node_id: str) -> str:
+        return f"node '{node_id}' (column '{graph.nodes[node_id].column}')"
+
+    if spec.name == "mean":
+        return {"value": name(metric_id)}
+    prediction, label = graph.metric_inputs(metric_id)
+    return {"prediction": name(prediction), **({"label": name(label)} if spec.name in ("mae", "rmse") else {})}
 
 
 def _label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: pd.DataFrame,
@@ -149,13 +162,26 @@ def diagnose(
     """
     # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
     # shared machine make gradient boosting tens of times slower.
-    with threadpool_limits(limits=1, user_api="openmp"):
+    _refuse_duplicate_columns(reference=reference, current=current, data=data, golden=golden, training=training)
+    with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
         if split == "auto" and data is not None:
-            return _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
-                                        jobs=jobs, trust_model=trust_model, golden=golden, training=training)
-        return _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
-                         sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master,
-                         jobs=jobs, trust_model=trust_model, golden=golden, training=training)
+            d = _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
+                                     jobs=jobs, trust_model=trust_model, golden=golden, training=training)
+        else:
+            d = _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
+                          sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master,
+                          jobs=jobs, trust_model=trust_model, golden=golden, training=training)
+    extra = [m for m in diagnosis_messages(raised) if m not in d.warnings]
+    return replace(d, warnings=[*d.warnings, *extra]) if extra else d
+
+
+def _refuse_duplicate_columns(**tables: TableLike | None) -> None:
+    """A DataFrame with two columns of one name is ambiguous: which one is the node's column?"""
+    for role, table in tables.items():
+        if isinstance(table, pd.DataFrame) and table.columns.duplicated().any():
+            names = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
+            raise InputError(f"the {role} DataFrame has duplicate column names ({', '.join(names[:5])}): "
+                             f"each column the graph names must appear once")
 
 
 def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
@@ -174,8 +200,6 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
                          progress: Progress | None, jobs: int | None = None, trust_model: bool = False,
                          golden: TableLike | None = None, training: TableLike | None = None) -> Diagnosis:
     """``--split auto``: split where the metric changed (timeline/changepoint.py), then diagnose."""
-    from dataclasses import replace
-
     from causal_rca.timeline.changepoint import find_change_point
     from causal_rca.timeline.nodes import node_change_points
     from causal_rca.timeline.series import load_timeline
@@ -255,6 +279,11 @@ def _diagnose(
     # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
     quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
     warnings += quality.warnings
+    metric_inputs = _metric_input_names(graph, metric, spec)
+    warnings += infinite_values({"reference": ref_frame, "current": cur_frame}, metric_inputs)
+    warnings += infinite_values({"reference": ref_s, "current": cur_s}, {
+        n: f"node '{n}' (column '{graph.nodes[n].column}')" for n, t in dtypes.items()
+        if t == "numeric" and not any(f"'{n}'" in name for name in metric_inputs.values())}, unit="sampled rows")
     change = comparison.change
 
     say("counting values")

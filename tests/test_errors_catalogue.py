@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -366,11 +368,41 @@ CASES["diagnosis-other-graph"] = _other_graph
 CASES["out-not-writable"] = _out_not_writable
 
 
+def _stdout_closed(tmp: Path, files: dict) -> tuple[int, str]:
+    """`why` with its standard output closed by the shell (``>&-``): only a real process has that."""
+    args = why(extra=("--quiet",))(tmp, files)
+    command = " ".join(f"'{a}'" for a in [sys.executable, "-m", "causal_rca", *map(str, args)])
+    proc = subprocess.run(["bash", "-c", command + " >&-"], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    return proc.returncode, proc.stderr
+
+
+def _duplicate_dataframe_columns(tmp: Path, files: dict) -> None:
+    import pandas as pd
+
+    from causal_rca.api import diagnose
+
+    frame = pd.read_csv(files["reference"])
+    diagnose(files["graph"], frame, pd.concat([frame, frame[["fx"]]], axis=1), "recall")
+
+
+#: Entries a command line cannot reach in-process: run as a separate process, (exit status, stderr).
+PROCESS_CASES: dict[str, Callable[[Path, dict], tuple[int, str]]] = {
+    "stdout-closed": _stdout_closed,
+}
+#: Entries only the Python API can reach: the call must raise InputError with the message.
+API_CASES: dict[str, Callable[[Path, dict], None]] = {
+    "api-duplicate-columns": _duplicate_dataframe_columns,
+}
+
+
 def test_every_catalogued_message_has_a_case_and_back() -> None:
     entries = catalogue()
     assert len(entries) >= 60, f"{DOC.name} lists only {len(entries)} entries"
-    assert sorted(set(entries) - set(CASES)) == [], "entries without a case"
-    assert sorted(set(CASES) - set(entries)) == [], "cases without an entry"
+    cases = {*CASES, *PROCESS_CASES, *API_CASES}
+    assert len(cases) == len(CASES) + len(PROCESS_CASES) + len(API_CASES), "an entry with two cases"
+    assert sorted(set(entries) - cases) == [], "entries without a case"
+    assert sorted(cases - set(entries)) == [], "cases without an entry"
     assert all(entries.values()), [k for k, v in entries.items() if not v]
 
 
@@ -385,3 +417,22 @@ def test_catalogued_message(entry: str, tiny_files: dict, tmp_path: Path, capsys
     assert code == 2, (entry, out, err)
     assert "Traceback" not in err
     assert message.lower() in " ".join(err.split()).lower(), (entry, message, err)
+
+
+@pytest.mark.parametrize("entry", sorted(PROCESS_CASES))
+def test_catalogued_message_in_a_process(entry: str, tiny_files: dict, tmp_path: Path) -> None:
+    message = catalogue()[entry]
+    code, err = PROCESS_CASES[entry](tmp_path, tiny_files)
+    assert code == 2, (entry, err)
+    assert "Traceback" not in err
+    assert message.lower() in " ".join(err.split()).lower(), (entry, message, err)
+
+
+@pytest.mark.parametrize("entry", sorted(API_CASES))
+def test_catalogued_api_message(entry: str, tiny_files: dict, tmp_path: Path) -> None:
+    from causal_rca.errors import InputError
+
+    message = catalogue()[entry]
+    with pytest.raises(InputError) as raised:
+        API_CASES[entry](tmp_path, tiny_files)
+    assert message.lower() in " ".join(str(raised.value).split()).lower(), (entry, message, raised.value)

@@ -32,4 +32,10 @@ def run_calls(function: Callable[..., Any], calls: Iterable[tuple[tuple, dict]],
         return [function(*args, **kwargs) for args, kwargs in calls]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=workers, backend="loky")(delayed(function)(*args, **kwargs) for args, kwargs in calls)
+    from causal_rca.library_warnings import call_recording_warnings, reissue
+
+    done = Parallel(n_jobs=workers, backend="loky")(delayed(call_recording_warnings)(function, args, kwargs)
+                                                    for args, kwargs in calls)
+    for _result, records in done:
+        reissue(records)
+    return [result for result, _records in done]

@@ -6,6 +6,7 @@ line on standard error, no traceback), 1 only for a bug.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -32,6 +33,20 @@ class OutputFormat(str, Enum):
     html = "html"
 
 
+def write_stdout(text: str) -> None:
+    """Write to standard output, or say clearly that it cannot be written (closed, or a broken pipe)."""
+    if sys.stdout is None:  # the process was started with its standard output closed
+        raise InputError("standard output is closed: write the result to a file with --out FILE")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader stopped reading (`| head`): main() ends with 141
+    except OSError as exc:
+        raise InputError(f"cannot write to standard output ({exc.strerror or exc}): "
+                         f"write the result to a file with --out FILE") from None
+
+
 def _stderr(quiet: bool) -> Console:
     return Console(stderr=True, quiet=quiet)
 
@@ -49,7 +64,7 @@ def _register_timeline_commands() -> None:
 
 def _emit(text: str, out: Optional[Path]) -> None:
     if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        write_stdout(text if text.endswith("\n") else text + "\n")
         return
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -301,16 +316,32 @@ def import_dbt(
 _register_timeline_commands()
 
 
+def _stdout_gone() -> None:
+    """The reader of standard output went away (``| head``): stop as a shell pipeline expects, 128 + SIGPIPE,
+    without Python's "Exception ignored" note when it flushes stdout at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    sys.exit(141)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turn bad input into exit status 2 with one line, never a traceback."""
     try:
         rv = app(args=argv, standalone_mode=False)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        _stdout_gone()
+    except SystemExit as exc:
+        # click ends a command whose output pipe closed with status 1, which here means a bug
+        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _stdout_gone()
+        raise
     except typer.TyperException as exc:  # usage errors: bad or missing arguments
         show = getattr(exc, "show", None)
         if show is not None:

@@ -83,3 +83,28 @@ def _positives(spec: MetricSpec, frame: pd.DataFrame) -> int | None:
     if spec.name == "precision":  # encoded on predicted positives with a label, NaN elsewhere
         return int(np.isfinite(encode_rows(spec, frame)).sum())
     return None
+
+
+def infinite_values(windows: dict[str, pd.DataFrame], columns: dict[str, str], unit: str = "rows") -> list[str]:
+    """One warning per column holding +-inf in either window.
+
+    An infinite score, feature or label is never a measurement: the causal
+    models read it as missing and a thresholded metric counts it as above any
+    threshold, so the reader must know it is there. ``windows``: window name ->
+    frame; ``columns``: frame column -> what to call it in the message; ``unit``: what
+    the frames' rows are ("rows" of a whole window, or "sampled rows").
+    """
+    found = []
+    for column, name in columns.items():
+        counts = {window: (_infinite_count(frame[column]), len(frame)) for window, frame in windows.items()
+                  if column in frame}
+        if any(n for n, _rows in counts.values()):
+            seen = ", ".join(f"{n} of {rows} {window} {unit}" for window, (n, rows) in counts.items())
+            found.append(f"{name} holds infinite values ({seen}): not a valid measurement; the causal models "
+                         f"read them as missing")
+    return found
+
+
+def _infinite_count(values: pd.Series) -> int:
+    numbers = pd.to_numeric(values, errors="coerce")
+    return int(np.isinf(numbers.to_numpy(dtype=float, na_value=np.nan)).sum())

@@ -106,6 +106,8 @@ def parse_every(every: str) -> pd.Timedelta:
         step = pd.Timedelta(text)
     except (ValueError, TypeError):
         raise InputError(f"--every '{every}' is not a duration (e.g. 1d, 6h, 7d, 30min)") from None
+    if pd.isna(step):  # "nan", "NaT": pandas reads them as a missing duration
+        raise InputError(f"--every '{every}' is not a duration (e.g. 1d, 6h, 7d, 30min)")
     if step <= pd.Timedelta(0):
         raise InputError(f"--every '{every}' must be a positive duration")
     return step
