@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
@@ -137,6 +139,36 @@ def history_file(tmp: Path) -> Path:
     path = tmp / "h.sqlite"
     record(path, {"graph": "tiny", "target": "recall", "causes": [], "anomalies": []}, "why")
     return path
+
+
+def edited_history(tmp: Path, sql: str, fresh: bool = False) -> Path:
+    """A history file (or, fresh, a new SQLite file) after one SQL statement."""
+    path = tmp / "e.sqlite" if fresh else history_file(tmp)
+    with closing(sqlite3.connect(path)) as con, con:
+        con.execute(sql)
+    return path
+
+
+HELD: list[sqlite3.Connection] = []  # connections holding a history's write lock during a case
+
+
+def locked_history(tmp: Path) -> Path:
+    path = history_file(tmp)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("BEGIN EXCLUSIVE")
+    HELD.append(con)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def quick_history_lock(monkeypatch) -> None:
+    """A locked history is reported after 0.3 s, not the 30 s a real run waits; the lock is released after."""
+    from causal_rca.history import store
+
+    monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.3)
+    yield
+    while HELD:
+        HELD.pop().close()
 
 
 def with_artifact(artifact: str, make: Callable[[Path], None] | None = None, graph_text: str = TINY_GRAPH,
@@ -321,6 +353,12 @@ CASES: dict[str, Case] = {
     "history-not-found": lambda tmp, files: ["history", tmp / "none.sqlite"],
     "history-unreadable": lambda tmp, files: ["history", text_file("h.sqlite", "not a database" * 100)(tmp)],
     "history-no-record": lambda tmp, files: ["history", history_file(tmp), "--show", "99"],
+    "history-locked": lambda tmp, files: [*why()(tmp, files), "--quiet", "--record", locked_history(tmp)],
+    "history-other-version": lambda tmp, files: ["history", edited_history(tmp, "PRAGMA user_version = 7")],
+    "history-other-shape": lambda tmp, files: [
+        "history", edited_history(tmp, "CREATE TABLE diagnoses (id INTEGER, payload BLOB)", fresh=True)],
+    "history-damaged-record": lambda tmp, files: [
+        "history", edited_history(tmp, "UPDATE diagnoses SET diagnosis = '{not json'"), "--show", "1"],
     # import
     "openlineage-empty": openlineage(""),
     "openlineage-not-json": openlineage("{nope"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -47,17 +48,17 @@ def register(app: typer.Typer) -> None:
             from causal_rca.render.timeline_chart import write_watch_chart
 
             write_watch_chart(report, chart)
-        if record is not None:
+        if fmt is WatchFormat.jsonl:
+            sys.stdout.write(report.to_jsonl())
+        else:
+            _print_watch(report)
+        if record is not None:  # after the report: a locked history file must not hide it
             from causal_rca.history.store import record as record_diagnosis
 
             for alert in report.alerts:
                 if alert.diagnosis is not None:
                     record_diagnosis(record, alert.diagnosis.to_dict(), "watch",
                                      note=f"alert from {alert.start.isoformat()}")
-        if fmt is WatchFormat.jsonl:
-            sys.stdout.write(report.to_jsonl())
-            return
-        _print_watch(report)
 
     @app.command("history")
     def history_cmd(
@@ -71,7 +72,11 @@ def register(app: typer.Typer) -> None:
         if show is not None:
             print(json.dumps(store.get(db, show).diagnosis, indent=2, ensure_ascii=False))
             return
-        rows = store.similar(db, similar) if similar is not None else [(r, None) for r in store.records(db)]
+        with warnings.catch_warnings(record=True) as damaged:  # the good rows are listed, each bad one named
+            warnings.simplefilter("always", store.DamagedRecordWarning)
+            rows = store.similar(db, similar) if similar is not None else [(r, None) for r in store.records(db)]
+        for w in damaged:
+            print(f"warning: {w.message}", file=sys.stderr)
         table = Table(title=f"similar to {similar}" if similar is not None else f"history: {db}")
         for col in ("id", "recorded", "command", "graph", "metric", "change", "top cause", "mode",
                     *(["similarity"] if similar is not None else []), "note"):
