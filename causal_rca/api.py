@@ -42,7 +42,7 @@ from causal_rca.model.unlabelled import estimated_comparison, unlabelled_label
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
-from causal_rca.windows.frames import node_columns, node_samples, resolve_dtypes
+from causal_rca.windows.frames import constant_nodes, node_columns, node_samples, resolve_dtypes
 from causal_rca.windows.stats import fetch_all, typed_expression
 from causal_rca.windows.tables import TableLike, Window, open_windows
 
@@ -264,9 +264,9 @@ def _diagnose(
     ref_s, ref_texts = node_samples(ref_w, graph, dtypes, sample_rows, seed, numbers_as_text=not beyond_sample)
     cur_s, cur_texts = node_samples(cur_w, graph, dtypes, sample_rows, seed + 1, numbers_as_text=not beyond_sample)
     _check_usable(graph, dtypes, ref_s, cur_s)
-    warnings = [f"node '{n}' is constant in both windows: it cannot explain a change" for n in dtypes
-                if ref_s[n].nunique(dropna=True) <= 1 and cur_s[n].nunique(dropna=True) <= 1
-                and ref_s[n].isna().mean() == cur_s[n].isna().mean()]
+    warnings = list(dict.fromkeys(ref_w.warnings + cur_w.warnings))
+    warnings += [f"node '{n}' is constant in both windows: it cannot explain a change"
+                 for n in constant_nodes((ref_w, cur_w), graph, dtypes, (ref_s, cur_s))]
 
     say("measuring the metric")
     ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w),

@@ -258,6 +258,21 @@ def parquet_garbage(tmp: Path) -> Path:
     return path
 
 
+def named_pipe(tmp: Path) -> Path:
+    """A FIFO nobody writes to: opened, it would block forever (so it must be refused first)."""
+    import os
+
+    os.mkfifo(tmp / "pipe.csv")
+    return tmp / "pipe.csv"
+
+
+def parts_without_score(tmp: Path) -> str:
+    """Two files of one glob, the second without the model's score column."""
+    write_frame(tmp, "part0.csv")
+    write_frame(tmp, "part1.csv", edit=lambda frame: frame.drop(columns=["score"]))
+    return str(tmp / "part*.csv")
+
+
 def blocked_out(tmp: Path) -> Path:
     blocker = tmp / "file"
     blocker.write_text("x")
@@ -323,6 +338,9 @@ CASES: dict[str, Case] = {
                                                 "--data", write_frame(tmp, "few.csv", n=400, edit=positives_first)],
     "window-all-null": why(lambda tmp: write_frame(tmp, "n.csv", edit=all_null)),
     "node-entirely-null": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("score", None))),
+    "table-not-regular-file": why(named_pipe),
+    "table-glob-no-match": why(lambda tmp: tmp / "part*.csv"),
+    "table-glob-column-missing": why(parts_without_score),
     # metrics
     "not-a-metric-node": why(metric="precision"),
     "no-positive-labels": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 0))),

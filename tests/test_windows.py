@@ -191,3 +191,120 @@ def test_beyond_its_sample_a_window_counts_repeated_numbers_from_their_typed_sam
     assert cc["a"].profile.mode == "-1.0" and cc["a"].profile.mode_count == 500
     assert rc["a"].profile.mode is None and rc["a"].values == {}  # continuous: nothing repeated, nothing looked up
     assert cc["y"].complete and set(cc["y"].values) == {"0", "1"}  # integers spelled as the engine writes them
+
+
+@pytest.mark.parametrize("zone", [None, "UTC"])
+def test_a_split_with_an_offset_splits_at_the_same_instant_as_in_utc(tmp_path, zone) -> None:
+    """``05:00+02:00`` is ``03:00Z``: same windows on a log with or without a zone; a log without one
+    is assumed to be UTC, and the windows say so (the diagnosis repeats their warnings)."""
+    log = frame(200)
+    log["ts"] = log["ts"].dt.tz_localize(zone)
+    log.to_parquet(tmp_path / "log.parquet")
+    splits = [open_windows(GRAPH, data=tmp_path / "log.parquet", split=split)
+              for split in ("2026-01-05T05:00+02:00", "2026-01-05T03:00Z")]
+    assert {(ref.rows, cur.rows) for ref, cur in splits} == {(99, 101)}
+    for ref, cur in splits:
+        assert ref.warnings == cur.warnings and bool(ref.warnings) == (zone is None)
+        assert all("assumed to be UTC" in w for w in ref.warnings)
+
+
+def test_the_split_warning_reaches_the_diagnosis(tiny_files) -> None:
+    from causal_rca.api import diagnose
+
+    d = diagnose(tiny_files["graph"], data=tiny_files["reference"], split="2026-01-01T21:00+02:00",
+                 metric="recall", sample_rows=500)
+    assert d.reference.rows == 19 * 60 and any("assumed to be UTC" in w for w in d.warnings)
+
+
+@pytest.mark.parametrize("values, kind", [((9223372036854775000, 9223372036854775001), "int64"),
+                                          ((18446744073709551000, 18446744073709551001), "uint64")])
+def test_integers_that_differ_beyond_float_precision_are_not_constant(tiny_files, values, kind) -> None:
+    """Both values are one float64: read through floats, the node would be called constant."""
+    from causal_rca.api import diagnose
+    from tests.conftest import tiny_frame
+
+    assert float(values[0]) == float(values[1])
+    windows = []
+    for seed in (1, 4):
+        f = tiny_frame(600, seed)
+        f["x"] = np.array(values, dtype=kind)[np.arange(600) % 2]
+        windows.append(f)
+    d = diagnose(tiny_files["graph"], *windows, "recall", sample_rows=500)
+    assert not any("'x' is constant" in w for w in d.warnings), d.warnings
+    for f in windows:
+        f["x"] = np.array(values[:1] * 600, dtype=kind)
+    d = diagnose(tiny_files["graph"], *windows, "recall", sample_rows=500)
+    assert any("'x' is constant" in w for w in d.warnings), d.warnings
+
+
+def test_a_repeated_integer_beyond_the_sample_is_spelled_as_an_integer() -> None:
+    """Integers counted from their typed (float) sample are spelled ``7``, as the engine writes them."""
+    from causal_rca.windows.counts import measure_counts
+    from causal_rca.windows.frames import node_columns, node_samples
+
+    ref, cur = frame(5000), frame(5000)
+    for f in (ref, cur):
+        f["a"] = np.arange(5000, dtype="int64") * 1000
+        f.loc[f.index % 10 == 3, "a"] = 7
+    ref_w, cur_w = open_windows(GRAPH, ref, cur)
+    dtypes = resolve_dtypes(GRAPH, ref_w)
+    rs, rt = node_samples(ref_w, GRAPH, dtypes, 300, 0, numbers_as_text=False)
+    cs, ct = node_samples(cur_w, GRAPH, dtypes, 300, 1, numbers_as_text=False)
+    _rc, cc = measure_counts(ref_w, cur_w, node_columns(GRAPH, dtypes), rt, ct, rs, cs, repeated_only=True)
+    assert cc["a"].profile.mode == "7" and cc["a"].profile.mode_count == 500
+
+
+def test_csv_files_of_a_glob_are_aligned_by_column_name(tmp_path) -> None:
+    """A second file with its columns in another order: read by name, every column keeps its type."""
+    log = frame(200).drop(columns="unused")
+    log.iloc[:100].to_csv(tmp_path / "part0.csv", index=False)
+    log.iloc[100:][list(reversed(log.columns))].to_csv(tmp_path / "part1.csv", index=False)
+    log.to_csv(tmp_path / "whole.csv", index=False)
+    ref, whole = open_windows(GRAPH, str(tmp_path / "part*.csv"), tmp_path / "whole.csv")
+    assert ref.rows == 200 and ref.column_types == whole.column_types
+    sample = sample_frame(ref, {"s": typed_expression("s", None)}, 1000, 0)
+    assert np.allclose(sample["s"].to_numpy(dtype=float), log["s"].to_numpy())
+
+
+def test_a_glob_whose_files_lack_a_needed_column_is_refused(tmp_path) -> None:
+    log = frame(200)
+    log.iloc[:100].to_csv(tmp_path / "part0.csv", index=False)
+    log.iloc[100:].drop(columns="s").to_csv(tmp_path / "part1.csv", index=False)
+    with pytest.raises(InputError, match=r"column 's' is missing from \S*part1\.csv \(the other files"):
+        open_windows(GRAPH, str(tmp_path / "part*.csv"), frame(100))
+    log.iloc[100:].drop(columns="unused").to_csv(tmp_path / "part1.csv", index=False)  # not needed: read
+    assert open_windows(GRAPH, str(tmp_path / "part*.csv"), frame(100))[0].rows == 200
+
+
+def test_pipes_and_devices_are_refused_before_being_opened(tmp_path, tiny_files) -> None:
+    """Reading a named pipe waits for a writer forever: a regression must fail here, not hang."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    args = [sys.executable, "-m", "causal_rca", "why", "recall", "--graph", str(tiny_files["graph"]),
+            "--reference", str(tiny_files["reference"]), "--current"]
+    root = Path(__file__).resolve().parents[1]
+    for current in (tmp_path / "pipe.csv", tmp_path / "pi*.csv"):
+        proc = subprocess.run([*args, str(current)], capture_output=True, text=True, timeout=60, cwd=root)
+        assert proc.returncode == 2 and "is not a regular file" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    with pytest.raises(InputError, match="is not a regular file"):
+        open_windows(GRAPH, "/dev/zero", frame(100))
+
+
+def test_names_holding_glob_characters_are_read_as_files_first(tmp_path) -> None:
+    """``ref[1].csv`` and ``what?.csv`` are file names when such files exist (and only those files are
+    read, not ``ref1.csv`` or ``whatX.csv``); otherwise they are patterns, which must match something."""
+    frame(100).to_csv(tmp_path / "ref[1].csv", index=False)
+    frame(40).to_csv(tmp_path / "ref1.csv", index=False)
+    frame(60).to_csv(tmp_path / "what?.csv", index=False)
+    frame(40).to_csv(tmp_path / "whatX.csv", index=False)
+    ref, cur = open_windows(GRAPH, str(tmp_path / "ref[1].csv"), str(tmp_path / "what?.csv"))
+    assert (ref.rows, cur.rows) == (100, 60)
+    ref, cur = open_windows(GRAPH, str(tmp_path / "ref?1?.csv"), str(tmp_path / "wh?t[X].csv"))
+    assert (ref.rows, cur.rows) == (100, 40)
+    with pytest.raises(InputError, match="no file matches this pattern"):
+        open_windows(GRAPH, str(tmp_path / "who?.csv"), frame(100))

@@ -12,6 +12,7 @@ import pandas as pd
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.windows.stats import (
     canonical_text, logical_dtype, sample_frame, spelled_as_stored, text_expression, typed_expression,
+    varying_integers,
 )
 from causal_rca.windows.tables import Window
 
@@ -91,3 +92,18 @@ def as_node_types(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
         else:
             frame[node_id] = frame[node_id].astype(object).where(frame[node_id].notna(), None)
     return frame
+
+
+def constant_nodes(windows: tuple[Window, Window], graph: LineageGraph, dtypes: dict[str, str],
+                   samples: tuple[pd.DataFrame, pd.DataFrame]) -> list[str]:
+    """Nodes with one value and the same missing share in both windows' samples: they cannot explain a change.
+
+    The samples hold numbers as floats; a node they find constant whose column is stored as
+    integers is asked of the engine, so integers differing beyond float precision are not called constant.
+    """
+    ref_s, cur_s = samples
+    flat = [n for n in dtypes if ref_s[n].nunique(dropna=True) <= 1 and cur_s[n].nunique(dropna=True) <= 1
+            and ref_s[n].isna().mean() == cur_s[n].isna().mean()]
+    columns = {n: graph.nodes[n].column for n in flat}
+    varying = set().union(*(varying_integers(w, columns) for w in windows)) if columns else set()
+    return [n for n in flat if n not in varying]

@@ -129,7 +129,7 @@ def spell_number(window: Window, column: str, value: float) -> str:
     slot = _slot(window.table[column].type())
     if slot == "b":
         return "true" if value else "false"
-    return _respell(repr(float(value)), slot)
+    return _respell(str(int(value)) if slot == "i" else repr(float(value)), slot)
 
 
 def canonical_text(window: Window, column: str, texts: pd.Series) -> pd.Series:
@@ -185,6 +185,22 @@ def null_counts(window: Window, columns: Mapping[str, tuple[str, str]]) -> dict[
         typed = int(row[f"t{i}"]) if f"t{i}" in aggs else present
         out[key] = (window.rows - present, present - typed)
     return out
+
+
+def varying_integers(window: Window, columns: Mapping[str, str]) -> set[str]:
+    """Keys of ``{key: column}`` whose column is stored as integers holding more than one value.
+
+    Samples read numbers as float64, which rounds integers beyond 2**53 (ids, hashes,
+    nanosecond times) to shared values: only the stored integers, compared by the engine,
+    tell whether such a column varies.
+    """
+    t = window.table
+    integers = {key: column for key, column in columns.items() if t[column].type().is_integer()}
+    if not integers:
+        return set()
+    row = window.backend.execute(t.aggregate(**{f"v{i}": t[column].max() != t[column].min()
+                                                for i, column in enumerate(integers.values())})).iloc[0]
+    return {key for i, key in enumerate(integers) if pd.notna(row[f"v{i}"]) and bool(row[f"v{i}"])}
 
 
 def _reads_as_stored(kind: dt.DataType, dtype: str) -> bool:

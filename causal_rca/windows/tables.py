@@ -47,6 +47,7 @@ class Window:
     table: ibis.Table
     rows: int
     column_types: dict[str, str]
+    warnings: tuple[str, ...] = ()  # what the diagnosis must say about how the window was read
 
 
 def type_name(dtype: dt.DataType) -> str:
@@ -80,41 +81,102 @@ def _normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _check_path(text: str, label: str) -> str:
-    """The file type of a path, URL or glob, or one clear error."""
-    if "://" not in text:
-        if any(ch in text for ch in "*?["):
-            if not glob.glob(text):
-                raise InputError(f"{label} table '{text}': no file matches this pattern")
-        else:
-            path = Path(text)
-            if not path.exists():
-                raise InputError(f"{label} table '{path}' does not exist")
-            if path.is_dir():
-                raise InputError(f"{label} table '{path}' is a directory, expected a CSV or Parquet file "
-                                 f"(or a glob such as '{path}/*.parquet')")
-    suffix = Path(text.split("?")[0]).suffix.lower()
+def _is_url(text: str) -> bool:
+    return "://" in text
+
+
+def _local_files(text: str, label: str) -> list[Path]:
+    """The regular files a local path names: itself when it exists, else a glob's matches (sorted:
+    samples pick rows by position, so the file order must not depend on the directory listing).
+
+    The literal name comes first because ``*?[`` are legal in file names (``ref[1].csv``). Pipes and
+    devices are refused before anything opens them: reading one never ends (``/dev/zero``) or
+    waits for a writer that may never come (a named pipe).
+    """
+    path = Path(text)
+    if path.exists():
+        files = [path]
+    elif any(ch in text for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True))
+        if not files:
+            raise InputError(f"{label} table '{text}': no file matches this pattern")
+    else:
+        raise InputError(f"{label} table '{path}' does not exist")
+    for file in files:
+        if file.is_dir():
+            raise InputError(f"{label} table '{file}' is a directory, expected a CSV or Parquet file "
+                             f"(or a glob such as '{file}/*.parquet')")
+        if not file.is_file():
+            raise InputError(f"{label} table '{file}' is not a regular file (a named pipe or a device?): "
+                             f"give a CSV or Parquet file")
+    return files
+
+
+def _suffix(text: str, label: str) -> str:
+    """The file type of a path, glob or URL (a URL's ``?query`` is not part of its name; a path's ``?`` is)."""
+    name = text.split("?")[0] if _is_url(text) else text
+    suffix = Path(name).suffix.lower()
     if suffix not in _PARQUET + _CSV:
         raise InputError(f"{label} table '{text}': unsupported file type '{suffix}' (use .csv or .parquet)")
     return suffix
 
 
+def _literal(path: Path) -> str:
+    """``path`` spelled so that DuckDB, which expands globs in every path it reads, reads that file only."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in str(path))
+
+
+def _file_columns(backend: BaseBackend, files: list[Path], suffix: str) -> dict[Path, list[str]]:
+    """Each file's column names (the header, or the Parquet schema: no rows are read)."""
+    reader = backend.read_parquet if suffix in _PARQUET else backend.read_csv
+    return {file: list(reader(_literal(file)).columns) for file in files}
+
+
+def _union_by_name(backend: BaseBackend, files: list[Path], suffix: str, text: str, label: str,
+                   needed: Sequence[str]) -> bool:
+    """Whether the files must be read column by name: true when their columns come in different orders.
+
+    Otherwise DuckDB types each column from the first file's layout, so a file whose columns
+    come in another order gets types of its neighbours (measured on DuckDB 2.0.1: a score read
+    as text, attribution silently off). A needed column that some files lack is refused, naming
+    them: their rows would read it as null.
+    """
+    columns = _file_columns(backend, files, suffix)
+    for column in needed:
+        lacking = [str(file) for file, names in columns.items() if column not in names]
+        if lacking and len(lacking) < len(files):  # absent from every file: check_columns says so
+            shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+            raise InputError(f"{label} table '{text}': column '{column}' is missing from {shown} "
+                             f"(the other files of the pattern have it)")
+    return len({tuple(names) for names in columns.values()}) > 1
+
+
 def _read(backend: BaseBackend, table: TableLike, label: str, keep: list[str] | None = None) -> ibis.Table:
-    """The table as the engine sees it; a DataFrame is handed over with only the ``keep`` columns."""
+    """The table as the engine sees it; a DataFrame is handed over with only the ``keep`` columns.
+
+    ``keep``: the columns the caller needs, which every file of a glob must hold.
+    """
     if isinstance(table, pd.DataFrame):
         if keep is not None:
             table = table[[c for c in table.columns if c in set(keep)]]
         return ibis.memtable(_normalise_frame(table))
     text = str(table)
-    suffix = _check_path(text, label)
+    files = None if _is_url(text) else _local_files(text, label)
+    suffix = _suffix(text, label)
     try:
+        if backend.name != "duckdb" or files is None:
+            source, options = text, {}
+        else:
+            source = [_literal(f) for f in files]
+            by_name = len(files) > 1 and _union_by_name(backend, files, suffix, text, label, keep or ())
+            options = {"union_by_name": True} if by_name else {}
         if suffix in _PARQUET:
-            t = backend.read_parquet(text)
+            t = backend.read_parquet(source, **options)
         elif backend.name == "duckdb":
             # sample_size=-1: a column whose type changes late in the file must be seen as text.
-            t = backend.read_csv(text, sample_size=-1)
+            t = backend.read_csv(source, sample_size=-1, **options)
         else:
-            t = backend.read_csv(text)
+            t = backend.read_csv(source)
         t.schema()
     except InputError:
         raise
@@ -133,7 +195,7 @@ def _read_named(backend: BaseBackend, graph: LineageGraph, table: TableLike, lab
     if isinstance(table, pd.DataFrame):
         check_columns(graph, [str(c) for c in table.columns], table=label)
         return _read(backend, table, label, keep=graph.columns())
-    raw = _read(backend, table, label)
+    raw = _read(backend, table, label, keep=graph.columns())
     check_columns(graph, list(raw.columns), table=label)
     return raw
 
@@ -154,12 +216,12 @@ def _rows(backend: BaseBackend, table: ibis.Table, label: str, noun: str = "wind
 
 
 def _named_window(backend: BaseBackend, graph: LineageGraph, raw: ibis.Table, label: str,
-                  where: ibis.Value | None = None) -> Window:
+                  where: ibis.Value | None = None, warnings: tuple[str, ...] = ()) -> Window:
     cols = graph.columns()
     schema = raw.schema()
     table = raw if where is None else raw.filter(where)
     rows = _rows(backend, table, label)
-    return Window(label, backend, table, rows, {c: type_name(schema[c]) for c in cols})
+    return Window(label, backend, table, rows, {c: type_name(schema[c]) for c in cols}, warnings)
 
 
 def open_node_table(backend: BaseBackend, graph: LineageGraph, table: TableLike, label: str,
@@ -189,6 +251,28 @@ def open_table(graph: LineageGraph, data: TableLike, label: str = "data", engine
     return _named_window(backend, graph, _read_named(backend, graph, data, label), label)
 
 
+def _split_at(column: ibis.Column, at: pd.Timestamp,
+              split: str) -> tuple[ibis.Value, ibis.Value, tuple[str, ...]]:
+    """The log's times and the split, comparable as instants, and a warning when that needed an assumption.
+
+    A split written with an offset is an instant: ``05:00+02:00`` and ``03:00Z`` must split alike.
+    Times stored with a zone are compared as instants (a split without one is read as UTC, the
+    engine's session zone). Times stored without one are taken to be UTC: the split is converted
+    to UTC wall time, and the diagnosis says so, since a log written in local time is split elsewhere.
+    """
+    kind = column.type()
+    if kind.is_timestamp() and kind.timezone:
+        instant = at.tz_convert("UTC") if at.tzinfo else at.tz_localize("UTC")
+        return column, ibis.literal(instant, type=dt.Timestamp(timezone="UTC")), ()
+    times = column.try_cast("timestamp")
+    if at.tzinfo is None:
+        return times, ibis.literal(at, type="timestamp"), ()
+    utc = at.tz_convert("UTC").tz_localize(None)
+    return times, ibis.literal(utc, type="timestamp"), (
+        f"--split {split}: the log's times have no time zone; they were assumed to be UTC "
+        f"(the split is {utc.isoformat()} UTC)",)
+
+
 def open_windows(
     graph: LineageGraph,
     reference: TableLike | None = None,
@@ -215,10 +299,9 @@ def open_windows(
             raise InputError(f"--split '{split}' is not a timestamp (expected e.g. 2026-11-01 or 2026-11-01T12:00)")
         backend = connect(engine, spark_master)
         raw = _read_named(backend, graph, data, "data")
-        t = raw[graph.time_column].try_cast("timestamp")
-        boundary = ibis.literal(at.tz_localize(None) if at.tzinfo else at, type="timestamp")
-        return (_named_window(backend, graph, raw, "reference", t < boundary),
-                _named_window(backend, graph, raw, "current", t >= boundary))
+        t, boundary, warnings = _split_at(raw[graph.time_column], at, split)
+        return (_named_window(backend, graph, raw, "reference", t < boundary, warnings),
+                _named_window(backend, graph, raw, "current", t >= boundary, warnings))
     if reference is None or current is None:
         raise InputError("give both --reference and --current tables (or --data with --split)")
     backend = connect(engine, spark_master)
