@@ -388,6 +388,9 @@ CASES: dict[str, Case] = {
     "dbt-no-version": dbt({"nodes": {}, "metadata": {}}),
     "dbt-unsupported-version": dbt({"nodes": {}, "metadata": {"dbt_schema_version": MANIFEST_V.format(2)}}),
     "dbt-select-unknown": dbt(DBT_OK, ("--select", "nosuchmodel")),
+    "openlineage-too-deep": openlineage("[" * 200_000),
+    "dbt-too-deep": dbt('{"a":' * 200_000),
+    "attach-too-deep": openlineage(OL_EVENT, lambda tmp: ["--attach-model", text_file("m.yaml", "[" * 200_000)(tmp)]),
     # model artifacts, golden and training tables
     "artifact-pickle-untrusted": with_artifact("m.pkl", pickled),
     "artifact-mlflow-untrusted": with_artifact("mlmodel", mlflow_folder),

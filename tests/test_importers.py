@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,9 @@ from causal_rca.lineage import load_graph
 from causal_rca.lineage.importers.columns import dtype_of
 from causal_rca.lineage.importers.write import imported_graph
 from causal_rca.scenarios import generate, get_scenario
+from tests.conftest import run_cli
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "lineage"
 EVENTS = FIXTURES / "fraud_openlineage.jsonl"
 MANIFEST = FIXTURES / "churn_dbt_manifest.json"
@@ -128,3 +132,93 @@ def test_attachment_naming_an_unknown_column_is_an_error(tmp_path) -> None:
     path.write_text(yaml.safe_dump(attach))
     with pytest.raises(InputError, match="no_such_column"):
         imported_graph("openlineage", EVENTS, attach=path)
+
+
+# ------------------------------------------------------------ nesting depth
+
+DEEP = {"brackets": "[" * 200_000, "mappings": '{"a":' * 200_000}
+OL_EVENT = {"eventType": "COMPLETE", "job": {"namespace": "n", "name": "j"},
+            "inputs": [{"namespace": "db", "name": "raw"}], "outputs": [{"namespace": "db", "name": "feat"}]}
+ATTACH_OK = "model: {id: m, column: score, inputs: [raw]}\n"
+
+
+def deep_file(tmp_path: Path, which: str, text: str) -> tuple[list, Path]:
+    """CLI arguments for an import whose `which` file (events, events.jsonl, manifest, attach) is `text`."""
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(OL_EVENT) + "\n")
+    if which == "attach":
+        path = tmp_path / "m.yaml"
+        args = ["import", "openlineage", events, "--attach-model", path]
+    elif which == "manifest":
+        path = tmp_path / "manifest.json"
+        args = ["import", "dbt", path]
+    else:
+        path = events if which == "events.jsonl" else tmp_path / "events.json"
+        text = (json.dumps(OL_EVENT) + "\n" + text) if which == "events.jsonl" else text
+        args = ["import", "openlineage", path]
+    path.write_text(text)
+    return [*args, "--out", tmp_path / "g.yaml"], path
+
+
+@pytest.mark.parametrize("shape", sorted(DEEP))
+@pytest.mark.parametrize("which", ["events.json", "events.jsonl", "manifest", "attach"])
+def test_deeply_nested_input_is_one_clear_error(tmp_path, which, shape, capsys) -> None:
+    args, path = deep_file(tmp_path, which, DEEP[shape])
+    code, _out, err = run_cli(args, capsys)
+    assert code == 2 and "Traceback" not in err, err[-500:]
+    assert f"{path}: " in err and "nested too deeply" in err, err
+
+
+@pytest.mark.parametrize("which", ["events.json", "manifest", "attach"])
+def test_deeply_nested_input_is_one_clear_error_in_a_subprocess(tmp_path, which) -> None:
+    """The interpreter's own stack limits differ outside pytest: check the real command too."""
+    args, path = deep_file(tmp_path, which, DEEP["brackets"])
+    proc = subprocess.run([sys.executable, "-m", "causal_rca", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-500:]
+    assert f"{path}: " in proc.stderr and "nested too deeply" in proc.stderr
+
+
+def nested(levels: int) -> object:
+    value: object = "leaf"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_nesting_up_to_the_limit_imports_and_writes(tmp_path) -> None:
+    """The limit refuses hostile files only: a file exactly MAX_DEPTH deep imports, and the graph is written."""
+    from causal_rca.lineage.importers.write import write_graph
+    from causal_rca.lineage.nesting import MAX_DEPTH
+
+    manifest = json.loads(MANIFEST.read_text())
+    model = next(k for k, v in manifest["nodes"].items() if v.get("resource_type") == "model")
+    manifest["nodes"][model]["meta"] = {"deep": nested(MAX_DEPTH - 4)}  # top, nodes, node, meta: 4 levels
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert imported_graph("dbt", tmp_path / "manifest.json")["nodes"]
+    manifest["nodes"][model]["meta"] = {"deep": nested(MAX_DEPTH - 3)}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="JSON nested too deeply to be a dbt manifest"):
+        imported_graph("dbt", tmp_path / "manifest.json")
+
+    attach = yaml.safe_load((FIXTURES / "fraud_attach_model.yaml").read_text())
+    attach["model"]["x-deep"] = nested(MAX_DEPTH - 2)  # top, model: 2 levels
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(attach))
+    graph = imported_graph("openlineage", EVENTS, attach=tmp_path / "m.yaml")
+    write_graph(graph, tmp_path / "g.yaml")  # one level deeper than the attachment: still writable
+    assert yaml.safe_load((tmp_path / "g.yaml").read_text())["nodes"]["fraud_model"]["x-deep"] == nested(MAX_DEPTH - 2)
+    attach["model"]["x-deep"] = nested(MAX_DEPTH - 1)
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(attach))
+    with pytest.raises(InputError, match="YAML nested too deeply to be an --attach-model file"):
+        imported_graph("openlineage", EVENTS, attach=tmp_path / "m.yaml")
+
+
+def test_attachment_keys_are_text(tmp_path) -> None:
+    """YAML 1.1 reads `on`, `1` and `true` as values (and True == 1): ids in the attach file stay the text written."""
+    path = tmp_path / "m.yaml"
+    path.write_text(ATTACH_OK + "metrics:\n  1: {metric: mean, column: m1}\n  true: {metric: mean, column: m2}\n"
+                    "  on: {metric: mean, column: m3}\n")
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(OL_EVENT) + "\n")
+    nodes = imported_graph("openlineage", events, attach=path)["nodes"]
+    assert [nodes[k]["column"] for k in ("1", "true", "on")] == ["m1", "m2", "m3"]

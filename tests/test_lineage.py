@@ -207,6 +207,29 @@ def test_duplicate_top_level_key_detected():
     assert "duplicate key 'name'" in msg and "line 3" in msg
 
 
+def test_node_ids_are_the_text_written():
+    """YAML 1.1 reads `1`, `true`, `on` as an int or a bool (and True == 1): ids stay the text, all distinct."""
+    ids = ["1", "true", "True", "on", "yes", "1.0", "null", "2026-01-01"]
+    text = "version: 1\nname: t\nnodes:\n" + "".join(f"  {i}: {{kind: source}}\n" for i in ids)
+    assert list(graph_from_yaml(text).nodes) == ids
+
+
+def test_plain_and_quoted_id_are_one_id():
+    msg = yaml_error("version: 1\nname: t\nnodes:\n  1: {kind: source}\n  '1': {kind: source}\n")
+    assert "duplicate node id '1'" in msg
+
+
+def test_id_outside_the_grammar_is_invalid_not_a_duplicate():
+    msg = yaml_error("version: 1\nname: t\nnodes:\n  ~: {kind: source}\n  null: {kind: source}\n")
+    assert "node id '~' is invalid" in msg and "duplicate" not in msg
+
+
+def test_values_keep_their_yaml_types():
+    """Only keys are read as text: `positive: 1` is still the integer class 1."""
+    text = yaml.safe_dump(graph(**{"nodes.acc.positive": 1}), sort_keys=False)
+    assert graph_from_yaml(text).nodes["acc"].positive == 1
+
+
 def test_invalid_utf8(tmp_path):
     p = tmp_path / "bad.yaml"
     p.write_bytes(b"version: 1\nname: \xff\xfe\x00\n")

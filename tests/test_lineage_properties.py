@@ -76,6 +76,18 @@ def test_valid_dags_load_from_file(data):
     assert set(g.dag.edges) == expected_edges(data)
 
 
+YAML_1_1_WORDS = ["1", "0", "-1", "1.5", "1e3", "0x1F", "0o17", "1_000", "true", "True", "TRUE", "false", "yes",
+                  "no", "on", "Off", "null", "Null", ".inf", "-.inf", ".nan", "2026-01-01"]
+
+
+@FAST
+@given(st.lists(st.one_of(st.sampled_from(YAML_1_1_WORDS), node_ids), min_size=1, max_size=8, unique=True))
+def test_plain_node_ids_are_read_as_written(ids):
+    """Unquoted ids that YAML 1.1 reads as numbers, booleans, null or dates stay the text written, all distinct."""
+    text = "version: 1\nname: p\nnodes:\n" + "".join(f"  {i}: {{kind: source}}\n" for i in ids)
+    assert list(graph_from_yaml(text, "p.yaml").nodes) == ids
+
+
 @st.composite
 def cyclic_graphs(draw: st.DrawFn) -> dict:
     """A valid DAG plus parent links closing a cycle through ≥ 2 distinct nodes."""

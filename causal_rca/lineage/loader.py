@@ -28,6 +28,7 @@ from causal_rca.lineage.graph import (
     LineageGraph,
     Node,
 )
+from causal_rca.lineage.nesting import MAX_DEPTH, too_deep
 from causal_rca.lineage.schema import (
     ID_PATTERN,
     ContractModel,
@@ -40,13 +41,16 @@ from causal_rca.lineage.schema import (
     suggest,
 )
 
-__all__ = ["load_graph", "graph_from_yaml", "graph_from_dict", "check_columns", "parse_duration"]
+__all__ = ["load_graph", "graph_from_yaml", "graph_from_dict", "check_columns", "parse_duration", "parse_yaml"]
 
 MAX_LISTED_PROBLEMS = 20
 METRIC_ONLY_KEYS = ("metric", "prediction", "label", "threshold", "positive")
 MODEL_ONLY_KEYS = ("version_column", "artifact")
 OBSERVED_ONLY_KEYS = ("freshness", "contract")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+# What YAML 1.1 makes of a plain scalar that is not text: `1`, `true`, `on`, `~`, `2026-01-01`.
+_IMPLICIT_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "null", "timestamp"))
 
 # (node id or None, key or None, message): one problem, located.
 Problem = tuple[Any, "str | None", str]
@@ -63,22 +67,46 @@ class _DuplicateKey(Exception):
         self.key, self.mark, self.first, self.is_node_id = key, mark, first, is_node_id
 
 
+class _TooDeep(Exception):
+    """Raised from inside the parser at MAX_DEPTH + 1 levels; turned into an InputError by the caller."""
+
+
 class _UniqueKeySafeLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys.
+    """SafeLoader that reads keys as text, rejects duplicate keys and stops at MAX_DEPTH levels.
+
+    Keys are ids and names, so a plain key is the text written: YAML 1.1 would
+    read ``1``, ``true`` and ``on`` as 1, True and True, which are equal in
+    Python, so two distinct ids would become one duplicate. Values keep their
+    YAML types.
 
     PyYAML silently keeps the last of two equal keys, which would hide a
     copy-pasted node. Keys merged in with ``<<: *anchor`` may still be
     overridden, as YAML intends: only keys written in the mapping itself count,
     so those are snapshotted at compose time (before merges are flattened).
+
+    The composer recurses once per level, so depth is counted on the parser's
+    events (which come without recursion) and refused before the stack runs out.
     """
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self._explicit_keys: dict[int, list[Any]] = {}
         self._node_ids_mapping: Any = None
+        self._depth = 0
+
+    def get_event(self) -> Any:
+        event = super().get_event()
+        if isinstance(event, yaml.CollectionStartEvent):
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep
+        elif isinstance(event, yaml.CollectionEndEvent):
+            self._depth -= 1
+        return event
 
     def compose_mapping_node(self, anchor: Any) -> Any:
         node = super().compose_mapping_node(anchor)
+        node.value = [(_as_text(key), value) for key, value in node.value]
         self._explicit_keys[id(node)] = [key for key, _ in node.value]
         return node
 
@@ -112,12 +140,26 @@ class _UniqueKeySafeLoader(yaml.SafeLoader):
         return self.construct_document(root)
 
 
+def _as_text(key: Any) -> Any:
+    """A key YAML 1.1 would read as a number, boolean, null or date, as the string written.
+
+    A copy, not the node itself: an anchored scalar used as a key may also be a value elsewhere.
+    """
+    if isinstance(key, yaml.ScalarNode) and key.tag in _IMPLICIT_TAGS:
+        return yaml.ScalarNode(_STR_TAG, key.value, key.start_mark, key.end_mark, key.style)
+    return key
+
+
 def _mark(mark: Any) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-def _parse_yaml(text: str | bytes, path: str) -> Any:
-    """Parse with the safe loader only; every YAML failure becomes an InputError."""
+def parse_yaml(text: str | bytes, path: str, what: str = "a lineage graph") -> Any:
+    """Parse with the safe loader only (keys as text, no duplicates, at most MAX_DEPTH levels).
+
+    Every YAML failure becomes an InputError naming ``path``; ``what`` the file should be is
+    named when it nests too deeply.
+    """
     loader: _UniqueKeySafeLoader | None = None
     try:
         loader = _UniqueKeySafeLoader(text)
@@ -145,8 +187,8 @@ def _parse_yaml(text: str | bytes, path: str) -> Any:
         raise InputError(f"{path}: cannot read YAML at position {exc.position}: {problem}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: cannot read YAML: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise InputError(f"{path}: YAML nested too deeply to be a lineage graph") from None
+    except (_TooDeep, RecursionError):
+        raise too_deep(path, "YAML", what) from None
     except (ValueError, TypeError, OverflowError) as exc:
         # e.g. a timestamp-looking value with an impossible date
         raise InputError(f"{path}: cannot read YAML value: {exc}") from None
@@ -174,7 +216,7 @@ def load_graph(path: str | Path) -> LineageGraph:
 
 def graph_from_yaml(text: str | bytes, path: str = "<memory>") -> LineageGraph:
     """Validate a graph given as YAML text; ``path`` is only used in messages."""
-    return graph_from_dict(_parse_yaml(text, path), path)
+    return graph_from_dict(parse_yaml(text, path), path)
 
 
 def graph_from_dict(data: dict, path: str = "<memory>") -> LineageGraph:

@@ -18,28 +18,29 @@
 The time, key and freshness columns are row bookkeeping, not pipeline values: imported nodes
 holding them are dropped (and removed from their children's parents).
 
-Read with the safe YAML loader; every reference is resolved against the imported nodes
-(by id, then by column) and an unknown one is an error naming it.
+Read with the graph loader's YAML parser (safe loader, keys as the text written, no duplicate
+keys, bounded nesting), so ids such as ``on`` or ``1`` mean the same here as in a graph file;
+every reference is resolved against the imported nodes (by id, then by column) and an
+unknown one is an error naming it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from causal_rca.errors import InputError
+from causal_rca.lineage.loader import parse_yaml
 
 TOP_LEVEL = ("name", "description", "time_column", "key_column", "segments")
 
 
 def read_attachment(path: Path) -> dict:
+    """The ``--attach-model`` file as a mapping with a ``model`` entry (references not yet resolved)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read '{path}': {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"'{path}' is not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = parse_yaml(text, str(path), "an --attach-model file")
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
         raise InputError(f"'{path}': expected a mapping with a 'model' entry (id, column, inputs)")
     return data

@@ -17,14 +17,16 @@ from pathlib import Path
 
 from causal_rca.errors import InputError
 from causal_rca.lineage.importers.columns import Column, ImportedLineage, dtype_of
+from causal_rca.lineage.nesting import load_json
 
 SUPPORTED = range(4, 13)
 DATA_NODES = ("model", "seed", "snapshot")
+WHAT = "a dbt manifest"
 
 
 def read_manifest(path: Path) -> dict:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = load_json(path.read_text(encoding="utf-8"), str(path), WHAT)
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read dbt manifest '{path}': {exc}") from None
     except json.JSONDecodeError as exc:

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from causal_rca.errors import InputError
 from causal_rca.lineage.importers.columns import Column, ImportedLineage, dtype_of
+from causal_rca.lineage.nesting import load_json
+
+WHAT = "OpenLineage events"
 
 
 def read_events(path: Path) -> list[dict]:
@@ -26,7 +29,10 @@ def read_events(path: Path) -> list[dict]:
     if not text:
         raise InputError(f"'{path}' is empty: expected OpenLineage run events (a JSON array or JSON lines)")
     try:
-        events = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
+        if text.startswith("["):
+            events = load_json(text, str(path), WHAT)
+        else:
+            events = [load_json(line, str(path), WHAT) for line in text.splitlines() if line.strip()]
     except json.JSONDecodeError as exc:
         raise InputError(f"'{path}' is not JSON or JSON lines: {exc}") from None
     if isinstance(events, dict):
