@@ -133,3 +133,71 @@ def test_html_report_inlines_diagrams_and_plots(diagnosed, tmp_path, capsys) -> 
         assert 'id="lineage-graph0"' in page and 'id="fishbone-graph0"' in page
     assert "fx: reference vs current" in page
     assert_no_active_markup(page)  # self-contained: nothing to fetch, nothing to run
+
+
+# Issue 17: text Graphviz itself cannot read, and Graphviz failing, reach the user as a drawing or one line.
+LONG_NAME = "n" * 17_000  # Graphviz refuses any string over 16,384 characters
+
+
+def _variant(diagnosed, tmp_path: Path, old: str, new: str) -> Path:
+    text = diagnosed["graph"].read_text()
+    assert old in text
+    graph = tmp_path / "variant.yaml"
+    graph.write_text(text.replace(old, new, 1))
+    return graph
+
+
+def _html(diagnosed, graph: Path, out: Path, capsys) -> str:
+    code, _, err = run_cli(["why", "recall", "--graph", graph, "--reference", diagnosed["reference"],
+                            "--current", diagnosed["current"], "--quiet", "--format", "html", "--out", out], capsys)
+    assert code == 0, err
+    return out.read_text(encoding="utf-8")
+
+
+@needs_dot
+def test_html_report_with_an_owner_ending_in_a_backslash(diagnosed, tmp_path, capsys) -> None:
+    graph = _variant(diagnosed, tmp_path, "    column: x\n", "    column: x\n    owner: 'team\\'\n")
+    page = _html(diagnosed, graph, tmp_path / "r.html", capsys)
+    assert 'id="lineage-graph0"' in page and 'id="fishbone-graph0"' in page
+    assert "owner: team\\" in page
+
+
+@needs_dot
+def test_long_graph_name_is_clipped_in_diagrams_not_in_the_report(diagnosed, tmp_path, capsys) -> None:
+    graph = _variant(diagnosed, tmp_path, "name: tiny", f"name: {LONG_NAME}")
+    for view in ("lineage", "fishbone"):
+        code, _, err = run_cli(["render", graph, "--view", view, "--out", tmp_path / f"{view}.svg"], capsys)
+        assert code == 0, err
+        assert LONG_NAME[:50] + "…" in (tmp_path / f"{view}.svg").read_text(encoding="utf-8")
+    page = _html(diagnosed, graph, tmp_path / "r.html", capsys)
+    assert 'id="lineage-graph0"' in page and 'id="fishbone-graph0"' in page
+    assert f"<small>{LONG_NAME} ·" in page  # the report's own heading keeps the whole name
+
+
+def _graphviz_fails(monkeypatch) -> None:
+    import graphviz
+
+    def fail(self, *args, **kwargs):
+        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"Error: <stdin>: syntax error in line 2\nmore\n")
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", fail)
+    monkeypatch.setattr(graphviz.Graph, "pipe", fail)
+
+
+@needs_dot
+def test_graphviz_failure_is_one_line_not_a_traceback(diagnosed, tmp_path, capsys, monkeypatch) -> None:
+    _graphviz_fails(monkeypatch)
+    code, _, err = run_cli(["render", diagnosed["graph"], "--out", tmp_path / "x.svg"], capsys)
+    assert code == 1  # our DOT was wrong: a bug, but said in Graphviz's words
+    assert err.startswith("error: Graphviz's 'dot' could not draw the diagram (Error: <stdin>: syntax error in line 2)")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@needs_dot
+def test_html_report_survives_a_graphviz_failure(monkeypatch) -> None:
+    from causal_rca.render import render
+    from tests.report_cases import hostile_diagnosis
+
+    _graphviz_fails(monkeypatch)
+    page = render(hostile_diagnosis(), "html")
+    assert "Diagrams could not be drawn: Graphviz&#39;s &#39;dot&#39; could not draw the diagram" in page

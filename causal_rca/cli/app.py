@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from causal_rca.cli.progress import progress_bar
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ToolFailed
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Causal root-cause analysis for ML pipelines: why did the metric drop?")
@@ -332,6 +332,9 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except ToolFailed as exc:  # a bug, but the helper program's message says more than a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)

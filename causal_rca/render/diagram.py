@@ -2,18 +2,18 @@
 
 Columns follow the data flow (sources → features → model → labels →
 metrics), so the picture reads like the pipeline. Every label is a
-Graphviz HTML-like label built from escaped text, and nodes are named
-``n0, n1, …`` in the DOT source: a node id is never DOT syntax nor markup.
+Graphviz HTML-like label of text made safe by ``dot_text``, and
+nodes are named ``n0, n1, …`` in the DOT source: a node id is never DOT
+syntax nor markup.
 """
 
 from __future__ import annotations
-
-from html import escape
 
 import graphviz
 
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.lineage.graph import LineageGraph
+from causal_rca.render.dot_text import NAME_LIMIT, label_text, quoted_text
 from causal_rca.render.findings import (
     CAUSE_COLOR, CLEAR_COLOR, MUTED_COLOR, NodeView, clip, fill_of, node_views, root_path,
 )
@@ -56,25 +56,26 @@ def layers(graph: LineageGraph) -> dict[str, int]:
 
 def _label(graph: LineageGraph, view: NodeView) -> str:
     node = graph.nodes[view.node]
-    rows = [f"<b>{escape(view.node)}</b>"]
+    rows = [f"<b>{label_text(view.node, NAME_LIMIT)}</b>"]
     sub = node.kind if node.observed or node.kind == "metric" else f"{node.kind}, unobserved"
     if view.rank is not None:
         sub = f"#{view.rank} {view.failure_mode} ({view.score:.2f})"
-    rows.append(f'<font point-size="9">{escape(sub)}</font>')
+    rows.append(f'<font point-size="9">{label_text(sub, 60)}</font>')
     if view.note and view.status != "unobserved":
         color = CLEAR_COLOR if view.status == "clear" else "#333333"
-        rows.append(f'<font point-size="9" color="{color}">{escape(clip(view.note, 40))}</font>')
+        rows.append(f'<font point-size="9" color="{color}">{label_text(view.note, 40)}</font>')
     return "<" + "<br/>".join(rows) + ">"
 
 
 def _tooltip(graph: LineageGraph, node_id: str) -> str:
+    """Id, kind, description and owner: the node's own words, which the box has no room for."""
     node = graph.nodes[node_id]
     parts = [node_id, node.kind]
     if node.description:
         parts.append(node.description)
     if node.owner:
         parts.append(f"owner: {node.owner}")
-    return clip(" · ".join(parts), 200)
+    return quoted_text(" · ".join(parts), 200)
 
 
 def lineage_dot(graph: LineageGraph, diagnosis: Diagnosis | None = None) -> graphviz.Digraph:
@@ -103,7 +104,7 @@ def lineage_dot(graph: LineageGraph, diagnosis: Diagnosis | None = None) -> grap
                 view = views[node_id]
                 node = graph.nodes[node_id]
                 attrs = {"label": _label(graph, view), "fillcolor": fill_of(view),
-                         "shape": SHAPE.get(node.kind, "box"), "tooltip": graphviz.nohtml(_tooltip(graph, node_id))}
+                         "shape": SHAPE.get(node.kind, "box"), "tooltip": _tooltip(graph, node_id)}
                 styles = ["filled"]
                 if node.kind in ("source", "feature", "infra"):
                     styles.append("rounded")
@@ -134,11 +135,12 @@ def lineage_dot(graph: LineageGraph, diagnosis: Diagnosis | None = None) -> grap
 
 
 def _legend(graph: LineageGraph, d: Diagnosis | None) -> str:
-    title = f"{graph.name}: lineage" if d is None else f"{graph.name}: {d.summary}"
-    lines = [f"<b>{escape(clip(title, 120))}</b>"]
+    name = clip(graph.name, NAME_LIMIT)
+    title = f"{name}: lineage" if d is None else f"{name}: {d.summary}"
+    lines = [f"<b>{label_text(title, 120)}</b>"]
     if d is not None:
-        lines.append(escape("fill: how strongly a node moved (pale = weak, orange = strong); green: checked, clear; "
-                            "red bold: the top cause and its path to the metric; dashed: unobserved"))
+        lines.append(label_text("fill: how strongly a node moved (pale = weak, orange = strong); green: checked, "
+                                "clear; red bold: the top cause and its path to the metric; dashed: unobserved", 200))
     else:
-        lines.append(escape("dashed: unobserved (no column)"))
+        lines.append(label_text("dashed: unobserved (no column)", 200))
     return "<" + "<br/>".join(lines) + ">"

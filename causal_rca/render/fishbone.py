@@ -10,18 +10,18 @@ a fixed drawing, not a graph to lay out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
-
 import graphviz
 
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.lineage.graph import CATEGORIES, LineageGraph
+from causal_rca.render.dot_text import NAME_LIMIT, label_text
 from causal_rca.render.findings import CAUSE_COLOR, CLEAR_COLOR, MUTED_COLOR, clip, node_views
 
 FONT = "Helvetica"
 MOVED_COLOR = "#e65100"
 CHAR_WIDTH = 0.075  # inches per character at 10pt, to space the bones
 ITEM_GAP = 0.36
+ITEM_LIMIT = 60  # characters of a bone item
 TOP, BOTTOM = CATEGORIES[:3], CATEGORIES[3:]
 
 
@@ -81,18 +81,19 @@ def bones(graph: LineageGraph, d: Diagnosis | None = None) -> list[Bone]:
 def _head_label(graph: LineageGraph, d: Diagnosis | None) -> str:
     if d is None:
         metrics = graph.metric_nodes()
-        return f"<<b>{escape(graph.name)}</b><br/>{escape(_node_list(metrics, 3))}>"
+        return f"<<b>{label_text(graph.name, NAME_LIMIT)}</b><br/>{label_text(_node_list(metrics, 3), 200)}>"
     if not d.significant:
         verdict = "no significant change"
     else:
         verdict = "fell" if d.change < 0 else "rose"
-    return (f"<<b>{escape(d.target)} {escape(verdict)}</b><br/>{d.reference.value:.3g} → {d.current.value:.3g}<br/>"
+    return (f"<<b>{label_text(d.target, NAME_LIMIT)} {verdict}</b><br/>"
+            f"{d.reference.value:.3g} → {d.current.value:.3g}<br/>"
             f'<font point-size="9">change {d.change:+.3g} (95% CI {d.change_ci[0]:+.3g} to {d.change_ci[1]:+.3g})'
             f"</font>>")
 
 
 def _item_label(item: BoneItem) -> str:
-    text = escape(clip(item.text, 60))
+    text = label_text(item.text, ITEM_LIMIT)
     if item.bold:
         text = f"<b>{text}</b>"
     return f'<<font color="{item.color}">{text}</font>>'
@@ -104,12 +105,12 @@ def fishbone_dot(graph: LineageGraph, diagnosis: Diagnosis | None = None) -> gra
     most = max(len(b.items) for b in all_bones)
     height = 0.55 + ITEM_GAP * (most + 1)
     slant = 0.55 * height
-    widest = max(len(clip(i.text, 60)) * (1.12 if i.bold else 1.0) for b in all_bones for i in b.items)
+    widest = max(len(clip(i.text, ITEM_LIMIT)) * (1.12 if i.bold else 1.0) for b in all_bones for i in b.items)
     spacing = max(2.4, widest * CHAR_WIDTH + slant * 0.5 + 0.6)
     g = graphviz.Graph("fishbone", engine="neato")
     g.attr(layout="neato", splines="line", outputorder="edgesfirst", bgcolor="white", pad="0.3",
            fontname=FONT, fontsize="10", fontcolor=MUTED_COLOR, labelloc="b",
-           label=f"<{escape(graph.name)}: causes by category (fishbone)>")
+           label=f"<{label_text(graph.name, NAME_LIMIT)}: causes by category (fishbone)>")
     g.attr("node", fontname=FONT, fontsize="10", shape="plaintext", margin="0.02", height="0.2", width="0.2")
     g.attr("edge", color="#616161", penwidth="1.2")
     x0 = widest * CHAR_WIDTH + slant + 0.4
@@ -132,7 +133,7 @@ def fishbone_dot(graph: LineageGraph, diagnosis: Diagnosis | None = None) -> gra
         bx = x0 + k * spacing
         ex, ey = bx - slant, sign * height
         cat_id = f"c{index}"
-        g.node(cat_id, label=f"<<b>{escape(bone.category)}</b>>", shape="box", style="filled,rounded",
+        g.node(cat_id, label=f"<<b>{label_text(bone.category, 40)}</b>>", shape="box", style="filled,rounded",
                fillcolor="white", color=bone.color, fontcolor=bone.color, penwidth="1.5",
                pos=f"{ex:.3f},{ey + sign * 0.28:.3f}!")
         g.edge(cat_id, spine[k], color=bone.color, penwidth="2")
@@ -140,7 +141,7 @@ def fishbone_dot(graph: LineageGraph, diagnosis: Diagnosis | None = None) -> gra
         for i, item in enumerate(bone.items):
             t = (n - i) / (n + 1)  # first item nearest the category label
             px, py = bx - slant * t, sign * height * t
-            width = len(clip(item.text, 60)) * CHAR_WIDTH * (1.12 if item.bold else 1.0)
+            width = len(clip(item.text, ITEM_LIMIT)) * CHAR_WIDTH * (1.12 if item.bold else 1.0)
             point, label = f"p{index}_{i}", f"i{index}_{i}"
             g.node(point, shape="point", width="0.03", color=bone.color, label="", pos=f"{px:.3f},{py:.3f}!")
             g.node(label, label=_item_label(item), pos=f"{px - 0.25 - width / 2:.3f},{py:.3f}!")

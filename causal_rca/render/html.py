@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from causal_rca.diagnosis.model import Cause, Diagnosis
+from causal_rca.errors import ToolFailed
 from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite, p_text
 from causal_rca.render.model_findings import model_sentences
@@ -43,7 +44,7 @@ def _diagrams(d: Diagnosis) -> dict[str, Any]:
     try:
         return {"lineage": Markup(inline_svg(lineage_dot(d.lineage, d), "lineage-")),
                 "fishbone": Markup(inline_svg(fishbone_dot(d.lineage, d), "fishbone-"))}
-    except GraphvizMissing as exc:
+    except (GraphvizMissing, ToolFailed) as exc:  # the report is worth having without its pictures
         return {"note": f"Diagrams could not be drawn: {exc}"}
 
 

@@ -3,6 +3,8 @@
 DOT needs nothing installed; SVG and PNG need the layout program (``dot``,
 or ``neato`` for the fishbone). When it is missing the user is told how to
 install it, as bad input (exit 2): the rest of causal-rca works without it.
+When the program fails on the DOT we wrote, that is our bug: ``ToolFailed``
+carries Graphviz's own words instead of a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import graphviz
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ToolFailed
 from causal_rca.render.svg import prefix_ids, strip_prolog
 
 INSTALL_HINT = "install Graphviz: apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
@@ -38,9 +40,13 @@ def diagram_bytes(g: graphviz.Graph | graphviz.Digraph, fmt: str) -> bytes:
         return g.source.encode("utf-8")
     _require(g.engine)
     try:
-        return g.pipe(format=fmt)
+        return g.pipe(format=fmt, quiet=True)  # Graphviz's complaints reach the user once, in ToolFailed
     except graphviz.ExecutableNotFound:
         raise GraphvizMissing(f"Graphviz's '{g.engine}' program could not be run; {INSTALL_HINT}") from None
+    except graphviz.CalledProcessError as exc:
+        said = (exc.stderr or b"").decode("utf-8", "replace").strip().partition("\n")[0] or f"exit status {exc.returncode}"
+        raise ToolFailed(f"Graphviz's '{g.engine}' could not draw the diagram ({said}); "
+                         "this is a bug in causal-rca, please report it with the graph file") from None
 
 
 def write_diagram(g: graphviz.Graph | graphviz.Digraph, out: Path) -> None:
