@@ -212,9 +212,11 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
         point = find_change_point(timeline, seed)
     except ValueError:
         raise InputError("--split auto: the log is too short to place a change point; give --split TIMESTAMP") from None
+    # The split is the best of many candidate times, so the windows' own interval is too optimistic:
+    # a change the change-point test does not support is not a significant change.
     d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
                   sample_rows=sample_rows, progress=progress, jobs=jobs, trust_model=trust_model, golden=golden,
-                  training=training)
+                  training=training, split_p_value=None if point.significant else point.p_value)
     split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
     warnings = list(d.warnings)
     if not point.significant:
@@ -240,7 +242,9 @@ def _diagnose(
     trust_model: bool = False,
     golden: TableLike | None = None,
     training: TableLike | None = None,
+    split_p_value: float | None = None,
 ) -> Diagnosis:
+    """``split_p_value``: set when ``--split auto`` chose a split its own test does not support."""
     say = progress or (lambda _msg: None)
     graph, metric = _graph_and_metric(graph, metric)
     spec = _metric_spec(graph, metric)
@@ -276,6 +280,8 @@ def _diagnose(
     else:
         comparison = estimated_comparison(spec, ref_frame, cur_frame, seed)
         warnings.append(UNLABELLED_WARNING.format(metric=metric))
+    if split_p_value is not None:
+        comparison = replace(comparison, significant=False)
     # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
     quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
     warnings += quality.warnings
@@ -363,7 +369,7 @@ def _diagnose(
                  for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal)) if s.anomalous]
     anomalous_nodes = {a.node for a in anomalies} | {n for n, m in mechanisms.items() if m.changed}
     checked_clear = [n for n in graph.observed_nodes() if n not in anomalous_nodes and n in dtypes]
-    summary = _summary(metric, comparison, causes)
+    summary = _summary(metric, comparison, causes, split_p_value)
     if unlabelled:
         summary = f"estimate, no labels yet: {summary}"
     return Diagnosis(
@@ -431,9 +437,16 @@ def _cause(graph, metric, cand: Candidate, rank, score, contrib, change, compari
                  children=[k for k in cand.members if k in graph.children(cand.node)] if cand.latent else [])
 
 
-def _summary(metric: str, comparison, causes: list[Cause]) -> str:
+def _summary(metric: str, comparison, causes: list[Cause], split_p_value: float | None = None) -> str:
     change = comparison.change
     verb = "fell" if change < 0 else "rose"
+    if split_p_value is not None:
+        from causal_rca.timeline.changepoint import SIGNIFICANCE as CHANGE_POINT_LEVEL
+
+        return (f"{metric} moved {change:+.3g} ({comparison.reference.value:.3g} → {comparison.current.value:.3g}) "
+                f"across the most likely split, but the change-point test does not support a change there "
+                f"(p = {split_p_value:.2g}, held to {CHANGE_POINT_LEVEL:g} because the split is the best of many "
+                f"times): no significant change to explain")
     if not comparison.significant:
         return (f"{metric} moved {change:+.3g} ({comparison.reference.value:.3g} → {comparison.current.value:.3g}), "
                 f"within the noise (95% CI of the change {comparison.change_ci[0]:+.3g} to "

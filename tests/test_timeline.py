@@ -119,3 +119,13 @@ def test_control_limits_bracket_the_centre_and_follow_affine_maps(values, scale,
     assert math.isclose(moved.centre, lim.centre * scale + shift, rel_tol=1e-6, abs_tol=1e-6)
     assert math.isclose(moved.sigma, lim.sigma * scale, rel_tol=1e-6, abs_tol=1e-6)
     assert lim.outside(float("nan")) == 0
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_auto_split_unsupported_by_its_own_test_is_no_significant_change(seed) -> None:
+    """No fault, yet the best split's before/after p is under 0.05 (it is the best of many): not a change."""
+    case = churn_timeline(seed, rows_per_day=600, change_day=None)
+    d = diagnose(case.graph_path, data=case.log, split="auto", metric=case.metric, seed=0)
+    assert 0.01 <= d.split["p_value"] < 0.05 and not d.split["significant"]
+    assert not d.significant and d.causes == []
+    assert "change-point test does not support a change there" in d.summary
