@@ -21,6 +21,7 @@ from causal_rca.causal.mechanism import (
     LENIENT_SIGNIFICANCE, MechanismResult, assess_mechanisms, lenient_mechanisms,
 )
 from causal_rca.diagnosis.classify import classify
+from causal_rca.diagnosis.data_quality import data_quality_findings
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
@@ -39,7 +40,7 @@ from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
 from causal_rca.model.unlabelled import estimated_comparison, unlabelled_label
-from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals
+from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals, null_contract_violations
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
 from causal_rca.windows.frames import constant_nodes, node_columns, node_samples, resolve_dtypes
@@ -297,7 +298,7 @@ def _diagnose(
                                             ref_s, cur_s, repeated_only=beyond_sample)
 
     say("measuring signals")
-    signals, _profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
+    signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
 
     say("testing mechanisms")
     enc = encode_windows(ref_s, cur_s, dtypes,
@@ -365,8 +366,9 @@ def _diagnose(
             trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None,
             artifact=artifact, engine=ref_w.backend), causes)
         warnings += review_warnings
-    anomalies = [Anomaly(s.node, s.signal, s.reference, s.current, s.p_adjusted, s.detail)
-                 for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal)) if s.anomalous]
+    anomalies = [_as_anomaly(s) for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal))
+                 if s.anomalous]
+    broken_contracts = [_as_anomaly(s) for s in null_contract_violations(graph, profiles)]
     anomalous_nodes = {a.node for a in anomalies} | {n for n, m in mechanisms.items() if m.changed}
     checked_clear = [n for n in graph.observed_nodes() if n not in anomalous_nodes and n in dtypes]
     summary = _summary(metric, comparison, causes, split_p_value)
@@ -382,8 +384,13 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=model_aware, **_report_extras(graph, dtypes, ref_s, cur_s, causes),
+        model_aware=model_aware, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
+
+
+def _as_anomaly(s: Signal) -> Anomaly:
+    return Anomaly(s.node, s.signal, s.reference, s.current, s.p_adjusted, s.detail)
 
 
 def _report_extras(graph: LineageGraph, dtypes: dict[str, str], ref_s: pd.DataFrame, cur_s: pd.DataFrame,

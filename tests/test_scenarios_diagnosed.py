@@ -27,3 +27,21 @@ def test_engine_finds_the_true_cause(scenario, scenario_diagnoses) -> None:
     else:
         detail = f"control reported significant: top cause {result.answer_node}/{result.answer_mode}"
     assert result.passed, detail
+
+
+QUIET_FAULTS = [s for s in SCENARIOS if s.name == "churn_silent_null_jump"]
+
+
+@pytest.mark.parametrize("scenario", QUIET_FAULTS, ids=[s.name for s in QUIET_FAULTS])
+def test_a_silent_fault_is_listed_under_data_quality(scenario, scenario_diagnoses) -> None:
+    """The metric did not move, so no cause; the broken column is still reported (issue 18, point 7)."""
+    from causal_rca.scenarios import generate, load_truth
+
+    truth = load_truth(scenario)
+    frames = generate(scenario)
+    d = scenario_diagnoses(scenario.graph_path, frames["reference"], frames["current"], scenario.metric,
+                           seed=scenario.seed)
+    assert not d.significant and not d.causes
+    listed = {(f["node"], f["signal"]) for f in d.to_dict()["data_quality"]}
+    assert truth.data_quality in listed, listed
+    assert (truth.data_quality[0], "contract") in listed  # its max_null_rate contract broke too

@@ -135,3 +135,35 @@ def test_new_categories() -> None:
     cur.loc[: len(cur) // 5, "cat"] = "zz"
     new = [s for s in signals_for(ref, cur) if s.node == "cat" and s.signal == "new_categories"]
     assert new and new[0].anomalous and new[0].current > 0.15
+
+
+def _contract_violations(ref: pd.DataFrame, cur: pd.DataFrame, max_null_rate: float):
+    from causal_rca.signals.detect import null_contract_violations
+
+    spec = {**GRAPH, "nodes": {**GRAPH["nodes"], "feat": {**GRAPH["nodes"]["feat"],
+                                                          "contract": {"max_null_rate": max_null_rate}}}}
+    graph = graph_from_dict(spec)
+    r, c = open_windows(graph, ref, cur)
+    dtypes = resolve_dtypes(graph, r)
+    (rs, rt), (cs, ct) = node_samples(r, graph, dtypes, 5000, 0), node_samples(c, graph, dtypes, 5000, 1)
+    rc, cc = measure_counts(r, c, node_columns(graph, dtypes), rt, ct)
+    _, profiles = measure_signals(graph, rc, cc, dtypes, rs, cs)
+    return null_contract_violations(graph, profiles)
+
+
+def _with_nulls(share: float, n: int = 2000):
+    frame = frames(n)
+    frame.loc[: int(share * n) - 1, "feat"] = np.nan
+    return frame
+
+
+def test_null_rate_above_the_contract_is_a_violation_whatever_the_reference() -> None:
+    found = _contract_violations(_with_nulls(0.26), _with_nulls(0.48), 0.30)
+    assert [(s.node, s.signal) for s in found] == [("feat", "contract")]
+    assert "above the contract's max_null_rate 30%" in found[0].detail
+
+
+def test_a_null_rate_at_the_bound_within_sampling_noise_is_not() -> None:
+    """31% of 200 rows is what a 30% rate gives often: the binomial test at the window's size says so."""
+    assert _contract_violations(_with_nulls(0.26, 200), _with_nulls(0.31, 200), 0.30) == []
+    assert _contract_violations(_with_nulls(0.26), _with_nulls(0.29), 0.30) == []

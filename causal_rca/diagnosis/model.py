@@ -138,11 +138,16 @@ class Diagnosis:
     # Added for model-aware diagnosis (spec: fields may be added): score confidence, classes,
     # segments, support, label-free estimate, artifact fidelity, golden set (causal_rca/model/).
     model_aware: dict[str, Any] = field(default_factory=dict)
+    # Added for silent faults (spec: fields may be added): contract violations and integrity faults,
+    # listed whether or not the metric moved (diagnosis/data_quality.py).
+    data_quality: list[Anomaly] = field(default_factory=list)
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
     # (the JSON names the graph; `causal-rca render GRAPH --diagnosis` supplies it again).
     lineage: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        from causal_rca.diagnosis.data_quality import finding_kind
+
         return _clean({
             "format": FORMAT,
             "graph": self.graph,
@@ -155,6 +160,7 @@ class Diagnosis:
             "significant": self.significant,
             "causes": [c.to_dict() for c in self.causes],
             "anomalies": [a.to_dict() for a in self.anomalies],
+            "data_quality": [{**a.to_dict(), "kind": finding_kind(a.signal)} for a in self.data_quality],
             "summary": self.summary,
             "mechanisms": [m.to_dict() for m in self.mechanisms],
             "checked_clear": list(self.checked_clear),
@@ -191,6 +197,7 @@ class Diagnosis:
 
 
 def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
+    from causal_rca.diagnosis.data_quality import data_quality_findings
     from causal_rca.errors import InputError
 
     def window(w: dict[str, Any]) -> WindowMetric:
@@ -209,8 +216,8 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
                         path=[str(n) for n in c.get("path", [])], owner=c.get("owner"),
                         children=[str(n) for n in c.get("children", [])],
                         replay=c.get("replay")) for c in data["causes"]]
-        anomalies = [Anomaly(str(a["node"]), str(a["signal"]), a.get("reference"), a.get("current"),
-                             _num(a["p_value"]), str(a.get("detail", ""))) for a in data["anomalies"]]
+        anomalies = [_anomaly(a) for a in data["anomalies"]]
+        quality = [_anomaly(a) for a in data["data_quality"]] if "data_quality" in data else None
         mechanisms = [MechanismSummary(str(m["node"]), str(m["method"]), bool(m["changed"]), _num(m["p_value"]),
                                        _num(m["effect"]), str(m.get("detail", "")))
                       for m in data.get("mechanisms", [])]
@@ -227,12 +234,18 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             distributions=_distributions(data.get("distributions") or {}),
             split=data.get("split"),
             model_aware=dict(data.get("model_aware") or {}),
+            data_quality=quality if quality is not None else data_quality_findings(anomalies),
             description=getattr(lineage, "description", None), lineage=lineage,
         )
     except KeyError as exc:
         raise InputError(f"not a complete causal-rca diagnosis: missing field {exc}") from None
     except (TypeError, ValueError, IndexError, AttributeError) as exc:
         raise InputError(f"not a valid causal-rca diagnosis: {exc}") from None
+
+
+def _anomaly(a: dict[str, Any]) -> Anomaly:
+    return Anomaly(str(a["node"]), str(a["signal"]), a.get("reference"), a.get("current"), _num(a["p_value"]),
+                   str(a.get("detail", "")))
 
 
 def _num(value: Any) -> float:

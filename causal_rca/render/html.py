@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.errors import ToolFailed
 from causal_rca.explain.whys import why_steps
@@ -77,4 +78,5 @@ def render_html(d: Diagnosis, standalone: bool = True) -> str:
     return env.get_template("report.html.j2").render(
         d=d, standalone=standalone, diagrams=_diagrams(d), sections=_sections(d), p_text=p_text,
         bones=bones(d.lineage, d) if d.lineage is not None else [], model_lines=model_sentences(d),
+        data_quality_note=DATA_QUALITY_NOTE,
     )

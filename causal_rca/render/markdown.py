@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite, p_text
@@ -84,6 +85,12 @@ def render_markdown(d: Diagnosis) -> str:
         lines += ["## By category (fishbone)", "", "| category | finding |", "|---|---|"]
         lines += [f"| {md_escape(b.category)} | {'; '.join(md_escape(i.text) for i in b.items)} |"
                   for b in bones(d.lineage, d)]
+        lines.append("")
+    if d.data_quality:
+        lines += ["## Data quality", "", f"_Contract violations and integrity faults, {DATA_QUALITY_NOTE}._", "",
+                  "| node | check | detail | p |", "|---|---|---|---|"]
+        lines += [f"| {md_escape(a.node)} | {md_escape(a.signal)} | {md_escape(a.detail)} | {p_text(a.p_value)} |"
+                  for a in d.data_quality]
         lines.append("")
     if d.anomalies:
         lines += ["## Anomalous signals", "", "| node | signal | detail | p |", "|---|---|---|---|"]

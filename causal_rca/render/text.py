@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite
@@ -53,6 +54,15 @@ def diagnosis_renderable(d: Diagnosis) -> Group:
     model = model_sentences(d)
     if model:
         parts.append(Panel(Text("\n".join(f"- {line}" for line in model)), title="model", expand=False))
+    if d.data_quality:
+        table = Table(title=f"Data quality ({DATA_QUALITY_NOTE})")
+        for col in ("node", "check", "detail"):
+            table.add_column(col)
+        for a in d.data_quality[:12]:
+            table.add_row(Text(a.node), Text(a.signal), Text(a.detail))
+        if len(d.data_quality) > 12:
+            table.add_row("…", f"{len(d.data_quality) - 12} more", "")
+        parts.append(table)
     if d.anomalies:
         parts.append(Text(f"{len(d.anomalies)} anomalous signals; clear: {', '.join(d.checked_clear) or 'none'}"))
     for w in d.warnings:

@@ -69,6 +69,8 @@ class Truth:
     significant: bool
     node: str | None
     failure_mode: str | None
+    # A silent fault (the metric did not move): (node, signal) the data-quality section must list.
+    data_quality: tuple[str, str] | None = None
 
 
 def scenarios_dir() -> Path:
@@ -229,11 +231,15 @@ def load_truth(scenario: Scenario | str) -> Truth:
         raise InputError(f"{path}: a significant drop needs 'node' and 'failure_mode'")
     if mode is not None and mode not in FAILURE_MODES:
         raise InputError(f"{path}: unknown failure_mode '{mode}' (one of {', '.join(FAILURE_MODES)})")
+    quality = data.get("data_quality")
+    if quality is not None and not (isinstance(quality, dict) and set(quality) == {"node", "signal"}):
+        raise InputError(f"{path}: 'data_quality' must be a mapping with 'node' and 'signal'")
     return Truth(
         metric=str(data["metric"]),
         significant=significant,
         node=None if node is None else str(node),
         failure_mode=None if mode is None else str(mode),
+        data_quality=None if quality is None else (str(quality["node"]), str(quality["signal"])),
     )
 
 

@@ -299,6 +299,29 @@ def measure_signals(
     return signals, profiles
 
 
+def null_contract_violations(graph: LineageGraph, profiles: dict[str, NodeProfiles]) -> list[Signal]:
+    """Nodes whose current null rate breaks their contract's ``max_null_rate``, tested at the window's size.
+
+    A contract is a bound on the window, not a comparison of two windows: a null rate of 48% breaks
+    ``max_null_rate: 0.3`` whatever the reference had. The exact one-sided binomial test asks whether
+    the current count could come from a rate at the bound. These are reported (data quality), not
+    ranked: ``measure_signals`` leaves them out, so causes and failure modes do not depend on them.
+    """
+    out = []
+    for node_id, prof in profiles.items():
+        contract = graph.nodes[node_id].contract
+        bound = None if contract is None else contract.max_null_rate
+        cur, ref = prof.current, prof.reference
+        if bound is None or not cur.rows or cur.null_rate <= bound:
+            continue
+        p = st.above_rate(cur.nulls, cur.rows, bound)
+        out.append(Signal(node_id, "contract", ref.null_rate, cur.null_rate, p, cur.null_rate - bound,
+                          f"{_pct(cur.null_rate)} of rows null, above the contract's max_null_rate "
+                          f"{_pct(bound)} (reference {_pct(ref.null_rate)})"))
+    adjusted = st.benjamini_hochberg([s.p_value for s in out])
+    return [v for v in (replace(s, p_adjusted=a) for s, a in zip(out, adjusted)) if v.anomalous]
+
+
 def strongest(signals: list[Signal], node: str) -> Signal | None:
     """The node's most telling anomalous signal (largest effect relative to its threshold)."""
     own = [s for s in signals if s.node == node and s.anomalous]

@@ -26,6 +26,15 @@ def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
     return float(2 * stats.norm.sf(abs(z)))
 
 
+def above_rate(k: int, n: int, rate: float) -> float:
+    """One-sided p that ``k`` of ``n`` happened at a true rate no higher than ``rate`` (exact binomial)."""
+    from scipy.stats import binomtest
+
+    if n == 0 or k == 0:
+        return 1.0
+    return float(binomtest(k, n, min(max(rate, 0.0), 1.0), alternative="greater").pvalue)
+
+
 def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(KS statistic D in [0, 1], p-value); (0, 1) when a side is empty."""
     a = a[np.isfinite(a)]
