@@ -1,0 +1,1 @@
+"""Benchmarks of causal-rca (scripts and held-out case families)."""
