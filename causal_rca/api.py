@@ -425,7 +425,7 @@ def _check_usable(graph: LineageGraph, dtypes: dict[str, str], ref: pd.DataFrame
 def _cause(graph, metric, cand: Candidate, rank, score, contrib, change, comparison, signals, mechanisms,
            outcome, moved: set[str]) -> Cause:
     root_mech = mechanisms.get(cand.node)
-    mode, _decided_by = classify(graph, cand.node, signals, root_mech)
+    mode, _decided_by, alternatives = classify(graph, cand.node, signals, root_mech)
     path = fault_path(graph, cand.node, metric, moved)
     why = why_chain(graph, metric, cand.node, mode, comparison.reference.value, comparison.current.value,
                     signals, mechanisms, outcome, path)
@@ -441,6 +441,8 @@ def _cause(graph, metric, cand: Candidate, rank, score, contrib, change, compari
     return Cause(rank=rank, node=cand.node, failure_mode=mode, category=node.category, score=score,
                  contribution=contrib, p_value=cand.p_value, evidence=evidence, why=why,
                  mitigation=MITIGATION[mode], path=path, owner=node.owner,
+                 alternatives=[{"failure_mode": m, "evidence": said, "mitigation": MITIGATION[m]}
+                               for m, said in alternatives],
                  children=[k for k in cand.members if k in graph.children(cand.node)] if cand.latent else [])
 
 

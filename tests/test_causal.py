@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pytest
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -202,3 +203,34 @@ def test_worker_processes_rerun_nodes_whose_parents_broke_and_match_one_process(
     assert pooled == alone
     assert all(np.array_equal(pooled[n].consistent, alone[n].consistent) for n in alone
                if alone[n].consistent is not None)
+
+
+def _label_mechanism(gap: float, se: float, auc_z: float = 0.0):
+    from scipy import stats
+
+    from causal_rca.causal.mechanism import MechanismResult
+
+    p = float(2 * stats.norm.sf(abs(gap) / se))
+    return MechanismResult("y", ("a",), "classification", 1e-9, 0.3, "changed", measures={
+        "base_rate_gap": gap, "base_rate_se": se, "base_rate_p": p, "auc_reference": 0.8, "auc_current": 0.7,
+        "auc_drop_z": auc_z})
+
+
+LABEL_GRAPH = {"version": 1, "name": "c", "nodes": {
+    "a": {"kind": "source", "column": "a"},
+    "m": {"kind": "model", "parents": ["a"], "column": "s"},
+    "y": {"kind": "label", "parents": ["a"], "column": "y"},
+    "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}}
+
+
+@pytest.mark.parametrize("gap, se, auc_z, mode, alternative", [
+    (0.022, 0.011, 0.0, "concept_drift", "label_shift"),   # 2 SE at 2,000 rows: noise can do that
+    (0.005, 0.011, 0.0, "concept_drift", None),
+    (0.050, 0.006, 0.0, "label_shift", None),              # 8 SE, ranking intact: the prior moved
+    (0.054, 0.003, 6.7, "label_shift", "concept_drift"),   # prior 18 SE, ranking 6.7 SE: both moved
+    (-0.026, 0.008, 5.8, "concept_drift", "label_shift"),  # ranking broke more clearly than the prior moved
+])
+def test_label_mode_is_decided_by_tests_at_the_windows_size(gap, se, auc_z, mode, alternative) -> None:
+    found, _by, alternatives = classify(graph_from_dict(LABEL_GRAPH), "y", [], _label_mechanism(gap, se, auc_z))
+    assert found == mode
+    assert [a[0] for a in alternatives] == ([alternative] if alternative else [])

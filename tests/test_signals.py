@@ -167,3 +167,36 @@ def test_a_null_rate_at_the_bound_within_sampling_noise_is_not() -> None:
     """31% of 200 rows is what a 30% rate gives often: the binomial test at the window's size says so."""
     assert _contract_violations(_with_nulls(0.26, 200), _with_nulls(0.31, 200), 0.30) == []
     assert _contract_violations(_with_nulls(0.26), _with_nulls(0.29), 0.30) == []
+
+
+def _banded(n: int, seed: int, shares=(0.1, 0.2, 0.3, 0.2, 0.1, 0.1)) -> np.ndarray:
+    return np.random.default_rng(seed).choice([20.0, 30.0, 40.0, 50.0, 60.0, 70.0], n, p=list(shares))
+
+
+def test_a_banded_column_rescaled_by_a_unit_change_is_a_line_of_levels() -> None:
+    """Ages in bands ×12: quantiles jump between levels, the levels themselves lie on a line."""
+    ref, cur = _banded(3000, 1), _banded(3000, 2) * 12
+    scale, shift, r2, p_shares = st.level_affine_fit(ref, cur)
+    assert abs(scale - 12) < 1e-9 and abs(shift) < 1e-6 and r2 > 0.9999 and p_shares > 0.01
+
+
+def test_a_banded_population_shift_is_not_a_rescaling() -> None:
+    """Same levels, other shares: the chi-square test of the shares rejects."""
+    scale, _shift, _r2, p_shares = st.level_affine_fit(_banded(3000, 1), _banded(3000, 2, (0.3, 0.3, 0.2, 0.1, 0.05, 0.05)))
+    assert abs(scale - 1) < 1e-9 and p_shares < 1e-6
+
+
+def test_level_fit_needs_three_shared_levels_and_a_discrete_column() -> None:
+    rng = np.random.default_rng(0)
+    assert st.level_affine_fit(rng.normal(size=500), rng.normal(size=500)) is None
+    assert st.level_affine_fit(rng.choice([0.0, 1.0], 500), rng.choice([0.0, 2.0], 500)) is None
+
+
+def test_banded_unit_change_gives_a_scale_signal_with_its_units() -> None:
+    ref = frames()
+    cur = frames()
+    ref["num"] = _banded(len(ref), 3)
+    cur["num"] = _banded(len(cur), 4) * 12
+    scale = [s for s in signals_for(ref, cur) if s.node == "num" and s.signal == "scale"]
+    assert scale and scale[0].anomalous and scale[0].current == 12.0
+    assert scale[0].value == "years ↔ months, feet ↔ inches"

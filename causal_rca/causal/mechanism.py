@@ -11,6 +11,8 @@ have no parents: their marginal signals are their mechanism test.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -292,6 +294,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         measures["rate_reference"] = float(y_hold.mean())
         measures["rate_current"] = float(y_c.mean())
         measures["rate_expected"] = float(p_pos_cur.mean())
+        measures.update(_base_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c))
         # A base rate moving away from what the parents predict is a change even when it
         # makes outcomes easier to predict (fewer positives: log-loss falls).
         gap = abs(measures["rate_current"] - measures["rate_expected"]) / max(measures["rate_expected"], 0.02)
@@ -299,10 +302,40 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         if 0 < y_hold.sum() < len(y_hold) and 0 < y_c.sum() < len(y_c):
             measures["auc_reference"] = float(roc_auc_score(y_hold, p_pos_hold))
             measures["auc_current"] = float(roc_auc_score(y_c, p_pos_cur))
+            measures["auc_drop_z"] = _auc_drop_z(measures["auc_reference"], y_hold, measures["auc_current"], y_c)
             p_strata = _stratified_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c)
             measures["p_within_strata"] = p_strata
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures
     return min(1.0, 2 * min(p_ks, p_mean)), d, measures
+
+
+def _base_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray) -> dict[str, float]:
+    """Did the outcome's base rate move beyond what the parents predict, beyond sampling noise?
+
+    The reference fit predicts each current row's probability of the positive class; with no
+    change of prior, the current positives are a sum of those Bernoulli draws. Its own
+    miscalibration is measured on the reference holdout and subtracted, so the gap is
+    (observed - predicted) now minus (observed - predicted) then, with the standard error of
+    both Poisson-binomial sums: a test at the windows' own sizes, not a fixed gap.
+    """
+    gap = (y_cur.mean() - p_cur.mean()) - (y_ref.mean() - p_ref.mean())
+    se = math.sqrt(float(np.sum(p_cur * (1 - p_cur))) / len(p_cur) ** 2
+                   + float(np.sum(p_ref * (1 - p_ref))) / len(p_ref) ** 2)
+    p = float(2 * stats.norm.sf(abs(gap) / se)) if se > 0 else (0.0 if gap else 1.0)
+    return {"base_rate_gap": float(gap), "base_rate_se": se, "base_rate_p": p}
+
+
+def _auc_se(auc: float, y: np.ndarray) -> float:
+    """Hanley and McNeil's standard error of an AUC from its positives and negatives."""
+    n1, n0 = float(y.sum()), float(len(y) - y.sum())
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    return math.sqrt(max(auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2) + (n0 - 1) * (q2 - auc ** 2), 0.0) / (n1 * n0))
+
+
+def _auc_drop_z(auc_ref: float, y_ref: np.ndarray, auc_cur: float, y_cur: np.ndarray) -> float:
+    """Standard errors by which the reference mechanism ranks current outcomes worse than held-out ones."""
+    se = math.hypot(_auc_se(auc_ref, y_ref), _auc_se(auc_cur, y_cur))
+    return float((auc_ref - auc_cur) / se) if se > 0 else 0.0
 
 
 def _stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray,

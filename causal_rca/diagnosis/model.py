@@ -55,6 +55,15 @@ class Cause:
     children: list[str] = field(default_factory=list)  # for an unobserved node: the children that changed
     # With the real model: the metric had this cause been put back (model/replay.py), else None.
     replay: dict[str, Any] | None = None
+    # Failure modes the evidence cannot rule out (spec: fields may be added), each with the evidence
+    # that keeps it possible and its own mitigation; ``failure_mode`` is the likelier one.
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def mode_label(self) -> str:
+        """The failure mode as reports show it: ``concept_drift (or label_shift)`` when undecided."""
+        others = [str(a.get("failure_mode")) for a in self.alternatives]
+        return self.failure_mode + (f" (or {' or '.join(others)})" if others else "")
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -69,6 +78,8 @@ class Cause:
             out["children"] = list(self.children)
         if self.replay is not None:
             out["replay"] = dict(self.replay)
+        if self.alternatives:
+            out["alternatives"] = [dict(a) for a in self.alternatives]
         return out
 
 
@@ -215,7 +226,8 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
                         why=[str(w) for w in c["why"]], mitigation=str(c["mitigation"]),
                         path=[str(n) for n in c.get("path", [])], owner=c.get("owner"),
                         children=[str(n) for n in c.get("children", [])],
-                        replay=c.get("replay")) for c in data["causes"]]
+                        replay=c.get("replay"), alternatives=[dict(a) for a in c.get("alternatives", [])])
+                  for c in data["causes"]]
         anomalies = [_anomaly(a) for a in data["anomalies"]]
         quality = [_anomaly(a) for a in data["data_quality"]] if "data_quality" in data else None
         mechanisms = [MechanismSummary(str(m["node"]), str(m["method"]), bool(m["changed"]), _num(m["p_value"]),

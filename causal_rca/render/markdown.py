@@ -32,7 +32,7 @@ def _ci(ci: tuple[float, float]) -> str:
 
 
 def _cause_section(d: Diagnosis, c: Cause) -> list[str]:
-    lines = [f"### {c.rank}. {md_escape(c.node)}: {md_escape(c.failure_mode)}", ""]
+    lines = [f"### {c.rank}. {md_escape(c.node)}: {md_escape(c.mode_label)}", ""]
     facts = [f"score {c.score:.2f}"]
     if c.contribution is not None:
         facts.append(f"explains {c.contribution:+.3g} of the {d.change:+.3g} change")
@@ -51,6 +51,9 @@ def _cause_section(d: Diagnosis, c: Cause) -> list[str]:
     lines += [f"- {md_escape(e.test)}: {md_escape(e.detail)}" + (f" ({p_text(e.p_value)})" if p_text(e.p_value) else "")
               for e in c.evidence]
     lines += ["", f"Mitigation: {md_escape(c.mitigation)}", ""]
+    for a in c.alternatives:
+        lines += [f"Or {md_escape(str(a.get('failure_mode')))}: {md_escape(str(a.get('evidence', '')))}. "
+                  f"Mitigation then: {md_escape(str(a.get('mitigation', '')))}", ""]
     return lines
 
 
@@ -74,7 +77,7 @@ def render_markdown(d: Diagnosis) -> str:
         for c in d.causes:
             contrib = "" if c.contribution is None else f"{c.contribution:+.3g}"
             lines.append(f"| {c.rank} | {md_escape(c.node)} | {md_escape(c.category or '')} | "
-                         f"{md_escape(c.failure_mode)} | {c.score:.2f} | {contrib} | {md_escape(c.owner or '')} |")
+                         f"{md_escape(c.mode_label)} | {c.score:.2f} | {contrib} | {md_escape(c.owner or '')} |")
         lines.append("")
         for c in d.causes[:3]:
             lines += _cause_section(d, c)

@@ -41,7 +41,7 @@ def diagnosis_renderable(d: Diagnosis) -> Group:
         for c in d.causes:
             ev = next((e.detail for e in c.evidence if e.test not in ("attribution",)), "")
             contrib = "" if c.contribution is None else f"{c.contribution:+.3g}"
-            table.add_row(str(c.rank), Text(c.node), Text(c.failure_mode), f"{c.score:.2f}", contrib, Text(ev))
+            table.add_row(str(c.rank), Text(c.node), Text(c.mode_label), f"{c.score:.2f}", contrib, Text(ev))
         parts.append(table)
         top = d.causes[0]
         why = Text()

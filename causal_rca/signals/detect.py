@@ -22,6 +22,10 @@ from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
 
 SIGNIFICANCE = 0.01
+# A discrete column is rescaled when its levels map onto an exact line (as exact as a change of
+# units is) and a chi-square test cannot tell the level shares apart (st.level_affine_fit).
+LEVELS_R2 = 0.999
+SAME_SHARES = 0.01
 # Smallest effect worth calling an anomaly, per signal (shares, KS D, TVD, …).
 MIN_EFFECT = {
     "null_rate": 0.02,
@@ -148,12 +152,17 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
     out.append(Signal(node, "drift", float(np.median(ref)), float(np.median(cur)), p, d,
                       f"distribution moved (KS D={d:.2f}); median {_fmt(np.median(ref))} → {_fmt(np.median(cur))}"))
     scale, shift, r2 = st.affine_fit(ref, cur)
+    how = f"quantiles on a line, R²={r2:.3f}"
+    levels = st.level_affine_fit(ref, cur) if r2 < 0.995 else None
+    if levels is not None and levels[2] >= LEVELS_R2 and levels[3] >= SAME_SHARES:
+        scale, shift, r2, p_shares = levels
+        how = f"each level moved to a line, R²={r2:.4f}, level shares unchanged (p={p_shares:.2g})"
     if r2 >= 0.995 and scale > 0:  # a change of units is exact; a population shift is not
         effect = abs(math.log10(scale))
         spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
         units = unit_conversion(scale, shift, spread)
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
-                          f"values rescaled ×{scale:.3g} (quantiles on a line, R²={r2:.3f})"
+                          f"values rescaled ×{scale:.3g} ({how})"
                           + (f", as a change of units: {units}" if units else ""), value=units))
     lo, hi = st.support_bounds(ref, margin=0.0)  # tight: a skewed variable's tail must not widen it
     r_out = int(((ref < lo) | (ref > hi)).sum())

@@ -87,6 +87,39 @@ def affine_fit(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, float]:
     return float(scale), float(shift), r2
 
 
+def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = 50,
+                     min_share: float = 0.01) -> tuple[float, float, float, float] | None:
+    """For a column of few distinct values: (scale, shift, R² over its levels, p that the shares match).
+
+    Quantiles of a banded or count column jump between levels by sampling noise, so the
+    quantile line of ``affine_fit`` misses an exact rescaling of ages in bands or ratings. Here
+    the k-th most frequent-enough level of one window is paired with the k-th of the other (in
+    value order): a rescaling maps the levels onto a line and keeps every level's share, which a
+    chi-square test of the paired counts checks at the windows' own sizes. ``None`` when the
+    column is not discrete, has fewer than three levels (two points always lie on a line), or
+    the windows do not have the same number of levels.
+    """
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    if len(ref) < 10 or len(cur) < 10:
+        return None
+    levels = []
+    for values in (ref, cur):
+        v, n = np.unique(values, return_counts=True)
+        if len(v) > max_levels:
+            return None
+        keep = n / len(values) >= min_share
+        levels.append((v[keep], n[keep]))
+    (rv, rn), (cv, cn) = levels
+    if len(rv) < 3 or len(rv) != len(cv):
+        return None
+    scale, shift = np.polyfit(rv, cv, 1)
+    pred = scale * rv + shift
+    ss_tot = float(((cv - cv.mean()) ** 2).sum())
+    r2 = 1.0 - float(((cv - pred) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+    _, p, _, _ = stats.chi2_contingency(np.array([rn, cn]), correction=False)
+    return float(scale), float(shift), r2, float(p)
+
+
 def support_bounds(ref: np.ndarray, margin: float = 0.05) -> tuple[float, float]:
     """The reference's support: the 0.1%–99.9% range widened by ``margin`` of its width."""
     ref = ref[np.isfinite(ref)]
