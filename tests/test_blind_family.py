@@ -153,3 +153,8 @@ def test_plan_is_what_draw_case_uses(cases):
         assert case.info["kind"] == p.kind and case.info["plan_mode"] == p.mode
         assert case.truth.failure_mode == p.mode
         assert case.info["strength"] == p.strength
+
+
+def test_multiclass_is_not_drawn_yet():
+    with pytest.raises(NotImplementedError):
+        plan_case(DEVELOPMENT_SEEDS[0], include_multiclass=True)

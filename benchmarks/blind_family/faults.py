@@ -224,11 +224,11 @@ def choose_fault(world, mode: str, s: float, rng, near: bool = False) -> Fault:
         keyed = world.key_column is not None and "history" in node.tags
         variant = "batch"
         if keyed:
-            variant = "ingestion_delay" if (node.late is not None and rng.random() < 0.6) \
+            variant = "ingestion_delay" if (node.late is not None and rng.random() < 0.7) \
                 else "frozen_per_key"
-        p = dict(seed=seed, time_share=0.4 + 0.9 * s, variant=variant,
-                 key_share=0.3 + 0.7 * s, batch=int(20 + 400 * s),
-                 delay=float(3600 * (2 + 20 * s)))
+        p = dict(seed=seed, time_share=0.5 + 0.8 * s, variant=variant,
+                 key_share=0.4 + 0.6 * s, batch=int(20 + 400 * s),
+                 delay=float(3600 * (4 + 18 * s)))
         return Fault(mode, node.id, p, f"{node.id}: cache stopped refreshing ({p['variant']})")
     if mode == "pipeline_skew":
         cand = [n for n in obs if n.variants and n.id in world.model_ancestors]

@@ -54,7 +54,7 @@ def fit_model(frame, y, numeric, categorical, kind, task, seed):
     pre = ColumnTransformer(
         [("num", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                                StandardScaler()), list(numeric)),
-         ("cat", OneHotEncoder(handle_unknown="ignore"), list(categorical))],
+         ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(categorical))],
         remainder="drop")
     model = make_pipeline(pre, _estimator(kind, task, seed))
     model.fit(_design(frame, numeric, categorical), y)

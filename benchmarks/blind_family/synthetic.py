@@ -117,7 +117,7 @@ class SyntheticWorld(World):
         limit = np.round(income * np.exp(rng.normal(-1.4, 0.3, n_ent)), -2)
         rating = np.clip(np.round(3.4 + self.seg_rating[seg] - 0.35 * risk + rng.normal(0, 0.8, n_ent)), 1, 5)
         typ = np.exp(3.2 + 0.45 * (log_inc - 10.4) + rng.normal(0, 0.3, n_ent))
-        rate = mean_rate * np.exp(0.6 * risk - 0.18) * rng.uniform(0.6, 1.4, n_ent)
+        rate = mean_rate * np.exp(0.9 * risk - 0.4) * rng.uniform(0.6, 1.4, n_ent)
         n_ev = rng.poisson(rate * (days + warm))
         ent = np.repeat(np.arange(n_ent), n_ev)
         m = len(ent)
@@ -148,7 +148,7 @@ class SyntheticWorld(World):
         items = 1 + rng.poisson(np.log1p(value) / 2.5)
         inc_obs = np.where(rng.random(n_ent) < 0.06, np.nan, income)
         frame = pd.DataFrame({
-            "event_time": time, d["entity"]: np.array([f"{d['entity'][:1].upper()}{window[0]}{i:05d}" for i in range(n_ent)])[ent],
+            "event_time": time, d["entity"]: np.array([f"{d['entity'][:1].upper()}{i:05d}" for i in range(n_ent)])[ent],
             d["value"]: np.round(value, 2), d["channel"]: channel, "items": items,
             d["segment"]: seg_names[ent], "age": age[ent], "income": inc_obs[ent],
             "credit_limit": limit[ent], d["rating"]: rating[ent],

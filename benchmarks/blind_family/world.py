@@ -107,7 +107,8 @@ class World:
             off = (0.15 + 0.6 * s) * sd * (1 if rng.random() < 0.5 else -1)
             p.update(offset=float(off))
             return Fault(mode, label.id, p, f"label definition changed: offset {off:+.3g}")
-        variant = "slope" if rng.random() < 0.5 else "region_offset"
+        variant = "slope" if (rng.random() < 0.5 and p["levels"] is None
+                              and "categorical" not in by[parent].tags) else "region_offset"
         delta = (0.25 + 0.9 * s) * sd * (1 if rng.random() < 0.5 else -1)
         p.update(variant=variant, delta=float(delta))
         return Fault(mode, label.id, p, f"outcome's relation to {parent} changed ({variant})")
