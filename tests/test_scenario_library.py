@@ -53,6 +53,8 @@ EXPECTED = {
     "card_new_market_foreign_currency",
     "card_rolling_average_ingestion_delay",
     "card_wrong_model_artifact",
+    "card_distance_history_zero_fill",
+    "card_merchant_fraud_rate_cache_frozen",
     # subscriber churn (8-node pipeline)
     "churn_competitor_switching_offer",
     "churn_quiet_month_control",
@@ -62,6 +64,7 @@ EXPECTED = {
     "eta_frozen_prep_time_cache",
     "eta_routing_distance_in_miles",
     "eta_weather_feed_outage",
+    "eta_new_grocery_vertical",
     # consumer lending (40-node pipeline)
     "credit_application_form_renamed_employment",
     "credit_bad_finetune",
@@ -71,6 +74,10 @@ EXPECTED = {
     "credit_default_definition_60dpd",
     "credit_stable_month_control",
     "credit_thin_file_policy",
+    "credit_salaried_defaults_up_rate_flat",
+    # motor insurance (banded driver age), trade-in valuation (correlated vehicle fields)
+    "motor_driver_age_band_in_months",
+    "usedcar_heavier_trade_ins",
 }
 SPEC = Path("/work/shared/spec/diagnosis.md")
 KINDS = {"source", "feature", "model", "label", "metric", "infra"}
