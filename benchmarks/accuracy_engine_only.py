@@ -2,6 +2,7 @@
 """causal-rca alone on the accuracy benchmark's cases (no baselines): a quick re-measure.
 
     python benchmarks/accuracy_engine_only.py --cases 200 --seed 20261123 --jobs 2
+    python benchmarks/accuracy_engine_only.py --family blind --cases 250 --jobs 2   # the held-out family
 
 Same cases and the same answer function as ``benchmarks/accuracy.py``; prints AC@1,
 AC@3, failure-mode accuracy when the node is right, false alarms and median seconds,
@@ -20,33 +21,40 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import causal_rca_answer  # noqa: E402
+from case_families import FAMILIES, default_seed, draw  # noqa: E402
 
 from causal_rca.lineage.loader import graph_from_dict  # noqa: E402
-from causal_rca.scenarios.random_family import draw_case  # noqa: E402
 
 
-def one(seed: int) -> tuple:
+def one(family: str, seed: int) -> tuple | None:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        case = draw_case(seed)
-        graph = graph_from_dict(case.graph, f"<random case {seed}>")
+        case = draw(family, seed)
+        if not case.usable:
+            return None
+        graph = graph_from_dict(case.graph, f"<{family} case {seed}>")
         a = causal_rca_answer(graph, case.metric, case.reference, case.current, seed)
-    t = case.truth
-    return (t.failure_mode if t.significant else "control", t.significant, t.node, a.significant,
+    return (case.mode if case.significant else "control", case.significant, case.node, a.significant,
             list(a.nodes), a.mode, a.seconds, getattr(a, "error", None))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=200)
-    ap.add_argument("--seed", type=int, default=20261123)
+    ap.add_argument("--family", choices=FAMILIES, default="random")
+    ap.add_argument("--seed", type=int, default=None, help="first seed (default: the family's evaluation seed)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--misses", action="store_true", help="print every case the engine got wrong")
     args = ap.parse_args()
-    seeds = [args.seed + i for i in range(args.cases)]
+    first = default_seed(args.family) if args.seed is None else args.seed
+    drawn = [args.seed + i if args.seed is not None else first + i for i in range(args.cases)]
     with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(one, seeds))
+        answered = list(pool.map(one, [args.family] * len(drawn), drawn))
+    seeds = [s for s, r in zip(drawn, answered) if r is not None]
+    rows = [r for r in answered if r is not None]
+    print(f"{args.family} family, seeds {first}..{first + args.cases - 1}: {len(rows)} cases "
+          f"({args.cases - len(rows)} left out by the generator)")
     per = defaultdict(lambda: [0, 0, 0, 0])  # cases, top1, top3, mode-right-when-node-right
     alarms, controls, secs = 0, 0, []
     for seed, (mode, sig, node, answered_sig, nodes, amode, seconds, err) in zip(seeds, rows):

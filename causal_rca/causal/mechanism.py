@@ -302,7 +302,8 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         if 0 < y_hold.sum() < len(y_hold) and 0 < y_c.sum() < len(y_c):
             measures["auc_reference"] = float(roc_auc_score(y_hold, p_pos_hold))
             measures["auc_current"] = float(roc_auc_score(y_c, p_pos_cur))
-            measures["auc_drop_z"] = _auc_drop_z(measures["auc_reference"], y_hold, measures["auc_current"], y_c)
+            measures["auc_se"] = math.hypot(_auc_se(measures["auc_reference"], y_hold),
+                                            _auc_se(measures["auc_current"], y_c))
             p_strata = _stratified_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c)
             measures["p_within_strata"] = p_strata
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures
@@ -330,12 +331,6 @@ def _auc_se(auc: float, y: np.ndarray) -> float:
     n1, n0 = float(y.sum()), float(len(y) - y.sum())
     q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
     return math.sqrt(max(auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2) + (n0 - 1) * (q2 - auc ** 2), 0.0) / (n1 * n0))
-
-
-def _auc_drop_z(auc_ref: float, y_ref: np.ndarray, auc_cur: float, y_cur: np.ndarray) -> float:
-    """Standard errors by which the reference mechanism ranks current outcomes worse than held-out ones."""
-    se = math.hypot(_auc_se(auc_ref, y_ref), _auc_se(auc_cur, y_cur))
-    return float((auc_ref - auc_cur) / se) if se > 0 else 0.0
 
 
 def _stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray,

@@ -41,7 +41,7 @@ def _looks_like_fallback(value: str | None) -> bool:
 # cannot tell the two apart and both are named.
 BASE_RATE_LEVEL = 0.01
 AMBIGUOUS_LEVEL = 0.1
-RANKING_Z = 2.326  # one-sided 1% level of the AUC drop (Hanley-McNeil standard errors)
+RANKING_Z = 2.326  # one-sided 1% level: the AUC fell beyond what the moved prior explains
 LABEL_SHIFT_LEVEL = 0.25  # numeric outcome: residual mean moved this many sd, spread kept
 SELECTIVE = 0.3  # KS distance: the repeated value took rows by what they should have held
 RESCALE_R2 = 0.995  # a rescaling is exact (as for the scale signal); a bent computation is not
@@ -76,27 +76,36 @@ Alternative = tuple[str, str]  # (failure mode, the evidence that keeps it possi
 
 
 def _label_verdict(m: dict[str, float]) -> tuple[str, list[str], list[Alternative]]:
-    """label_shift when the base rate moved beyond noise, else concept_drift; the other when close.
+    """label_shift when the base rate moved beyond noise and explains the ranking loss, else concept_drift.
 
-    A moved prior alone leaves the reference mechanism's ranking of rows intact; a changed
-    relation breaks it and may move the prior as well. When both moved beyond noise, the
-    evidence cannot separate the two: the one with the larger standardised move is named, the
-    other is the alternative.
+    A prior that moves by relabelling rows whatever their inputs (new positives drawn from the
+    negatives, or the reverse) costs the reference mechanism's AUC a known amount: the new
+    members of a class rank like the class they came from, a coin flip against it. When the
+    observed AUC falls further than that, beyond its standard errors, the relation itself
+    changed (concept_drift), and a moved prior stays the alternative.
     """
     gap, se, p = m["base_rate_gap"], m["base_rate_se"], m["base_rate_p"]
-    base_z, auc_z = abs(gap) / se if se > 0 else math.inf, m.get("auc_drop_z", 0.0)
+    base_z = abs(gap) / se if se > 0 else math.inf
     prior = f"base rate {gap * 100:+.1f} points against the parents' prediction ({base_z:.1f} SE, p = {p:.2g})"
-    ranking = f"the reference mechanism ranks current rows worse (AUC {m.get('auc_reference', math.nan):.3f} → " \
-              f"{m.get('auc_current', math.nan):.3f}, {auc_z:.1f} SE)"
-    if p < BASE_RATE_LEVEL:
-        if auc_z <= RANKING_Z:
-            return "label_shift", ["base_rate"], []
-        if auc_z > base_z:
-            return "concept_drift", ["mechanism", "ranking"], [("label_shift", prior)]
-        return "label_shift", ["base_rate"], [("concept_drift", ranking)]
-    if p < AMBIGUOUS_LEVEL:
-        return "concept_drift", ["mechanism"], [("label_shift", prior + ": within reach of sampling noise")]
-    return "concept_drift", ["mechanism"], []
+    if p >= BASE_RATE_LEVEL:
+        if p < AMBIGUOUS_LEVEL:
+            return "concept_drift", ["mechanism"], [("label_shift", prior + ": within reach of sampling noise")]
+        return "concept_drift", ["mechanism"], []
+    excess = _auc_beyond_prior(m, gap)
+    if excess is None or excess <= RANKING_Z:
+        return "label_shift", ["base_rate"], []
+    ranking = (f"the reference mechanism ranks current rows worse than the moved prior alone explains (AUC "
+               f"{m['auc_reference']:.3f} → {m['auc_current']:.3f}, {excess:.1f} SE below what the prior predicts)")
+    return "concept_drift", ["mechanism", "ranking"], [("label_shift", prior + "; " + ranking)]
+
+
+def _auc_beyond_prior(m: dict[str, float], gap: float) -> float | None:
+    """Standard errors by which the current AUC falls below what relabelling ``gap`` of the rows predicts."""
+    if not {"auc_reference", "auc_current", "auc_se", "rate_reference"} <= set(m) or m["auc_se"] <= 0:
+        return None
+    auc, share = m["auc_reference"], m["rate_reference"] if gap > 0 else 1.0 - m["rate_reference"]
+    expected = (share * auc + abs(gap) * 0.5) / (share + abs(gap))
+    return (expected - m["auc_current"]) / m["auc_se"]
 
 
 def classify(graph: LineageGraph, node_id: str, signals: list[Signal],
@@ -157,6 +166,10 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     is_root = mechanism is None or mechanism.method == "marginal"
     if not is_root:
         return "pipeline_skew", ["mechanism"] + [k for k in ("default_value",) if k in s]
+    if "new_categories" in s and "seen_mix" not in s and "vanished_categories" not in s:
+        # Rows arrived in categories the reference never had while the known ones kept their mix:
+        # values outside the training support (a new market, a new segment), not a moved population.
+        return "out_of_distribution", ["new_categories"]
     if "out_of_support" in s and (s["out_of_support"].effect >= 0.1 or (
             s["out_of_support"].effect >= 0.03 and m.get("drift_inside_support", 1.0) < 0.05)):
         return "out_of_distribution", ["out_of_support"]

@@ -1411,6 +1411,15 @@ def planned_failure_mode(seed: int) -> str | None:
     return str(FAILURE_MODES[int(plan.integers(len(FAILURE_MODES)))])
 
 
+def _true_mode(mode: str, fault: Any) -> str:
+    """The spec's name for what was injected: only unseen categories arriving, the known ones' mix
+    unmoved, is an input outside the training support (out_of_distribution, issue 18 point 5)."""
+    p = fault.params
+    if mode == "distribution_shift" and p.get("new_category_share") and p.get("shift") == 0.0 and p.get("scale") == 1.0:
+        return "out_of_distribution"
+    return mode
+
+
 def draw_case(seed: int) -> RandomCase:
     """One random pipeline and its two windows, with one fault (or none) and the truth.
 
@@ -1456,7 +1465,8 @@ def draw_case(seed: int) -> RandomCase:
                 params = {k: v for k, v in fault.params.items() if k not in ("model", "perm")}
                 if mode == "model_change":
                     params["new_version"] = fault.params["model"].version
-                return RandomCase(seed, graph, ref, cur, world.metric, CaseTruth(True, fault.node, mode),
+                truth = CaseTruth(True, fault.node, _true_mode(mode, fault))
+                return RandomCase(seed, graph, ref, cur, world.metric, truth,
                                   {"task": world.task, "world_attempt": world_attempt, "fault_attempts": tried,
                                    "model": world.model_kind, "params": params, "change": comparison.change})
     raise RuntimeError(f"seed {seed}: no significant {mode} case after {MAX_WORLDS} pipelines")

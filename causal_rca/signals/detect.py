@@ -35,6 +35,7 @@ MIN_EFFECT = {
     "default_value": 0.03,
     "drift": 0.05,
     "new_categories": 0.01,
+    "seen_mix": 0.05,
     "vanished_categories": 0.02,
     "scale": 0.17,
     "out_of_support": 0.02,
@@ -188,6 +189,12 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
         names = ", ".join(repr(k) for k in list(new)[:3])
         out.append(Signal(node, "new_categories", 0.0, k_new / n_cur, st.two_proportion(0, n_ref, k_new, n_cur),
                           k_new / n_cur, f"{_pct(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})"))
+        # Did the known categories' mix move too, or only rows outside the reference support arrive?
+        seen_cur = {k: v for k, v in cur_counts.items() if k in ref_counts}
+        if seen_cur:
+            tvd_seen, p_seen = st.chi_square_counts(ref_counts, seen_cur)
+            out.append(Signal(node, "seen_mix", len(ref_counts), len(seen_cur), p_seen, tvd_seen,
+                              f"known categories' shares among themselves moved (total variation {tvd_seen:.2f})"))
     gone = {k: v for k, v in ref_counts.items() if k not in cur_counts}
     k_gone = sum(gone.values())
     if k_gone:
