@@ -88,14 +88,18 @@ def frames(n: int = 2000):
     return ref
 
 
-def signals_for(ref: pd.DataFrame, cur: pd.DataFrame):
-    graph = graph_from_dict(GRAPH)
+def measured(ref: pd.DataFrame, cur: pd.DataFrame, spec: dict = GRAPH):
+    """(graph, signals, profiles) of the two windows, as the engine measures them."""
+    graph = graph_from_dict(spec)
     r, c = open_windows(graph, ref, cur)
     dtypes = resolve_dtypes(graph, r)
     (rs, rt), (cs, ct) = node_samples(r, graph, dtypes, 5000, 0), node_samples(c, graph, dtypes, 5000, 1)
     rc, cc = measure_counts(r, c, node_columns(graph, dtypes), rt, ct)
-    sigs, _ = measure_signals(graph, rc, cc, dtypes, rs, cs)
-    return sigs
+    return (graph, *measure_signals(graph, rc, cc, dtypes, rs, cs))
+
+
+def signals_for(ref: pd.DataFrame, cur: pd.DataFrame):
+    return measured(ref, cur)[1]
 
 
 def test_null_rate_jump_is_the_strongest_signal() -> None:
@@ -142,12 +146,7 @@ def _contract_violations(ref: pd.DataFrame, cur: pd.DataFrame, max_null_rate: fl
 
     spec = {**GRAPH, "nodes": {**GRAPH["nodes"], "feat": {**GRAPH["nodes"]["feat"],
                                                           "contract": {"max_null_rate": max_null_rate}}}}
-    graph = graph_from_dict(spec)
-    r, c = open_windows(graph, ref, cur)
-    dtypes = resolve_dtypes(graph, r)
-    (rs, rt), (cs, ct) = node_samples(r, graph, dtypes, 5000, 0), node_samples(c, graph, dtypes, 5000, 1)
-    rc, cc = measure_counts(r, c, node_columns(graph, dtypes), rt, ct)
-    _, profiles = measure_signals(graph, rc, cc, dtypes, rs, cs)
+    graph, _signals, profiles = measured(ref, cur, spec)
     return null_contract_violations(graph, profiles)
 
 
