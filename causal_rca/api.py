@@ -40,6 +40,7 @@ from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
 from causal_rca.model.unlabelled import estimated_comparison, unlabelled_label
+from causal_rca.signals.clustering import clustered_signals, design_effects
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals, null_contract_violations
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
@@ -299,12 +300,18 @@ def _diagnose(
 
     say("measuring signals")
     signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
+    clustering = design_effects(ref_s, cur_s, dtypes)  # rows that repeat an entity count once between them
+    signals = clustered_signals(signals, clustering)
+    if clustering:
+        worst = max(clustering, key=clustering.get)
+        warnings.append(f"rows repeat the entities of '{graph.key_column}': tests count entities where values "
+                        f"cluster (design effect up to {clustering[worst]:.1f}, at '{worst}')")
 
     say("testing mechanisms")
     enc = encode_windows(ref_s, cur_s, dtypes,
                          {} if unlabelled else _label_overrides(graph, metric, spec, ref_s, cur_s))
     mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
-                                   jobs=jobs)
+                                   jobs=jobs, design_effects=clustering)
 
     # The causal graph of the metric: observed ancestors through effective parents.
     parents_of = {n: effective_parents(graph, n) for n in dtypes}

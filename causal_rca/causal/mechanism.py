@@ -28,6 +28,7 @@ from causal_rca.causal.fitting import TREE_LEAVES, trainable
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
+from causal_rca.signals.clustering import deflated_p
 from causal_rca.signals.detect import Signal
 
 SIGNIFICANCE = 0.01
@@ -523,7 +524,8 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
 
 
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
-                      nodes: list[str] | None = None, jobs: int | None = None) -> dict[str, MechanismResult]:
+                      nodes: list[str] | None = None, jobs: int | None = None,
+                      design_effects: dict[str, float] | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
     A node whose parents broke is tested only on rows where those parents still behave as
@@ -557,6 +559,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                                            outcome=graph.nodes[node_id].kind == "label")
             if broken:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(broken))})
+            if design_effects and node_id in design_effects:  # rows repeat entities (signals/clustering.py)
+                result = replace(result, p_value=deflated_p(result.p_value, design_effects[node_id]))
         results[node_id] = _with_staleness(result, signals)
     adjusted = st.benjamini_hochberg([r.p_value for r in results.values()])
     return {k: replace(r, p_adjusted=a) for (k, r), a in zip(results.items(), adjusted)}

@@ -145,6 +145,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         return "schema_change", ["vanished_categories", "new_categories"]
     if "staleness" in s or ("contract" in s and "staleness" in s.get("contract").detail):
         return "stale_values", ["staleness"]
+    if "repeats" in s:  # entities' rows repeat their previous value: frozen per key
+        return "stale_values", ["repeats"]
     if "null_rate" in s and s["null_rate"].current > s["null_rate"].reference:
         return "missing_values", ["null_rate"]
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the

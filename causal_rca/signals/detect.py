@@ -17,7 +17,7 @@ import pandas as pd
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.units import unit_conversion
-from causal_rca.windows.frames import TIME, freshness_key, version_key
+from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
 
@@ -40,6 +40,7 @@ MIN_EFFECT = {
     "scale": 0.17,
     "out_of_support": 0.02,
     "staleness": 0.1,
+    "repeats": 0.1,
     "contract": 0.01,
     "version": 0.01,
 }
@@ -236,6 +237,38 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f}d"
 
 
+def _repeat_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame) -> list[Signal]:
+    """A value an entity's next row repeats, more often than before: a cache or aggregate frozen per key.
+
+    Rows are ordered by entity (the graph's ``key_column``) and time; a row repeats when it holds
+    its entity's previous value. Rows at the window's most common value are left out, so one
+    fallback default written everywhere reads as a default (``default_rate``), not as staleness;
+    a frozen cache repeats each entity's own last value, many values at once.
+    """
+    if KEY not in ref or TIME not in ref:
+        return []
+    rates = [_repeat_rate(frame[[KEY, TIME, node]]) for frame in (ref, cur)]
+    if any(r is None for r in rates):
+        return []
+    (r_rep, r_n), (c_rep, c_n) = rates
+    rr, cr = r_rep / r_n, c_rep / c_n
+    return [Signal(node, "repeats", rr, cr, st.two_proportion(r_rep, r_n, c_rep, c_n), max(0.0, cr - rr),
+                   f"{_pct(cr)} of rows repeat their entity's previous value (reference {_pct(rr)})")]
+
+
+def _repeat_rate(frame: pd.DataFrame) -> tuple[int, int] | None:
+    """(rows repeating their entity's previous value, rows that have a previous one), off the modal value."""
+    frame = frame.dropna().sort_values([KEY, TIME], kind="stable")
+    values = frame.iloc[:, 2]
+    same_key = frame[KEY].to_numpy()[1:] == frame[KEY].to_numpy()[:-1]
+    if same_key.sum() < 30 or values.nunique() < 3:
+        return None
+    off_mode = (values != values.mode().iloc[0]).to_numpy()[1:]
+    eligible = same_key & off_mode
+    repeated = eligible & (values.to_numpy()[1:] == values.to_numpy()[:-1])
+    return int(repeated.sum()), max(int(eligible.sum()), 1)
+
+
 def _contract_signals(node_id: str, graph: LineageGraph, ref: pd.Series, cur: pd.Series, dtype: str) -> list[Signal]:
     contract = graph.nodes[node_id].contract
     if contract is None:
@@ -309,6 +342,8 @@ def measure_signals(
         signals += _staleness_signals(node_id, ref_sample, cur_sample,
                                       contract.max_staleness_seconds if contract else None)
         signals += _contract_signals(node_id, graph, ref_sample[node_id], cur_sample[node_id], dtype)
+        if graph.nodes[node_id].kind == "feature":
+            signals += _repeat_signals(node_id, ref_sample, cur_sample)
         signals += _version_signals(node_id, ref_sample, cur_sample)
     adjusted = st.benjamini_hochberg([s.p_value for s in signals])
     signals = [replace(s, p_adjusted=a) for s, a in zip(signals, adjusted)]

@@ -17,6 +17,7 @@ from causal_rca.windows.stats import (
 from causal_rca.windows.tables import Window
 
 TIME = "__time"
+KEY = "__key"  # the graph's key_column: which entity a row belongs to (signals/clustering.py)
 _TEXT = "__text__"
 
 
@@ -49,6 +50,8 @@ def node_expressions(graph: LineageGraph, dtypes: dict[str, str]) -> dict:
     exprs = {node_id: typed_expression(graph.nodes[node_id].column, dtypes[node_id]) for node_id in dtypes}
     if graph.time_column:
         exprs[TIME] = typed_expression(graph.time_column, "datetime")
+    if graph.key_column:
+        exprs[KEY] = typed_expression(graph.key_column, "categorical")
     for node_id in dtypes:
         node = graph.nodes[node_id]
         if node.freshness:
