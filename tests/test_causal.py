@@ -245,3 +245,18 @@ def test_new_categories_with_the_known_mix_kept_are_out_of_distribution() -> Non
     assert classify(g, "a", [new, sig("a", "drift", 3, 4, 0.2)], None)[0] == "out_of_distribution"
     moved = sig("a", "seen_mix", 3, 3, 0.15)
     assert classify(g, "a", [new, moved, sig("a", "drift", 3, 4, 0.3)], None)[0] == "distribution_shift"
+
+
+def test_a_source_is_never_computed_differently_at_serving() -> None:
+    """A source declared to depend on another (correlated inputs) that moved is a population change."""
+    from causal_rca.causal.mechanism import MechanismResult
+
+    g = graph_from_dict({"version": 1, "name": "c", "nodes": {
+        "tier": {"kind": "source", "column": "tier"},
+        "age": {"kind": "source", "parents": ["tier"], "column": "age"},
+        "m": {"kind": "model", "parents": ["age"], "column": "s"},
+        "y": {"kind": "label", "parents": ["age"], "column": "y"},
+        "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
+    changed = MechanismResult("age", ("tier",), "regression", 1e-9, 0.3, "changed")
+    assert classify(g, "age", [sig("age", "drift", 40, 50, 0.3)], changed)[0] == "distribution_shift"
+    assert classify(g, "age", [sig("age", "out_of_support", 0, 0.3, 0.3)], changed)[0] == "out_of_distribution"

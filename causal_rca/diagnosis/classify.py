@@ -165,7 +165,9 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     if ("default_rate" in s and _looks_like_fallback(s["default_rate"].value)
             and not others_moved and not by_value):
         return "missing_values", ["default_rate"]
-    is_root = mechanism is None or mechanism.method == "marginal"
+    # A source is measured, not computed: a changed relation to the sources it is declared to
+    # depend on is its population moving, never a serving computation that differs (pipeline_skew).
+    is_root = mechanism is None or mechanism.method == "marginal" or node.kind == "source"
     if not is_root:
         return "pipeline_skew", ["mechanism"] + [k for k in ("default_value",) if k in s]
     if "new_categories" in s and "seen_mix" not in s and "vanished_categories" not in s:
