@@ -104,8 +104,11 @@ class CaseResult:
 def metric_comparison(graph, metric: str, ref: pd.DataFrame, cur: pd.DataFrame, seed: int):
     node = graph.nodes[metric]
     spec = MetricSpec(node.metric, threshold=node.threshold, positive=node.positive)
-    pred, label = graph.metric_inputs(metric)
-    frames = [metric_frame(spec, w[graph.nodes[pred].column], w[graph.nodes[label].column]) for w in (ref, cur)]
+    if spec.name == "mean":  # a business metric: the mean of the metric node's own column
+        frames = [metric_frame(spec, None, None, value=w[node.column]) for w in (ref, cur)]
+    else:
+        pred, label = graph.metric_inputs(metric)
+        frames = [metric_frame(spec, w[graph.nodes[pred].column], w[graph.nodes[label].column]) for w in (ref, cur)]
     return spec, compare_windows(spec, frames[0], frames[1], seed)
 
 
@@ -325,11 +328,20 @@ def _run_case(seed: int, dowhy_options: dict[str, Any] | None, family: str = "ra
     graph = graph_from_dict(case.graph, f"<{family} case {seed}>")
     result = CaseResult(seed, len(case.graph["nodes"]), case.metric, case.significant, case.node,
                         case.mode, generate_seconds=generated)
-    result.answers["drift"] = drift_ranking(graph, case.metric, case.reference, case.current, seed)
-    result.answers["dowhy"] = dowhy_ranking(graph, case.metric, case.reference, case.current, seed,
-                                            **(dowhy_options or {}))
+    result.answers["drift"] = _guarded(drift_ranking, graph, case.metric, case.reference, case.current, seed)
+    result.answers["dowhy"] = _guarded(dowhy_ranking, graph, case.metric, case.reference, case.current, seed,
+                                       **(dowhy_options or {}))
     result.answers["causal-rca"] = causal_rca_answer(graph, case.metric, case.reference, case.current, seed)
     return result
+
+
+def _guarded(method, *args, **kwargs) -> Answer:
+    """A baseline that raises on a case misses it (column *errors*) instead of ending the run."""
+    started = time.perf_counter()
+    try:
+        return method(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - e.g. gcm on a metric it cannot express row by row
+        return Answer(False, [], None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"[:200])
 
 
 def _graded(r: CaseResult, method: str):
