@@ -59,7 +59,7 @@ if str(ROOT) not in sys.path:
 from causal_rca.lineage.loader import graph_from_dict  # noqa: E402
 from causal_rca.metrics import MetricSpec, compare_windows, encode_rows, metric_frame, metric_from_encoded  # noqa: E402
 from causal_rca.scenarios.library import FAILURE_MODES, Truth  # noqa: E402
-from case_families import FAMILIES, default_seed, draw  # noqa: E402
+from benchmarks.case_families import FAMILIES, default_seed, draw  # noqa: E402
 from causal_rca.scenarios.runner import grade  # noqa: E402
 
 METHODS = ("drift", "dowhy", "causal-rca")
@@ -587,8 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render_tables(summary))
     print(f"\ntotal {total / 60:.1f} min", file=sys.stderr)
     if args.out is not None:
-        command = (f"python benchmarks/accuracy.py --family {args.family} --cases {args.cases} --seed {seed} "
-                   f"--jobs {args.jobs}")
+        family = f" --family {args.family}" if args.family != "random" else ""
+        command = f"python benchmarks/accuracy.py{family} --cases {args.cases} --seed {seed} --jobs {args.jobs}"
         defaults = {"rows": DOWHY_ROWS, "test_rows": DOWHY_TEST_ROWS, "num_samples": DOWHY_NUM_SAMPLES,
                     "permutations": DOWHY_PERMUTATIONS, "time_limit": DOWHY_TIME_LIMIT}
         flags = {"rows": "--dowhy-rows", "test_rows": "--dowhy-test-rows", "num_samples": "--dowhy-samples",
