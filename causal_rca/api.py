@@ -91,15 +91,16 @@ def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes
     return frames
 
 
-def _metric_input_names(graph: LineageGraph, metric_id: str, spec: MetricSpec) -> dict[str, str]:
-    """Metric-frame column -> the node it comes from, as messages name it (numeric inputs only)."""
-    def name(node_id: str) -> str:
-        return f"node '{node_id}' (column '{graph.nodes[node_id].column}')"
-
+def _metric_input_nodes(graph: LineageGraph, metric_id: str, spec: MetricSpec) -> dict[str, str]:
+    """Metric-frame column -> the node it comes from (the numeric inputs only)."""
     if spec.name == "mean":
-        return {"value": name(metric_id)}
+        return {"value": metric_id}
     prediction, label = graph.metric_inputs(metric_id)
-    return {"prediction": name(prediction), **({"label": name(label)} if spec.name in ("mae", "rmse") else {})}
+    return {"prediction": prediction, **({"label": label} if spec.name in ("mae", "rmse") else {})}
+
+
+def _node_name(graph: LineageGraph, node_id: str) -> str:
+    return f"node '{node_id}' (column '{graph.nodes[node_id].column}')"
 
 
 def _label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: pd.DataFrame,
@@ -287,11 +288,12 @@ def _diagnose(
     # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
     quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
     warnings += quality.warnings
-    metric_inputs = _metric_input_names(graph, metric, spec)
-    warnings += infinite_values({"reference": ref_frame, "current": cur_frame}, metric_inputs)
+    metric_inputs = _metric_input_nodes(graph, metric, spec)  # counted over the whole windows
+    warnings += infinite_values({"reference": ref_frame, "current": cur_frame},
+                                {c: _node_name(graph, n) for c, n in metric_inputs.items()})
     warnings += infinite_values({"reference": ref_s, "current": cur_s}, {
-        n: f"node '{n}' (column '{graph.nodes[n].column}')" for n, t in dtypes.items()
-        if t == "numeric" and not any(f"'{n}'" in name for name in metric_inputs.values())}, unit="sampled rows")
+        n: _node_name(graph, n) for n, t in dtypes.items() if t == "numeric" and n not in metric_inputs.values()},
+        unit="sampled rows")
     change = comparison.change
 
     say("counting values")

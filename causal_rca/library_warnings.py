@@ -6,7 +6,7 @@ something about the data the user gave, so it is reported with the answer
 standard error between the progress bar and the result. Deprecation notices
 (``DeprecationWarning``, ``FutureWarning``) are about how this package calls its
 libraries, not about the data: they are dropped. Worker processes record theirs
-and the parent re-issues them, so the answer does not depend on ``--jobs``.
+and hand them to the parent's record, so the answer does not depend on ``--jobs``.
 """
 
 from __future__ import annotations

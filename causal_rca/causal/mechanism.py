@@ -12,7 +12,6 @@ have no parents: their marginal signals are their mechanism test.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field, replace
 
 import numpy as np

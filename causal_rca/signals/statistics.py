@@ -28,11 +28,9 @@ def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
 
 def above_rate(k: int, n: int, rate: float) -> float:
     """One-sided p that ``k`` of ``n`` happened at a true rate no higher than ``rate`` (exact binomial)."""
-    from scipy.stats import binomtest
-
     if n == 0 or k == 0:
         return 1.0
-    return float(binomtest(k, n, min(max(rate, 0.0), 1.0), alternative="greater").pvalue)
+    return float(stats.binomtest(k, n, min(max(rate, 0.0), 1.0), alternative="greater").pvalue)
 
 
 def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -80,10 +78,14 @@ def affine_fit(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, float]:
     qc = np.quantile(cur, QUANTILES)
     if np.ptp(qr) == 0:
         return 1.0, 0.0, 0.0
-    scale, shift = np.polyfit(qr, qc, 1)
-    pred = scale * qr + shift
-    ss_tot = float(((qc - qc.mean()) ** 2).sum())
-    r2 = 1.0 - float(((qc - pred) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+    return _line_fit(qr, qc)
+
+
+def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares y ≈ scale · x + shift: (scale, shift, R²)."""
+    scale, shift = np.polyfit(x, y, 1)
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(((y - (scale * x + shift)) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
     return float(scale), float(shift), r2
 
 
@@ -112,12 +114,9 @@ def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = 50,
     (rv, rn), (cv, cn) = levels
     if len(rv) < 3 or len(rv) != len(cv):
         return None
-    scale, shift = np.polyfit(rv, cv, 1)
-    pred = scale * rv + shift
-    ss_tot = float(((cv - cv.mean()) ** 2).sum())
-    r2 = 1.0 - float(((cv - pred) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
+    scale, shift, r2 = _line_fit(rv, cv)
     _, p, _, _ = stats.chi2_contingency(np.array([rn, cn]), correction=False)
-    return float(scale), float(shift), r2, float(p)
+    return scale, shift, r2, float(p)
 
 
 def support_bounds(ref: np.ndarray, margin: float = 0.05) -> tuple[float, float]:
