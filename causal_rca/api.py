@@ -113,12 +113,18 @@ def _label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref:
 
 
 def _evidence(node: str, signals: list[Signal], mech: MechanismResult | None,
-              contribution: float | None, change: float) -> list[Evidence]:
+              contribution: float | None, change: float, extra: tuple[Evidence, ...] = ()) -> list[Evidence]:
     own = sorted((s for s in signals if s.node == node and s.anomalous),
                  key=lambda s: (-s.effect / MIN_EFFECT.get(s.signal, 0.05), s.signal))
     out = [Evidence(s.signal, s.reference, s.current, s.p_adjusted, s.detail) for s in own[:6]]
     if mech is not None and mech.method != "marginal":
         out.insert(0, Evidence("mechanism", None, None, mech.p_adjusted, mech.detail))
+    if mech is not None and mech.moved_with:
+        out.append(Evidence("moved_with", None, None, mech.measures.get("sibling_p_value"),
+                            f"{', '.join(mech.moved_with)} moved with it; given {node}, "
+                            f"{'its' if len(mech.moved_with) == 1 else 'their'} distribution is unchanged, "
+                            f"while {node} changed given {'it' if len(mech.moved_with) == 1 else 'them'}"))
+    out += list(extra)
     if contribution is not None and change != 0:
         out.append(Evidence("attribution", None, contribution, None,
                             f"explains {contribution:+.3g} of the {change:+.3g} change "
@@ -438,21 +444,23 @@ def _cause(graph, metric, cand: Candidate, rank, score, contrib, change, compari
     path = fault_path(graph, cand.node, metric, moved)
     why = why_chain(graph, metric, cand.node, mode, comparison.reference.value, comparison.current.value,
                     signals, mechanisms, outcome, path)
+    children = [k for k in cand.members if k in graph.children(cand.node)]
+    children_evidence = [Evidence("mechanism", None, None, mechanisms[k].p_adjusted, f"{k}: {mechanisms[k].detail}")
+                         for k in children]
     if cand.latent:
-        evidence = [Evidence("mechanism", None, None, mechanisms[k].p_adjusted, f"{k}: {mechanisms[k].detail}")
-                    for k in cand.members if k in graph.children(cand.node)]
+        evidence = children_evidence
         if contrib is not None and change != 0:
             evidence.append(Evidence("attribution", None, contrib, None,
                                      f"its children together explain {contrib:+.3g} of the {change:+.3g} change"))
-    else:
-        evidence = _evidence(cand.node, signals, root_mech, contrib, change)
+    else:  # an observed service carries the children that fell back with it (rank.find_candidates)
+        evidence = _evidence(cand.node, signals, root_mech, contrib, change, tuple(children_evidence))
     node = graph.nodes[cand.node]
     return Cause(rank=rank, node=cand.node, failure_mode=mode, category=node.category, score=score,
                  contribution=contrib, p_value=cand.p_value, evidence=evidence, why=why,
                  mitigation=MITIGATION[mode], path=path, owner=node.owner,
                  alternatives=[{"failure_mode": m, "evidence": said, "mitigation": MITIGATION[m]}
                                for m, said in alternatives],
-                 children=[k for k in cand.members if k in graph.children(cand.node)] if cand.latent else [])
+                 children=children)
 
 
 def _summary(metric: str, comparison, causes: list[Cause], split_p_value: float | None = None) -> str:

@@ -21,7 +21,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.encoding import (
-    UNSEEN, EncodedWindows, effective_parents, joint_support_mask, support_mask,
+    UNSEEN, EncodedWindows, effective_parents, is_discrete, joint_support_mask, support_mask,
 )
 from causal_rca.causal.fitting import TREE_LEAVES, trainable
 from causal_rca.causal.workers import run_calls, worker_count
@@ -63,6 +63,8 @@ class MechanismResult:
     consistent: np.ndarray | None = field(default=None, compare=False, repr=False)
     # Judged by the lenient test (see ``lenient_mechanisms``).
     lenient: bool = False
+    # Sources that moved with this one and are unchanged given it (``_sources_given_each_other``).
+    moved_with: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -500,6 +502,74 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
                    detail=stale[0].detail)
 
 
+# Signals whose columns the conditional test cannot read as values (a changed type): never messengers.
+UNREADABLE_SIGNALS = frozenset({"dtype", "coercion"})
+
+
+def _measured_inputs(graph: LineageGraph, order: list[str], parents_of: dict[str, tuple[str, ...]]) -> list[str]:
+    """Nodes that record the world rather than compute from it: sources, and parentless features."""
+    return [n for n in order if graph.nodes[n].kind == "source"
+            or (not parents_of[n] and graph.nodes[n].kind == "feature")]
+
+
+def _given(enc: EncodedWindows, node_id: str, other: str, seed: int) -> tuple[float, float]:
+    """(KS D, p): did ``node_id`` change given ``other`` alone (signals.statistics.stratified_change)?"""
+    x_ref = enc.reference[other].to_numpy(dtype=float)
+    return st.stratified_change(enc.reference[node_id].to_numpy(dtype=float), x_ref,
+                                enc.current[node_id].to_numpy(dtype=float), enc.current[other].to_numpy(dtype=float),
+                                other in enc.categorical or is_discrete(x_ref), seed)
+
+
+def _sources_given_each_other(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal],
+                              results: dict[str, MechanismResult], inputs: list[str], seed: int,
+                              threshold: float, design_effects: dict[str, float] | None) -> dict[str, MechanismResult]:
+    """Sources are correlated in the world whether or not an edge joins them: weight, horsepower
+    and cylinders move together when the population tilts along one. A tilt (or a new
+    sub-population) along A changes A's distribution given B, but not B's given A.
+
+    For every ordered pair of changed sources the engine asks whether one changed given the
+    other alone (a stratified test, cheap enough for every pair). B is a messenger of A when
+    B is unchanged given A (p >= 0.01) while A changed given B (p below the provisional
+    level): B's own mechanism result is replaced by that test, and A records B in
+    ``moved_with``. Two sources each unchanged given the other (nearly the same column)
+    cannot be told apart, and nothing changes for them.
+    """
+    unreadable = {s.node for s in signals if s.anomalous and s.signal in UNREADABLE_SIGNALS}
+    moved = [n for n in inputs if results[n].p_value < threshold and results[n].effect >= MIN_EFFECT
+             and results[n].method != "skipped" and n not in unreadable]
+    if len(moved) < 2:
+        return results
+    test: dict[tuple[str, str], tuple[float, float]] = {}
+    for i, node_id in enumerate(moved):
+        for j, other in enumerate(moved):
+            if other != node_id:
+                d, p = _given(enc, node_id, other, seed + 104729 + i * len(moved) + j)
+                if design_effects and node_id in design_effects:
+                    p = deflated_p(p, design_effects[node_id])
+                test[node_id, other] = (d, p)
+    followed: dict[str, list[str]] = {}
+    for (node_id, other), (_d, p) in test.items():
+        if p >= SIGNIFICANCE and test[other, node_id][1] < threshold:
+            followed.setdefault(node_id, []).append(other)
+    out = dict(results)
+    for node_id, leaders in followed.items():
+        best = max(leaders, key=lambda o: (test[node_id, o][1], o))
+        d, p = test[node_id, best]
+        out[node_id] = replace(
+            results[node_id], p_value=p, effect=d,
+            detail=f"moved with {', '.join(sorted(leaders))}: given {best}, unchanged ({results[node_id].detail})",
+            measures={**results[node_id].measures, "sibling_p_value": p})
+    for node_id in moved:
+        if node_id in followed:
+            continue
+        messengers = tuple(sorted(n for n, leaders in followed.items() if node_id in leaders))
+        if messengers:
+            p = max(test[node_id, m][1] for m in messengers)
+            out[node_id] = replace(results[node_id], moved_with=messengers,
+                                   measures={**results[node_id].measures, "sibling_p_value": p})
+    return out
+
+
 def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
     """The encoded columns one test reads: what a worker process is sent instead of every node."""
     cols = list(dict.fromkeys(columns))
@@ -527,8 +597,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                       design_effects: dict[str, float] | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
-    A node whose parents broke is tested only on rows where those parents still behave as
-    their reference mechanism says, so that it is not blamed for what it inherited.
+    A node below a broken node is tested only on rows where every broken node above it still
+    behaves as its reference mechanism says, so that it is not blamed for what it inherited.
     ``jobs``: worker processes for the conditional tests (see ``workers.worker_count``).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
@@ -537,9 +607,13 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
     workers = worker_count(sum(1 for parents in parents_of.values() if parents), jobs)
     ahead = _speculative_tests(graph, enc, signals, seed, order, parents_of, workers) if workers > 1 else {}
     results: dict[str, MechanismResult] = {}
+    # Rows where the node and everything above it behave as the reference says (None: all rows).
+    clean: dict[str, np.ndarray | None] = {}
     for i, node_id in enumerate(order):
         parents = parents_of[node_id]
         fallback = _fallback_value(node_id, signals)
+        inherited = [clean[p] for p in parents if clean.get(p) is not None]
+        upstream_ok = np.logical_and.reduce(inherited) if inherited else None
         if not parents:
             result = replace(_marginal_result(node_id, signals),
                              consistent=_root_consistency(node_id, enc, fallback))
@@ -548,19 +622,24 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                 extra.update(_drift_outside_default(node_id, enc, fallback))
             result = replace(result, measures={**result.measures, **extra})
         else:
-            broken = [p for p in parents if p in results and results[p].effect >= MIN_EFFECT
-                      and results[p].p_value < provisional and results[p].consistent is not None]
-            extra = np.logical_and.reduce([results[p].consistent for p in broken]) if broken else None
-            if extra is None and node_id in ahead:
+            if upstream_ok is None and node_id in ahead:
                 result = ahead[node_id]
             else:
-                result = _conditional_test(node_id, parents, enc, seed + i, fallback, extra,
+                result = _conditional_test(node_id, parents, enc, seed + i, fallback, upstream_ok,
                                            outcome=graph.nodes[node_id].kind == "label")
-            if broken:
-                result = replace(result, measures={**result.measures, "adjusted_for": float(len(broken))})
+            if upstream_ok is not None:
+                result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if design_effects and node_id in design_effects:  # rows repeat entities (signals/clustering.py)
                 result = replace(result, p_value=deflated_p(result.p_value, design_effects[node_id]))
         results[node_id] = _with_staleness(result, signals)
+        broke = (results[node_id].effect >= MIN_EFFECT and results[node_id].p_value < provisional
+                 and results[node_id].consistent is not None)
+        # A broken node's odd rows stay odd downstream: a ratio over a feature that fell back to 0
+        # is not judged on those rows even though the imputation between them passed it on unchanged.
+        own = results[node_id].consistent if broke else None
+        clean[node_id] = upstream_ok if own is None else (own if upstream_ok is None else upstream_ok & own)
+    results = _sources_given_each_other(graph, enc, signals, results, _measured_inputs(graph, order, parents_of),
+                                        seed, provisional, design_effects)
     adjusted = st.benjamini_hochberg([r.p_value for r in results.values()])
     return {k: replace(r, p_adjusted=a) for (k, r), a in zip(results.items(), adjusted)}
 

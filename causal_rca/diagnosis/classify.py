@@ -148,6 +148,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     if "repeats" in s:  # entities' rows repeat their previous value: frozen per key
         return "stale_values", ["repeats"]
     if "null_rate" in s and s["null_rate"].current > s["null_rate"].reference:
+        if "tail_nulls" in s:  # the nulls took one end of the range: values coerced, not lost
+            return "schema_change", ["null_rate", "tail_nulls"]
         return "missing_values", ["null_rate"]
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the
     # more specific evidence, so it is read before the fallback-default signal.

@@ -52,7 +52,7 @@ class Cause:
     mitigation: str
     path: list[str] = field(default_factory=list)
     owner: str | None = None
-    children: list[str] = field(default_factory=list)  # for an unobserved node: the children that changed
+    children: list[str] = field(default_factory=list)  # unobserved node or service: the children that changed with it
     # With the real model: the metric had this cause been put back (model/replay.py), else None.
     replay: dict[str, Any] | None = None
     # Failure modes the evidence cannot rule out (spec: fields may be added), each with the evidence

@@ -45,6 +45,14 @@ def _degraded(node_id: str, mechanisms: dict[str, MechanismResult], signals: lis
     return any(s.node == node_id and s.anomalous and s.signal in DEGRADATION_SIGNALS for s in signals)
 
 
+FALLBACK_SIGNALS = ("null_rate", "default_rate", "staleness")
+
+
+def _fell_back(node_id: str, signals: list[Signal]) -> bool:
+    """Lost values, or served a fallback or an old value: what a timed-out call leaves behind."""
+    return any(s.node == node_id and s.anomalous and s.signal in FALLBACK_SIGNALS for s in signals)
+
+
 def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult], relevant: set[str],
                     signals: list[Signal] | None = None) -> list[Candidate]:
     """Changed nodes among ``relevant`` (those that can reach the metric), with latent parents merged."""
@@ -71,6 +79,16 @@ def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult],
             candidates.append(Candidate(
                 node_id, members, max(mechanisms[k].effect for k in kids),
                 min(mechanisms[k].p_adjusted for k in kids), latent=True))
+    for node_id in sorted(n for n in changed - absorbed if graph.nodes[n].kind == "infra"):
+        # A service whose own signal (latency, error rate) moved, and children that fell back
+        # at the same time: the children's fallbacks are the service's failure, not theirs.
+        kids = sorted(c for c in graph.children(node_id) if c in changed - absorbed and _fell_back(c, signals))
+        if kids:
+            absorbed.update(kids)
+            members = (node_id, *riders.get(node_id, []), *kids, *(r for k in kids for r in riders.get(k, [])))
+            candidates.append(Candidate(node_id, members, max(mechanisms[n].effect for n in (node_id, *kids)),
+                                        min(mechanisms[n].p_adjusted for n in (node_id, *kids))))
+            absorbed.add(node_id)
     for node_id in sorted(changed - absorbed):
         m = mechanisms[node_id]
         candidates.append(Candidate(node_id, (node_id, *riders.get(node_id, [])), m.effect, m.p_adjusted))

@@ -39,6 +39,7 @@ MIN_EFFECT = {
     "vanished_categories": 0.02,
     "scale": 0.17,
     "out_of_support": 0.02,
+    "tail_nulls": 0.02,
     "staleness": 0.1,
     "repeats": 0.1,
     "contract": 0.01,
@@ -174,6 +175,31 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
                       max(0.0, cs - rs), f"{_pct(cs)} of values outside the reference range "
                                          f"[{_fmt(lo)}, {_fmt(hi)}] (reference {_pct(rs)})"))
     return out
+
+
+def _tail_null_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal]:
+    """Coercion nulls: a parser that rejects one format ("1,234", "12 kg") nulls the values
+    written in it, which are the large (or the small) ones, so one end of the surviving
+    distribution is empty. Values lost at random (an outage, a dropped join) leave the
+    survivors distributed as before.
+
+    Under random loss the current survivors are draws from the reference distribution, and
+    the chance that none of n of them lands in a tail of reference share u is (1 - u)^n
+    (doubled: either tail). The tail must also be about as large as the share lost.
+    """
+    ref_ok, cur_ok = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    null_ref, null_cur = 1.0 - len(ref_ok) / max(len(ref), 1), 1.0 - len(cur_ok) / max(len(cur), 1)
+    if len(ref_ok) < 30 or len(cur_ok) < 10 or null_cur - null_ref < MIN_EFFECT["null_rate"]:
+        return []
+    lost = (null_cur - null_ref) / (1.0 - null_ref)  # share of once-present values now null
+    above, below = float((ref_ok > cur_ok.max()).mean()), float((ref_ok < cur_ok.min()).mean())
+    tail, side = max((above, "above"), (below, "below"))
+    edge = cur_ok.max() if side == "above" else cur_ok.min()
+    p = min(1.0, 2.0 * (1.0 - tail) ** len(cur_ok))
+    effect = tail if tail >= 0.5 * lost else 0.0
+    return [Signal(node, "tail_nulls", 0.0, tail, p, effect,
+                   f"the new nulls took the values {side} {_fmt(edge)} ({_pct(tail)} of reference values lie "
+                   f"there, none of {len(cur_ok)} current values do): a format the parser rejects, not random loss")]
 
 
 def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict[str, int]) -> list[Signal]:
@@ -336,6 +362,8 @@ def measure_signals(
         signals += _default_signals(node_id, ref_c, cur_c)
         if dtype in ("numeric", "boolean", "datetime"):
             signals += _numeric_signals(node_id, ref_sample[node_id].to_numpy(float), cur_sample[node_id].to_numpy(float))
+            signals += _tail_null_signals(node_id, ref_sample[node_id].to_numpy(float),
+                                          cur_sample[node_id].to_numpy(float))
         else:
             signals += _categorical_signals(node_id, ref_c.categories, cur_c.categories)
         contract = graph.nodes[node_id].contract
