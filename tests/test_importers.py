@@ -29,9 +29,11 @@ def test_openlineage_column_lineage_becomes_nodes_and_edges() -> None:
     g = imported_graph("openlineage", EVENTS)
     nodes = g["nodes"]
     assert g["x-source"] == "openlineage"
-    # a column is observed at its most downstream dataset; the same name upstream is unobserved
-    assert nodes["amount"]["column"] == "amount" and nodes["amount"]["parents"] == ["transactions.amount"]
-    assert "column" not in nodes["transactions.amount"] and nodes["transactions.amount"]["kind"] == "source"
+    # a column is observed at its most downstream dataset; the same name upstream is unobserved and
+    # collapses, with the dataset's other unobserved columns, into one node for the dataset
+    assert nodes["amount"]["column"] == "amount" and nodes["amount"]["parents"] == ["transactions"]
+    assert "column" not in nodes["transactions"] and nodes["transactions"]["kind"] == "source"
+    assert "amount" in nodes["transactions"]["x-columns"]
     assert nodes["merchant_risk"] == {**nodes["merchant_risk"], "kind": "feature", "parents": ["merchant_category"],
                                       "dtype": "numeric"}
     assert nodes["amount_7d_avg_at"]["parents"] == ["event_time"]
@@ -43,11 +45,17 @@ def test_openlineage_column_lineage_becomes_nodes_and_edges() -> None:
 def test_dbt_models_sources_tests_and_descriptions() -> None:
     g = imported_graph("dbt", MANIFEST)
     nodes = g["nodes"]
-    assert g["name"] == "churn" and g["x-source"] == "dbt" and g["x-exposures"] == ["churn_model"]
+    assert g["name"] == "churn" and g["x-source"] == "dbt"
+    assert g["x-exposures"] == [{"name": "churn_model", "type": "ml", "owner": "retention-ml",
+                                 "depends_on": ["model.churn.churn_features"]}]
+    # an exposure of type ml is a model node fed by what it depends on, with its owner
+    assert nodes["churn_model"]["kind"] == "model" and nodes["churn_model"]["owner"] == "retention-ml"
+    assert "charges_z" in nodes["churn_model"]["parents"]
     # no column lineage in dbt: a computed column depends on its inputs, read from their pass-through copies
     assert nodes["charges_z"]["parents"] == ["customer_id", "monthly_charges", "plan", "support_calls_90d",
                                              "tenure_months"]
-    assert nodes["monthly_charges"]["parents"] == ["stg_billing.monthly_charges"]
+    assert nodes["monthly_charges"]["parents"] == ["stg_billing"]
+    assert nodes["monthly_charges"]["x-lineage"].startswith("fallback (no compiled SQL")
     assert nodes["charges_z"]["description"].startswith("monthly bill standardised")
     # tests on the staging model hold for its columns; contracts sit on observed nodes
     staged = {k: n for k, n in nodes.items() if n["x-qualified-name"].startswith("model.churn.stg_billing")}
@@ -96,10 +104,14 @@ def test_dbt_import_attach_why_finds_the_injected_cause(tmp_path) -> None:
 @pytest.mark.parametrize("content,message", [
     ("not json at all", "not JSON"),
     ('{"eventType": "COMPLETE"}', "no 'job'"),
-    ('{"job": {"name": "j"}, "inputs": [{"name": "x"}], "outputs": []}', "namespace"),
-    ('{"job": {"name": "j"}, "inputs": [], "outputs": [{"namespace": "n", "name": "x", "facets": {"schema": {}}}]}',
-     "schema facet"),
-    ('{"job": {"name": "j"}, "inputs": [], "outputs": []}', "no datasets"),
+    ('{"job": {"name": "j"}, "inputs": [{"namespace": 1, "name": "x"}], "outputs": []}', "namespace"),
+    ('{"job": {"name": "j"}, "inputs": [], "outputs": [{"namespace": "n", "name": "x", '
+     '"facets": {"schema": {"fields": "x"}}}]}', "schema facet"),
+    ('{"eventType": "START", "run": {"runId": "r"}}', "no datasets"),
+    ('{"job": {"name": "j"}, "inputs": 5}', "expected a list"),
+    ('{"job": {"name": "j"}, "outputs": [{"namespace": "n", "name": "x", "facets": {"columnLineage": '
+     '{"fields": {"a": {"inputFields": [{"namespace": "n", "name": "y"}]}}}}}]}', "has no 'field'"),
+    ('[1, 2]', "not an OpenLineage event"),
 ])
 def test_malformed_openlineage_is_one_clear_error(tmp_path, content, message, capsys) -> None:
     path = tmp_path / "events.json"
