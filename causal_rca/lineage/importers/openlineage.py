@@ -21,6 +21,7 @@ from typing import Any
 
 from causal_rca.errors import InputError
 from causal_rca.lineage.importers.columns import Check, ImportedLineage, dtype_of
+from causal_rca.lineage.importers.dbt_tests import NO_CONTRACT
 from causal_rca.lineage.importers.jsonfile import (
     json_values,
     looks_like_catalog,
@@ -188,6 +189,8 @@ def lineage_from_events(events: list[dict], source_name: str = "events") -> Impo
         datasets = _datasets(event, where)
         inputs = [_read_dataset(out, canonical, ds, f"{where} {role}") for role, ds in datasets if role == "input"]
         for role, ds in datasets:
+            if role == "output" and _is_test_job(event):
+                continue  # a test's output is its failures table (dbt store_failures), not pipeline data
             key = _read_dataset(out, canonical, ds, f"{where} {role}")
             if role != "output":
                 continue
@@ -233,9 +236,17 @@ def _read_dataset(out: ImportedLineage, canonical: dict[str, str], ds: dict, whe
     if isinstance(owners, list) and owners and isinstance(owners[0], dict) and owners[0].get("name"):
         dataset.owner = str(owners[0]["name"])
     input_facets = _mapping(ds.get("inputFacets"), f"{where}: inputFacets of '{key}'")
-    _quality(dataset, key, _facet(input_facets, "dataQualityAssertions"), _facet(input_facets, "dataQualityMetrics"),
-             where)
+    for where_from in (input_facets, facets):  # the spec says input facets; dbt's integration sends dataset facets
+        _quality(dataset, key, _facet(where_from, "dataQualityAssertions"), _facet(where_from, "dataQualityMetrics"),
+                 where)
     return key
+
+
+def _is_test_job(event: dict) -> bool:
+    job = event.get("job") if isinstance(event.get("job"), dict) else {}
+    facets = job.get("facets") if isinstance(job.get("facets"), dict) else {}
+    job_type = _facet(facets, "jobType")
+    return isinstance(job_type, dict) and str(job_type.get("jobType", "")).upper() == "TEST"
 
 
 def _fields(fields: list, prefix: str, where: str) -> list[tuple[str, Any, str | None]]:
@@ -310,10 +321,11 @@ def _quality(dataset: Any, key: str, assertions: Any, metrics: Any, where: str) 
         name = a["assertion"]
         test = f"{name}({column})" if column else name
         contract = ASSERTIONS.get(name.lower())
+        reason = NO_CONTRACT.get(name.lower(), f"assertion '{name}' has no contract key (contracts: dtype, min, max, "
+                                               f"max_null_rate, allowed)")
         check = Check(test, dict(contract) if contract and column else {},
-                      None if contract and column else
-                      f"assertion '{name}' has no contract key (contracts: dtype, min, max, max_null_rate, allowed)"
-                      if column else "a dataset-level assertion: contracts are per column")
+                      None if contract and column else reason if column
+                      else "a dataset-level assertion: contracts are per column")
         if column:
             checks = dataset.column(column).checks
             if all(c.test != test for c in checks):  # START and COMPLETE events repeat them
