@@ -5,9 +5,13 @@
   a column depends on the same-named column of an input dataset (a pass-through) or, failing
   that, on every column of the inputs, read from their pass-through copies in the same dataset.
 - A column that shapes a dataset's rows (a join key, a filter: OpenLineage's
-  ``columnLineage.dataset``, or a SQL ``JOIN … ON``) is a parent of every column of it.
-- No dataset dependency is lost: an input dataset that feeds an output through no column edge
-  (a join whose columns nobody documented) becomes a parent of every column of the output.
+  ``columnLineage.dataset``, or a SQL ``JOIN … ON``) is a parent of the output columns whose
+  values come from the same input: a left join's key on the orders side shapes the order
+  totals, not the customer's name (making it a parent of everything would tie every joined
+  input for every column).
+- No dataset dependency is lost: an input dataset that feeds an output through no value edge
+  (a filter or semi-join table, a join whose columns nobody documented) becomes a parent of
+  every column of the output, through its shaping columns when known.
 - A prediction log holds each column once, so a column name is *observed* (``column:``) at
   its most downstream dataset (longest path from the sources; ties by dataset key), and only
   when the log has it if ``observed`` (``--observed-from``) is given.
@@ -74,18 +78,22 @@ def column_parents(lineage: ImportedLineage) -> tuple[dict[ColumnRef, set[Column
                 parents[(out, col)] |= {(out, c) if c in ds[out].columns and c != col else (i, c)
                                         for i in inputs[out] for c in ds[i].columns}
             how[(out, col)] = ds[out].lineage or FALLBACK
+    shaping: dict[tuple[str, str], set[ColumnRef]] = {}  # (input dataset, output dataset) → shaping columns
     for src, out in sorted(lineage.indirect_edges):
         if src in parents and out in ds:
-            for col in ds[out].columns:
-                if (out, col) != src:
-                    parents[(out, col)].add(src)
+            shaping.setdefault((src[0], out), set()).add(src)
+    for (inp, out), cols in sorted(shaping.items()):
+        for col in sorted(ds[out].columns):  # a join key or filter of an input shapes the values read from it
+            if any(p[0] == inp for p in _through_copies(parents, (out, col))):
+                parents[(out, col)] |= cols - {(out, col)}
     for inp, out in sorted(lineage.job_edges):
         if inp == out:
             continue
         feeds = any(p[0] == inp for col in ds[out].columns for p in _through_copies(parents, (out, col)))
-        if not feeds:  # the input shapes the rows only (a join, a filter): it still is a parent
+        if not feeds:  # the input only shapes the rows (a filter, a semi-join): it still is a parent of all
+            cols = shaping.get((inp, out)) or {(inp, c) for c in ds[inp].columns}
             for col in ds[out].columns:
-                parents[(out, col)] |= {(inp, c) for c in ds[inp].columns}
+                parents[(out, col)] |= cols
     return parents, how
 
 
