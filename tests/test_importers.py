@@ -505,3 +505,76 @@ def test_wrongly_typed_manifest_fields_are_one_clear_error(tmp_path, change, mes
     path.write_text(json.dumps(manifest))
     code, _out, err = run_cli(["import", "dbt", path, "--out", tmp_path / "g.yaml"], capsys)
     assert code == 2 and message in err and "Traceback" not in err, err
+
+
+# ------------------------------------------------------------ --observed-from, collapse, end to end
+
+def customer_log(n: int, seed: int, broken: float = 0.0):
+    """A customer-level prediction log of jaffle_shop's `customers` mart; `broken`: the share of customers whose
+    orders the `orders` model lost (an upstream failure), so that their aggregates came back 0 (the mart's
+    left join, coalesced)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    orders = rng.poisson(4, n) + 1
+    pretax = np.round(orders * rng.gamma(4.0, 4.0, n), 2)
+    tax = np.round(pretax * 0.06, 2)
+    frame = pd.DataFrame({
+        "customer_id": np.arange(n), "scored_at": pd.date_range("2026-01-01", periods=n, freq="min"),
+        "count_lifetime_orders": orders, "lifetime_spend_pretax": pretax, "lifetime_tax_paid": tax,
+        "lifetime_spend": pretax + tax, "customer_type": np.where(orders > 1, "returning", "new")})
+    churn_logit = 1.5 - 0.5 * orders + rng.normal(0, 0.5, n)
+    frame["churned"] = (rng.random(n) < 1 / (1 + np.exp(-churn_logit))).astype(int)
+    if broken:
+        lost = rng.random(n) < broken
+        for col in ("count_lifetime_orders", "lifetime_spend_pretax", "lifetime_tax_paid", "lifetime_spend"):
+            frame[col] = frame[col].where(~lost, 0)
+        frame["customer_type"] = np.where(frame["count_lifetime_orders"] > 1, "returning", "new")
+    frame["score"] = 1 / (1 + np.exp(-(1.5 - 0.5 * frame["count_lifetime_orders"])))
+    return frame
+
+
+@needs_artifacts
+def test_observed_from_a_log_observes_only_its_columns(tmp_path) -> None:
+    log = tmp_path / "log.csv"
+    customer_log(50, 0).to_csv(log, index=False)
+    path = ARTIFACTS / "dbt" / "manifest_v12_jaffle_shop_manifest_1.12.json"
+    graph = imported_graph("dbt", path, catalog=catalog_for(path), observed_from=str(log))
+    observed = {n["column"] for n in graph["nodes"].values() if "column" in n}
+    assert observed == {"customer_id", "count_lifetime_orders", "lifetime_spend_pretax", "lifetime_tax_paid",
+                        "lifetime_spend", "customer_type"}
+    nodes = graph["nodes"]
+    # everything else is unobserved lineage, one node per dataset; the log's columns read from SQL lineage
+    assert nodes["lifetime_spend"]["parents"] == ["orders"] and nodes["customer_id"]["parents"] == ["stg_customers"]
+    assert "order_total" in nodes["orders"]["x-columns"] and "column" not in nodes["orders"]
+    assert all("column" in n or "x-columns" in n or n["kind"] == "model" for n in nodes.values())
+    # a glob names the same log
+    assert imported_graph("dbt", path, catalog=catalog_for(path), observed_from=str(tmp_path / "*.csv")) == \
+        {**graph, "x-observed-from": str(tmp_path / "*.csv")}
+
+
+@needs_artifacts
+def test_import_observed_from_attach_why_names_the_upstream_dataset(tmp_path, capsys) -> None:
+    """jaffle_shop 1.12 + a customer-level log: the orders model loses rows for 40% of customers; `why` names
+    `orders` first, alone (not a tie of unobserved copies)."""
+    reference, current = customer_log(1500, 1), customer_log(1500, 2, broken=0.4)
+    reference.to_csv(tmp_path / "reference.csv", index=False)
+    current.to_csv(tmp_path / "current.csv", index=False)
+    (tmp_path / "model.yaml").write_text(
+        "name: jaffle-churn\ntime_column: scored_at\nkey_column: customer_id\n"
+        "model: {id: churn_model, column: score, inputs: [count_lifetime_orders, lifetime_spend, lifetime_tax_paid]}\n"
+        "label: {id: churned, column: churned, parents: [count_lifetime_orders]}\n"
+        "metrics:\n  precision: {metric: precision, threshold: 0.5}\n")
+    manifest = ARTIFACTS / "dbt" / "manifest_v12_jaffle_shop_manifest_1.12.json"
+    code, out, err = run_cli(["import", "dbt", manifest, "--catalog", catalog_for(manifest), "--out",
+                              tmp_path / "g.yaml", "--observed-from", tmp_path / "reference.csv",
+                              "--attach-model", tmp_path / "model.yaml"], capsys)
+    assert code == 0, err
+    code, out, err = run_cli(["validate", tmp_path / "g.yaml", "--data", tmp_path / "reference.csv"], capsys)
+    assert code == 0, err
+    graph = load_graph(tmp_path / "g.yaml")
+    d = diagnose(graph, tmp_path / "reference.csv", tmp_path / "current.csv", "precision", seed=0)
+    assert d.significant and d.causes, d.summary
+    assert d.causes[0].node == "orders", [(c.node, c.score) for c in d.causes[:4]]
+    assert len(d.causes) == 1 or d.causes[1].score < d.causes[0].score

@@ -33,9 +33,10 @@ def read_text(path: Path, what: str) -> str:
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
                 raw = f.read(MAX_BYTES + 1)
         except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"'{path}' is a damaged gzip file ({exc}): compress the {what} again") from None
+            raise InputError(f"'{path}' is not a usable gzip file ({exc}): compress the {what} again") from None
         if len(raw) > MAX_BYTES:
-            raise InputError(f"'{path}' unpacks to more than {MAX_BYTES // 1024**3} GiB: not {what}")
+            raise InputError(f"'{path}' is not a usable gzip file: it unpacks to more than "
+                             f"{MAX_BYTES // 1024**3} GiB, far more than {what}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -59,8 +59,6 @@ def _imported_graph(kind: str, path: Path, o: Options) -> dict:
     attachment = read_attachment(o.attach) if o.attach is not None else None
     log = o.observed_from or (observed_from(attachment, o.attach) if attachment and o.attach else None)
     if kind == "openlineage":
-        if o.select or o.exclude or o.catalog:
-            raise InputError("--select, --exclude and --catalog are for dbt manifests")
         lineage = lineage_from_events(read_events(path), str(path))
         default_name = path.name.split(".")[0]
     elif kind == "dbt":
