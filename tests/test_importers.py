@@ -578,3 +578,36 @@ def test_import_observed_from_attach_why_names_the_upstream_dataset(tmp_path, ca
     assert d.significant and d.causes, d.summary
     assert d.causes[0].node == "orders", [(c.node, c.score) for c in d.causes[:4]]
     assert len(d.causes) == 1 or d.causes[1].score < d.causes[0].score
+
+
+@needs_artifacts
+def test_selectors_catalog_seeds_and_sources_gzip_and_qualified_names(tmp_path) -> None:
+    import gzip
+
+    from causal_rca.lineage.importers.dbt import lineage_from_manifest, read_catalog, read_manifest
+
+    path = ARTIFACTS / "dbt" / "manifest_v12_jaffle_shop_manifest_1.12.json"
+    manifest = read_manifest(path)
+
+    def keys(**kw) -> set[str]:
+        return {k.rsplit(".", 1)[-1] for k in lineage_from_manifest(manifest, **kw).datasets}
+
+    assert keys(select=["stg_orders"]) == keys(select=["+stg_orders"]) == {"stg_orders", "raw_orders"}
+    assert keys(select=["stg_supplies+"]) >= {"stg_supplies", "supplies", "order_items", "orders", "customers"}
+    assert keys(select=["package:jaffle_shop"], exclude=["customers+"]) >= {"orders", "stg_orders"}
+    assert "customers" not in keys(select=["package:jaffle_shop"], exclude=["customers+"])
+    assert keys(select=["source:ecom.raw_orders"]) == {"raw_orders"}
+    # a seed and a source of the same name stay apart
+    both = lineage_from_manifest(manifest)
+    assert {"seed.jaffle_shop.raw_orders", "source.jaffle_shop.ecom.raw_orders"} <= set(both.datasets)
+    # the catalog gives sources their columns and types
+    with_catalog = lineage_from_manifest(manifest, catalog=read_catalog(catalog_for(path)))
+    assert with_catalog.datasets["source.jaffle_shop.ecom.raw_orders"].columns["order_total"].dtype == "numeric"
+    # a gzipped manifest is the same manifest
+    (tmp_path / "manifest.json.gz").write_bytes(gzip.compress(path.read_bytes()))
+    assert imported_graph("dbt", tmp_path / "manifest.json.gz") == imported_graph("dbt", path)
+    # the attachment may name imported nodes by the tool's own name
+    (tmp_path / "m.yaml").write_text("model: {id: m, column: score, inputs: "
+                                     "['model.jaffle_shop.customers#lifetime_spend', 'model.jaffle_shop.orders']}\n")
+    graph = imported_graph("dbt", path, attach=tmp_path / "m.yaml")
+    assert graph["nodes"]["m"]["parents"] == ["lifetime_spend", "orders"]
