@@ -26,7 +26,6 @@ from causal_rca.lineage.importers.jsonfile import (
     json_values,
     looks_like_catalog,
     looks_like_manifest,
-    not_json,
     read_text,
 )
 
