@@ -246,6 +246,15 @@ def openlineage(text: str, extra: Callable[[Path], list] | None = None) -> Case:
     return case
 
 
+def openlineage_bytes(data: bytes) -> Case:
+    def case(tmp: Path, files: dict) -> list:
+        path = tmp / "events.json.gz"
+        path.write_bytes(data)
+        return ["import", "openlineage", path, "--out", tmp / "out.yaml"]
+    return case
+
+
+CATALOG_V = "https://schemas.getdbt.com/dbt/catalog/v1.json"
 OL_EVENT = json.dumps({"eventType": "COMPLETE", "job": {"namespace": "n", "name": "j"},
                        "inputs": [{"namespace": "db", "name": "raw"}], "outputs": [{"namespace": "db", "name": "feat"}]})
 DBT_OK = {"metadata": {"dbt_schema_version": MANIFEST_V.format(12)},
@@ -381,12 +390,27 @@ CASES: dict[str, Case] = {
     "openlineage-empty": openlineage(""),
     "openlineage-not-json": openlineage("{nope"),
     "openlineage-not-event": openlineage(json.dumps({"eventType": "COMPLETE"})),
-    "openlineage-no-datasets": openlineage(json.dumps({"job": {"namespace": "n", "name": "j"}})),
+    "openlineage-no-datasets": openlineage(json.dumps({"eventType": "START", "run": {"runId": "r"}})),
+    "openlineage-given-manifest": openlineage(json.dumps(DBT_OK)),
+    "openlineage-given-catalog": openlineage(json.dumps({"metadata": {"dbt_schema_version": CATALOG_V}, "nodes": {}})),
+    "openlineage-template": openlineage(json.dumps({"job": {"namespace": "n", "name": "j"}, "inputs": [
+        {"namespace": "file", "name": "${json-unit.any-string}"}]})),
+    "openlineage-wrong-type": openlineage(json.dumps({"job": {"namespace": "n", "name": "j"}, "inputs": 5})),
+    "openlineage-event-not-object": openlineage("[1, 2]"),
+    "import-bad-gzip": openlineage_bytes(b"\x1f\x8b\x08\x00broken"),
+    "import-not-utf8": openlineage_bytes(b"\xff\xfe\x00{"),
+    "dbt-given-events": dbt(OL_EVENT),
+    "dbt-given-catalog": dbt({"metadata": {"dbt_schema_version": CATALOG_V}, "nodes": {}}),
+    "dbt-catalog-not-catalog": lambda tmp, files: [*dbt(DBT_OK)(tmp, files), "--catalog",
+                                                   text_file("catalog.json", json.dumps(DBT_OK))(tmp)],
+    "dbt-wrong-type": dbt({**DBT_OK, "exposures": {"exposure.p.e": {"name": 5, "type": "ml"}}}),
+    "dbt-select-method": dbt(DBT_OK, ("--select", "color:red")),
+    "observed-from-no-match": dbt(DBT_OK, ("--observed-from", "/nonexistent-dir-for-test/*.csv")),
     "attach-not-mapping": openlineage(OL_EVENT, lambda tmp: ["--attach-model", text_file("m.yaml", "- a\n")(tmp)]),
     "dbt-not-json": dbt("{nope"),
     "dbt-not-manifest": dbt({"metadata": {}}),
     "dbt-no-version": dbt({"nodes": {}, "metadata": {}}),
-    "dbt-unsupported-version": dbt({"nodes": {}, "metadata": {"dbt_schema_version": MANIFEST_V.format(2)}}),
+    "dbt-unsupported-version": dbt({"nodes": {}, "metadata": {"dbt_schema_version": MANIFEST_V.format(1)}}),
     "dbt-select-unknown": dbt(DBT_OK, ("--select", "nosuchmodel")),
     "openlineage-too-deep": openlineage("[" * 200_000),
     "dbt-too-deep": dbt('{"a":' * 200_000),

@@ -279,38 +279,52 @@ def scenarios_export(
         print(f"{kind}: {path}")
 
 
-def _import(kind: str, path: Path, out: Path, attach: Optional[Path], select: Optional[list[str]],
-            name: Optional[str]) -> None:
+def _import(kind: str, path: Path, out: Path, **options) -> None:
     from causal_rca.lineage.importers.write import imported_graph, write_graph
 
-    graph = imported_graph(kind, path, attach=attach, select=select, name=name)
+    graph = imported_graph(kind, path, **options)
     write_graph(graph, out)
-    observed = sum(1 for n in graph["nodes"].values() if n.get("column"))
+    nodes = graph["nodes"].values()
+    observed = sum(1 for n in nodes if n.get("column"))
+    skipped = len(graph.get("x-skipped-tests", []))
     print(f"wrote {out}: graph '{graph['name']}', {len(graph['nodes'])} nodes ({observed} observed)"
-          + ("" if attach else "; add the model, label and metric with --attach-model"))
+          + (f", {skipped} tests not contracts (x-skipped-tests)" if skipped else "")
+          + ("" if options.get("attach") else "; add the model, label and metric with --attach-model"))
+
+
+OBSERVED_FROM_HELP = ("The prediction log (CSV/Parquet file or glob): only its columns are observed; the rest "
+                      "stay unobserved lineage, one node per dataset.")
 
 
 @import_app.command("openlineage")
 def import_openlineage(
-    events: Path = typer.Argument(..., help="OpenLineage run events: a JSON array or JSON lines."),
+    events: Path = typer.Argument(..., help="OpenLineage events: a JSON array, JSON lines or pretty-printed objects; "
+                                            ".gz too."),
     out: Path = typer.Option(..., "--out", help="Graph YAML to write."),
     attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
+    observed_from: Optional[str] = typer.Option(None, "--observed-from", help=OBSERVED_FROM_HELP),
     name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the file's name)."),
 ) -> None:
     """Build a lineage graph from OpenLineage events (column lineage when present)."""
-    _import("openlineage", events, out, attach_model, None, name)
+    _import("openlineage", events, out, attach=attach_model, observed_from=observed_from, name=name)
 
 
 @import_app.command("dbt")
 def import_dbt(
-    manifest: Path = typer.Argument(..., help="dbt target/manifest.json."),
+    manifest: Path = typer.Argument(..., help="dbt target/manifest.json (.gz too)."),
     out: Path = typer.Option(..., "--out", help="Graph YAML to write."),
-    select: Optional[list[str]] = typer.Option(None, "--select", help="Only these models and their ancestors."),
+    select: Optional[list[str]] = typer.Option(None, "--select",
+                                               help="dbt selectors (name, +name, name+, tag:, package:, source:, "
+                                                    "path:); ancestors are always kept."),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="dbt selectors to leave out."),
+    catalog: Optional[Path] = typer.Option(None, "--catalog", help="dbt target/catalog.json: real column types."),
     attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
+    observed_from: Optional[str] = typer.Option(None, "--observed-from", help=OBSERVED_FROM_HELP),
     name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the dbt project)."),
 ) -> None:
-    """Build a lineage graph from a dbt manifest (tests become contracts)."""
-    _import("dbt", manifest, out, attach_model, select, name)
+    """Build a lineage graph from a dbt manifest (column lineage from compiled SQL; tests become contracts)."""
+    _import("dbt", manifest, out, attach=attach_model, select=select, exclude=exclude, catalog=catalog,
+            observed_from=observed_from, name=name)
 
 
 _register_timeline_commands()

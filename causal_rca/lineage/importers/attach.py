@@ -5,7 +5,7 @@
     model:
       id: fraud_model
       column: score
-      inputs: [amount_z, merchant_risk]      # imported node ids or log column names
+      inputs: [amount_z, merchant_risk]      # imported node ids, log column names or x-qualified-names
       version_column: model_version          # any other model-node key is copied
     label:
       id: is_fraud
@@ -14,6 +14,7 @@
     metrics:
       recall: {metric: recall, threshold: 0.5}
     freshness: {amount_7d_avg: amount_7d_avg_at}   # node → column holding when it was computed
+    observed_from: predictions.parquet  # optional: the prediction log (as --observed-from; relative to this file)
 
 The time, key and freshness columns are row bookkeeping, not pipeline values: imported nodes
 holding them are dropped (and removed from their children's parents).
@@ -32,6 +33,8 @@ from causal_rca.errors import InputError
 from causal_rca.lineage.loader import parse_yaml
 
 TOP_LEVEL = ("name", "description", "time_column", "key_column", "segments")
+#: keys read by the importer itself, not copied into the graph
+IMPORT_KEYS = ("observed_from",)
 
 
 def read_attachment(path: Path) -> dict:
@@ -46,15 +49,31 @@ def read_attachment(path: Path) -> dict:
     return data
 
 
+def observed_from(attachment: dict, path: Path) -> str | None:
+    """The prediction log the attachment names (``observed_from``), relative to the attachment's folder."""
+    value = attachment.get("observed_from")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InputError(f"'{path}': 'observed_from' must be a file name or glob (text)")
+    if "://" in value or Path(value).is_absolute():
+        return value
+    return str(path.parent / value)
+
+
 def attach_model(graph: dict, attachment: dict, where: str = "--attach-model") -> dict:
+    """The graph with the attachment's model, label and metrics; references resolved by id, column, or
+    ``x-qualified-name`` (the name the tool itself uses, e.g. ``model.shop.customers#customer_id``)."""
     nodes = dict(graph["nodes"])
-    by_column = {n.get("column"): k for k, n in nodes.items() if n.get("column")}
+    by_column = {n.get("column"): k for k, n in sorted(nodes.items()) if n.get("column")}
+    by_qualified = {n["x-qualified-name"]: k for k, n in sorted(nodes.items()) if isinstance(n.get("x-qualified-name"), str)}
 
     def resolve(ref: str, role: str) -> str:
-        if ref in nodes:
-            return ref
-        if ref in by_column:
-            return by_column[ref]
+        if not isinstance(ref, str):
+            raise InputError(f"{where}: {role} {ref!r} must be a node id or column name (text)")
+        for table in (nodes, by_column, by_qualified):
+            if ref in table:
+                return ref if table is nodes else table[ref]
         raise InputError(f"{where}: {role} '{ref}' is neither an imported node nor a column of one")
 
     model = dict(attachment["model"])
@@ -62,9 +81,10 @@ def attach_model(graph: dict, attachment: dict, where: str = "--attach-model") -
     inputs = model.pop("inputs", None)
     if not model_id or not isinstance(inputs, list) or not inputs:
         raise InputError(f"{where}: 'model' needs an 'id' and a non-empty 'inputs' list")
-    if model_id in nodes:
+    if model_id in nodes and nodes[model_id].get("kind") != "model":
         raise InputError(f"{where}: model id '{model_id}' is already an imported node")
-    nodes[model_id] = {"kind": "model", "parents": [resolve(i, "model input") for i in inputs], **model}
+    imported = {k: v for k, v in nodes.get(model_id, {}).items() if k.startswith("x-") or k in ("owner", "description")}
+    nodes[model_id] = {**imported, "kind": "model", "parents": [resolve(i, "model input") for i in inputs], **model}
     label_id = None
     if attachment.get("label") is not None:
         label = dict(attachment["label"])
