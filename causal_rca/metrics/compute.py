@@ -163,6 +163,16 @@ def is_positive(labels: Any, positive: Any) -> np.ndarray:
     return out
 
 
+def class_key(value: Any) -> Any:
+    """The key two class values share when the metrics count them as one class (None: missing).
+
+    1, 1.0, "1" and True are one class, as everywhere in the metrics; text is
+    stripped. What the graph loader uses to check declared classes.
+    """
+    num, text, missing = _scalar(value)
+    return None if missing else (num if text is None else text)
+
+
 def _keys(col: _Loose) -> np.ndarray:
     """One hashable key per value for class matching: the number when it reads as one, else the text."""
     if col.text is None:
@@ -183,8 +193,7 @@ def _class_codes(cols: Sequence[_Loose], classes: tuple[Any, ...] | None) -> lis
     """
     vocab: dict[Any, int] = {}
     for c in classes or ():
-        num, text, _missing = _scalar(c)
-        vocab.setdefault(num if text is None else text, len(vocab))
+        vocab.setdefault(class_key(c), len(vocab))
     keys = [_keys(col) for col in cols]
     present = [k[~col.missing] for k, col in zip(keys, cols)]
     codes, uniques = pd.factorize(np.concatenate(present) if present else np.array([]))
