@@ -131,10 +131,10 @@ class LineageGraph:
         return [n for n in self.topological_order() if self.nodes[n].observed]
 
     def columns(self) -> list[str]:
-        """Every data column the graph names (node columns, freshness, version, time)."""
+        """Every data column the graph names (node columns, freshness, version, class probabilities, time)."""
         cols: list[str] = []
         for node in self.nodes.values():
-            for col in (node.column, node.freshness, node.version_column):
+            for col in (node.column, node.freshness, node.version_column, *(node.scores or {}).values()):
                 if col and col not in cols:
                     cols.append(col)
         for col in (self.time_column, self.key_column, *self.segments):
