@@ -36,6 +36,7 @@ _EXACT_ROWS = 200_000  # above this, bootstraps switch to bounded-cost approxima
 _AUC_LEVELS = 2048  # score levels kept in a roc_auc bootstrap of a large window
 _CELL_BASE = 1 << 20  # confusion-cell code: true class index * _CELL_BASE + predicted class index
 NO_PREDICTION = _CELL_BASE - 1  # predicted class index of a row without a prediction (always wrong)
+MAX_CLASSES = 10_000  # beyond this a "class" label is a number or an id, not classes
 MAPE_FLOOR = float(np.finfo(np.float64).eps)  # |label| floor of mape's denominator, as in scikit-learn
 
 
@@ -198,8 +199,10 @@ def _class_codes(cols: Sequence[_Loose], classes: tuple[Any, ...] | None) -> lis
     present = [k[~col.missing] for k, col in zip(keys, cols)]
     codes, uniques = pd.factorize(np.concatenate(present) if present else np.array([]))
     index = np.array([vocab.setdefault(u, len(vocab)) for u in uniques], dtype=float)
-    if len(vocab) >= NO_PREDICTION:
-        raise InputError(f"more than {NO_PREDICTION - 1} classes: not a classification label")
+    if len(vocab) > MAX_CLASSES:
+        raise InputError(f"{len(vocab)} distinct classes in the labels and predictions (more than {MAX_CLASSES}): "
+                         f"a classification metric needs class labels; for a number to predict use mae, rmse, "
+                         f"mape or r2")
     out, start = [], 0
     for part, col in zip(present, cols):
         codes_of = np.full(len(col.missing), np.nan)
@@ -494,9 +497,17 @@ def _confusion_metric(spec: MetricSpec, cells: np.ndarray, counts: np.ndarray) -
     t = (cells // _CELL_BASE).astype(np.int64)
     p = (cells % _CELL_BASE).astype(np.int64)
     classes = np.unique(np.concatenate([t, p[p != NO_PREDICTION]]))
-    is_true = (t[:, None] == classes[None, :]).astype(float)  # cells × classes
-    is_pred = (p[:, None] == classes[None, :]).astype(float)
-    support, predicted, hits = counts @ is_true, counts @ is_pred, counts @ (is_true * is_pred)
+    m, rows = len(classes), counts.shape[0]
+    offsets = (np.arange(rows) * m)[:, None]
+
+    def per_class(index: np.ndarray, cells_in: np.ndarray) -> np.ndarray:
+        """Counts per (resample, class) of the cells ``cells_in``, class ``index``: sparse, so many classes stay cheap."""
+        at = (offsets + np.searchsorted(classes, index[cells_in])[None, :]).ravel()
+        return np.bincount(at, weights=counts[:, cells_in].ravel(), minlength=rows * m).reshape(rows, m).astype(float)
+
+    predicted_some = p != NO_PREDICTION
+    support, predicted = per_class(t, np.ones(len(t), dtype=bool)), per_class(p, predicted_some)
+    hits = per_class(t, predicted_some & (t == p))
 
     def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
@@ -875,9 +886,10 @@ def _bootstrap(spec: MetricSpec, u: np.ndarray, rng: np.random.Generator,
     if form == "rmse":
         return np.sqrt(np.maximum(_bootstrap_mean(u, rng, resamples), 0.0))
     if form == "confusion":
-        # A resample only changes how many rows fall in each cell: multinomial counts, exact and instant.
+        # A resample only changes how many rows fall in each cell: multinomial counts, exact and fast.
         cells, counts = _cells(u)
-        return _confusion_metric(spec, cells, rng.multinomial(len(u), counts / counts.sum(), size=resamples))
+        return np.concatenate([_confusion_metric(spec, cells, rng.multinomial(len(u), counts / counts.sum(), size=c))
+                               for c in _chunks(resamples, 4 * len(cells))])
     if form == "r2":
         return _bootstrap_r2(u, rng, resamples)
     if form == "ovr_auc":
