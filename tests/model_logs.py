@@ -16,8 +16,8 @@ DOC_CLASSES = ("invoice", "contract", "letter", "receipt")
 def document_log(n: int, seed: int, fault: str | None = None, start: str = "2026-01-01") -> pd.DataFrame:
     """The document classifier of graphs/multiclass_example.yaml.
 
-    ``fault='svd_scale'``: the SVD features arrive ×40 (a featurisation change
-    the model was not retrained for); ``'new_type'``: a fifth document type
+    ``fault='svd_scale'``: the SVD features arrive ×0.05 (a featurisation
+    change the model was not retrained for); ``'new_type'``: a fifth document type
     (``purchase_order``) appears in the labels; ``None``: healthy.
     """
     rng = np.random.default_rng(seed)
@@ -27,7 +27,7 @@ def document_log(n: int, seed: int, fault: str | None = None, start: str = "2026
     svd = centres[truth] + rng.normal(0, 0.9, (n, 2))
     pages = np.maximum(1, rng.poisson(np.array([1.5, 8.0, 2.0, 1.0])[truth])).astype(float)
     domain = rng.choice(["vendor.com", "legal.org", "mail.net"], n)
-    served = svd * 40.0 if fault == "svd_scale" else svd
+    served = svd * 0.05 if fault == "svd_scale" else svd
     logits = -((served[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2) + 0.15 * np.log(pages)[:, None] * \
         np.array([0.0, 2.0, 0.0, -1.0])[None, :]
     proba = np.exp(logits - logits.max(axis=1, keepdims=True))
