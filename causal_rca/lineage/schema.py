@@ -254,7 +254,8 @@ class NodeModel(_Model):
     @classmethod
     def _positive(cls, v: Any) -> Any:
         if not is_scalar(v) and v is not None:
-            raise PydanticCustomError("scalar", f"expected a single class value such as 1 or 'fraud', got {describe(v)}")
+            raise PydanticCustomError("scalar",
+                                      f"expected a single class value such as 1 or 'fraud', got {describe(v)}")
         return v
 
     @field_validator("average")

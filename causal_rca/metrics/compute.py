@@ -501,7 +501,8 @@ def _confusion_metric(spec: MetricSpec, cells: np.ndarray, counts: np.ndarray) -
     offsets = (np.arange(rows) * m)[:, None]
 
     def per_class(index: np.ndarray, cells_in: np.ndarray) -> np.ndarray:
-        """Counts per (resample, class) of the cells ``cells_in``, class ``index``: sparse, so many classes stay cheap."""
+        """Counts per (resample, class) of the cells ``cells_in`` by class ``index``: sparse, so that
+        many classes stay cheap."""
         at = (offsets + np.searchsorted(classes, index[cells_in])[None, :]).ravel()
         return np.bincount(at, weights=counts[:, cells_in].ravel(), minlength=rows * m).reshape(rows, m).astype(float)
 
