@@ -39,6 +39,8 @@ MIN_EFFECT = 0.1
 # which is calibrated whatever the fit's quality, so a smaller effect can be trusted.
 MIN_EFFECT_OUTCOME = 0.06
 MIN_ROWS = 30
+# p-values among a result's measures that rows of one entity make look stronger than they are.
+CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata"})
 MAX_FIT_ROWS = 6000
 DETERMINISTIC = 0.05  # reference residuals below this share of the node's spread: a computed node
 MATERIAL = 0.2  # a deviation this large (share of spread) is a different value, not surrogate error
@@ -341,6 +343,8 @@ def _deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: 
     the reference holdout (the fit's own errors there cancel), summed as a chi-square.
     """
     dev_hold, dev_cur = dev_hold - dev_hold.mean(), dev_cur - dev_cur.mean()
+    # A group whose outcomes the mechanism fixes exactly has no spread to judge by (float dust).
+    negligible = 1e-9 * (float(np.var(np.r_[dev_hold, dev_cur])) + 1e-12)
     p_values = []
     for j in range(X_cur.shape[1]):
         g_hold, g_cur = _input_groups(X_hold[:, j], X_cur[:, j])
@@ -350,7 +354,7 @@ def _deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: 
             if len(a) < min_group or len(b) < min_group:
                 continue
             se2 = a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)
-            if se2 > 0:
+            if se2 > negligible:
                 statistic += (b.mean() - a.mean()) ** 2 / se2
                 groups += 1
         if groups >= 2:
@@ -692,7 +696,10 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if design_effects and node_id in design_effects:  # rows repeat entities (signals/clustering.py)
-                result = replace(result, p_value=deflated_p(result.p_value, design_effects[node_id]))
+                deff = design_effects[node_id]
+                measures = {k: (deflated_p(v, deff) if k in CLUSTERED_MEASURES else v)
+                            for k, v in result.measures.items()}
+                result = replace(result, p_value=deflated_p(result.p_value, deff), measures=measures)
         results[node_id] = _with_staleness(result, signals)
         broke = (results[node_id].effect >= MIN_EFFECT and results[node_id].p_value < provisional
                  and results[node_id].consistent is not None)
