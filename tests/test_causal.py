@@ -363,3 +363,25 @@ def test_label_verdict_reads_whether_the_deviation_follows_an_input() -> None:
     mode, _by, alternatives = _label_verdict({**moved, "p_follows_input": 1e-8})
     assert mode == "concept_drift" and alternatives[0][0] == "label_shift"
     assert _label_verdict({**moved, "base_rate_p": 0.5, "p_follows_input": 1e-8})[0] == "concept_drift"
+
+
+def test_a_band_is_judged_by_rows_off_its_computation_not_by_its_log_loss() -> None:
+    """A population moving towards the band edges changes a band's log-loss, not its computation."""
+    g = graph_from_dict({"version": 1, "name": "band", "nodes": {
+        "bmi": {"kind": "source", "column": "bmi"},
+        "bmi_band": {"kind": "feature", "parents": ["bmi"], "column": "bmi_band", "dtype": "categorical"},
+        "m": {"kind": "model", "parents": ["bmi_band"], "column": "s"},
+        "y": {"kind": "label", "parents": ["bmi"], "column": "y"},
+        "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
+    rng = np.random.default_rng(0)
+
+    def frame(mean: float, cuts=(18.5, 25, 30)) -> pd.DataFrame:
+        bmi = rng.normal(mean, 4, 4000)
+        band = np.array(["under", "normal", "over", "obese"])[np.searchsorted(cuts, bmi)]
+        return pd.DataFrame({"bmi": bmi, "bmi_band": band, "m": rng.random(4000), "y": rng.integers(0, 2, 4000)})
+    dtypes = {"bmi": "numeric", "bmi_band": "categorical", "m": "numeric", "y": "numeric"}
+    ref = frame(25)
+    moved = assess_mechanisms(g, encode_windows(ref, frame(28), dtypes), [], seed=0)["bmi_band"]
+    assert not moved.changed
+    recut = assess_mechanisms(g, encode_windows(ref, frame(25, cuts=(18.5, 27, 30)), dtypes), [], seed=0)["bmi_band"]
+    assert recut.changed and "not what the reference computation gives" in recut.detail

@@ -256,7 +256,8 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     return out
 
 
-def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray) -> tuple[float, float, dict[str, float]]:
+def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
+                         outcome: bool = False) -> tuple[float, float, dict[str, float]]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     ref_idx = np.flatnonzero(ok_ref)
@@ -280,6 +281,12 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         prob_cur = np.array([pc[i, col[c]] if c in col else 1e-4 for i, c in enumerate(y_cur)])
         p_pos_hold = ph[:, -1] if len(classes) == 2 else None
         p_pos_cur = pc[:, -1] if len(classes) == 2 else None
+        if not outcome:
+            wrong_hold = clf.classes_[ph.argmax(axis=1)] != x_ref[hold]
+            if wrong_hold.mean() < DETERMINISTIC:
+                measures = {"unseen_share": float((y_cur == UNSEEN).mean())}
+                return _computed_category(wrong_hold, clf.classes_[pc.argmax(axis=1)] != y_cur,
+                                          prob_hold, prob_cur, ok_cur, row_ok, measures)
     loss0 = -np.log(np.clip(prob_hold, 1e-4, 1.0))
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
     row_ok[np.flatnonzero(ok_cur)[loss1 > np.quantile(loss0, 0.995)]] = False
@@ -317,6 +324,23 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
                 y_c - _recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures
     return min(1.0, 2 * min(p_ks, p_mean)), d, measures
+
+
+def _computed_category(wrong_hold: np.ndarray, wrong_cur: np.ndarray, prob_hold: np.ndarray, prob_cur: np.ndarray,
+                       ok_cur: np.ndarray, row_ok: np.ndarray,
+                       measures: dict[str, float]) -> tuple[float, float, dict[str, float]]:
+    """A computed category (a band, a bucket, a code): its parents fix the value, so what matters
+    is the share of rows whose category is not the one the reference computation gives. The
+    log-loss of such a fit is near zero everywhere but at the band edges, and a population that
+    moves towards or away from the edges changes it although nothing was computed differently."""
+    row_ok[np.flatnonzero(ok_cur)[wrong_cur]] = False
+    k0, k1 = int(wrong_hold.sum()), int(wrong_cur.sum())
+    excess = k1 / len(wrong_cur) - k0 / len(wrong_hold)
+    loss0 = -np.log(np.clip(prob_hold, 1e-4, 1.0))
+    loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
+    measures = {**measures, "material_deviation_share": k1 / len(wrong_cur),
+                "log_loss_reference": float(loss0.mean()), "log_loss_current": float(loss1.mean())}
+    return st.two_proportion(k0, len(wrong_hold), k1, len(wrong_cur)), min(1.0, max(0.0, 3.0 * excess)), measures
 
 
 def _input_groups(x_hold: np.ndarray, x_cur: np.ndarray, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -455,7 +479,7 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
             parent_null_share = float(np.isnan(X_cur[defaulted]).any(axis=1).mean())
     if node_id in enc.categorical:
         method = "classification"
-        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok)
+        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome)
     else:
         method = "regression"
         p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome,
@@ -489,7 +513,8 @@ def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindow
         detail = f"missing in {obs_rate:.0%} of rows where its parents predict {exp_rate:.0%}"
     elif "material_deviation_share" in measures:
         detail = (f"given its parents, {measures['material_deviation_share']:.0%} of values are not what the "
-                  f"reference computation gives (shift {measures.get('residual_shift', 0.0):+.2g} sd)")
+                  f"reference computation gives"
+                  + (f" (shift {measures['residual_shift']:+.2g} sd)" if "residual_shift" in measures else ""))
     elif method == "regression":
         detail = (f"given its parents, values no longer follow the reference mechanism (residual KS D={e_val:.2f}, "
                   f"shift {measures.get('residual_shift', 0.0):+.2f} sd)")
