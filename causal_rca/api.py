@@ -264,7 +264,7 @@ def _diagnose(
     say("reading windows")
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
                                 spark_master=spark_master)
-    dtypes = resolve_dtypes(graph, ref_w)
+    dtypes = resolve_dtypes(graph, ref_w, cur_w)
     unlabelled = unlabelled_label(graph, metric, spec, cur_w)
     if unlabelled is not None:  # labels not in yet: the engine works on everything else
         dtypes = {n: t for n, t in dtypes.items() if n != unlabelled}
