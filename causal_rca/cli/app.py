@@ -76,9 +76,12 @@ def _emit(text: str, out: Optional[Path]) -> None:
 @app.command()
 def validate(
     graph: Path = typer.Argument(..., help="Lineage graph YAML."),
-    data: Optional[str] = typer.Option(None, "--data", help="A table whose columns the graph must name."),
+    data: Optional[str] = typer.Option(None, "--data", help="A table to check against the graph: its columns, "
+                                                            "each node's dtype and every contract."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when --data breaks a dtype or contract "
+                                                        "(default: warnings, status 0)."),
 ) -> None:
-    """Check a lineage graph (and, with --data, that the table has its columns)."""
+    """Check a lineage graph (and, with --data, that the table holds its columns, dtypes and contracts)."""
     from causal_rca.lineage import check_columns, load_graph
     from causal_rca.windows.tables import table_columns
 
@@ -88,6 +91,22 @@ def validate(
     observed = sum(1 for n in g.nodes.values() if n.observed)
     print(f"OK: {graph}: graph '{g.name}', {len(g.nodes)} nodes ({observed} observed), "
           f"metrics: {', '.join(g.metric_nodes())}" + (f"; columns found in {data}" if data else ""))
+    if data is None:
+        return
+    from causal_rca.windows.validate import check_table
+
+    rows, findings = check_table(g, data)
+    if not findings:
+        print(f"OK: {data}: {rows} rows; every node's values read as its dtype and meet its contract")
+        return
+    nodes = list(dict.fromkeys(f.node for f in findings))
+    print(f"warning: {data}: {rows} rows; {len(findings)} problem{'s' if len(findings) > 1 else ''} "
+          f"at {len(nodes)} node{'s' if len(nodes) > 1 else ''}:")
+    for node in nodes:
+        for f in (f for f in findings if f.node == node):
+            print(f"  {node} (column {f.column}) {f.check}: {f.detail}")
+    if strict:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -101,6 +120,7 @@ def why(
     split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data, or 'auto' (where the metric changed)."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of standard output."),
+    verbose: bool = typer.Option(False, "--verbose", help="Text: every node's signals and mechanism test in one table."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and resampling."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
     engine: EngineName = typer.Option(EngineName.duckdb, "--engine",
@@ -124,7 +144,7 @@ def why(
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
                      engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,
                      golden=golden, training=training)
-    _emit(render(d, fmt.value), out)
+    _emit(render(d, fmt.value, verbose=verbose), out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
 
