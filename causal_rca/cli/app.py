@@ -220,6 +220,66 @@ def demo(
     _emit(render(d, fmt.value), None)
 
 
+@app.command()
+def quickstart(
+    folder: Path = typer.Argument(Path("causal-rca-quickstart"), help="Folder to write the example into."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the example's files if the folder holds them."),
+) -> None:
+    """Write a small, complete example (graph, log, windows, model, lineage files) and the commands to try."""
+    from causal_rca.quickstart import FILES, commands_text, write_quickstart
+
+    err = _stderr(False)
+    err.print(f"writing the example into {folder} …", highlight=False)
+    write_quickstart(folder, force=force)
+    width = max(len(name) for name in FILES)
+    print(f"wrote {folder}/:")
+    for name, what in FILES.items():
+        print(f"  {name:<{width}}  {what}")
+    print("\nThe incident: from 2024-03-04 one acquiring processor sends merchant codes as text, and fraud "
+          "recall drops.\nTry, in order (each command works as written):\n")
+    print(commands_text(str(folder)))
+    print("Then on your own data: `causal-rca init --data YOUR_LOG --label LABEL --prediction SCORE --out graph.yaml`,\n"
+          "correct the draft, `causal-rca validate graph.yaml --data YOUR_LOG`, then `why`. "
+          "Reference: docs/lineage-format.md and docs/user-guide.md.")
+
+
+@app.command()
+def init(
+    data: str = typer.Option(..., "--data", help="A prediction log (CSV or Parquet file, or a glob)."),
+    label: Optional[str] = typer.Option(None, "--label", help="The column holding the true outcome."),
+    prediction: Optional[str] = typer.Option(None, "--prediction", help="The column holding the model's output "
+                                                                        "(score, predicted class or value)."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="The metric node to add (default: f1 for two "
+                                                                "classes, accuracy for more, mae for numbers)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="The model artifact (.skops): its input order "
+                                                               "becomes the model node's parents."),
+    trust_model: bool = typer.Option(False, "--trust-model", help="Allow --model to be a pickle (loading runs code)."),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="The row time column (default: found)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The graph's name (default: the log's file name)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the draft here instead of standard output."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+) -> None:
+    """Draft a lineage graph from a log (columns, dtypes, model, label, metric, contracts), to correct by hand."""
+    from causal_rca.lineage.draft import draft_graph
+    from causal_rca.lineage.graph import METRICS
+
+    if metric is not None and metric not in METRICS:
+        from causal_rca.lineage.schema import suggest
+
+        raise InputError(f"--metric '{metric}' is not a metric{suggest(metric, METRICS)}; "
+                         f"expected one of {', '.join(METRICS)}")
+    if out is not None and out.exists() and not force:
+        raise InputError(f"'{out}' already exists: give another --out, or --force to overwrite it")
+    text = draft_graph(data, label=label, prediction=prediction, metric=metric, time_column=time_column,
+                       name=name, model=model, trust_model=trust_model)
+    if out is None:
+        write_stdout(text)
+        return
+    _emit(text, out)
+    print(f"wrote {out}: a draft to correct (every column is a source until you say what computes it); "
+          f"then: causal-rca validate {out} --data {data}")
+
+
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """List the scenarios with their metric and description."""
