@@ -163,16 +163,18 @@ def model_input_order(path: Path, trust: bool) -> list[str]:
     return [str(n) for n in names]
 
 
-def draft_graph(data: str, *, label: str | None = None, prediction: str | None = None, metric: str | None = None,
+def draft_graph(data: "str | pd.DataFrame", *, label: str | None = None, prediction: str | None = None, metric: str | None = None,
                 time_column: str | None = None, name: str | None = None, model: Path | None = None,
                 trust_model: bool = False) -> str:
     """The draft graph's YAML text."""
     backend = connect("duckdb")
     table = _read(backend, data, "data")
+    source = "a DataFrame" if isinstance(data, pd.DataFrame) else str(data)
+    file_name = "log" if isinstance(data, pd.DataFrame) else Path(str(data)).name
     types = {c: type_name(table.schema()[c]) for c in table.columns}
     for role, col in (("--label", label), ("--prediction", prediction), ("--time-column", time_column)):
         if col is not None and col not in types:
-            raise InputError(f"{role} '{col}' is not a column of '{data}'{suggest(col, list(types))}")
+            raise InputError(f"{role} '{col}' is not a column of {source}{suggest(col, list(types))}")
     if (label is None) != (prediction is None):
         raise InputError("give both --label and --prediction (the true outcome and the model's output column), "
                          "or neither")
@@ -180,9 +182,9 @@ def draft_graph(data: str, *, label: str | None = None, prediction: str | None =
         raise InputError("--label and --prediction name the same column")
     rows = int(backend.execute(table.count()))
     if rows < MIN_ROWS:
-        raise InputError(f"'{data}' has {rows} rows; at least {MIN_ROWS} are needed to draft contracts")
+        raise InputError(f"{source} has {rows} rows; at least {MIN_ROWS} are needed to draft contracts")
     time = _time_column(table, backend, types, time_column)
-    reference, note = table, f"all {rows} rows of {Path(str(data)).name}"
+    reference, note = table, f"all {rows} rows of {file_name}"
     if time is not None:
         t = table[time].try_cast("timestamp")
         bounds = backend.execute(table.aggregate(lo=t.min(), hi=t.max())).iloc[0]
@@ -206,7 +208,7 @@ def draft_graph(data: str, *, label: str | None = None, prediction: str | None =
         order = model_input_order(model, trust_model)
         missing = [c for c in order if c not in types]
         if missing:
-            raise InputError(f"model artifact '{model}' reads column(s) {', '.join(missing[:5])} that '{data}' "
+            raise InputError(f"model artifact '{model}' reads column(s) {', '.join(missing[:5])} that {source} "
                              f"does not have: the log must hold every model input")
         model_inputs = order
     else:
@@ -216,11 +218,11 @@ def draft_graph(data: str, *, label: str | None = None, prediction: str | None =
 
     taken: set[str] = set()
     ids = {c: _node_id(c, taken) for c in types}
-    graph_name = ID_SAFE.sub("-", name or Path(str(data)).stem).strip("-") or "pipeline"
+    graph_name = ID_SAFE.sub("-", name or Path(file_name).stem).strip("-") or "pipeline"
     lines = [
-        f"# A draft lineage graph for {Path(str(data)).name}, written by `causal-rca init`: correct it.",
+        f"# A draft lineage graph for {file_name}, written by `causal-rca init`: correct it.",
         "# Format: docs/lineage-format.md. Check it with:",
-        f"#   causal-rca validate <this file> --data {data}",
+        f"#   causal-rca validate <this file> --data {'YOUR_LOG' if isinstance(data, pd.DataFrame) else data}",
         "#",
         "# What to correct:",
         "# - Every column is a `source`. A column your code computes from others is a `feature`:",
