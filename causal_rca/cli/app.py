@@ -266,7 +266,7 @@ def init(
     if metric is not None and metric not in METRICS:
         from causal_rca.lineage.schema import suggest
 
-        raise InputError(f"--metric '{metric}' is not a metric{suggest(metric, METRICS)}; "
+        raise InputError(f"--metric '{metric}' is not a metric name{suggest(metric, METRICS)}; "
                          f"expected one of {', '.join(METRICS)}")
     if out is not None and out.exists() and not force:
         raise InputError(f"'{out}' already exists: give another --out, or --force to overwrite it")

@@ -148,7 +148,7 @@ def model_input_order(path: Path, trust: bool) -> list[str]:
     from causal_rca.model.artifact import _load_pickle, _load_skops
 
     if not path.exists():
-        raise InputError(f"model artifact '{path}' does not exist")
+        raise InputError(f"--model '{path}': no such file")
     if path.suffix.lower() == ".skops":
         estimator = _load_skops(path, str(path), trust)
     elif trust:
