@@ -135,6 +135,8 @@ def why(
     golden: Optional[str] = typer.Option(None, "--golden", help="Trusted labelled set to clear or blame the model."),
     trust_model: bool = typer.Option(False, "--trust-model",
                                      help="Allow loading a model artifact that can run code (pickle, MLflow)."),
+    estimate: bool = typer.Option(False, "--estimate", help="Also give the label-free estimate of the current "
+                                                            "metric when labels exist (given anyway without them)."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
     from causal_rca.api import STEPS, diagnose
@@ -143,7 +145,7 @@ def why(
     with progress_bar(quiet, len(STEPS)) as say:
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
                      engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,
-                     golden=golden, training=training)
+                     golden=golden, training=training, estimate=estimate)
     _emit(render(d, fmt.value, verbose=verbose), out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
