@@ -56,39 +56,35 @@ class Step:
 
 
 def steps(folder: str) -> list[Step]:
-    """The commands to try, each of which works as written after ``cd folder``."""
+    """The commands to try, each of which works as written after ``cd folder`` (the README's Use block
+    is ``causal-rca quickstart demo`` followed by exactly these, a test checks it)."""
+    two = "--graph graph.yaml --reference reference.csv --current current.csv"
     return [
         Step("go to the example", f"cd {folder}"),
-        Step("check the graph against the log (columns, types, contracts)",
-             "causal-rca validate graph.yaml --data log.csv"),
-        Step("why did recall drop? (two windows)",
-             "causal-rca why recall --graph graph.yaml --reference reference.csv --current current.csv"),
-        Step("the same from one log split in time, every node's signals",
+        Step("check the graph against the log: columns, dtypes, contracts", "causal-rca validate graph.yaml --data log.csv"),
+        Step("why did recall drop? (two windows)", f"causal-rca why recall {two}"),
+        Step("the same from one log split in time, with every node's signals",
              f"causal-rca why recall --graph graph.yaml --data log.csv --split {SPLIT} --verbose"),
-        Step("let the engine find where recall changed",
-             "causal-rca why recall --graph graph.yaml --data log.csv --split auto --quiet"),
-        Step("a report to open in a browser, and the JSON for tools",
-             "causal-rca why recall --graph graph.yaml --reference reference.csv --current current.csv "
-             "--format html --out report.html --quiet"),
-        Step("", "causal-rca why recall --graph graph.yaml --reference reference.csv --current current.csv "
-                 "--format json --out d.json --quiet"),
-        Step("draw the graph coloured by the diagnosis",
-             "causal-rca render graph.yaml --diagnosis d.json --out lineage.dot"),
-        Step("with the real model: replay it, check it on a golden set and its training support",
-             "causal-rca why recall --graph graph.yaml --reference reference.csv --current current.csv "
-             "--golden golden.csv --training training.csv --quiet"),
-        Step("follow recall day by day, alert and diagnose, keep a history",
-             "causal-rca watch graph.yaml --data log.csv --metric recall --every 2d --record history.sqlite --quiet"),
-        Step("", "causal-rca history history.sqlite"),
-        Step("draft a graph for your own log (then correct it)",
-             "causal-rca init --data log.csv --label is_fraud --prediction score --out draft.yaml"),
-        Step("", "causal-rca validate draft.yaml --data log.csv"),
-        Step("graphs from lineage you already have",
+        Step("let the engine find where recall changed; JSON for tools",
+             "causal-rca why recall --graph graph.yaml --data log.csv --split auto --format json --out d.json"),
+        Step("a report to open in a browser", f"causal-rca why recall {two} --format html --out report.html"),
+        Step("draw the graph coloured by the diagnosis (or --view fishbone, .png, .dot)",
+             "causal-rca render graph.yaml --diagnosis d.json --out lineage.svg"),
+        Step("with the real model (graph.yaml names model.skops): replay, golden set, training support",
+             f"causal-rca why recall {two} --golden golden.csv --training training.csv"),
+        Step("follow recall day by day: control limits, alerts diagnosed, a history",
+             "causal-rca watch graph.yaml --data log.csv --metric recall --every 1d --chart recall.svg "
+             "--record history.sqlite"),
+        Step("past incidents like #1", "causal-rca history history.sqlite --similar 1"),
+        Step("graphs from lineage you already have, plus what it does not know (model.yaml)",
              "causal-rca import openlineage events.jsonl --out from-openlineage.yaml --attach-model model.yaml "
              "--observed-from log.csv"),
         Step("", "causal-rca import dbt manifest.json --out from-dbt.yaml --attach-model model.yaml "
                  "--observed-from log.csv"),
-        Step("", f"causal-rca why recall --graph from-dbt.yaml --data log.csv --split {SPLIT} --quiet"),
+        Step("", f"causal-rca why recall --graph from-dbt.yaml --data log.csv --split {SPLIT}"),
+        Step("draft a graph from a log (as for your own data), then check it",
+             "causal-rca init --data log.csv --label is_fraud --prediction score --model model.skops --out draft.yaml"),
+        Step("", "causal-rca validate draft.yaml --data log.csv"),
     ]
 
 
