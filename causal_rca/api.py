@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,8 @@ from causal_rca.lineage import LineageGraph, load_graph
 from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
 )
+from causal_rca.metrics.compute import class_key
+from causal_rca.metrics.spec import JOINT_FORMS
 from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
@@ -45,7 +47,7 @@ from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals, null_
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
 from causal_rca.windows.frames import constant_nodes, node_columns, node_samples, resolve_dtypes
-from causal_rca.windows.stats import fetch_all, typed_expression
+from causal_rca.windows.stats import fetch_all, typed_expression, value_counts
 from causal_rca.windows.tables import TableLike, Window, open_windows
 
 SAMPLE_ROWS = 20_000
@@ -58,17 +60,41 @@ STEPS = ("reading windows", "sampling", "measuring the metric", "counting values
          "testing mechanisms", "attributing the change", "reviewing the model")
 
 
-def _metric_spec(graph: LineageGraph, metric_id: str) -> MetricSpec:
+def _metric_spec(graph: LineageGraph, metric_id: str, reference: Window | None = None) -> MetricSpec:
+    """The metric node as a ``MetricSpec``.
+
+    A classification metric the graph leaves open (no ``classes``, ``scores``,
+    ``class``, ``average``, ``threshold`` or ``positive``) is multi-class when
+    the ``reference`` window's labels hold more than two classes
+    (spec/lineage.md); without a window it is read as binary.
+    """
     if metric_id not in graph.nodes or graph.nodes[metric_id].kind != "metric":
         names = ", ".join(graph.metric_nodes()) or "none"
         raise InputError(f"'{metric_id}' is not a metric node of graph '{graph.name}' (metric nodes: {names})")
     node = graph.nodes[metric_id]
-    return MetricSpec(name=node.metric, threshold=node.threshold, positive=node.positive)
+    classes = None
+    if node.task in ("multiclass", None) and node.metric != "mean":
+        prediction, label = graph.metric_inputs(metric_id)
+        scores, declared = graph.nodes[prediction].scores, graph.nodes[label].classes
+        classes = tuple(scores) if scores else declared
+    spec = MetricSpec(name=node.metric, threshold=node.threshold, positive=node.positive,
+                      multiclass=node.task == "multiclass", average=node.average, target_class=node.target_class,
+                      k=node.k, classes=classes)
+    if node.task is None and reference is not None and spec.is_classification:
+        _, label = graph.metric_inputs(metric_id)
+        seen = value_counts(reference, {"label": graph.nodes[label].column}, {}, limit=64)["label"]
+        if len({class_key(text) for text in seen} - {None}) > 2:
+            spec = replace(spec, multiclass=True)
+    return spec
 
 
 def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
                    windows: tuple[Window, Window], extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
-    """One metric frame per window; ``extra`` columns (segments, for the model review) ride along as stored."""
+    """One metric frame per window; ``extra`` columns (segments, for the model review) ride along as stored.
+
+    A multi-class model's metric reads the predicted class, or its class
+    probabilities (``scores``): all of them, or one class's for that class's roc_auc.
+    """
     extras = {_EXTRA + c: typed_expression(c, None) for c in extra}
 
     def with_extras(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
@@ -82,12 +108,21 @@ def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes
             frames.append(with_extras(metric_frame(spec, None, None, value=raw["value"]), raw))
         return frames
     prediction, label = graph.metric_inputs(metric_id)
-    pred_col, label_col = graph.nodes[prediction].column, graph.nodes[label].column
+    model = graph.nodes[prediction]
+    pred_col, label_col = model.column, graph.nodes[label].column
     pred_expr = typed_expression(pred_col, "numeric" if dtypes[prediction] in ("numeric", "boolean") else None)
-    label_expr = typed_expression(label_col, "numeric" if spec.name in ("mae", "rmse") else None)
+    scores: dict[str, Any] = {}
+    if spec.multiclass and model.scores:
+        by_class = {class_key(c): col for c, col in model.scores.items()}
+        if spec.name == "roc_auc" and spec.target_class is not None:  # one class against the rest
+            pred_expr = typed_expression(by_class[class_key(spec.target_class)], "numeric")
+        elif spec.needs_class_scores:
+            scores = {f"__score{i}": typed_expression(col, "numeric") for i, col in enumerate(model.scores.values())}
+    label_expr = typed_expression(label_col, "numeric" if spec.is_regression else None)
     for w in windows:
-        raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr, **extras})
-        frames.append(with_extras(metric_frame(spec, raw["prediction"], raw["label"]), raw))
+        raw = fetch_all(w, {"prediction": pred_expr, "label": label_expr, **scores, **extras})
+        class_scores = raw[list(scores)] if scores else None
+        frames.append(with_extras(metric_frame(spec, raw["prediction"], raw["label"], scores=class_scores), raw))
     return frames
 
 
@@ -96,7 +131,7 @@ def _metric_input_nodes(graph: LineageGraph, metric_id: str, spec: MetricSpec) -
     if spec.name == "mean":
         return {"value": metric_id}
     prediction, label = graph.metric_inputs(metric_id)
-    return {"prediction": prediction, **({"label": label} if spec.name in ("mae", "rmse") else {})}
+    return {"prediction": prediction, **({"label": label} if spec.is_regression else {})}
 
 
 def _node_name(graph: LineageGraph, node_id: str) -> str:
@@ -105,8 +140,9 @@ def _node_name(graph: LineageGraph, node_id: str) -> str:
 
 def _label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: pd.DataFrame,
                      cur: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Classification metrics read the label as "is positive": so do the causal models."""
-    if spec.name in ("mean", "mae", "rmse"):
+    """Binary metrics (and one class of a multi-class model) read the label as "is positive": so do the
+    causal models. A multi-class label over all its classes stays a category."""
+    if spec.name == "mean" or spec.is_regression or not spec.one_class:
         return {}
     _, label = graph.metric_inputs(metric_id)
     return {label: (is_positive(ref[label], spec.positive), is_positive(cur[label], spec.positive))}
@@ -262,7 +298,7 @@ def _diagnose(
     """``split_p_value``: set when ``--split auto`` chose a split its own test does not support."""
     say = progress or (lambda _msg: None)
     graph, metric = _graph_and_metric(graph, metric)
-    spec = _metric_spec(graph, metric)
+    spec = _metric_spec(graph, metric)  # read again from the reference window once it is open
     if sample_rows < 100:
         raise InputError("sample_rows must be at least 100")
 
@@ -271,7 +307,9 @@ def _diagnose(
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
                                 spark_master=spark_master)
     dtypes = resolve_dtypes(graph, ref_w, cur_w)
-    unlabelled = unlabelled_label(graph, metric, spec, cur_w)
+    spec = _metric_spec(graph, metric, ref_w)
+    # A current window without labels is estimated from a binary model's calibrated scores only.
+    unlabelled = unlabelled_label(graph, metric, spec, cur_w) if not spec.multiclass else None
     if unlabelled is not None:  # labels not in yet: the engine works on everything else
         dtypes = {n: t for n, t in dtypes.items() if n != unlabelled}
     # Only a model-aware diagnosis gets the review: without one the JSON is what it always was.
@@ -350,11 +388,17 @@ def _diagnose(
                             f"{LENIENT_SIGNIFICANCE}): weak leads, to be confirmed")
 
     contributions: dict[str, float] | None = None
-    attributable = unlabelled is None and (spec.name in ("mean", "mae", "rmse")
-                                           or dtypes[target_parents[0]] in ("numeric", "boolean"))
+    # The attribution samples the model node's column and reads the metric row by row from it.
+    per_row = spec.form not in JOINT_FORMS and not spec.multiclass
+    attributable = unlabelled is None and per_row and (spec.name == "mean" or spec.is_regression
+                                                       or dtypes[target_parents[0]] in ("numeric", "boolean"))
     if comparison.significant and candidates and not attributable:
-        warnings.append("the model's output is a class label, not a score: candidates ranked by the strength "
-                        "of their mechanism change only, without attribution")
+        if spec.form in JOINT_FORMS and not spec.multiclass:
+            warnings.append(f"{spec.name} is not a sum over rows, so the attribution cannot split its change: "
+                            f"candidates ranked by the strength of their mechanism change only, without attribution")
+        else:
+            warnings.append("the model's output is a class label, not a score: candidates ranked by the strength "
+                            "of their mechanism change only, without attribution")
     if comparison.significant and candidates and attributable:
         say("attributing the change")
         players = {c.node: list(c.members) for c in candidates}

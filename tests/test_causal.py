@@ -260,3 +260,106 @@ def test_a_source_is_never_computed_differently_at_serving() -> None:
     changed = MechanismResult("age", ("tier",), "regression", 1e-9, 0.3, "changed")
     assert classify(g, "age", [sig("age", "drift", 40, 50, 0.3)], changed)[0] == "distribution_shift"
     assert classify(g, "age", [sig("age", "out_of_support", 0, 0.3, 0.3)], changed)[0] == "out_of_distribution"
+
+
+SIBLINGS = graph_from_dict({"version": 1, "name": "siblings", "nodes": {
+    "weight": {"kind": "source", "column": "weight"},
+    "horsepower": {"kind": "source", "column": "horsepower"},
+    "m": {"kind": "model", "parents": ["weight", "horsepower"], "column": "s"},
+    "y": {"kind": "label", "parents": ["weight", "horsepower"], "column": "y"},
+    "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
+
+
+def _cars(n: int, seed: int, tilt: float = 0.0) -> pd.DataFrame:
+    """Correlated sources with no edge between them; a population tilted along weight only."""
+    rng = np.random.default_rng(seed)
+    pool = 6 * n
+    weight = rng.normal(0, 1, pool)
+    horsepower = 0.8 * weight + 0.6 * rng.normal(0, 1, pool)
+    w = np.exp(tilt * weight)
+    rows = rng.choice(pool, size=n, replace=False, p=w / w.sum())
+    weight, horsepower = weight[rows], horsepower[rows]
+    s = 1 / (1 + np.exp(-(weight + horsepower)))
+    y = (rng.random(n) < s).astype(float)
+    return pd.DataFrame({"weight": weight, "horsepower": horsepower, "m": s, "y": y})
+
+
+def test_a_source_that_only_followed_a_tilted_sibling_is_a_messenger() -> None:
+    from causal_rca.signals.statistics import ks_two_sample
+
+    ref, cur = _cars(4000, 1), _cars(4000, 2, tilt=0.8)
+    dtypes = {c: "numeric" for c in ref.columns}
+    signals = []
+    for col in ("weight", "horsepower"):  # both marginals moved, as the drift signals say
+        d, p = ks_two_sample(ref[col].to_numpy(), cur[col].to_numpy())
+        signals.append(Signal(col, "drift", 0.0, 0.0, p, d, f"KS D={d:.2f}", p_adjusted=p))
+    assert all(s.anomalous for s in signals)
+    m = assess_mechanisms(SIBLINGS, encode_windows(ref, cur, dtypes), signals, seed=0)
+    assert m["weight"].changed and m["weight"].moved_with == ("horsepower",)
+    assert not m["horsepower"].changed
+    assert "moved with weight" in m["horsepower"].detail
+
+
+def test_sources_moving_with_no_tilt_between_them_are_left_alone() -> None:
+    dtypes = {c: "numeric" for c in ("weight", "horsepower", "m", "y")}
+    m = assess_mechanisms(SIBLINGS, encode_windows(_cars(4000, 1), _cars(4000, 2), dtypes), [], seed=0)
+    assert not any(r.changed for r in m.values()) and not any(r.moved_with for r in m.values())
+
+
+def test_an_observed_service_carries_the_children_that_fell_back() -> None:
+    from causal_rca.causal.mechanism import MechanismResult
+
+    g = graph_from_dict({"version": 1, "name": "svc", "nodes": {
+        "api": {"kind": "infra", "column": "latency_ms"},
+        "a": {"kind": "source", "column": "a"},
+        "f": {"kind": "feature", "parents": ["a", "api"], "column": "f"},
+        "m": {"kind": "model", "parents": ["f"], "column": "s"},
+        "y": {"kind": "label", "parents": ["a"], "column": "y"},
+        "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
+
+    def changed(node, parents, method):
+        return MechanismResult(node, parents, method, 1e-12, 0.6, "changed", p_adjusted=1e-12)
+    mech = {"api": changed("api", (), "marginal"), "f": changed("f", ("a", "api"), "regression")}
+    fallback = Signal("f", "default_rate", 0.01, 0.4, 1e-12, 0.39, "value 0 in 1% → 40%", p_adjusted=1e-12)
+    cands = find_candidates(g, mech, relevant={"api", "a", "f", "m", "y"}, signals=[fallback])
+    assert [(c.node, c.members) for c in cands] == [("api", ("api", "f"))]
+    # a child that changed without falling back is a cause of its own
+    cands = find_candidates(g, mech, relevant={"api", "a", "f", "m", "y"}, signals=[])
+    assert {c.node for c in cands} == {"api", "f"}
+
+
+def _relabelled(n: int, seed: int, how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reference prediction, outcome, inputs) with the outcome moved by a prior or by a region."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, (n, 2))
+    p = 1 / (1 + np.exp(-(x[:, 0] - 1.0)))
+    y = (rng.random(n) < p).astype(float)
+    if how == "prior":  # a tenth of the negatives relabelled, whatever their inputs
+        y[(y == 0) & (rng.random(n) < 0.1)] = 1
+    elif how == "region":  # the same number of new positives, all where the second input is high
+        y[(y == 0) & (x[:, 1] > 0.8) & (rng.random(n) < 0.5)] = 1
+    return p, y, x
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_moved_prior_does_not_follow_an_input_a_changed_relation_does(seed) -> None:
+    from causal_rca.causal.mechanism import _deviation_follows_input, _recalibrated
+
+    p0, y0, x0 = _relabelled(3000, 100 + seed, "none")
+
+    def follows(how):
+        p1, y1, x1 = _relabelled(3000, 200 + seed, how)
+        return _deviation_follows_input(y0 - _recalibrated(p0, y0), x0, y1 - _recalibrated(p1, y1), x1)
+    assert follows("none") > 0.01
+    assert follows("prior") > 0.01
+    assert follows("region") < 1e-6
+
+
+def test_label_verdict_reads_whether_the_deviation_follows_an_input() -> None:
+    from causal_rca.diagnosis.classify import _label_verdict
+
+    moved = {"base_rate_gap": 0.05, "base_rate_se": 0.01, "base_rate_p": 1e-6}
+    assert _label_verdict({**moved, "p_follows_input": 0.4})[0] == "label_shift"
+    mode, _by, alternatives = _label_verdict({**moved, "p_follows_input": 1e-8})
+    assert mode == "concept_drift" and alternatives[0][0] == "label_shift"
+    assert _label_verdict({**moved, "base_rate_p": 0.5, "p_follows_input": 1e-8})[0] == "concept_drift"

@@ -17,6 +17,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 
 from tests.conftest import TINY_GRAPH, run_cli, tiny_frame
@@ -74,6 +75,38 @@ def why(current: Callable[[Path], Path] | None = None, graph_text: str | None = 
         cur = current(tmp) if current is not None else files["current"]
         return ["why", metric, "--graph", g, "--reference", files["reference"], "--current", cur, *extra]
     return case
+
+
+MC = G + ("  a: {kind: source, column: a}\n"
+          "  m: {kind: model, parents: [a], column: pred, scores: {x: px, y: py, z: pz}}\n"
+          "  y: {kind: label, column: t, classes: [x, y, z]}\n")
+TWO_CLASSES = G + ("  a: {kind: source, column: a}\n  m: {kind: model, parents: [a], column: pred}\n"
+                   "  y: {kind: label, column: t, classes: [ham, spam]}\n")
+
+
+def mc_metric(keys: str, base: str = MC) -> Case:
+    """A `validate` case: a metric with ``keys`` on the multi-class graph ``base``."""
+    return graph(base + f"  r: {{kind: metric, parents: [m, y], {keys}}}\n")
+
+
+def multiclass_why(metric: str, edit: Callable | None = None) -> Case:
+    """A `why` case on graphs/multiclass_example.yaml with synthetic logs (the current window edited)."""
+    def case(tmp: Path, files: dict) -> list:
+        from tests.model_logs import document_log
+
+        ref, cur = tmp / "doc_ref.csv", tmp / "doc_cur.csv"
+        document_log(400, 1).to_csv(ref, index=False)
+        frame = document_log(400, 2, start="2026-02-01")
+        (edit(frame) if edit else frame).to_csv(cur, index=False)
+        return ["why", metric, "--graph", Path(__file__).resolve().parents[1] / "graphs" / "multiclass_example.yaml",
+                "--reference", ref, "--current", cur]
+    return case
+
+
+def continuous_labels(tmp: Path) -> Path:
+    def edit(frame):
+        frame["y"] = np.random.default_rng(0).normal(size=len(frame))
+    return write_frame(tmp, "many.csv", n=10_500, edit=edit)
 
 
 def rename_score(frame) -> None:
@@ -322,6 +355,23 @@ CASES: dict[str, Case] = {
     "metric-input-wrong-kind": graph(tiny_variant("metric: recall", "metric: recall\n    prediction: x")),
     "bad-duration": graph(G + "  a: {kind: source, column: a, contract: {max_staleness: soon}}\n"),
     "bad-threshold": graph(tiny_variant("metric: recall", "metric: recall\n    threshold: .inf")),
+    # multi-class and regression models
+    "label-only-key": graph(G + "  a: {kind: source, column: a, classes: [x, y]}\n"),
+    "classes-invalid": mc_metric("metric: accuracy", TWO_CLASSES.replace("[ham, spam]", "[ham, ' ham']")),
+    "scores-invalid": mc_metric("metric: accuracy", MC.replace("{x: px, y: py, z: pz}", "{x: px}")),
+    "scores-is-prediction": mc_metric("metric: accuracy", MC.replace("z: pz", "z: pred")),
+    "scores-classes-mismatch": mc_metric("metric: accuracy", MC.replace("z: pz", "w: pw")),
+    "metric-needs-scores": mc_metric("metric: log_loss", MC.replace(", scores: {x: px, y: py, z: pz}", "")),
+    "metric-key-does-not-apply": mc_metric("metric: accuracy, average: macro"),
+    "class-and-average": mc_metric("metric: recall, class: x, average: macro"),
+    "unknown-average": mc_metric("metric: f1, average: mean"),
+    "k-not-positive": mc_metric("metric: top_k_accuracy, k: 0"),
+    "k-too-large": mc_metric("metric: top_k_accuracy, k: 4"),
+    "class-not-declared": mc_metric("metric: recall, class: w"),
+    "binary-key-on-multiclass": mc_metric("metric: recall, threshold: 0.3"),
+    "multiclass-key-on-binary": mc_metric("metric: recall, class: spam, positive: spam", TWO_CLASSES),
+    "positive-not-a-class": mc_metric("metric: recall", TWO_CLASSES),
+    "regression-with-classes": mc_metric("metric: mae"),
     # columns
     "column-not-found": lambda tmp, files: ["validate", files["graph"], "--data",
                                             write_frame(tmp, "d.csv", edit=rename_score)],
@@ -359,6 +409,11 @@ CASES: dict[str, Case] = {
                           graph_text=tiny_variant("metric: recall", "metric: log_loss")),
     "roc-auc-one-class": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 1)),
                              graph_text=tiny_variant("metric: recall", "metric: roc_auc")),
+    "r2-constant-label": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 1)),
+                             graph_text=tiny_variant("metric: recall", "metric: r2")),
+    "multiclass-no-scored-rows": multiclass_why("log_loss", lambda f: f.assign(p_letter=np.nan)),
+    "too-many-classes": lambda tmp, files: ["why", "recall", "--graph", files["graph"],
+                                            "--reference", continuous_labels(tmp), "--current", continuous_labels(tmp)],
     # CLI options and outputs
     "usage-error": lambda tmp, files: ["why", "recall", "--grahp", files["graph"]],
     "out-not-writable": why(extra=("--format", "json", "--quiet")),

@@ -39,6 +39,8 @@ MIN_EFFECT = 0.1
 # which is calibrated whatever the fit's quality, so a smaller effect can be trusted.
 MIN_EFFECT_OUTCOME = 0.06
 MIN_ROWS = 30
+# p-values among a result's measures that rows of one entity make look stronger than they are.
+CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata"})
 MAX_FIT_ROWS = 6000
 DETERMINISTIC = 0.05  # reference residuals below this share of the node's spread: a computed node
 MATERIAL = 0.2  # a deviation this large (share of spread) is a different value, not surrogate error
@@ -151,6 +153,8 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
     # An outcome whose noise grows (a concept that loosened) moves the spread more than any
     # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
+    if outcome:
+        measures["p_follows_input"] = _deviation_follows_input(r0, X_ref[hold], r1, X_cur[ok_cur])
     return min(1.0, 2 * min(p_signed, p_abs)), min(1.0, max(d_signed, d_abs, spread_change)), measures
 
 
@@ -308,8 +312,63 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
                                             _auc_se(measures["auc_current"], y_c))
             p_strata = _stratified_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c)
             measures["p_within_strata"] = p_strata
+            measures["p_follows_input"] = _deviation_follows_input(
+                y_hold - _recalibrated(p_pos_hold, y_hold), X_ref[hold],
+                y_c - _recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures
     return min(1.0, 2 * min(p_ks, p_mean)), d, measures
+
+
+def _input_groups(x_hold: np.ndarray, x_cur: np.ndarray, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Group codes for one input: its levels when it has few, else deciles of the reference; nulls
+    form a group of their own."""
+    known = x_hold[~np.isnan(x_hold)]
+    if len(np.unique(known)) <= 2 * bins:
+        levels = np.unique(known)
+        code = lambda x: np.where(np.isnan(x), -1, np.where(np.isin(x, levels), np.searchsorted(levels, np.nan_to_num(x)), -2))  # noqa: E731
+    else:
+        edges = np.unique(np.quantile(known, np.linspace(0, 1, bins + 1)[1:-1]))
+        code = lambda x: np.where(np.isnan(x), -1, np.searchsorted(edges, np.nan_to_num(x)))  # noqa: E731
+    return code(x_hold), code(x_cur)
+
+
+def _deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.ndarray, X_cur: np.ndarray,
+                             min_group: int = 20) -> float:
+    """p-value (Bonferroni over inputs) that the outcome's deviation from the reference mechanism
+    now depends on where an input lies.
+
+    A moved prior moves every row's outcome alike, once the deviations are taken net of their
+    overall level; a changed relation moves the rows of one region of an input (a segment, a
+    range). Per input, each group's mean deviation now is compared with the same group's on
+    the reference holdout (the fit's own errors there cancel), summed as a chi-square.
+    """
+    dev_hold, dev_cur = dev_hold - dev_hold.mean(), dev_cur - dev_cur.mean()
+    # A group whose outcomes the mechanism fixes exactly has no spread to judge by (float dust).
+    negligible = 1e-9 * (float(np.var(np.r_[dev_hold, dev_cur])) + 1e-12)
+    p_values = []
+    for j in range(X_cur.shape[1]):
+        g_hold, g_cur = _input_groups(X_hold[:, j], X_cur[:, j])
+        statistic, groups = 0.0, 0
+        for g in np.unique(g_hold[g_hold != -2]):
+            a, b = dev_hold[g_hold == g], dev_cur[g_cur == g]
+            if len(a) < min_group or len(b) < min_group:
+                continue
+            se2 = a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)
+            if se2 > negligible:
+                statistic += (b.mean() - a.mean()) ** 2 / se2
+                groups += 1
+        if groups >= 2:
+            p_values.append(float(stats.chi2.sf(statistic, groups - 1)))
+    return min(1.0, min(p_values) * len(p_values)) if p_values else 1.0
+
+
+def _recalibrated(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The outcome rate as a monotone function of the reference prediction, fitted on these rows:
+    whatever form a moved prior takes (relabelling at random, a changed odds), it is monotone in
+    the prediction, so what it leaves is a deviation no input explains."""
+    from sklearn.isotonic import IsotonicRegression
+
+    return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y).predict(p)
 
 
 def _base_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray) -> dict[str, float]:
@@ -502,14 +561,21 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
                    detail=stale[0].detail)
 
 
-# Signals whose columns the conditional test cannot read as values (a changed type): never messengers.
-UNREADABLE_SIGNALS = frozenset({"dtype", "coercion"})
+# A source with these signals lost values or changed type: a failure of its own, never what a
+# population tilt along another source does to it.
+OWN_FAILURE_SIGNALS = frozenset({"dtype", "coercion", "null_rate", "staleness", "tail_nulls"})
 
 
 def _measured_inputs(graph: LineageGraph, order: list[str], parents_of: dict[str, tuple[str, ...]]) -> list[str]:
-    """Nodes that record the world rather than compute from it: sources, and parentless features."""
-    return [n for n in order if graph.nodes[n].kind == "source"
-            or (not parents_of[n] and graph.nodes[n].kind == "feature")]
+    """Nodes that record the world rather than compute from it: sources, and parentless features.
+
+    Sources fed by a declared unobserved node (a service, a vendor file) are left out: the
+    graph already names their common cause, and moving together is how it shows
+    (rank.find_candidates groups them under it).
+    """
+    return [n for n in order if (graph.nodes[n].kind == "source"
+                                 or (not parents_of[n] and graph.nodes[n].kind == "feature"))
+            and all(graph.nodes[p].observed for p in graph.nodes[n].parents)]
 
 
 def _given(enc: EncodedWindows, node_id: str, other: str, seed: int) -> tuple[float, float]:
@@ -534,9 +600,9 @@ def _sources_given_each_other(graph: LineageGraph, enc: EncodedWindows, signals:
     ``moved_with``. Two sources each unchanged given the other (nearly the same column)
     cannot be told apart, and nothing changes for them.
     """
-    unreadable = {s.node for s in signals if s.anomalous and s.signal in UNREADABLE_SIGNALS}
+    failed = {s.node for s in signals if s.anomalous and s.signal in OWN_FAILURE_SIGNALS}
     moved = [n for n in inputs if results[n].p_value < threshold and results[n].effect >= MIN_EFFECT
-             and results[n].method != "skipped" and n not in unreadable]
+             and results[n].method != "skipped"]
     if len(moved) < 2:
         return results
     test: dict[tuple[str, str], tuple[float, float]] = {}
@@ -549,7 +615,7 @@ def _sources_given_each_other(graph: LineageGraph, enc: EncodedWindows, signals:
                 test[node_id, other] = (d, p)
     followed: dict[str, list[str]] = {}
     for (node_id, other), (_d, p) in test.items():
-        if p >= SIGNIFICANCE and test[other, node_id][1] < threshold:
+        if node_id not in failed and p >= SIGNIFICANCE and test[other, node_id][1] < threshold:
             followed.setdefault(node_id, []).append(other)
     out = dict(results)
     for node_id, leaders in followed.items():
@@ -630,7 +696,10 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if design_effects and node_id in design_effects:  # rows repeat entities (signals/clustering.py)
-                result = replace(result, p_value=deflated_p(result.p_value, design_effects[node_id]))
+                deff = design_effects[node_id]
+                measures = {k: (deflated_p(v, deff) if k in CLUSTERED_MEASURES else v)
+                            for k, v in result.measures.items()}
+                result = replace(result, p_value=deflated_p(result.p_value, deff), measures=measures)
         results[node_id] = _with_staleness(result, signals)
         broke = (results[node_id].effect >= MIN_EFFECT and results[node_id].p_value < provisional
                  and results[node_id].consistent is not None)

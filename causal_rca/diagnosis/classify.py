@@ -91,6 +91,12 @@ def _label_verdict(m: dict[str, float]) -> tuple[str, list[str], list[Alternativ
         if p < AMBIGUOUS_LEVEL:
             return "concept_drift", ["mechanism"], [("label_shift", prior + ": within reach of sampling noise")]
         return "concept_drift", ["mechanism"], []
+    if "p_follows_input" in m:
+        if m["p_follows_input"] >= BASE_RATE_LEVEL:
+            return "label_shift", ["base_rate"], []
+        where = (f"the outcomes' deviation from the reference mechanism depends on where an input lies "
+                 f"(p = {m['p_follows_input']:.2g}), which a moved prior does not do")
+        return "concept_drift", ["mechanism", "follows_input"], [("label_shift", prior + "; " + where)]
     excess = _auc_beyond_prior(m, gap)
     if excess is None or excess <= RANKING_Z:
         return "label_shift", ["base_rate"], []
@@ -137,7 +143,11 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         sd_ref, sd_cur = m.get("residual_sd_reference"), m.get("residual_sd_current")
         if sd_ref and sd_cur and shift >= LABEL_SHIFT_LEVEL and sd_cur / sd_ref < 1.5:
             # A numeric outcome moved as a whole, its relation to the inputs intact: a new level.
-            return "label_shift", ["residual_shift"]
+            if m.get("p_follows_input", 1.0) >= BASE_RATE_LEVEL:
+                return "label_shift", ["residual_shift"]
+            return "concept_drift", ["mechanism", "follows_input"], [(
+                "label_shift", f"residuals moved {m.get('residual_shift', 0.0):+.2f} sd, but by an amount that "
+                               f"depends on where an input lies (p = {m['p_follows_input']:.2g})")]
         return "concept_drift", ["mechanism"]
     if "dtype" in s or "coercion" in s:
         return "schema_change", [k for k in ("dtype", "coercion") if k in s]

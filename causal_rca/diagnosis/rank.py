@@ -29,12 +29,22 @@ class Candidate:
 DEGRADATION_SIGNALS = ("null_rate", "default_rate", "staleness", "coercion", "contract")
 
 
+# What a broken logged value shows: the label's relation to the value changes with it.
+MISLOGGED_SIGNALS = ("null_rate", "default_rate", "coercion", "dtype", "scale", "tail_nulls", "staleness",
+                     "contract")
+
+
 def _label_is_messenger(graph: LineageGraph, node_id: str, mechanisms: dict[str, MechanismResult],
-                        changed: set[str]) -> bool:
+                        changed: set[str], signals: list[Signal]) -> bool:
     """A label's parents stand for real-world quantities; when one of them broke (a feature
     defaulted, a source changed units), the label's relation to the *logged* value changes
-    although the world did not. Concept drift and label shift need stable inputs (spec)."""
-    return graph.nodes[node_id].kind == "label" and any(p in changed for p in mechanisms[node_id].parents)
+    although the world did not. Concept drift and label shift need stable inputs (spec).
+    A parent whose population merely moved is still logged right: P(label | parent) holds, and
+    a changed relation there is the label's own."""
+    if graph.nodes[node_id].kind != "label":
+        return False
+    broke = [p for p in mechanisms[node_id].parents if p in changed]
+    return any(s.node in broke and s.anomalous and s.signal in MISLOGGED_SIGNALS for s in signals)
 
 
 def _degraded(node_id: str, mechanisms: dict[str, MechanismResult], signals: list[Signal]) -> bool:
@@ -58,11 +68,12 @@ def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult],
     """Changed nodes among ``relevant`` (those that can reach the metric), with latent parents merged."""
     signals = signals or []
     changed = {n for n, m in mechanisms.items() if m.changed and n in relevant}
-    changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed)}
+    changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed, signals)}
     # A label whose parent broke changes its relation to the logged parent with it: in the
     # attribution its mechanism is swapped together with that parent's.
     riders: dict[str, list[str]] = {}
-    for label in sorted(n for n in relevant if graph.nodes[n].kind == "label" and n in mechanisms):
+    for label in sorted(n for n in relevant if graph.nodes[n].kind == "label" and n in mechanisms
+                        and n not in changed):  # a label whose relation changed on its own is a candidate
         broke = [p for p in mechanisms[label].parents if p in changed]
         if broke:
             riders.setdefault(max(broke, key=lambda p: (mechanisms[p].effect, p)), []).append(label)

@@ -13,6 +13,8 @@ from typing import Any
 
 import networkx as nx
 
+from causal_rca.metrics.spec import CLASSIFICATION, METRIC_NAMES, REGRESSION
+
 KINDS = ("source", "feature", "model", "label", "metric", "infra")
 DTYPES = ("numeric", "categorical", "boolean", "datetime", "text")
 CATEGORIES = ("Data", "Features", "Model", "Labels", "Pipeline", "Infrastructure")
@@ -24,9 +26,11 @@ DEFAULT_CATEGORY = {
     "infra": "Infrastructure",
     "metric": None,
 }
-CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
-REGRESSION_METRICS = ("mae", "rmse")
-METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS + ("mean",)
+# One list of metric names for the whole engine (metrics/spec.py), in the order users read them.
+CLASSIFICATION_METRICS = tuple(n for n in METRIC_NAMES if n in CLASSIFICATION)
+REGRESSION_METRICS = tuple(n for n in METRIC_NAMES if n in REGRESSION)
+METRICS = METRIC_NAMES
+TASKS = ("binary", "multiclass", "regression", "mean")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,15 @@ class Node:
     label: str | None = None
     threshold: float = 0.5
     positive: Any = 1
+    # multi-class and regression models (spec/lineage.md, "Multi-class and regression models")
+    classes: tuple[Any, ...] | None = None  # label: its classes, in order
+    scores: dict[Any, str] | None = None  # model: class -> column holding its probability
+    target_class: Any = None  # metric (`class:`): one class against the rest
+    average: str | None = None  # metric: macro, weighted or micro
+    k: int | None = None  # metric: top_k_accuracy's number of guesses
+    # metric: binary, multiclass, regression or mean as the graph declares it; None for a
+    # classification metric the graph leaves open (decided by the reference window's labels)
+    task: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -118,10 +131,10 @@ class LineageGraph:
         return [n for n in self.topological_order() if self.nodes[n].observed]
 
     def columns(self) -> list[str]:
-        """Every data column the graph names (node columns, freshness, version, time)."""
+        """Every data column the graph names (node columns, freshness, version, class probabilities, time)."""
         cols: list[str] = []
         for node in self.nodes.values():
-            for col in (node.column, node.freshness, node.version_column):
+            for col in (node.column, node.freshness, node.version_column, *(node.scores or {}).values()):
                 if col and col not in cols:
                     cols.append(col)
         for col in (self.time_column, self.key_column, *self.segments):

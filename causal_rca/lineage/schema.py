@@ -31,6 +31,8 @@ from pydantic_core import PydanticCustomError
 
 from causal_rca.errors import InputError
 from causal_rca.lineage.graph import CATEGORIES, DTYPES, KINDS, METRICS
+from causal_rca.metrics.compute import class_key
+from causal_rca.metrics.spec import AVERAGES
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 EXTRA_PREFIX = "x-"
@@ -142,8 +144,8 @@ class _Model(BaseModel):
 
     @classmethod
     def valid_keys(cls) -> list[str]:
-        """Keys a user may write (for 'did you mean' suggestions)."""
-        return [name for name in cls.model_fields if name != "extras"]
+        """Keys a user may write (for 'did you mean' suggestions): ``class`` is the field ``target_class``."""
+        return [field.alias or name for name, field in cls.model_fields.items() if name != "extras"]
 
 
 class ContractModel(_Model):
@@ -219,6 +221,11 @@ class NodeModel(_Model):
     label: Str | None = None
     threshold: Number = 0.5
     positive: Any = 1
+    classes: Annotated[list[Any], Strict(), BeforeValidator(_tuple_to_list)] | None = None
+    scores: dict[Any, Str] | None = None
+    target_class: Any = Field(default=None, alias="class")
+    average: Any = None
+    k: Annotated[int, Strict()] | None = None
     extras: dict[str, Any] = Field(default_factory=dict, alias=_EXTRAS_ALIAS)
 
     @field_validator("kind")
@@ -243,11 +250,65 @@ class NodeModel(_Model):
     def _metric(cls, v: Any) -> Any:
         return _choice(v, METRICS, "metric")
 
-    @field_validator("positive")
+    @field_validator("positive", "target_class")
     @classmethod
     def _positive(cls, v: Any) -> Any:
-        if not is_scalar(v):
-            raise PydanticCustomError("scalar", f"expected a single class value such as 1 or 'fraud', got {describe(v)}")
+        if not is_scalar(v) and v is not None:
+            raise PydanticCustomError("scalar",
+                                      f"expected a single class value such as 1 or 'fraud', got {describe(v)}")
+        return v
+
+    @field_validator("average")
+    @classmethod
+    def _average(cls, v: Any) -> Any:
+        return _choice(v, AVERAGES, "average")
+
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, v: list[Any] | None) -> list[Any] | None:
+        """Classes are compared loosely (1, 1.0 and "1" are one class), so a list naming one twice is a typo."""
+        if v is None:
+            return v
+        seen: dict[Any, Any] = {}
+        for item in v:
+            if not is_scalar(item):
+                raise PydanticCustomError("classes", f"classes must list class values, found {describe(item)}")
+            key = class_key(item)
+            if key is None:
+                raise PydanticCustomError("classes", f"classes must list class values, found {describe(item)}")
+            if key in seen:
+                raise PydanticCustomError("classes", f"classes must list each class once: {describe(item)} "
+                                                     f"is the same class as {describe(seen[key])}")
+            seen[key] = item
+        if len(seen) < 2:
+            raise PydanticCustomError("classes", f"classes must list at least two classes, got {len(seen)}")
+        return v
+
+    @field_validator("scores")
+    @classmethod
+    def _scores(cls, v: dict[Any, str] | None) -> dict[Any, str] | None:
+        """One probability column per class: at least two, each column once."""
+        if v is None:
+            return v
+        if len(v) < 2:
+            raise PydanticCustomError("scores", f"scores must map at least two classes to their probability "
+                                                f"columns, got {len(v)}")
+        owner: dict[str, Any] = {}
+        seen: dict[Any, Any] = {}
+        for cls_value, column in v.items():
+            key = class_key(cls_value)
+            if key is None:
+                raise PydanticCustomError("scores", f"scores must map class values to columns, found "
+                                                    f"{describe(cls_value)} as a class")
+            if key in seen:
+                raise PydanticCustomError("scores", f"scores must map each class once: {describe(cls_value)} "
+                                                    f"is the same class as {describe(seen[key])}")
+            seen[key] = cls_value
+            if column in owner:
+                raise PydanticCustomError("scores", f"scores must map each class to its own column: column "
+                                                    f"'{clip(column)}' is given for {describe(owner[column])} "
+                                                    f"and {describe(cls_value)}")
+            owner[column] = cls_value
         return v
 
 

@@ -145,6 +145,11 @@ def _default_signals(node: str, ref_counts: ColumnCounts, cur_counts: ColumnCoun
     return out
 
 
+def _unit_factor(levels: tuple[float, float, float, float], cur: np.ndarray) -> bool:
+    spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
+    return levels[0] != 1.0 and unit_conversion(levels[0], levels[1], spread) is not None
+
+
 def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal]:
     ref = ref[np.isfinite(ref)]
     cur = cur[np.isfinite(cur)]
@@ -157,9 +162,13 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
     scale, shift, r2 = st.affine_fit(ref, cur)
     how = f"quantiles on a line, R²={r2:.3f}"
     levels = st.level_affine_fit(ref, cur) if r2 < 0.995 else None
-    if levels is not None and levels[2] >= LEVELS_R2 and levels[3] >= SAME_SHARES:
+    if levels is not None and levels[2] >= LEVELS_R2 and (levels[3] >= SAME_SHARES or _unit_factor(levels, cur)):
+        # Evenly spaced levels paired in order stay at slope 1 whatever the population does;
+        # levels landing exactly on a conversion's line are a change of units even when the
+        # population also moved a little (a count whose entities were sampled differently).
         scale, shift, r2, p_shares = levels
-        how = f"each level moved to a line, R²={r2:.4f}, level shares unchanged (p={p_shares:.2g})"
+        how = (f"each level moved to a line, R²={r2:.4f}, level shares "
+               + (f"unchanged (p={p_shares:.2g})" if p_shares >= SAME_SHARES else f"moved too (p={p_shares:.2g})"))
     if r2 >= 0.995 and scale > 0:  # a change of units is exact; a population shift is not
         effect = abs(math.log10(scale))
         spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))

@@ -151,8 +151,9 @@ def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = 50,
     the k-th most frequent-enough level of one window is paired with the k-th of the other (in
     value order): a rescaling maps the levels onto a line and keeps every level's share, which a
     chi-square test of the paired counts checks at the windows' own sizes. ``None`` when the
-    column is not discrete, has fewer than three levels (two points always lie on a line), or
-    the windows do not have the same number of levels.
+    column is not discrete or the windows share fewer than three levels of at least
+    ``min_share`` (two points always lie on a line); beyond the levels both windows have, the
+    rest is one bucket.
     """
     ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
     if len(ref) < 10 or len(cur) < 10:
@@ -165,8 +166,16 @@ def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = 50,
         keep = n / len(values) >= min_share
         levels.append((v[keep], n[keep]))
     (rv, rn), (cv, cn) = levels
-    if len(rv) < 3 or len(rv) != len(cv):
+    # A count's rare top levels cross the share floor in one window and not the other: pair
+    # the levels both windows have enough of, from the bottom, and let the rest be one bucket.
+    k = min(len(rv), len(cv))
+    if k < 3:
         return None
+    rv, cv = rv[:k], cv[:k]
+    rn = np.append(rn[:k], len(ref) - rn[:k].sum())
+    cn = np.append(cn[:k], len(cur) - cn[:k].sum())
+    if rn[-1] == 0 and cn[-1] == 0:
+        rn, cn = rn[:-1], cn[:-1]
     scale, shift, r2 = _line_fit(rv, cv)
     _, p, _, _ = stats.chi2_contingency(np.array([rn, cn]), correction=False)
     return scale, shift, r2, float(p)

@@ -55,9 +55,10 @@ def load_timeline(graph: LineageGraph, data: TableLike | None, metric: str, wind
 
     if not graph.time_column:
         raise InputError(f"{graph.path}: watching over time needs the graph's top-level key 'time_column'")
-    spec = _metric_spec(graph, metric)
+    _metric_spec(graph, metric)  # a wrong metric name fails before the table is read
     window = window if window is not None else open_table(graph, data)
     dtypes = resolve_dtypes(graph, window)
+    spec = _metric_spec(graph, metric, window)
     (frame,) = _metric_frames(graph, metric, spec, dtypes, (window,))
     times = fetch_all(window, {"t": typed_expression(graph.time_column, "datetime")})["t"].to_numpy(dtype=float)
     keep = np.isfinite(times)
