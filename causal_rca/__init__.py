@@ -8,7 +8,7 @@
 from causal_rca.errors import InputError
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "Diagnosis", "diagnose", "load_graph", "__version__"]
+__all__ = ["InputError", "Diagnosis", "diagnose", "draft_graph", "load_graph", "__version__"]
 
 
 def __getattr__(name: str):
@@ -21,6 +21,10 @@ def __getattr__(name: str):
         from causal_rca.diagnosis.model import Diagnosis
 
         return Diagnosis
+    if name == "draft_graph":
+        from causal_rca.lineage.draft import draft_graph
+
+        return draft_graph
     if name == "load_graph":
         from causal_rca.lineage import load_graph
 

@@ -185,6 +185,7 @@ def diagnose(
     trust_model: bool = False,
     golden: TableLike | None = None,
     training: TableLike | None = None,
+    estimate: bool = False,
 ) -> Diagnosis:
     """Why did ``metric`` change between the reference and the current window?
 
@@ -199,7 +200,8 @@ def diagnose(
     pickles); ``golden`` is a trusted labelled set to clear or blame the
     model on, ``training`` the training snapshot that defines the model's
     support (default: the reference). A current window without labels gets
-    an estimated metric (see ``causal_rca/model/``).
+    an estimated metric (see ``causal_rca/model/``); ``estimate`` asks for the label-free
+    estimate also when the current window has labels (to compare it with the measured value).
 
     >>> d = diagnose("graphs/fraud.yaml", "ref.csv", "cur.csv", "recall", seed=0)  # doctest: +SKIP
     >>> d.causes[0].node, d.causes[0].failure_mode                                  # doctest: +SKIP
@@ -211,11 +213,13 @@ def diagnose(
     with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
         if split == "auto" and data is not None:
             d = _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
-                                     jobs=jobs, trust_model=trust_model, golden=golden, training=training)
+                                     jobs=jobs, trust_model=trust_model, golden=golden, training=training,
+                                     estimate=estimate)
         else:
             d = _diagnose(graph, reference, current, metric, data=data, split=split, seed=seed,
                           sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master,
-                          jobs=jobs, trust_model=trust_model, golden=golden, training=training)
+                          jobs=jobs, trust_model=trust_model, golden=golden, training=training,
+                          estimate=estimate)
     extra = [m for m in diagnosis_messages(raised) if m not in d.warnings]
     return replace(d, warnings=[*d.warnings, *extra]) if extra else d
 
@@ -243,7 +247,8 @@ def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> t
 
 def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
                          progress: Progress | None, jobs: int | None = None, trust_model: bool = False,
-                         golden: TableLike | None = None, training: TableLike | None = None) -> Diagnosis:
+                         golden: TableLike | None = None, training: TableLike | None = None,
+                         estimate: bool = False) -> Diagnosis:
     """``--split auto``: split where the metric changed (timeline/changepoint.py), then diagnose."""
     from causal_rca.timeline.changepoint import find_change_point
     from causal_rca.timeline.nodes import node_change_points
@@ -261,7 +266,7 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
     # a change the change-point test does not support is not a significant change.
     d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
                   sample_rows=sample_rows, progress=progress, jobs=jobs, trust_model=trust_model, golden=golden,
-                  training=training, split_p_value=None if point.significant else point.p_value)
+                  training=training, split_p_value=None if point.significant else point.p_value, estimate=estimate)
     split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
     warnings = list(d.warnings)
     if not point.significant:
@@ -288,6 +293,7 @@ def _diagnose(
     golden: TableLike | None = None,
     training: TableLike | None = None,
     split_p_value: float | None = None,
+    estimate: bool = False,
 ) -> Diagnosis:
     """``split_p_value``: set when ``--split auto`` chose a split its own test does not support."""
     say = progress or (lambda _msg: None)
@@ -300,7 +306,7 @@ def _diagnose(
     say("reading windows")
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
                                 spark_master=spark_master)
-    dtypes = resolve_dtypes(graph, ref_w)
+    dtypes = resolve_dtypes(graph, ref_w, cur_w)
     spec = _metric_spec(graph, metric, ref_w)
     # A current window without labels is estimated from a binary model's calibrated scores only.
     unlabelled = unlabelled_label(graph, metric, spec, cur_w) if not spec.multiclass else None
@@ -423,7 +429,7 @@ def _diagnose(
             reference_ci=comparison.reference.ci, change=change, significant=comparison.significant, seed=seed,
             sample_segments=segment_samples(graph, ref_w, cur_w, sample_rows, seed),
             trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None,
-            artifact=artifact, engine=ref_w.backend), causes)
+            estimate=estimate, artifact=artifact, engine=ref_w.backend), causes)
         warnings += review_warnings
     anomalies = [_as_anomaly(s) for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal))
                  if s.anomalous]

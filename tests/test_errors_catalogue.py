@@ -488,6 +488,58 @@ CASES: dict[str, Case] = {
 }
 
 
+def _folder_with_graph(tmp: Path) -> Path:
+    (tmp / "qs").mkdir()
+    return text_file("qs/graph.yaml", "x")(tmp).parent
+
+
+def init_cmd(*extra, data: Callable[[Path], Path] | None = None) -> Case:
+    """An `init` case on the tiny reference log (or another table)."""
+    def case(tmp: Path, files: dict) -> list:
+        log = data(tmp) if data is not None else files["reference"]
+        return ["init", "--data", log, *[e(tmp) if callable(e) else e for e in extra]]
+    return case
+
+
+def _skops_model(columns: list[str] | None) -> Callable[[Path], Path]:
+    """A small fitted model saved with skops: on a DataFrame with ``columns``, or on an array (no names)."""
+    def make(tmp: Path) -> Path:
+        import numpy as np
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+
+        from causal_rca.model.save import save_skops
+
+        X = np.random.default_rng(0).normal(size=(60, len(columns or ["a"])))
+        y = (X[:, 0] > 0).astype(int)
+        fitted = LogisticRegression().fit(pd.DataFrame(X, columns=columns) if columns else X, y)
+        return save_skops(fitted, tmp / "m.skops")
+    return make
+
+
+CASES.update({
+    "split-outside-log": lambda tmp, files: ["why", "recall", "--graph", files["graph"], "--data", files["reference"],
+                                             "--split", "2030-01-01"],
+    "quickstart-folder-is-file": lambda tmp, files: ["quickstart", text_file("taken", "x")(tmp)],
+    "quickstart-folder-not-empty": lambda tmp, files: ["quickstart", _folder_with_graph(tmp)],
+    "quickstart-cannot-create": lambda tmp, files: ["quickstart", text_file("file", "x")(tmp) / "sub"],
+    "init-column-unknown": init_cmd("--label", "yy", "--prediction", "score"),
+    "init-label-and-prediction": init_cmd("--label", "y"),
+    "init-same-column": init_cmd("--label", "y", "--prediction", "y"),
+    "init-too-few-rows": init_cmd(data=lambda tmp: write_frame(tmp, "short.csv", n=12)),
+    "init-metric-unknown": init_cmd("--label", "y", "--prediction", "score", "--metric", "recal"),
+    "init-out-exists": init_cmd("--out", lambda tmp: text_file("draft.yaml", "x")(tmp)),
+    "init-model-needs-label": init_cmd("--model", "m.skops"),
+    "init-model-not-found": init_cmd("--label", "y", "--prediction", "score", "--model",
+                                     lambda tmp: tmp / "none.skops"),
+    "init-model-untrusted": init_cmd("--label", "y", "--prediction", "score", "--model",
+                                     lambda tmp: text_file("m.pkl", "x")(tmp)),
+    "init-model-no-names": init_cmd("--label", "y", "--prediction", "score", "--model", _skops_model(None)),
+    "init-model-columns-missing": init_cmd("--label", "y", "--prediction", "score", "--model",
+                                           _skops_model(["fx", "zz"])),
+})
+
+
 def _other_graph(tmp: Path, files: dict) -> list:
     from causal_rca.diagnosis.model import FORMAT
 

@@ -76,9 +76,12 @@ def _emit(text: str, out: Optional[Path]) -> None:
 @app.command()
 def validate(
     graph: Path = typer.Argument(..., help="Lineage graph YAML."),
-    data: Optional[str] = typer.Option(None, "--data", help="A table whose columns the graph must name."),
+    data: Optional[str] = typer.Option(None, "--data", help="A table to check against the graph: its columns, "
+                                                            "each node's dtype and every contract."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when --data breaks a dtype or contract "
+                                                        "(default: warnings, status 0)."),
 ) -> None:
-    """Check a lineage graph (and, with --data, that the table has its columns)."""
+    """Check a lineage graph (and, with --data, that the table holds its columns, dtypes and contracts)."""
     from causal_rca.lineage import check_columns, load_graph
     from causal_rca.windows.tables import table_columns
 
@@ -88,6 +91,22 @@ def validate(
     observed = sum(1 for n in g.nodes.values() if n.observed)
     print(f"OK: {graph}: graph '{g.name}', {len(g.nodes)} nodes ({observed} observed), "
           f"metrics: {', '.join(g.metric_nodes())}" + (f"; columns found in {data}" if data else ""))
+    if data is None:
+        return
+    from causal_rca.windows.validate import check_table
+
+    rows, findings = check_table(g, data)
+    if not findings:
+        print(f"OK: {data}: {rows} rows; every node's values read as its dtype and meet its contract")
+        return
+    nodes = list(dict.fromkeys(f.node for f in findings))
+    print(f"warning: {data}: {rows} rows; {len(findings)} problem{'s' if len(findings) > 1 else ''} "
+          f"at {len(nodes)} node{'s' if len(nodes) > 1 else ''}:")
+    for node in nodes:
+        for f in (f for f in findings if f.node == node):
+            print(f"  {node} (column {f.column}) {f.check}: {f.detail}")
+    if strict:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -101,6 +120,7 @@ def why(
     split: Optional[str] = typer.Option(None, "--split", help="Split timestamp for --data, or 'auto' (where the metric changed)."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of standard output."),
+    verbose: bool = typer.Option(False, "--verbose", help="Text: every node's signals and mechanism test in one table."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and resampling."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
     engine: EngineName = typer.Option(EngineName.duckdb, "--engine",
@@ -115,6 +135,8 @@ def why(
     golden: Optional[str] = typer.Option(None, "--golden", help="Trusted labelled set to clear or blame the model."),
     trust_model: bool = typer.Option(False, "--trust-model",
                                      help="Allow loading a model artifact that can run code (pickle, MLflow)."),
+    estimate: bool = typer.Option(False, "--estimate", help="Also give the label-free estimate of the current "
+                                                            "metric when labels exist (given anyway without them)."),
 ) -> None:
     """Explain why METRIC changed between two windows."""
     from causal_rca.api import STEPS, diagnose
@@ -123,8 +145,8 @@ def why(
     with progress_bar(quiet, len(STEPS)) as say:
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
                      engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,
-                     golden=golden, training=training)
-    _emit(render(d, fmt.value), out)
+                     golden=golden, training=training, estimate=estimate)
+    _emit(render(d, fmt.value, verbose=verbose), out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
 
@@ -198,6 +220,66 @@ def demo(
         d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
                      progress=say)
     _emit(render(d, fmt.value), None)
+
+
+@app.command()
+def quickstart(
+    folder: Path = typer.Argument(Path("causal-rca-quickstart"), help="Folder to write the example into."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the example's files if the folder holds them."),
+) -> None:
+    """Write a small, complete example (graph, log, windows, model, lineage files) and the commands to try."""
+    from causal_rca.quickstart import FILES, commands_text, write_quickstart
+
+    err = _stderr(False)
+    err.print(f"writing the example into {folder} …", highlight=False)
+    write_quickstart(folder, force=force)
+    width = max(len(name) for name in FILES)
+    print(f"wrote {folder}/:")
+    for name, what in FILES.items():
+        print(f"  {name:<{width}}  {what}")
+    print("\nThe incident: from 2024-03-04 one acquiring processor sends merchant codes as text, and fraud "
+          "recall drops.\nTry, in order (each command works as written):\n")
+    print(commands_text(str(folder)))
+    print("Then on your own data: `causal-rca init --data YOUR_LOG --label LABEL --prediction SCORE --out graph.yaml`,\n"
+          "correct the draft, `causal-rca validate graph.yaml --data YOUR_LOG`, then `why`. "
+          "Reference: docs/lineage-format.md and docs/user-guide.md.")
+
+
+@app.command()
+def init(
+    data: str = typer.Option(..., "--data", help="A prediction log (CSV or Parquet file, or a glob)."),
+    label: Optional[str] = typer.Option(None, "--label", help="The column holding the true outcome."),
+    prediction: Optional[str] = typer.Option(None, "--prediction", help="The column holding the model's output "
+                                                                        "(score, predicted class or value)."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="The metric node to add (default: f1 for two "
+                                                                "classes, accuracy for more, mae for numbers)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="The model artifact (.skops): its input order "
+                                                               "becomes the model node's parents."),
+    trust_model: bool = typer.Option(False, "--trust-model", help="Allow --model to be a pickle (loading runs code)."),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="The row time column (default: found)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The graph's name (default: the log's file name)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the draft here instead of standard output."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+) -> None:
+    """Draft a lineage graph from a log (columns, dtypes, model, label, metric, contracts), to correct by hand."""
+    from causal_rca.lineage.draft import draft_graph
+    from causal_rca.lineage.graph import METRICS
+
+    if metric is not None and metric not in METRICS:
+        from causal_rca.lineage.schema import suggest
+
+        raise InputError(f"--metric '{metric}' is not a metric name{suggest(metric, METRICS)}; "
+                         f"expected one of {', '.join(METRICS)}")
+    if out is not None and out.exists() and not force:
+        raise InputError(f"'{out}' already exists: give another --out, or --force to overwrite it")
+    text = draft_graph(data, label=label, prediction=prediction, metric=metric, time_column=time_column,
+                       name=name, model=model, trust_model=trust_model)
+    if out is None:
+        write_stdout(text)
+        return
+    _emit(text, out)
+    print(f"wrote {out}: a draft to correct (every column is a source until you say what computes it); "
+          f"then: causal-rca validate {out} --data {data}")
 
 
 @scenarios_app.command("list")

@@ -52,6 +52,9 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(report.to_jsonl())
         else:
             _print_watch(report)
+        hint = bucket_hint(report)
+        if hint:
+            print(hint, file=sys.stderr if fmt is WatchFormat.jsonl else sys.stdout)
         if record is not None:  # after the report: a locked history file must not hide it
             from causal_rca.history.store import record as record_diagnosis
 
@@ -77,6 +80,15 @@ def register(app: typer.Typer) -> None:
             rows = store.similar(db, similar) if similar is not None else [(r, None) for r in store.records(db)]
         for w in damaged:
             print(f"warning: {w.message}", file=sys.stderr)
+        if not rows:
+            if similar is not None:
+                total = len(store.records(db))
+                print(f"no recorded incident is like #{similar}: none of the other {total - 1} shares its graph and "
+                      f"metric together with its top cause, failure mode or an anomalous signal")
+            else:
+                print(f"{db}: no diagnosis recorded yet (record one with `why … --record {db}` or "
+                      f"`watch … --record {db}`)")
+            return
         table = Table(title=f"similar to {similar}" if similar is not None else f"history: {db}")
         for col in ("id", "recorded", "command", "graph", "metric", "change", "top cause", "mode",
                     *(["similarity"] if similar is not None else []), "note"):
@@ -86,6 +98,37 @@ def register(app: typer.Typer) -> None:
             table.add_row(str(r.id), r.recorded_at, r.command, r.graph, r.target, change, r.top_node or "-",
                           r.top_mode or "-", *([f"{score:.2f}"] if score is not None else []), r.note or "")
         Console(width=160).print(table)
+
+
+#: rows per bucket below which a bucket's interval is usually too wide for a real change to alert
+ROWS_TO_ALERT = 1000
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def bucket_hint(report) -> str | None:
+    """When nothing alerted on small buckets: how wide the limits are and a bucket length that holds enough rows."""
+    if report.alerts or len(report.buckets) < 2:
+        return None
+    rows = sorted(b.rows for b in report.buckets)
+    median = rows[len(rows) // 2]
+    if median >= ROWS_TO_ALERT:
+        return None
+    width = (report.buckets[1].start - report.buckets[0].start).total_seconds()
+    factor = -(-ROWS_TO_ALERT // max(median, 1))
+    if len(report.buckets) // factor < 10:  # watch needs at least 7 baseline buckets and some to watch
+        suggestion = (f"buckets of {_duration(width * factor)} would hold about {median * factor} rows, but the log "
+                      f"is too short for enough of them: give a longer log, or compare two windows with `why`")
+    else:
+        suggestion = f"try --every {_duration(width * factor)} (about {median * factor} rows per bucket)"
+    lim = report.limits
+    return (f"note: no alert; buckets hold a median of {median} rows, so the control limits are "
+            f"{lim.lower:.3g} … {lim.upper:.3g}: a smaller change cannot alert. {suggestion}")
 
 
 def _print_watch(report) -> None:

@@ -61,6 +61,7 @@ class ReviewInputs:
     golden: TableLike | None = None
     training: TableLike | None = None
     label_free: bool = False
+    estimate: bool = False  # the label-free estimate even when the current window has labels (``--estimate``)
     artifact: ModelArtifact | None = None  # from ``load_model`` (loaded before the engine runs)
     engine: Engine = "duckdb"  # the windows' engine (their backend): golden and training tables are read on it too
 
@@ -76,7 +77,9 @@ def _log_only(r: ReviewInputs, model_node: str | None) -> dict[str, Any]:
     out["confidence"] = confidence.confidence_report(r.spec, {
         "reference": (ref_scores, r.reference_frame["label"]),
         "current": (cur_scores, None if r.label_free else r.current_frame["label"])})
-    if r.spec.name in estimate.ESTIMABLE:
+    # Beside measured labels the estimate only competes with the truth (and can be far from it):
+    # shown when the labels are missing, or when asked for to check it.
+    if r.spec.name in estimate.ESTIMABLE and (r.label_free or r.estimate):
         est = estimate.estimate_window(r.spec, r.reference_frame, r.current_frame, r.seed)
         est["estimated"] = r.label_free
         out["estimate"] = est

@@ -13,15 +13,15 @@ from causal_rca.render.text import render_text
 FORMATS = ("text", "json", "markdown", "html")
 
 
-def render(diagnosis: Diagnosis, fmt: str) -> str:
-    """The diagnosis in one of ``FORMATS``."""
+def render(diagnosis: Diagnosis, fmt: str, verbose: bool = False) -> str:
+    """The diagnosis in one of ``FORMATS``; ``verbose``: the text lists every node's signals in one table."""
     if fmt == "json":
         return diagnosis.to_json() + "\n"
     if fmt == "markdown":
         return render_markdown(diagnosis)
     if fmt == "html":
         return render_html(diagnosis)
-    return render_text(diagnosis)
+    return render_text(diagnosis, verbose=verbose)
 
 
 __all__ = ["FORMATS", "render", "render_html", "render_markdown", "render_text"]

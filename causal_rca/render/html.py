@@ -70,6 +70,7 @@ def _sections(d: Diagnosis) -> list[dict[str, Any]]:
 
 def render_html(d: Diagnosis, standalone: bool = True) -> str:
     """The report page; ``standalone=False`` gives the fragment Jupyter shows (``Diagnosis._repr_html_``)."""
+    from causal_rca.render import legend
     from causal_rca.render.fishbone import bones
 
     env = Environment(loader=PackageLoader("causal_rca.render", "templates"),
@@ -78,5 +79,6 @@ def render_html(d: Diagnosis, standalone: bool = True) -> str:
     return env.get_template("report.html.j2").render(
         d=d, standalone=standalone, diagrams=_diagrams(d), sections=_sections(d), p_text=p_text,
         bones=bones(d.lineage, d) if d.lineage is not None else [], model_lines=model_sentences(d),
-        data_quality_note=DATA_QUALITY_NOTE,
+        data_quality_note=DATA_QUALITY_NOTE, legend=legend,
+        slice_note=any("of the drop" in line for line in model_sentences(d)),
     )

@@ -13,6 +13,7 @@ import re
 from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.explain.whys import why_steps
+from causal_rca.render import legend
 from causal_rca.render.findings import cite, p_text
 from causal_rca.render.model_findings import model_sentences
 
@@ -78,12 +79,14 @@ def render_markdown(d: Diagnosis) -> str:
             contrib = "" if c.contribution is None else f"{c.contribution:+.3g}"
             lines.append(f"| {c.rank} | {md_escape(c.node)} | {md_escape(c.category or '')} | "
                          f"{md_escape(c.mode_label)} | {c.score:.2f} | {contrib} | {md_escape(c.owner or '')} |")
-        lines.append("")
+        lines += ["", f"_{md_escape(legend.SCORE)}. {md_escape(legend.CONTRIBUTION)}._", ""]
         for c in d.causes[:3]:
             lines += _cause_section(d, c)
     model = model_sentences(d)
     if model:
         lines += ["## The model", ""] + [f"- {md_escape(line)}" for line in model] + [""]
+        if any("of the drop" in line for line in model):
+            lines += [f"_{md_escape(legend.SLICE)}._", ""]
     if d.lineage is not None:
         lines += ["## By category (fishbone)", "", "| category | finding |", "|---|---|"]
         lines += [f"| {md_escape(b.category)} | {'; '.join(md_escape(i.text) for i in b.items)} |"

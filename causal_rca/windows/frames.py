@@ -29,8 +29,15 @@ def version_key(node_id: str) -> str:
     return f"__version__{node_id}"
 
 
-def resolve_dtypes(graph: LineageGraph, reference: Window) -> dict[str, str]:
-    """Declared dtype, else the contract's, else what the reference window holds."""
+def resolve_dtypes(graph: LineageGraph, reference: Window, current: Window | None = None) -> dict[str, str]:
+    """Declared dtype, else the contract's, else what the reference window holds.
+
+    With ``current``: a text column whose reference values all read as numbers while some of the
+    current window's do not is numeric. That is a log concatenated across an upstream type change
+    (``5411`` before, ``MCC-5411`` after): the file stores the column as text only because of the
+    current rows, and read as numbers those rows show the change as coercion (``schema_change``),
+    as they do when the two windows are separate files.
+    """
     out: dict[str, str] = {}
     for node_id in graph.observed_nodes():
         node = graph.nodes[node_id]
@@ -38,7 +45,37 @@ def resolve_dtypes(graph: LineageGraph, reference: Window) -> dict[str, str]:
         if declared == "text":
             declared = "categorical"
         out[node_id] = declared or logical_dtype(reference.column_types[node.column])
+    if current is not None:
+        undeclared = [n for n in out if not (graph.nodes[n].dtype or (graph.nodes[n].contract and
+                                                                     graph.nodes[n].contract.dtype))]
+        for node_id in numbers_stored_as_text(graph, reference, current, undeclared):
+            out[node_id] = "numeric"
     return out
+
+
+def _parse_counts(window: Window, columns: list[str]) -> dict[str, tuple[int, int]]:
+    """Per column: (values, values that read as numbers)."""
+    t = window.table
+    aggs = {}
+    for i, col in enumerate(columns):
+        aggs[f"v{i}"] = t[col].count()
+        aggs[f"n{i}"] = t[col].try_cast("float64").count()
+    row = window.backend.execute(t.aggregate(**aggs)).iloc[0]
+    return {col: (int(row[f"v{i}"]), int(row[f"n{i}"])) for i, col in enumerate(columns)}
+
+
+def numbers_stored_as_text(graph: LineageGraph, reference: Window, current: Window, nodes: list[str]) -> list[str]:
+    """The nodes whose text column holds only numbers in the reference and some non-numbers in the current."""
+    text = [n for n in nodes if logical_dtype(reference.column_types[graph.nodes[n].column]) == "categorical"
+            and reference.column_types[graph.nodes[n].column].upper().startswith(("VARCHAR", "STRING"))]
+    if not text:
+        return []
+    columns = sorted({graph.nodes[n].column for n in text})
+    ref = _parse_counts(reference, columns)
+    cur = _parse_counts(current, columns)
+    return [n for n in text
+            if ref[graph.nodes[n].column][0] > 0 and ref[graph.nodes[n].column][0] == ref[graph.nodes[n].column][1]
+            and cur[graph.nodes[n].column][1] < cur[graph.nodes[n].column][0]]
 
 
 def node_columns(graph: LineageGraph, dtypes: dict[str, str]) -> dict[str, tuple[str, str]]:

@@ -273,6 +273,19 @@ def _split_at(column: ibis.Column, at: pd.Timestamp,
         f"(the split is {utc.isoformat()} UTC)",)
 
 
+def _time_range(backend: BaseBackend, raw: ibis.Table, times: ibis.Value, column: str, split: str) -> str:
+    """Where a split must fall: the log's first and last time."""
+    try:
+        row = backend.execute(raw.aggregate(first=times.min(), last=times.max(), n=times.count())).iloc[0]
+    except Exception:  # the range is help, not the error: never hide the error behind another
+        return f"--split {split}: choose a time inside the log"
+    if not int(row["n"]):
+        return f"--split {split}: no value of '{column}' reads as a time"
+    first, last = (pd.Timestamp(row[k]).isoformat(sep=" ") for k in ("first", "last"))
+    return (f"--split {split}: the log's times run from {first} to {last} (column '{column}'); "
+            f"choose a split inside that range, or --split auto")
+
+
 def open_windows(
     graph: LineageGraph,
     reference: TableLike | None = None,
@@ -300,8 +313,13 @@ def open_windows(
         backend = connect(engine, spark_master)
         raw = _read_named(backend, graph, data, "data")
         t, boundary, warnings = _split_at(raw[graph.time_column], at, split)
-        return (_named_window(backend, graph, raw, "reference", t < boundary, warnings),
-                _named_window(backend, graph, raw, "current", t >= boundary, warnings))
+        try:
+            return (_named_window(backend, graph, raw, "reference", t < boundary, warnings),
+                    _named_window(backend, graph, raw, "current", t >= boundary, warnings))
+        except InputError as exc:
+            if "is empty" not in str(exc):
+                raise
+            raise InputError(f"{exc} ({_time_range(backend, raw, t, graph.time_column, split)})") from None
     if reference is None or current is None:
         raise InputError("give both --reference and --current tables (or --data with --split)")
     backend = connect(engine, spark_master)
