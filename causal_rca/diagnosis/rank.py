@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from causal_rca.causal.mechanism import MechanismResult
+from causal_rca.causal.mechanism import SIGNIFICANCE, MechanismResult
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
 
@@ -29,22 +29,18 @@ class Candidate:
 DEGRADATION_SIGNALS = ("null_rate", "default_rate", "staleness", "coercion", "contract")
 
 
-# What a broken logged value shows: the label's relation to the value changes with it.
-MISLOGGED_SIGNALS = ("null_rate", "default_rate", "coercion", "dtype", "scale", "tail_nulls", "staleness",
-                     "contract")
-
-
 def _label_is_messenger(graph: LineageGraph, node_id: str, mechanisms: dict[str, MechanismResult],
-                        changed: set[str], signals: list[Signal]) -> bool:
+                        changed: set[str]) -> bool:
     """A label's parents stand for real-world quantities; when one of them broke (a feature
     defaulted, a source changed units), the label's relation to the *logged* value changes
     although the world did not. Concept drift and label shift need stable inputs (spec).
-    A parent whose population merely moved is still logged right: P(label | parent) holds, and
-    a changed relation there is the label's own."""
+
+    Only a parent that passed the adjusted test counts: when nothing did and every lead is
+    lenient, a parent's weak wobble does not explain away the label's own change.
+    """
     if graph.nodes[node_id].kind != "label":
         return False
-    broke = [p for p in mechanisms[node_id].parents if p in changed]
-    return any(s.node in broke and s.anomalous and s.signal in MISLOGGED_SIGNALS for s in signals)
+    return any(p in changed and mechanisms[p].p_adjusted < SIGNIFICANCE for p in mechanisms[node_id].parents)
 
 
 def _degraded(node_id: str, mechanisms: dict[str, MechanismResult], signals: list[Signal]) -> bool:
@@ -68,7 +64,7 @@ def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult],
     """Changed nodes among ``relevant`` (those that can reach the metric), with latent parents merged."""
     signals = signals or []
     changed = {n for n, m in mechanisms.items() if m.changed and n in relevant}
-    changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed, signals)}
+    changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed)}
     # A label whose parent broke changes its relation to the logged parent with it: in the
     # attribution its mechanism is swapped together with that parent's.
     riders: dict[str, list[str]] = {}
