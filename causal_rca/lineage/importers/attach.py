@@ -106,6 +106,12 @@ def attach_model(graph: dict, attachment: dict, where: str = "--attach-model") -
     dropped = {k for k, n in nodes.items() if n.get("column") in bookkeeping and n.get("kind") in ("source", "feature")}
     nodes = {k: ({**n, "parents": [p for p in n["parents"] if p not in dropped]} if "parents" in n else n)
              for k, n in nodes.items() if k not in dropped}
+    for k, n in sorted(nodes.items()):  # a copy that was bookkeeping is no parent any more: nor its record
+        if "x-read-through-copies" in n:
+            kept = [e for e in n["x-read-through-copies"] if e.get("copy") not in dropped]
+            nodes[k] = {key: v for key, v in n.items() if key != "x-read-through-copies" or kept}
+            if kept:
+                nodes[k]["x-read-through-copies"] = kept
     while True:  # imported lineage that no longer feeds anything observed is clutter
         used = {p for n in nodes.values() for p in n.get("parents", [])}
         dangling = {k for k, n in nodes.items() if "column" not in n and k not in used

@@ -18,6 +18,11 @@
 - What the log does not show cannot be told apart column by column, so all unobserved columns
   of a dataset collapse into one node for the dataset (``x-columns`` lists them): an upstream
   failure is then named once, as the dataset, rather than as a tie of copies.
+- An unobserved column whose value passes unchanged into an observed column of a dataset (an
+  identity edge: OpenLineage's IDENTITY transformation, a bare column in SQL) is read, by the
+  other columns of that dataset, from that observed copy (the nearest, then by name) instead of
+  from the unobserved column or its collapsed dataset: the log shows the value there, so a
+  change is named at the copy (``x-read-through-copies`` records each substitution).
 - Tests become contracts on observed columns; every test that cannot (unobserved column, a
   check the contract vocabulary lacks) is listed in ``x-skipped-tests`` with its reason.
 
@@ -105,6 +110,64 @@ def _through_copies(parents: dict[ColumnRef, set[ColumnRef]], ref: ColumnRef) ->
     return out
 
 
+def observed_copies(lineage: ImportedLineage, parents: dict[ColumnRef, set[ColumnRef]],
+                    is_observed: dict[ColumnRef, bool]) -> tuple[dict[tuple[ColumnRef, str], ColumnRef], set]:
+    """(unobserved column, dataset) → the observed column of that dataset holding the column's value unchanged
+    (through a chain of identity edges; the nearest, then the smallest name), and the identity edges used.
+    An edge counts as identity only when the output has that one value parent (a copy, not a mix)."""
+    values: dict[ColumnRef, set[ColumnRef]] = {}
+    for src, dst in lineage.column_edges:
+        values.setdefault(dst, set()).add(src)
+    identity = {(s, d) for s, d in lineage.identity_edges
+                if s in parents and d in parents and s != d and values.get(d) == {s}}
+    onward: dict[ColumnRef, list[ColumnRef]] = {}
+    for s, d in sorted(identity):
+        onward.setdefault(s, []).append(d)
+    copy: dict[tuple[ColumnRef, str], ColumnRef] = {}
+    for ref in sorted(onward):
+        if is_observed[ref] or ref[1] == DATASET_COLUMN:
+            continue
+        seen, frontier = {ref}, [ref]
+        while frontier:  # breadth first: the nearest copy in each dataset is found first
+            frontier = sorted({d for f in frontier for d in onward.get(f, []) if d not in seen})
+            seen.update(frontier)
+            for d in frontier:
+                if is_observed[d]:
+                    copy.setdefault((ref, d[0]), d)
+    return copy, identity
+
+
+def read_through_copies(lineage: ImportedLineage, parents: dict[ColumnRef, set[ColumnRef]],
+                        is_observed: dict[ColumnRef, bool], rep) -> dict[ColumnRef, list[tuple[ColumnRef, ColumnRef]]]:
+    """Give a column read from an unobserved column that has an observed copy beside it (in its own dataset)
+    that copy as its parent instead (changes ``parents`` in place); return, per consumer, the (column, copy)
+    pairs substituted.
+
+    The log shows the unobserved column's values in the copy, so a change there is seen, and named, at the
+    copy, and the consumer is explained by it rather than by the whole collapsed dataset of the column. Only
+    a copy in the consumer's own dataset is used: one elsewhere would add a dataset dependency the pipeline
+    does not have (and drop one it has). The copies themselves keep their parent, and a consumer whose node
+    already feeds the copy (a column collapsed into the same dataset node) keeps its parent too: no circle.
+    """
+    copy, identity = observed_copies(lineage, parents, is_observed)
+    if not copy:
+        return {}
+    flow = nx.DiGraph()
+    flow.add_nodes_from(sorted({rep(r) for r in parents}))
+    flow.add_edges_from(sorted({(rep(p), rep(c)) for c, ps in parents.items() for p in ps if rep(p) != rep(c)}))
+    done: dict[ColumnRef, list[tuple[ColumnRef, ColumnRef]]] = {}
+    for ref in sorted(parents):
+        for p in sorted(parents[ref]):
+            o = copy.get((p, ref[0]))
+            if o is None or o == ref or (p, ref) in identity or nx.has_path(flow, rep(ref), o):
+                continue
+            parents[ref].discard(p)
+            parents[ref].add(o)
+            flow.add_edge(o, rep(ref))
+            done.setdefault(ref, []).append((p, o))
+    return done
+
+
 def observed_at(lineage: ImportedLineage, depth: dict[str, int], observed: set[str] | None) -> dict[str, str]:
     """Column name → the dataset where the log holds it (the most downstream one that has it)."""
     at: dict[str, str] = {}
@@ -141,6 +204,7 @@ def to_graph(lineage: ImportedLineage, name: str, observed: set[str] | None = No
                 members[rep(ref)].append(ref[1])
     for r in members:
         is_observed.setdefault(r, False)
+    via_copy = read_through_copies(lineage, parents, is_observed, rep)
     edges: set[tuple[ColumnRef, ColumnRef]] = set()
     for ref, ps in parents.items():
         for p in ps:
@@ -188,6 +252,10 @@ def to_graph(lineage: ImportedLineage, name: str, observed: set[str] | None = No
                 node["x-columns"] = sorted(members[ref])
             if any((key, c) in how for c in members[ref]):
                 node["x-lineage"] = d.lineage or FALLBACK
+        copied = sorted({(f"{p[0]}#{p[1]}", ids[rep(o)]) for c, subs in via_copy.items() if rep(c) == ref
+                         for p, o in subs})
+        if copied:
+            node["x-read-through-copies"] = [{"column": p, "copy": o} for p, o in copied]
         if d.aliases and not is_observed[ref]:
             node["x-aliases"] = sorted(set(d.aliases))
         node.update({k: d.extra[k] for k in sorted(d.extra)})

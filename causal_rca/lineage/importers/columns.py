@@ -84,6 +84,9 @@ class ImportedLineage:
     datasets: dict[str, Dataset] = field(default_factory=dict)
     job_edges: set[tuple[str, str]] = field(default_factory=set)  # (input dataset, output dataset)
     column_edges: set[tuple[ColumnRef, ColumnRef]] = field(default_factory=set)
+    # the column edges whose output is the input's value unchanged (a pass-through copy: OpenLineage's
+    # IDENTITY transformation, a bare column in SQL)
+    identity_edges: set[tuple[ColumnRef, ColumnRef]] = field(default_factory=set)
     # a column that shapes a dataset's rows (join key, filter, group-by): it affects all its columns
     indirect_edges: set[tuple[ColumnRef, str]] = field(default_factory=set)
     # datasets whose column edges are complete (from the tool or from SQL): no fallback rule for them

@@ -244,6 +244,8 @@ def _sql_lineage(out: ImportedLineage, data: dict, keep: set[str], manifest: dic
                     continue
                 src_col = _column_named(out.datasets[parent].columns, src) or out.datasets[parent].column(src)
                 out.column_edges.add(((parent, src_col.name), (key, column.name)))
+                if name in q.identity:
+                    out.identity_edges.add(((parent, src_col.name), (key, column.name)))
         for table, src in sorted(q.shaping):
             parent = resolve(table)
             if parent is not None and parent in out.datasets:

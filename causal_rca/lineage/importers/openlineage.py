@@ -279,6 +279,8 @@ def _column_lineage(out: ImportedLineage, canonical: dict[str, str], ds: dict, k
                 out.indirect_edges.add((src_ref, key))
             else:
                 out.column_edges.add((src_ref, (key, column)))
+                if _identity(src, spec):
+                    out.identity_edges.add((src_ref, (key, column)))
             if src_ref[0] != key:
                 out.job_edges.add((src_ref[0], key))
     for src in _list(lineage.get("dataset"), f"{where}: columnLineage.dataset of '{key}'"):
@@ -307,6 +309,16 @@ def _indirect(src: dict) -> bool:
     transformations = src.get("transformations")
     return (isinstance(transformations, list) and bool(transformations)
             and all(isinstance(t, dict) and t.get("type") == "INDIRECT" for t in transformations))
+
+
+def _identity(src: dict, spec: dict) -> bool:
+    """An input field passed on unchanged: every transformation DIRECT/IDENTITY and not masking (or, in
+    facets before 1-1-0, the output field's ``transformationType`` IDENTITY)."""
+    transformations = src.get("transformations")
+    if isinstance(transformations, list) and transformations:
+        return all(isinstance(t, dict) and t.get("type") == "DIRECT" and t.get("subtype") == "IDENTITY"
+                   and t.get("masking") is not True for t in transformations)
+    return transformations is None and spec.get("transformationType") == "IDENTITY"
 
 
 def _quality(dataset: Any, key: str, assertions: Any, metrics: Any, where: str) -> None:

@@ -42,6 +42,7 @@ class QueryLineage:
     unresolved: dict[str, str] = field(default_factory=dict)  # output column → why it could not be followed
     shaping: set[tuple[Table, str]] = field(default_factory=set)  # input columns in joins, filters, group-bys
     tables: set[Table] = field(default_factory=set)  # every input table the query reads
+    identity: set[str] = field(default_factory=set)  # output columns that are an input column, unchanged
 
 
 def _table(t: exp.Table) -> Table:
@@ -90,6 +91,7 @@ def _query_lineage(sql: str, dialect: str | None, schema: dict[Table, dict[str, 
         for source in scope.sources.values():
             if isinstance(source, exp.Table):
                 out.tables.add(_table(source))
+    grouped = _groups_rows(qualified)
     for name in qualified.named_selects:
         if name == "*":
             raise SqlLineageError("'select *' from an input whose columns are unknown (give --catalog)")
@@ -100,8 +102,30 @@ def _query_lineage(sql: str, dialect: str | None, schema: dict[Table, dict[str, 
             continue
         out.columns[name] = {(_table(n.source), _column(n.name)) for n in node.walk()
                              if not n.downstream and isinstance(n.source, exp.Table)}
+        if len(out.columns[name]) == 1 and not grouped and _passes_unchanged(node):
+            out.identity.add(name)
     out.shaping = _shaping(qualified, sg_schema, dialect)
     return out
+
+
+def _groups_rows(query: exp.Expression) -> bool:
+    """Some SELECT of the query aggregates or de-duplicates rows (GROUP BY, DISTINCT, an aggregate outside a
+    window): its columns then hold one value per group, not the input's values row by row."""
+    if any(s.args.get("group") or s.args.get("distinct") for s in query.find_all(exp.Select)):
+        return True
+    return any(a.find_ancestor(exp.Window) is None for a in query.find_all(exp.AggFunc))
+
+
+def _passes_unchanged(node) -> bool:
+    """The column is its one input column's value, unchanged: every step from the output down to the table
+    is a bare column reference (renames through CTEs and subqueries allowed; a filter or a join keeps each
+    value as it is)."""
+    while node.downstream:
+        expr = node.expression.this if isinstance(node.expression, exp.Alias) else node.expression
+        if len(node.downstream) != 1 or not isinstance(expr, exp.Column):
+            return False
+        node = node.downstream[0]
+    return isinstance(node.source, exp.Table)
 
 
 def _column(name: str) -> str:
