@@ -208,15 +208,13 @@ def _reads_as_stored(kind: dt.DataType, dtype: str) -> bool:
     return (dtype == "numeric" and kind.is_numeric()) or (dtype == "categorical" and kind.is_string())
 
 
-def _match(t: ibis.Table, column: str, texts: Sequence[str]) -> ibis.BooleanValue:
-    """Rows whose value, as text, may be one of ``texts``: compared in the column's own type.
+def _comparable(kind: dt.DataType, texts: Sequence[str]) -> list:
+    """The listed texts as values of a stored type, compared natively (``_candidates``).
 
-    Casting every row to text costs more than the scan; comparing natively
-    and grouping the few matches by their text gives the same exact counts.
-    A text that does not parse as the column's type cannot be any row's text.
+    Casting every row to text costs more than the scan; comparing in the column's own type
+    and grouping the few matches by their text gives the same exact counts. A text that
+    does not parse as the column's type cannot be any row's text, and is left out.
     """
-    col = t[column]
-    kind = col.type()
     if kind.is_numeric():
         values = []
         for text in texts:
@@ -224,14 +222,29 @@ def _match(t: ibis.Table, column: str, texts: Sequence[str]) -> ibis.BooleanValu
                 values.append(float(text))
             except ValueError:
                 continue
-        values = [v for v in values if np.isfinite(v)]
-        return col.isin(values) if values else ibis.literal(False)
+        return [v for v in values if np.isfinite(v)]
     if kind.is_boolean():
-        values = [s == "true" for s in {x.lower() for x in texts} if s in ("true", "false")]
-        return col.isin(values) if values else ibis.literal(False)
-    if kind.is_string():
-        return col.isin(list(texts))
-    return col.cast("string").isin(list(texts))
+        return [s == "true" for s in sorted({x.lower() for x in texts}) if s in ("true", "false")]
+    return list(texts)  # strings as they are; other types are compared by their text
+
+
+def _type_groups(t: ibis.Table, columns: Mapping[str, str]) -> dict[dt.DataType, list[tuple[str, str]]]:
+    """``{branch: column}`` grouped by the column's stored type: columns of one type unpivot together."""
+    groups: dict[dt.DataType, list[tuple[str, str]]] = {}
+    for branch, column in columns.items():
+        groups.setdefault(t[column].type(), []).append((branch, column))
+    return groups
+
+
+def _long(t: ibis.Table, group: Sequence[tuple[str, str]]) -> ibis.Table:
+    """``(k, g)``: every non-null stored value of the group's columns, keyed by branch (one scan of them all).
+
+    Built from the columns of one stored type, so the values keep that type: numbers are
+    grouped and compared as numbers, and only groups are cast to text (see ``_frequencies``).
+    """
+    wide = t.select(**{branch: stored(t, column) for branch, column in group})
+    long = wide.pivot_longer(list(wide.columns), names_to="k", values_to="g")
+    return long.filter(long["g"].notnull())
 
 
 def value_counts(
@@ -246,24 +259,38 @@ def value_counts(
     frequent first (ties by text); rows are grouped by their stored value and
     only the groups are cast to text. ``lookups`` (``{key: (column, texts)}``):
     how often each listed text occurs (texts that never occur are absent).
+
+    Columns are unpivoted by stored type, one branch per type and kind (at most a
+    handful, whatever the number of columns): a branch per column cost the query
+    compiler and the engine's planner time in proportion to the columns, and read a
+    CSV window once per column.
     """
     t = window.table
-    branches, columns = [], {}
-    for i, column in enumerate(tables.values()):
-        one = t.select(column)  # one column per branch: ibis's cost per operation grows with the width
-        branches.append(_frequencies(one.filter(stored(one, column).notnull()), column, f"c{i}")
-                        .order_by([ibis.desc("n"), "v"]).limit(limit))
-        columns[f"c{i}"] = column
-    for i, (column, texts) in enumerate(lookups.values()):
-        if texts:
-            one = t.select(column)
-            branches.append(_frequencies(one.filter(_match(one, column, texts)), column, f"l{i}"))
-            columns[f"l{i}"] = column
+    names = {f"c{i}": key for i, key in enumerate(tables)} | {f"l{i}": key for i, key in enumerate(lookups)}
+    columns = {f"c{i}": column for i, column in enumerate(tables.values())}
+    wanted = {f"l{i}": (column, texts) for i, (column, texts) in enumerate(lookups.values()) if texts}
+    columns |= {branch: column for branch, (column, _texts) in wanted.items()}
+    branches = []
+    for group in _type_groups(t, {b: c for b, c in columns.items() if b.startswith("c")}).values():
+        counted = _frequencies(_long(t, group))
+        ranked = counted.mutate(r=ibis.row_number().over(group_by=counted["k"],
+                                                         order_by=[ibis.desc(counted["n"]), counted["v"]]))
+        branches.append(ranked.filter(ranked["r"] < limit).select("v", "n", "k"))
+    for kind, group in _type_groups(t, {b: wanted[b][0] for b in wanted}).items():
+        pairs = [(branch, value) for branch, _column in group for value in _comparable(kind, wanted[branch][1])]
+        if not pairs:
+            continue
+        long = _long(t, group)
+        native = kind.is_numeric() or kind.is_boolean() or kind.is_string()
+        x_type = dt.float64 if kind.is_numeric() else (kind if native else dt.string)
+        asked = ibis.memtable({"key": [b for b, _v in pairs], "x": [v for _b, v in pairs]},
+                              schema=ibis.schema({"key": dt.string, "x": x_type}))
+        value = long["g"] if native else long["g"].cast("string")
+        branches.append(_frequencies(long.semi_join(asked, [long["k"] == asked["key"], value == asked["x"]])))
     out: dict[str, dict[str, int]] = {key: {} for key in (*tables, *lookups)}
     if not branches:
         return out
     frame = window.backend.to_pandas(ibis.union(*branches, distinct=False))
-    names = {f"c{i}": key for i, key in enumerate(tables)} | {f"l{i}": key for i, key in enumerate(lookups)}
     for k, group in frame.groupby("k", sort=False):
         texts = canonical_text(window, columns[k], group["v"])
         pairs = sorted(zip(texts, group["n"].astype(int)), key=lambda kv: (-kv[1], kv[0]))
@@ -271,15 +298,14 @@ def value_counts(
     return out
 
 
-def _frequencies(rows: ibis.Table, column: str, key: str) -> ibis.Table:
-    """``(v, n, k)``: each stored value of ``rows[column]`` as text, its count, and the branch key.
+def _frequencies(rows: ibis.Table) -> ibis.Table:
+    """``(v, n, k)``: each stored value ``g`` of each branch ``k`` as text, and its count.
 
     Grouped by the stored value and cast afterwards: casting a double to text
-    costs more than reading it, so only the groups are cast. Built without
-    ``ibis._`` placeholders, whose resolution costs milliseconds each.
+    costs more than reading it, so only the groups are cast.
     """
-    grouped = rows.group_by(g=rows[column]).aggregate(n=rows.count())
-    return grouped.select(v=grouped["g"].cast("string"), n=grouped["n"].cast("int64"), k=ibis.literal(key))
+    grouped = rows.group_by(["k", "g"]).aggregate(n=rows.count())
+    return grouped.select(v=grouped["g"].cast("string"), n=grouped["n"].cast("int64"), k=grouped["k"])
 
 
 def count_text(window: Window, column: str, text: str) -> int:
