@@ -243,12 +243,14 @@ def section(rows: list[dict], versus: dict | None, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def targets(data: Path, cases: list[str], repeats: int, baseline: Path | None = None) -> list[dict]:
+def targets(data: Path, cases: list[str], repeats: int, baseline: Path | None = None,
+            baseline_cases: set[str] | None = None, done=lambda rows: None) -> list[dict]:
     """Issue 22's targets table: each case a median of ``repeats`` fresh `why` runs, against its floor.
 
     A case written ``name:n`` runs ``n`` times. With ``baseline`` (another checkout), each run of this
     code is followed by one of that code on the same inputs: the ratio of the medians is measured
-    in the same run, and the answers are compared."""
+    in the same run, and the answers are compared (only for ``baseline_cases`` when given).
+    ``done(rows)`` is called after each case, so a long run leaves what it measured."""
     out = []
     for case in cases:
         name, _, times = case.partition(":")
@@ -259,7 +261,7 @@ def targets(data: Path, cases: list[str], repeats: int, baseline: Path | None = 
         runs, before = [], []
         for _ in range(n):
             runs.append(why(graph, ref, cur))
-            if baseline is not None:
+            if baseline is not None and (baseline_cases is None or name in baseline_cases):
                 before.append(why(graph, ref, cur, baseline))
         walls = sorted(r[0] for r in runs)
         wall, peak = statistics.median(walls), max(r[1] for r in runs)
@@ -275,10 +277,12 @@ def targets(data: Path, cases: list[str], repeats: int, baseline: Path | None = 
             row["speedup"] = row["before_s"] / wall
             row["answer_as_before"] = all(json.dumps(r[2], sort_keys=True) == json.dumps(runs[0][2], sort_keys=True)
                                           for r in before)
-            print(f"        before: median {row['before_s']:.2f} s (runs {', '.join(f'{w:.2f}' for w in row['before_walls'])}), "
+            walls_before = ", ".join(f"{w:.2f}" for w in row["before_walls"])
+            print(f"        before: median {row['before_s']:.2f} s (runs {walls_before}), "
                   f"peak {row['before_peak_gib']:.2f} GiB; ×{row['speedup']:.1f} faster; same answer: "
                   f"{row['answer_as_before']}", flush=True)
         out.append(row)
+        done(out)
         print(f"{name:6s} {nodes:5d} nodes × {rows:>10,d} rows ({kind})  why median {wall:7.2f} s "
               f"(runs {', '.join(f'{w:.2f}' for w in walls)})  floor {floor:6.2f} s  ×{wall / floor:5.1f}  "
               f"peak {peak:5.2f} GiB  top {row['top']} (truth {row['truth']})  target {'met' if met else 'MISSED'}",
@@ -332,17 +336,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", default=",".join(TARGETS),
                     help=f"with --targets: some of {', '.join(TARGETS)}; name:n runs that case n times")
     ap.add_argument("--baseline", type=Path, help="with --targets: a checkout of the code before, run alternately")
+    ap.add_argument("--baseline-cases", help="with --baseline: only these cases (default: all)")
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "causal-rca-scale")
     ap.add_argument("--out", type=Path, help="write the results as the 'Scale' section of this Markdown file")
     ap.add_argument("--reuse", action="store_true",
                     help="take the sweeps' rows from the last run's results.json in --data instead of measuring")
     args = ap.parse_args(argv)
     if args.targets:
-        rows = targets(args.data, [c for c in args.cases.split(",") if c], args.repeats or 3, args.baseline)
-        (args.data / "targets.json").write_text(json.dumps(rows))
-        if args.out:
-            command = "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
-            write_section(args.out, targets_section(rows, command.strip()), TARGETS_SECTION)
+        command = ("python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
+
+        def done(rows: list[dict]) -> None:
+            (args.data / "targets.json").write_text(json.dumps(rows))
+            if args.out:
+                write_section(args.out, targets_section(rows, command), TARGETS_SECTION)
+
+        only = set(args.baseline_cases.split(",")) if args.baseline_cases else None
+        targets(args.data, [c for c in args.cases.split(",") if c], args.repeats or 3, args.baseline, only, done)
         return 0
     args.repeats = args.repeats or 1
     points_rows = [(50, int(r)) for r in args.rows.split(",") if r]

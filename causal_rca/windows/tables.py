@@ -210,8 +210,10 @@ def _load_once(backend: BaseBackend, raw: ibis.Table, table: TableLike, label: s
         if _is_url(text) or sum(f.stat().st_size for f in _local_files(text, label)) > LOAD_PARQUET_BYTES:
             return raw
     name = f"causal_rca_window_{next(_loaded_tables)}"
+    present = set(raw.columns)  # a column checked nowhere else fails where it is used, as before
+    kept = [c for c in dict.fromkeys(columns) if c in present]
     try:
-        backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {backend.compile(raw.select(*dict.fromkeys(columns)))}')
+        backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {backend.compile(raw.select(*kept))}')
     except Exception as exc:  # a row the sniffer did not see coming: the file's fault, said as for any read
         raise InputError(f"{label} table '{text}' could not be read: {first_line(exc)}") from None
     return backend.table(name)
