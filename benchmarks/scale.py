@@ -21,6 +21,12 @@ run it measures:
   time limit; the ratio against causal-rca's time on the same inputs.
 
 Prints one table per sweep; with ``--out`` replaces the section "Scale" of that file.
+
+``--targets`` measures instead the cases of issue 22's targets table (``--cases`` to choose):
+each a median of ``--repeats`` (default 3) fresh processes, its floor measured in the same run
+(median of 3), the ratio of the two, peak memory, and the answer beside the truth; with
+``--out`` it replaces the section "Targets" of that file (docs/scale.md). The 15-node case reads
+two 2,000-row **CSV** windows (written from the same family): the CLI's fixed cost.
 """
 
 from __future__ import annotations
@@ -45,10 +51,21 @@ from causal_rca.scenarios.scale_family import scale_pipeline, write_window  # no
 
 SEED = 7
 SECTION = "## Scale"
+TARGETS_SECTION = "## Targets"
+# (name, nodes, rows per window, file type, target seconds, target × floor, target GiB): issue 22's table
+TARGETS = {
+    "csv15": (15, 2_000, "csv", 2.5, None, None),
+    "1m": (50, 1_000_000, "parquet", 4.0, 5.0, 1.5),
+    "10m": (50, 10_000_000, "parquet", 12.0, 2.5, 2.0),
+    "n500": (500, 100_000, "parquet", 15.0, None, None),
+    "n2000": (2000, 100_000, "parquet", 60.0, None, 4.0),
+}
 
 
-def inputs(data: Path, nodes: int, rows: int) -> tuple[Path, Path, Path, str]:
-    """Graph, reference and current Parquet for (nodes, rows), written on first use; and the true node."""
+def inputs(data: Path, nodes: int, rows: int, kind: str = "parquet") -> tuple[Path, Path, Path, str]:
+    """Graph, reference and current windows for (nodes, rows), written on first use; and the true node.
+
+    ``kind="csv"``: the same windows as CSV, written by DuckDB from the Parquet files."""
     p = scale_pipeline(nodes, SEED)
     folder = data / f"n{nodes}_r{rows}"
     graph = folder / "graph.yaml"
@@ -58,14 +75,23 @@ def inputs(data: Path, nodes: int, rows: int) -> tuple[Path, Path, Path, str]:
         write_window(p, rows, ref, faulty=False, window_seed=1)
         write_window(p, rows, cur, faulty=True, window_seed=2)
         graph.write_text(yaml.safe_dump(p.graph(), sort_keys=False))
+    if kind == "csv":
+        import duckdb
+
+        for parquet in (ref, cur):
+            csv = parquet.with_suffix(".csv")
+            if not csv.exists():
+                duckdb.sql(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{csv}' (HEADER)")
+        ref, cur = ref.with_suffix(".csv"), cur.with_suffix(".csv")
     return graph, ref, cur, p.fault
 
 
-def measured(cmd: list[str], timeout: float | None = None) -> tuple[float, float, int, str]:
-    """(wall seconds, peak RSS in GiB, exit status, stdout) of one fresh process."""
+def measured(cmd: list[str], timeout: float | None = None, cwd: Path | None = None) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS in GiB, exit status, stdout) of one fresh process (run in ``cwd``: whose code)."""
     started = time.perf_counter()
     # a session of its own: at the limit the whole group goes (gcm's joblib workers hold the pipes open)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            cwd=cwd)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -90,10 +116,11 @@ _PEAK = ("import resource, runpy, sys, atexit\n"
          "runpy.run_module('causal_rca', run_name='__main__')\n")
 
 
-def why(graph: Path, ref: Path, cur: Path) -> tuple[float, float, dict]:
+def why(graph: Path, ref: Path, cur: Path, code: Path | None = None) -> tuple[float, float, dict]:
+    """One fresh `why`; ``code``: a checkout whose causal_rca runs (``python -c`` imports from its directory)."""
     wall, peak, status, out = measured([sys.executable, "-c", _PEAK, "why", "recall", "--graph", str(graph),
                                         "--reference", str(ref), "--current", str(cur), "--format", "json",
-                                        "--quiet"])
+                                        "--quiet"], cwd=code or ROOT)
     if status != 0:
         raise SystemExit(f"why failed with status {status}")
     return wall, peak, json.loads(out)
@@ -106,12 +133,13 @@ def floor_seconds(graph: Path, ref: Path, cur: Path, repeats: int = 3) -> float:
     g = yaml.safe_load(graph.read_text())
     cols = [n["column"] for n in g["nodes"].values() if "column" in n]
     select = ", ".join(f'sum(hash("{c}"))' for c in cols)
+    reader = "read_csv" if ref.suffix == ".csv" else "read_parquet"
     times = []
     for _ in range(repeats):
         con = duckdb.connect()
         started = time.perf_counter()
         for path in (ref, cur):
-            con.execute(f"SELECT {select} FROM read_parquet('{path}')").fetchall()
+            con.execute(f"SELECT {select} FROM {reader}('{path}')").fetchall()
         times.append(time.perf_counter() - started)
         con.close()
     return statistics.median(times)
@@ -215,11 +243,81 @@ def section(rows: list[dict], versus: dict | None, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, text: str) -> None:
+def targets(data: Path, cases: list[str], repeats: int, baseline: Path | None = None,
+            baseline_cases: set[str] | None = None, done=lambda rows: None) -> list[dict]:
+    """Issue 22's targets table: each case a median of ``repeats`` fresh `why` runs, against its floor.
+
+    A case written ``name:n`` runs ``n`` times. With ``baseline`` (another checkout), each run of this
+    code is followed by one of that code on the same inputs: the ratio of the medians is measured
+    in the same run, and the answers are compared (only for ``baseline_cases`` when given).
+    ``done(rows)`` is called after each case, so a long run leaves what it measured."""
+    out = []
+    for case in cases:
+        name, _, times = case.partition(":")
+        n = int(times) if times else repeats
+        nodes, rows, kind, t_s, t_floor, t_gib = TARGETS[name]
+        graph, ref, cur, truth = inputs(data, nodes, rows, kind)
+        floor = floor_seconds(graph, ref, cur)
+        runs, before = [], []
+        for _ in range(n):
+            runs.append(why(graph, ref, cur))
+            if baseline is not None and (baseline_cases is None or name in baseline_cases):
+                before.append(why(graph, ref, cur, baseline))
+        walls = sorted(r[0] for r in runs)
+        wall, peak = statistics.median(walls), max(r[1] for r in runs)
+        met = wall <= t_s and (t_floor is None or wall / floor <= t_floor) and (t_gib is None or peak <= t_gib)
+        row = {"case": name, "nodes": nodes, "rows": rows, "kind": kind, "wall_s": wall, "walls": walls,
+               "floor_s": floor, "x_floor": wall / floor, "peak_gib": peak, "top": top(runs[0][2]),
+               "truth": f"{truth}/missing_values", "target_s": t_s, "target_x": t_floor, "target_gib": t_gib,
+               "met": met, "same_answer": len({json.dumps(r[2], sort_keys=True) for r in runs}) == 1}
+        if before:
+            row["before_walls"] = sorted(r[0] for r in before)
+            row["before_s"] = statistics.median(row["before_walls"])
+            row["before_peak_gib"] = max(r[1] for r in before)
+            row["speedup"] = row["before_s"] / wall
+            row["answer_as_before"] = all(json.dumps(r[2], sort_keys=True) == json.dumps(runs[0][2], sort_keys=True)
+                                          for r in before)
+            walls_before = ", ".join(f"{w:.2f}" for w in row["before_walls"])
+            print(f"        before: median {row['before_s']:.2f} s (runs {walls_before}), "
+                  f"peak {row['before_peak_gib']:.2f} GiB; ×{row['speedup']:.1f} faster; same answer: "
+                  f"{row['answer_as_before']}", flush=True)
+        out.append(row)
+        done(out)
+        print(f"{name:6s} {nodes:5d} nodes × {rows:>10,d} rows ({kind})  why median {wall:7.2f} s "
+              f"(runs {', '.join(f'{w:.2f}' for w in walls)})  floor {floor:6.2f} s  ×{wall / floor:5.1f}  "
+              f"peak {peak:5.2f} GiB  top {row['top']} (truth {row['truth']})  target {'met' if met else 'MISSED'}",
+              flush=True)
+    return out
+
+
+def targets_section(rows: list[dict], command: str) -> str:
+    lines = [TARGETS_SECTION, "",
+             f"Produced by `{command}` on this machine (2 cores, shared with other sessions), "
+             f"{time.strftime('%Y-%m-%d')}. Each `why` is a fresh process (`--format json --quiet`): wall time "
+             "includes start-up; the figure is the median of the runs listed; peak memory is the largest maximum "
+             "resident set among them. Floor: DuckDB alone reading every named column of both windows once "
+             "(median of 3, same run). Inputs: `causal_rca.scenarios.scale_family` (seed "
+             f"{SEED}), one model input null in 30% of current rows.", "",
+             "| case | runs (s) | median (s) | floor (s) | × floor | peak (GiB) | target | met | top cause | truth "
+             "| before: median (s), peak (GiB) | × faster | same answer |",
+             "|---|---|---:|---:|---:|---:|---|---|---|---|---|---:|---|"]
+    for r in rows:
+        target = [f"≤ {r['target_s']:g} s"] + ([f"≤ {r['target_x']:g}× floor"] if r["target_x"] else []) + (
+            [f"≤ {r['target_gib']:g} GiB"] if r["target_gib"] else [])
+        case = f"{r['nodes']:,} nodes × {r['rows']:,} rows, {r['kind']}"
+        lines.append(f"| {case} | {', '.join(f'{w:.2f}' for w in r['walls'])} | {r['wall_s']:.2f} | "
+                     f"{r['floor_s']:.2f} | {r['x_floor']:.1f} | {r['peak_gib']:.2f} | {', '.join(target)} | "
+                     f"{'yes' if r['met'] else 'no'} | {r['top']} | {r['truth']} | "
+                     + (f"{r['before_s']:.2f}, {r['before_peak_gib']:.2f} | {r['speedup']:.1f} | "
+                        f"{'yes' if r['answer_as_before'] else 'no'} |" if "before_s" in r else "– | – | – |"))
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, text: str, heading: str = SECTION) -> None:
     """Replace this benchmark's own section (from its heading to the next `## `), or append it."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION + "\n" in old:
-        head, rest = old.split(SECTION + "\n", 1)
+    if heading + "\n" in old:
+        head, rest = old.split(heading + "\n", 1)
         tail = rest[rest.find("\n## ") + 1:] if "\n## " in rest else ""
         new = head + text + ("\n" + tail if tail else "")
     else:
@@ -233,12 +331,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nodes", default="10,50,200,500", help="nodes, 100k rows per window")
     ap.add_argument("--dowhy", action="store_true", help="also run DoWhy's recipe at 100k rows, 50 nodes")
     ap.add_argument("--dowhy-limit", type=float, default=1200.0, help="seconds before DoWhy is stopped")
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=None, help="runs per point (default 1; 3 with --targets)")
+    ap.add_argument("--targets", action="store_true", help="measure issue 22's targets table instead of the sweeps")
+    ap.add_argument("--cases", default=",".join(TARGETS),
+                    help=f"with --targets: some of {', '.join(TARGETS)}; name:n runs that case n times")
+    ap.add_argument("--baseline", type=Path, help="with --targets: a checkout of the code before, run alternately")
+    ap.add_argument("--baseline-cases", help="with --baseline: only these cases (default: all)")
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "causal-rca-scale")
     ap.add_argument("--out", type=Path, help="write the results as the 'Scale' section of this Markdown file")
     ap.add_argument("--reuse", action="store_true",
                     help="take the sweeps' rows from the last run's results.json in --data instead of measuring")
     args = ap.parse_args(argv)
+    if args.targets:
+        command = ("python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
+
+        def done(rows: list[dict]) -> None:
+            (args.data / "targets.json").write_text(json.dumps(rows))
+            if args.out:
+                write_section(args.out, targets_section(rows, command), TARGETS_SECTION)
+
+        only = set(args.baseline_cases.split(",")) if args.baseline_cases else None
+        targets(args.data, [c for c in args.cases.split(",") if c], args.repeats or 3, args.baseline, only, done)
+        return 0
+    args.repeats = args.repeats or 1
     points_rows = [(50, int(r)) for r in args.rows.split(",") if r]
     points_nodes = [(int(n), 100_000) for n in args.nodes.split(",") if n]
     cache = args.data / "results.json"

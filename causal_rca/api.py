@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from causal_rca.causal.attribution import ROWS_NODE, attribute_change, attribution_graph
+from causal_rca.causal.metric_graph import ROWS_NODE, attribution_graph
 from causal_rca.causal.encoding import effective_parents, encode_windows
 from causal_rca.causal.mechanism import (
     LENIENT_SIGNIFICANCE, MechanismResult, assess_mechanisms, lenient_mechanisms,
@@ -401,6 +401,8 @@ def _diagnose(
                             "of their mechanism change only, without attribution")
     if comparison.significant and candidates and attributable:
         say("attributing the change")
+        from causal_rca.causal.attribution import attribute_change  # DoWhy: imported on this path only
+
         players = {c.node: list(c.members) for c in candidates}
         attribution = attribute_change(causal_graph, target, spec, enc.reference, enc.current, players,
                                        enc.categorical, seed, rows_target=rows_target,

@@ -80,3 +80,23 @@ def test_nodes_no_player_feeds_are_drawn_as_whole_pooled_rows() -> None:
     result = attr.attribute_change(graph, "y", MetricSpec(name="mean"), window(1.0), window(2.0), {"y": ["y"]},
                                    frozenset(), seed=0, rows_target=False)
     assert abs(result.modelled_change - 1.0) < 0.25, result
+
+
+def test_causal_models_are_built_as_dowhys_constructor_builds_them() -> None:
+    """``attr.causal_model`` skips the constructor's import of dowhy.causal_model: same object state."""
+    from dowhy.gcm import ProbabilisticCausalModel
+
+    g = nx.DiGraph([("a", "b"), ("b", "c")])
+    ours, theirs = attr.causal_model(g), ProbabilisticCausalModel(g)
+    assert type(ours) is type(theirs) and vars(ours) == vars(theirs)
+
+
+def test_dowhys_package_init_runs_only_when_its_own_names_are_asked_for() -> None:
+    """The attribution imports dowhy.gcm without sympy; ``dowhy.CausalModel`` still works, in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport causal_rca.causal.attribution\nassert 'sympy' not in sys.modules, 'sympy'\n"
+            "import dowhy\nfrom dowhy import CausalModel\nprint(dowhy.__version__, CausalModel.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[1] == "CausalModel"

@@ -308,3 +308,52 @@ def test_names_holding_glob_characters_are_read_as_files_first(tmp_path) -> None
     assert (ref.rows, cur.rows) == (100, 40)
     with pytest.raises(InputError, match="no file matches this pattern"):
         open_windows(GRAPH, str(tmp_path / "who?.csv"), frame(100))
+
+
+def test_a_csv_window_is_read_once_when_opened(tmp_path) -> None:
+    """Every statistic is asked of the table loaded on open: the file is not read again."""
+    from causal_rca.windows.stats import value_counts
+
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    frame(100).to_csv(ref, index=False)
+    frame(120).to_csv(cur, index=False)
+    ref_w, cur_w = open_windows(GRAPH, ref, cur)
+    ref.unlink()
+    cur.unlink()
+    assert (ref_w.rows, cur_w.rows) == (100, 120)
+    assert value_counts(cur_w, {"c": "c"}, {})["c"] == frame(120)["c"].value_counts().to_dict()
+    assert len(node_sample(ref_w, GRAPH, resolve_dtypes(GRAPH, ref_w), 50, 0)) == 50
+
+
+def test_value_counts_of_many_columns_of_mixed_types_equal_per_column_group_bys() -> None:
+    """Columns are counted together, unpivoted by stored type: each gets exactly its own group-by."""
+    from causal_rca.windows.stats import value_counts
+
+    rng = np.random.default_rng(3)
+    n = 400
+    data = {f"f{i}": rng.integers(0, 4 + i, n) * 0.5 for i in range(6)}
+    data |= {f"i{i}": rng.integers(0, 3 + i, n) for i in range(4)}
+    data |= {f"t{i}": rng.choice(["u", "v", "w", f"z{i}"], n) for i in range(3)}
+    data |= {"b0": rng.random(n) < 0.3, "f0": np.where(rng.random(n) < 0.2, np.nan, data["f0"])}
+    wide = pd.DataFrame(data)
+    nodes = {c: {"kind": "source", "column": c} for c in wide.columns}
+    wide["score"], wide["label"] = rng.random(n), rng.integers(0, 2, n)
+    nodes |= {"m": {"kind": "model", "parents": ["f1"], "column": "score"},
+              "y": {"kind": "label", "parents": ["f1"], "column": "label"},
+              "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}
+    g = graph_from_dict({"version": 1, "name": "wide", "nodes": nodes})
+    w, _ = open_windows(g, wide, wide)
+
+    def spelled(v) -> str:
+        return ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else (
+            repr(float(v)) if isinstance(v, float) else str(v))
+
+    tables = {c: c for c in data if c != "f5"}
+    asked = ["1.0", "2.5", "7", "nope"]
+    counted = value_counts(w, tables, {"lookup": ("f5", asked), "bools": ("b0", ["True", "x"])}, limit=3)
+    for column in tables:
+        full = wide[column].dropna().map(spelled).value_counts()
+        assert list(counted[column].items()) == sorted(full.items(), key=lambda kv: (-kv[1], kv[0]))[:3], column
+    f5 = wide["f5"].map(spelled).value_counts()
+    assert counted["lookup"] == {t: int(f5[t]) for t in sorted(f5.index) if t in ("1.0", "2.5", "7.0")}
+    assert counted["bools"] == {"true": int(wide["b0"].sum())}

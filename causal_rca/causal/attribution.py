@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 import networkx as nx
 import numpy as np
 import pandas as pd
+
+import causal_rca.causal.dowhy_gcm  # noqa: F401  (before any dowhy import: see that module)
 from dowhy.gcm import EmpiricalDistribution, ProbabilisticCausalModel, config as gcm_config
 from dowhy.gcm.causal_mechanisms import ConditionalStochasticModel
 from dowhy.gcm.fitting_sampling import draw_samples
@@ -32,10 +34,10 @@ from dowhy.gcm.shapley import ShapleyApproximationMethods, ShapleyConfig, estima
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from causal_rca.causal.fitting import TREE_LEAVES, trainable
+from causal_rca.causal.metric_graph import ROWS_NODE, attribution_graph  # noqa: F401 (imported from here too)
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.metrics import MetricSpec, encode_rows, metric_from_encoded
 
-ROWS_NODE = "__metric_rows__"
 NUM_SAMPLES = 6000
 MAX_PLAYERS = 6
 # Rows each fitted mechanism learns from (a seeded sample beyond this): attribution needs the
@@ -179,6 +181,19 @@ class PooledRowValue(ConditionalStochasticModel):
 POOLED_ROW = "__pooled_row__"
 
 
+def causal_model(graph: nx.DiGraph) -> ProbabilisticCausalModel:
+    """``ProbabilisticCausalModel(graph)`` without the import its constructor makes.
+
+    For a networkx graph the constructor only stores it, but first imports
+    ``dowhy.causal_model`` to recognise DoWhy's older graph types ("remove after
+    py-why/dowhy#943", DoWhy 0.14): sympy and statsmodels' formula layer, 0.55 s of a small
+    diagnosis. ``tests/test_attribution.py`` checks the result equals the constructor's.
+    """
+    model = ProbabilisticCausalModel.__new__(ProbabilisticCausalModel)
+    model.graph, model.graph_copier = graph, nx.DiGraph
+    return model
+
+
 def _swap_graph(graph: nx.DiGraph, changed: set[str]) -> tuple[nx.DiGraph, list[str]]:
     """The graph the swaps are sampled on: the changed nodes (and the target) with their
     descendants keep their parents; the nodes outside that set which feed it hang from one
@@ -201,19 +216,6 @@ class Attribution:
     contributions: dict[str, float]  # player name -> share of the change it explains (metric units)
     modelled_change: float  # change of the metric between the two fitted models
     players: tuple[str, ...]
-
-
-def attribution_graph(parents_of: dict[str, tuple[str, ...]], target: str, target_parents: tuple[str, ...]) -> nx.DiGraph:
-    """Observed ancestors of the target (through effective parents) plus the target itself."""
-    g = nx.DiGraph()
-    for child, parents in parents_of.items():
-        g.add_node(child)
-        for p in parents:
-            g.add_edge(p, child)
-    for p in target_parents:
-        g.add_edge(p, target)
-    keep = nx.ancestors(g, target) | {target}
-    return g.subgraph(keep).copy()
 
 
 def _mechanism(node: str, graph: nx.DiGraph, categorical: frozenset[str], seed: int):
@@ -278,8 +280,8 @@ def attribute_change(
     changed = {n for name in names for n in players[name] if n in graph}
     seeds = {node: seed + i for i, node in enumerate(sorted(graph.nodes))}
     graph, row_drawn = _swap_graph(graph, changed | {target})
-    old = ProbabilisticCausalModel(graph.copy())
-    new = ProbabilisticCausalModel(graph.copy())
+    old = causal_model(graph.copy())
+    new = causal_model(graph.copy())
     pooled = pd.concat([reference, current], ignore_index=True)
     to_fit, shared = [], []
     if row_drawn:
@@ -328,7 +330,7 @@ def attribute_change(
             return evaluated[key]
 
         def _swapped_change(subset: np.ndarray) -> float:
-            mixed = ProbabilisticCausalModel(graph.copy())
+            mixed = causal_model(graph.copy())
             swap = {n for k, name in enumerate(names) if subset[k] for n in players[name]}
             for node in graph.nodes:
                 source = new if node in swap else old

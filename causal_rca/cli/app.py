@@ -83,10 +83,11 @@ def validate(
 ) -> None:
     """Check a lineage graph (and, with --data, that the table holds its columns, dtypes and contracts)."""
     from causal_rca.lineage import check_columns, load_graph
-    from causal_rca.windows.tables import table_columns
 
     g = load_graph(graph)
     if data is not None:
+        from causal_rca.windows.tables import table_columns  # the query engine: only to read a table
+
         check_columns(g, table_columns(data), table=str(data))
     observed = sum(1 for n in g.nodes.values() if n.observed)
     print(f"OK: {graph}: graph '{g.name}', {len(g.nodes)} nodes ({observed} observed), "

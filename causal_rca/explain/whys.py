@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.diagnosis.vocabulary import MEANING
 from causal_rca.lineage.graph import LineageGraph
-from causal_rca.signals.detect import Signal, strongest
+
+if TYPE_CHECKING:  # the reports quote a diagnosis without the statistics that made it (see render/__init__)
+    from causal_rca.causal.mechanism import MechanismResult
+    from causal_rca.signals.detect import Signal
 
 
 def _fmt(x: float) -> str:
@@ -74,6 +76,8 @@ def why_chain(
     path: list[str],
 ) -> list[str]:
     """One line per node on ``path`` (root → metric), read from the metric backwards."""
+    from causal_rca.signals.detect import strongest
+
     lines = [metric_sentence(metric_id, reference_value, current_value)]
     for node in reversed(path[1:-1]):
         kind = graph.nodes[node].kind

@@ -13,7 +13,6 @@ from typing import Any, Callable
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.explain.whys import NodeEvidence, WhyStep, node_evidence
 from causal_rca.lineage.graph import LineageGraph
-from causal_rca.signals.detect import _pct as format_share
 
 # Fill colours by anomaly strength (0 = nothing found): pale yellow to deep orange, read at a glance.
 STRENGTH_FILL = ("#ffffff", "#fff3c4", "#ffcc80", "#ff8a65")
@@ -47,6 +46,8 @@ def pct(x: Any) -> str:
     """A share as a percentage, written as the signals write theirs; anything else as it is."""
     if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x):
         return str(x)
+    from causal_rca.signals.detect import _pct as format_share  # here: the signals need the data layer
+
     return format_share(x)
 
 

@@ -98,8 +98,14 @@ def _ordered(counts: dict[str, int]) -> dict[str, int]:
 
 def repeats_values(texts: pd.Series) -> bool:
     """Whether a sample holds few distinct values (a count, a bucket, a code): cheap to group fully."""
-    present = texts.dropna()
-    return len(present) > 0 and present.nunique() <= DISCRETE_SHARE * len(present)
+    present, distinct = _shape(texts)
+    return present > 0 and distinct <= DISCRETE_SHARE * present
+
+
+def _shape(sample: pd.Series) -> tuple[int, int]:
+    """(non-null values, distinct non-null values) of a sample."""
+    present = sample.dropna()
+    return len(present), present.nunique()
 
 
 def window_counts(
@@ -158,10 +164,14 @@ def measure_counts(
         if dtype == "categorical":
             continue
         sampled = [texts[key] if key in texts else values[key] for _w, texts, values in samples]
-        if all(repeats_values(s) for s in sampled):
-            continue
-        both = [sample_candidates(texts[key], min_count=min_count) if key in texts
+        shapes = [_shape(s) for s in sampled]
+        if all(present > 0 and distinct <= DISCRETE_SHARE * present for present, distinct in shapes):
+            continue  # repeats_values in both windows: grouped fully
+        # A sample whose values are all distinct has none seen twice: no candidates to count (the
+        # common case beyond the sample, a continuous column), so none are looked for.
+        both = [[] if min_count > 1 and distinct == present
+                else sample_candidates(texts[key], min_count=min_count) if key in texts
                 else number_candidates(window, column, values[key], min_count=min_count)
-                for window, texts, values in samples]
+                for (window, texts, values), (present, distinct) in zip(samples, shapes)]
         candidates[key] = list(dict.fromkeys(both[0] + both[1]))
     return window_counts(reference, columns, candidates), window_counts(current, columns, candidates)

@@ -25,6 +25,14 @@ _NUMERIC_PREFIXES = (
     "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
 )
 CATEGORY_LIMIT = 5000  # most frequent categories kept per column: the chi-square needs no more
+# Columns per query of the statistics that read every column (null counts, the sample). A query over
+# all 2,000 columns of a wide window made the engine hold them all at once (4.8 GiB at 2,000 nodes ×
+# 100k rows, measured); in batches each column is still read once, and memory is bounded by the batch.
+COLUMN_BATCH = 250
+
+
+def _batches(items: Sequence, size: int = COLUMN_BATCH) -> list[Sequence]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [items]
 
 
 def logical_dtype(type_name: str) -> str:
@@ -173,16 +181,18 @@ class ColumnProfile:
 def null_counts(window: Window, columns: Mapping[str, tuple[str, str]]) -> dict[str, tuple[int, int]]:
     """Per key ``(raw nulls, uncastable)`` for ``{key: (column, dtype)}``, in one pass over the window."""
     t = window.table
-    aggs = {}
-    for i, (column, dtype) in enumerate(columns.values()):
-        aggs[f"n{i}"] = stored(t, column).count()
-        if not _reads_as_stored(t[column].type(), dtype):  # else every present value parses
-            aggs[f"t{i}"] = Read(column, dtype).on(t).count()
-    row = window.backend.execute(t.aggregate(**aggs)).iloc[0]
+    row: dict = {}
+    for batch in _batches(list(enumerate(columns.values()))):  # one pass per batch of columns (``COLUMN_BATCH``)
+        aggs = {}
+        for i, (column, dtype) in batch:
+            aggs[f"n{i}"] = stored(t, column).count()
+            if not _reads_as_stored(t[column].type(), dtype):  # else every present value parses
+                aggs[f"t{i}"] = Read(column, dtype).on(t).count()
+        row |= window.backend.execute(t.aggregate(**aggs)).iloc[0].to_dict()
     out = {}
     for i, key in enumerate(columns):
         present = int(row[f"n{i}"])
-        typed = int(row[f"t{i}"]) if f"t{i}" in aggs else present
+        typed = int(row[f"t{i}"]) if f"t{i}" in row else present
         out[key] = (window.rows - present, present - typed)
     return out
 
@@ -208,15 +218,13 @@ def _reads_as_stored(kind: dt.DataType, dtype: str) -> bool:
     return (dtype == "numeric" and kind.is_numeric()) or (dtype == "categorical" and kind.is_string())
 
 
-def _match(t: ibis.Table, column: str, texts: Sequence[str]) -> ibis.BooleanValue:
-    """Rows whose value, as text, may be one of ``texts``: compared in the column's own type.
+def _comparable(kind: dt.DataType, texts: Sequence[str]) -> list:
+    """The listed texts as values of a stored type, compared natively (``_candidates``).
 
-    Casting every row to text costs more than the scan; comparing natively
-    and grouping the few matches by their text gives the same exact counts.
-    A text that does not parse as the column's type cannot be any row's text.
+    Casting every row to text costs more than the scan; comparing in the column's own type
+    and grouping the few matches by their text gives the same exact counts. A text that
+    does not parse as the column's type cannot be any row's text, and is left out.
     """
-    col = t[column]
-    kind = col.type()
     if kind.is_numeric():
         values = []
         for text in texts:
@@ -224,14 +232,29 @@ def _match(t: ibis.Table, column: str, texts: Sequence[str]) -> ibis.BooleanValu
                 values.append(float(text))
             except ValueError:
                 continue
-        values = [v for v in values if np.isfinite(v)]
-        return col.isin(values) if values else ibis.literal(False)
+        return [v for v in values if np.isfinite(v)]
     if kind.is_boolean():
-        values = [s == "true" for s in {x.lower() for x in texts} if s in ("true", "false")]
-        return col.isin(values) if values else ibis.literal(False)
-    if kind.is_string():
-        return col.isin(list(texts))
-    return col.cast("string").isin(list(texts))
+        return [s == "true" for s in sorted({x.lower() for x in texts}) if s in ("true", "false")]
+    return list(texts)  # strings as they are; other types are compared by their text
+
+
+def _type_groups(t: ibis.Table, columns: Mapping[str, str]) -> dict[dt.DataType, list[tuple[str, str]]]:
+    """``{branch: column}`` grouped by the column's stored type: columns of one type unpivot together."""
+    groups: dict[dt.DataType, list[tuple[str, str]]] = {}
+    for branch, column in columns.items():
+        groups.setdefault(t[column].type(), []).append((branch, column))
+    return groups
+
+
+def _long(t: ibis.Table, group: Sequence[tuple[str, str]]) -> ibis.Table:
+    """``(k, g)``: every non-null stored value of the group's columns, keyed by branch (one scan of them all).
+
+    Built from the columns of one stored type, so the values keep that type: numbers are
+    grouped and compared as numbers, and only groups are cast to text (see ``_frequencies``).
+    """
+    wide = t.select(**{branch: stored(t, column) for branch, column in group})
+    long = wide.pivot_longer(list(wide.columns), names_to="k", values_to="g")
+    return long.filter(long["g"].notnull())
 
 
 def value_counts(
@@ -246,24 +269,38 @@ def value_counts(
     frequent first (ties by text); rows are grouped by their stored value and
     only the groups are cast to text. ``lookups`` (``{key: (column, texts)}``):
     how often each listed text occurs (texts that never occur are absent).
+
+    Columns are unpivoted by stored type, one branch per type and kind (at most a
+    handful, whatever the number of columns): a branch per column cost the query
+    compiler and the engine's planner time in proportion to the columns, and read a
+    CSV window once per column.
     """
     t = window.table
-    branches, columns = [], {}
-    for i, column in enumerate(tables.values()):
-        one = t.select(column)  # one column per branch: ibis's cost per operation grows with the width
-        branches.append(_frequencies(one.filter(stored(one, column).notnull()), column, f"c{i}")
-                        .order_by([ibis.desc("n"), "v"]).limit(limit))
-        columns[f"c{i}"] = column
-    for i, (column, texts) in enumerate(lookups.values()):
-        if texts:
-            one = t.select(column)
-            branches.append(_frequencies(one.filter(_match(one, column, texts)), column, f"l{i}"))
-            columns[f"l{i}"] = column
+    names = {f"c{i}": key for i, key in enumerate(tables)} | {f"l{i}": key for i, key in enumerate(lookups)}
+    columns = {f"c{i}": column for i, column in enumerate(tables.values())}
+    wanted = {f"l{i}": (column, texts) for i, (column, texts) in enumerate(lookups.values()) if texts}
+    columns |= {branch: column for branch, (column, _texts) in wanted.items()}
+    branches = []
+    for group in _type_groups(t, {b: c for b, c in columns.items() if b.startswith("c")}).values():
+        counted = _frequencies(_long(t, group))
+        ranked = counted.mutate(r=ibis.row_number().over(group_by=counted["k"],
+                                                         order_by=[ibis.desc(counted["n"]), counted["v"]]))
+        branches.append(ranked.filter(ranked["r"] < limit).select("v", "n", "k"))
+    for kind, group in _type_groups(t, {b: wanted[b][0] for b in wanted}).items():
+        pairs = [(branch, value) for branch, _column in group for value in _comparable(kind, wanted[branch][1])]
+        if not pairs:
+            continue
+        long = _long(t, group)
+        native = kind.is_numeric() or kind.is_boolean() or kind.is_string()
+        x_type = dt.float64 if kind.is_numeric() else (kind if native else dt.string)
+        asked = ibis.memtable({"key": [b for b, _v in pairs], "x": [v for _b, v in pairs]},
+                              schema=ibis.schema({"key": dt.string, "x": x_type}))
+        value = long["g"] if native else long["g"].cast("string")
+        branches.append(_frequencies(long.semi_join(asked, [long["k"] == asked["key"], value == asked["x"]])))
     out: dict[str, dict[str, int]] = {key: {} for key in (*tables, *lookups)}
     if not branches:
         return out
     frame = window.backend.to_pandas(ibis.union(*branches, distinct=False))
-    names = {f"c{i}": key for i, key in enumerate(tables)} | {f"l{i}": key for i, key in enumerate(lookups)}
     for k, group in frame.groupby("k", sort=False):
         texts = canonical_text(window, columns[k], group["v"])
         pairs = sorted(zip(texts, group["n"].astype(int)), key=lambda kv: (-kv[1], kv[0]))
@@ -271,15 +308,14 @@ def value_counts(
     return out
 
 
-def _frequencies(rows: ibis.Table, column: str, key: str) -> ibis.Table:
-    """``(v, n, k)``: each stored value of ``rows[column]`` as text, its count, and the branch key.
+def _frequencies(rows: ibis.Table) -> ibis.Table:
+    """``(v, n, k)``: each stored value ``g`` of each branch ``k`` as text, and its count.
 
     Grouped by the stored value and cast afterwards: casting a double to text
-    costs more than reading it, so only the groups are cast. Built without
-    ``ibis._`` placeholders, whose resolution costs milliseconds each.
+    costs more than reading it, so only the groups are cast.
     """
-    grouped = rows.group_by(g=rows[column]).aggregate(n=rows.count())
-    return grouped.select(v=grouped["g"].cast("string"), n=grouped["n"].cast("int64"), k=ibis.literal(key))
+    grouped = rows.group_by(["k", "g"]).aggregate(n=rows.count())
+    return grouped.select(v=grouped["g"].cast("string"), n=grouped["n"].cast("int64"), k=grouped["k"])
 
 
 def count_text(window: Window, column: str, text: str) -> int:
@@ -309,7 +345,15 @@ def sample_frame(window: Window, expressions: Mapping[str, Read], n: int, seed: 
     Rows are picked by position (file order: DuckDB keeps insertion order, and
     Spark reads one file in order), so the same file and seed give the same
     sample whatever the thread count. Only the picked rows leave the engine.
+    Wide windows are read ``COLUMN_BATCH`` columns per query: the same rows for
+    every batch, side by side.
     """
+    names = list(expressions)
+    parts = [_sample_part(window, {name: expressions[name] for name in batch}, n, seed) for batch in _batches(names)]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
+
+
+def _sample_part(window: Window, expressions: Mapping[str, Read], n: int, seed: int) -> pd.DataFrame:
     t = window.table
     idx = _sample_indices(window.rows, n, seed)
     if idx is None:

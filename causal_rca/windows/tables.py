@@ -29,6 +29,10 @@ from causal_rca.windows.engines import Engine, connect
 
 TableLike = Union[str, Path, pd.DataFrame]
 MIN_ROWS = 30
+# Parquet files up to this size (all files of a pattern together) are loaded into memory once, like every
+# CSV; larger ones are scanned where they lie: a Parquet scan reads only the columns a query names, from
+# compressed pages, and costs no parsing, so loading a 1M-row file would only add its copy to memory.
+LOAD_PARQUET_BYTES = 64 * 2 ** 20
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt")
 
@@ -185,6 +189,36 @@ def _read(backend: BaseBackend, table: TableLike, label: str, keep: list[str] | 
     return t
 
 
+_loaded_tables = iter(range(1, 1 << 62))
+
+
+def _load_once(backend: BaseBackend, raw: ibis.Table, table: TableLike, label: str,
+               columns: Sequence[str]) -> ibis.Table:
+    """The ``columns`` of a file read once into a DuckDB table: no later query re-reads or re-parses it.
+
+    A query on ``read_csv`` parses the file again, and with ``sample_size=-1`` sniffs every row for
+    its types first: the statistics, the sample and the metric's columns were each paying that
+    (measured: 2,000-row windows spent most of their time binding CSV scans). The table keeps the
+    file's row order (DuckDB preserves insertion order), so seeded samples pick the same rows.
+    Parquet is loaded only when small (``LOAD_PARQUET_BYTES``); DataFrames, Spark and URLs of Parquet
+    are left as they are. Only the named columns are loaded: the others are never parsed into memory.
+    """
+    if backend.name != "duckdb" or isinstance(table, pd.DataFrame):
+        return raw
+    text = str(table)
+    if _suffix(text, label) in _PARQUET:
+        if _is_url(text) or sum(f.stat().st_size for f in _local_files(text, label)) > LOAD_PARQUET_BYTES:
+            return raw
+    name = f"causal_rca_window_{next(_loaded_tables)}"
+    present = set(raw.columns)  # a column checked nowhere else fails where it is used, as before
+    kept = [c for c in dict.fromkeys(columns) if c in present]
+    try:
+        backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {backend.compile(raw.select(*kept))}')
+    except Exception as exc:  # a row the sniffer did not see coming: the file's fault, said as for any read
+        raise InputError(f"{label} table '{text}' could not be read: {first_line(exc)}") from None
+    return backend.table(name)
+
+
 def table_columns(table: TableLike, label: str = "data", engine: Engine = "duckdb") -> list[str]:
     """Column names of a table, read the way ``open_windows`` reads it."""
     return list(_read(connect(engine), table, label).columns)
@@ -197,7 +231,7 @@ def _read_named(backend: BaseBackend, graph: LineageGraph, table: TableLike, lab
         return _read(backend, table, label, keep=graph.columns())
     raw = _read(backend, table, label, keep=graph.columns())
     check_columns(graph, list(raw.columns), table=label)
-    return raw
+    return _load_once(backend, raw, table, label, graph.columns())
 
 
 def _rows(backend: BaseBackend, table: ibis.Table, label: str, noun: str = "window") -> int:
@@ -239,6 +273,7 @@ def open_node_table(backend: BaseBackend, graph: LineageGraph, table: TableLike,
         if column not in present:
             raise InputError(f"{label} table '{name}' has no column '{column}' (node '{node_id}')"
                              f"{suggest(column, present)}")
+    raw = _load_once(backend, raw, table, label, columns)
     schema = raw.schema()
     return Window(label, backend, raw, _rows(backend, raw, label, "table"),
                   {c: type_name(schema[c]) for c in columns})
