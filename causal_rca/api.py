@@ -30,6 +30,7 @@ from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidat
 from causal_rca.diagnosis.vocabulary import MITIGATION
 from causal_rca.errors import InputError
 from causal_rca.explain.distributions import distribution_summaries, plotted_nodes
+from causal_rca.explain.over_time import metric_over_time
 from causal_rca.explain.whys import fault_path, why_chain
 from causal_rca.library_warnings import captured_warnings, diagnosis_messages
 from causal_rca.lineage import LineageGraph, load_graph
@@ -46,7 +47,7 @@ from causal_rca.signals.clustering import clustered_signals, design_effects
 from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals, null_contract_violations
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
-from causal_rca.windows.frames import constant_nodes, node_columns, node_samples, resolve_dtypes
+from causal_rca.windows.frames import TIME, constant_nodes, node_columns, node_samples, resolve_dtypes
 from causal_rca.windows.stats import fetch_all, typed_expression, value_counts
 from causal_rca.windows.tables import TableLike, Window, open_windows
 
@@ -89,16 +90,21 @@ def _metric_spec(graph: LineageGraph, metric_id: str, reference: Window | None =
 
 
 def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
-                   windows: tuple[Window, Window], extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
-    """One metric frame per window; ``extra`` columns (segments, for the model review) ride along as stored.
+                   windows: tuple[Window, Window], extra: tuple[str, ...] = (),
+                   with_time: bool = False) -> list[pd.DataFrame]:
+    """One metric frame per window; ``extra`` columns (segments, for the model review) ride along as stored,
+    and with ``with_time`` the graph's time column as epoch seconds (column ``TIME``), read in the same query.
 
     A multi-class model's metric reads the predicted class, or its class
     probabilities (``scores``): all of them, or one class's for that class's roc_auc.
     """
     extras = {_EXTRA + c: typed_expression(c, None) for c in extra}
+    if with_time:
+        extras[TIME] = typed_expression(graph.time_column, "datetime")
 
     def with_extras(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
-        return frame.assign(**{c: raw[_EXTRA + c].to_numpy() for c in extra}) if extra else frame
+        frame = frame.assign(**{c: raw[_EXTRA + c].to_numpy() for c in extra}) if extra else frame
+        return frame.assign(**{TIME: raw[TIME].to_numpy(dtype=float)}) if with_time else frame
 
     frames = []
     if spec.name == "mean":
@@ -327,7 +333,11 @@ def _diagnose(
 
     say("measuring the metric")
     ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w),
-                                          extra=graph.segments if reviewed else ())
+                                          extra=graph.segments if reviewed else (),
+                                          with_time=bool(graph.time_column))
+    over_time = (metric_over_time(spec, {"reference": ref_frame, "current": cur_frame},
+                                  {"reference": ref_frame[TIME].to_numpy(), "current": cur_frame[TIME].to_numpy()})
+                 if graph.time_column and unlabelled is None else [])
     if unlabelled is None:
         comparison = compare_windows(spec, ref_frame, cur_frame, seed)
     else:
@@ -451,7 +461,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=model_aware, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        model_aware=model_aware, metric_over_time=over_time, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

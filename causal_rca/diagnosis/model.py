@@ -144,6 +144,9 @@ class Diagnosis:
     # Added for reports (spec: fields may be added): per-node reference vs current
     # summaries of the top causes, for the distribution plots (explain/distributions.py).
     distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Added for reports (spec: fields may be added): the metric per time bucket of both windows,
+    # when the graph has a time column (explain/over_time.py).
+    metric_over_time: list[dict[str, Any]] = field(default_factory=list)
     # Added for `--split auto` (spec: fields may be added): where the windows were split and how sure.
     split: dict[str, Any] | None = None
     # Added for model-aware diagnosis (spec: fields may be added): score confidence, classes,
@@ -180,6 +183,7 @@ class Diagnosis:
             "seed": self.seed,
             "sample_rows": self.sample_rows,
             "distributions": self.distributions,
+            **({"metric_over_time": self.metric_over_time} if self.metric_over_time else {}),
             **({"split": self.split} if self.split is not None else {}),
             **({"model_aware": self.model_aware} if self.model_aware else {}),
         })
@@ -244,6 +248,7 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             attribution=str(data.get("attribution", "")), seed=int(data.get("seed", 0)),
             sample_rows=int(data.get("sample_rows", 0)),
             distributions=_distributions(data.get("distributions") or {}),
+            metric_over_time=[dict(b) for b in data.get("metric_over_time") or [] if isinstance(b, dict)],
             split=data.get("split"),
             model_aware=dict(data.get("model_aware") or {}),
             data_quality=quality if quality is not None else data_quality_findings(anomalies),

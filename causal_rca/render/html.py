@@ -20,7 +20,7 @@ from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite, p_text
 from causal_rca.render.model_findings import model_sentences
 from causal_rca.render.output import INSTALL_HINT, GraphvizMissing, graphviz_available, inline_svg
-from causal_rca.render.plots import distribution_svg
+from causal_rca.render.plots import distribution_svg, metric_over_time_svg
 
 TOP_SECTIONS = 3
 
@@ -78,6 +78,7 @@ def render_html(d: Diagnosis, standalone: bool = True) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     return env.get_template("report.html.j2").render(
         d=d, standalone=standalone, diagrams=_diagrams(d), sections=_sections(d), p_text=p_text,
+        over_time=Markup(metric_over_time_svg(d.metric, d.metric_over_time)) if d.metric_over_time else None,
         bones=bones(d.lineage, d) if d.lineage is not None else [], model_lines=model_sentences(d),
         data_quality_note=DATA_QUALITY_NOTE, legend=legend,
         slice_note=any("of the drop" in line for line in model_sentences(d)),

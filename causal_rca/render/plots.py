@@ -13,6 +13,8 @@ import io
 from typing import Any
 
 import matplotlib
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from causal_rca.render.findings import pct
@@ -62,6 +64,28 @@ def distribution_svg(node: str, summary: dict[str, Any], title: str | None = Non
         (_numeric if summary["kind"] == "numeric" else _categorical)(ax, summary)
         ax.set_title(_literal(title or node), loc="left", fontsize=9)
         ax.legend(frameon=False, fontsize=7)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return prefix_ids(strip_prolog(buf.getvalue()), prefix)
+
+
+def metric_over_time_svg(metric: str, points: list[dict[str, Any]], prefix: str = "time-") -> str:
+    """The metric per time bucket, reference and current windows in their colours."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(7.2, 2.6), dpi=96)
+        ax = fig.add_subplot()
+        for window, color in (("reference", REFERENCE_COLOR), ("current", CURRENT_COLOR)):
+            mine = [p for p in points if p["window"] == window]
+            if not mine:
+                continue
+            times = [pd.Timestamp(p["start"]) + (pd.Timestamp(p["end"]) - pd.Timestamp(p["start"])) / 2 for p in mine]
+            values = [np.nan if p["value"] is None else p["value"] for p in mine]
+            ax.plot(times, values, marker="o", markersize=3, linewidth=1.2, color=color, label=window)
+        ax.set_title(_literal(f"{metric} over time"), loc="left", fontsize=9)
+        ax.set_ylabel(_literal(metric), fontsize=8)
+        ax.legend(frameon=False, fontsize=7)
+        fig.autofmt_xdate()
         fig.tight_layout()
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
