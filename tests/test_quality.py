@@ -93,3 +93,17 @@ def test_diagnosis_carries_the_warnings_and_scales_scores(monkeypatch) -> None:
     assert [c.node for c in warned.causes] == [c.node for c in plain.causes]
     for w, p in zip(warned.causes, plain.causes):
         assert w.score == pytest.approx(p.score * PENALTY, abs=2e-4)
+
+
+def test_a_multiclass_average_has_no_positive_class_to_count() -> None:
+    """Macro recall over three classes: no "only 0 positive labels" warning, missing labels counted as missing."""
+    spec = MetricSpec(name="recall", multiclass=True, average="macro")
+    rng = np.random.default_rng(4)
+
+    def classes(n: int, missing: float = 0.0) -> pd.DataFrame:
+        y = pd.Series(rng.choice(["a", "b", "c"], n)).astype(object)
+        y[rng.random(n) < missing] = None
+        return metric_frame(spec, pd.Series(rng.choice(["a", "b", "c"], n)), y)
+    assert assess_quality(spec, classes(3000), classes(3000)).warnings == []
+    q = assess_quality(spec, classes(3000), classes(3000, missing=0.8))
+    assert any("have no label" in w and "current" in w for w in q.warnings)

@@ -71,13 +71,17 @@ def assess_quality(spec: MetricSpec, reference: pd.DataFrame, current: pd.DataFr
 def _missing_label_share(spec: MetricSpec, frame: pd.DataFrame) -> float:
     if len(frame) == 0 or "label" not in frame:
         return 0.0
-    if spec.name in ("mae", "rmse"):
+    if spec.is_regression:
         return float(pd.to_numeric(frame["label"], errors="coerce").isna().mean())
+    if not spec.one_class:  # every class is a label: missing means no value at all
+        return float(frame["label"].isna().mean())
     return float(np.isnan(is_positive(frame["label"], spec.positive)).mean())
 
 
 def _positives(spec: MetricSpec, frame: pd.DataFrame) -> int | None:
     """Rows the proportion is taken over, for metrics whose interval hinges on a rare class; else None."""
+    if not spec.one_class:  # a multi-class average has no one rare class to count
+        return None
     if spec.name in POSITIVE_BASED:
         return int(np.nansum(is_positive(frame["label"], spec.positive)))
     if spec.name == "precision":  # encoded on predicted positives with a label, NaN elsewhere
