@@ -335,9 +335,6 @@ def _diagnose(
     ref_frame, cur_frame = _metric_frames(graph, metric, spec, dtypes, (ref_w, cur_w),
                                           extra=graph.segments if reviewed else (),
                                           with_time=bool(graph.time_column))
-    over_time = (metric_over_time(spec, {"reference": ref_frame, "current": cur_frame},
-                                  {"reference": ref_frame[TIME].to_numpy(), "current": cur_frame[TIME].to_numpy()})
-                 if graph.time_column and unlabelled is None else [])
     if unlabelled is None:
         comparison = compare_windows(spec, ref_frame, cur_frame, seed)
     else:
@@ -345,6 +342,9 @@ def _diagnose(
         warnings.append(UNLABELLED_WARNING.format(metric=metric))
     if split_p_value is not None:
         comparison = replace(comparison, significant=False)
+    over_time = (metric_over_time(spec, {"reference": ref_frame, "current": cur_frame},
+                                  {"reference": ref_frame[TIME].to_numpy(), "current": cur_frame[TIME].to_numpy()})
+                 if graph.time_column and unlabelled is None else [])
     # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
     quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
     warnings += quality.warnings

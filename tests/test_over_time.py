@@ -57,3 +57,12 @@ def test_the_html_report_draws_it_and_json_round_trips_it() -> None:
     page = render_html(d)
     assert 'id="metric-over-time"' in page and "recall over time" in page
     assert_no_active_markup(page)
+
+
+def test_a_stretch_where_the_metric_is_undefined_is_a_gap() -> None:
+    ref, cur = _frame(1200, 0.9, 1), _frame(1200, 0.9, 2)
+    cur.loc[:600, "label"] = 0.0  # no positives in the first half: recall undefined there
+    points = metric_over_time(MetricSpec("recall"), {"reference": ref, "current": cur},
+                              {"reference": np.arange(1200.0), "current": 5000 + np.arange(1200.0)})
+    current = [p["value"] for p in points if p["window"] == "current"]
+    assert current[0] is None and current[-1] is not None

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causal_rca.errors import InputError
 from causal_rca.metrics import MetricSpec, encode_rows, metric_from_encoded
 
 MAX_BUCKETS = 12  # per window
@@ -37,10 +38,18 @@ def metric_over_time(spec: MetricSpec, frames: dict[str, pd.DataFrame], seconds:
         where = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, buckets - 1)
         for b in range(buckets):
             rows = np.flatnonzero(timed & (where == b))
-            value = metric_from_encoded(spec, encoded[rows]) if len(rows) else float("nan")
+            value = _value(spec, encoded[rows])
             out.append({"window": window, "start": _iso(edges[b]), "end": _iso(edges[b + 1]), "rows": int(len(rows)),
                         "value": float(value) if np.isfinite(value) else None})
     return out
+
+
+def _value(spec: MetricSpec, encoded: np.ndarray) -> float:
+    """A stretch where the metric is undefined (no positives, one class) is a gap in the line, not an error."""
+    try:
+        return metric_from_encoded(spec, encoded) if len(encoded) else float("nan")
+    except InputError:
+        return float("nan")
 
 
 def _iso(seconds: float) -> str:
