@@ -239,10 +239,15 @@ def _comparable(kind: dt.DataType, texts: Sequence[str]) -> list:
 
 
 def _type_groups(t: ibis.Table, columns: Mapping[str, str]) -> dict[dt.DataType, list[tuple[str, str]]]:
-    """``{branch: column}`` grouped by the column's stored type: columns of one type unpivot together."""
+    """``{branch: column}`` grouped by the column's stored type: columns of one type unpivot together.
+
+    Columns stored with the null type (a CSV column with no value at all) hold nothing to
+    count, and the engine cannot unpivot them: they are left out (their counts are empty)."""
     groups: dict[dt.DataType, list[tuple[str, str]]] = {}
     for branch, column in columns.items():
-        groups.setdefault(t[column].type(), []).append((branch, column))
+        kind = t[column].type()
+        if not kind.is_null():
+            groups.setdefault(kind, []).append((branch, column))
     return groups
 
 
