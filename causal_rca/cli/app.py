@@ -80,10 +80,16 @@ def validate(
                                                             "each node's dtype and every contract."),
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when --data breaks a dtype or contract "
                                                         "(default: warnings, status 0)."),
+    check_graph: bool = typer.Option(False, "--check-graph", help="Also test, on a sample of --data, that each node "
+                                                                   "depends on nothing upstream beyond its parents; "
+                                                                   "suggest the parents the data says are missing."),
+    seed: int = typer.Option(0, "--seed", help="Seed for --check-graph's sample."),
 ) -> None:
     """Check a lineage graph (and, with --data, that the table holds its columns, dtypes and contracts)."""
     from causal_rca.lineage import check_columns, load_graph
 
+    if check_graph and data is None:
+        raise InputError("--check-graph needs --data: the table to test the graph against")
     g = load_graph(graph)
     if data is not None:
         from causal_rca.windows.tables import table_columns  # the query engine: only to read a table
@@ -97,6 +103,31 @@ def validate(
     from causal_rca.windows.validate import check_table
 
     rows, findings = check_table(g, data)
+    _report_findings(data, rows, findings)
+    if check_graph:
+        _report_graph_check(g, data, seed)
+    if findings and strict:
+        raise typer.Exit(1)
+
+
+def _report_graph_check(g, data: str, seed: int) -> None:
+    """The violated local Markov conditions, each with a parents line to paste (never applied)."""
+    from causal_rca.causal.graph_check import check_graph
+
+    result = check_graph(g, data, seed=seed)
+    head = (f"{data}: tested {result.tests} condition{'s' if result.tests != 1 else ''} at "
+            f"{len(result.tested_nodes)} node{'s' if len(result.tested_nodes) != 1 else ''} on {result.rows} rows")
+    if not result.violations:
+        print(f"OK: {head}; no node depends on more than its declared parents")
+        return
+    n = len(result.violations)
+    print(f"warning: {head}; {n} violated condition{'s' if n > 1 else ''} (the graph is not changed):")
+    for v in result.violations:
+        print(f"  {v.message()}")
+        print(f"    to declare it:  {v.suggestion()}   (or a common cause of both the graph lacks)")
+
+
+def _report_findings(data: str, rows: int, findings) -> None:
     if not findings:
         print(f"OK: {data}: {rows} rows; every node's values read as its dtype and meet its contract")
         return
@@ -106,8 +137,6 @@ def validate(
     for node in nodes:
         for f in (f for f in findings if f.node == node):
             print(f"  {node} (column {f.column}) {f.check}: {f.detail}")
-    if strict:
-        raise typer.Exit(1)
 
 
 @app.command()
