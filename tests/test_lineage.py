@@ -41,7 +41,11 @@ DROP = object()
 
 def graph(**changes: object) -> dict:
     """BASE with dotted-path overrides: graph(**{"nodes.model.parents": []}); DROP deletes the key."""
-    data = copy.deepcopy(BASE)
+    return _changed(BASE, changes)
+
+
+def _changed(base: dict, changes: dict[str, object]) -> dict:
+    data = copy.deepcopy(base)
     for dotted, value in changes.items():
         *head, last = dotted.split(".")
         target = data
@@ -601,17 +605,8 @@ MULTICLASS = {
 
 
 def multiclass(**changes: object) -> dict:
-    data = copy.deepcopy(MULTICLASS)
-    for dotted, value in changes.items():
-        *head, last = dotted.split(".")
-        target = data
-        for part in head:
-            target = target[part]
-        if value is DROP:
-            del target[last]
-        else:
-            target[last] = value
-    return data
+    """MULTICLASS with dotted-path overrides, as ``graph``."""
+    return _changed(MULTICLASS, changes)
 
 
 def test_example_graphs_load_with_their_tasks():

@@ -98,18 +98,10 @@ def commands_text(folder: str) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def mcc_as_text(sources: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """The upstream change: codes on ``rows`` arrive as 'MCC-<code>' strings."""
-    out = sources.copy()
-    raw = out["merchant_category"].astype(object)
-    raw[rows] = [f"MCC-{int(code)}" for code in out.loc[rows, "merchant_category"]]
-    out["merchant_category"] = raw
-    return out
-
-
 def frames(seed: int = SEED, rows: int = ROWS) -> tuple[dict[str, pd.DataFrame], object]:
     """The example's tables (reference, current, log, training, golden) and the fitted model."""
     from causal_rca.scenarios import simulate as sim
+    from causal_rca.scenarios.worlds_common import mcc_as_text
 
     world = sim.build_world(seed)
     ref_src, ref_y = sim.draw_window(world, "reference", rows, start=REFERENCE_START, days=WINDOW_DAYS)

@@ -111,3 +111,13 @@ def attach_model(frames: dict, with_model: bool, model, golden) -> dict:
     if not with_model:
         return frames
     return {**frames, "model": model, "golden": golden()}
+
+
+def mcc_as_text(sources: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """A card world's upstream type change: merchant codes on ``rows`` arrive as 'MCC-<code>' strings
+    (the coerced-nulls scenario and the quickstart's incident)."""
+    out = sources.copy()
+    raw = out["merchant_category"].astype(object)
+    raw[rows] = [f"MCC-{int(code)}" for code in out.loc[rows, "merchant_category"]]
+    out["merchant_category"] = raw
+    return out

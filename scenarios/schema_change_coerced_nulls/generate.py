@@ -20,20 +20,11 @@ N_ROWS = 8000
 BROKEN_PROCESSOR = "acq-b"
 
 
-def mcc_as_text(sources: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """The upstream change: codes on ``rows`` arrive as 'MCC-<code>' strings."""
-    out = sources.copy()
-    raw = out["merchant_category"].astype(object)
-    raw[rows] = [f"MCC-{int(code)}" for code in out.loc[rows, "merchant_category"]]
-    out["merchant_category"] = raw
-    return out
-
-
 def generate(seed: int, *, with_model: bool = False) -> dict:
     """The windows; ``with_model`` adds the model that served the current window and a golden set."""
     world, (ref_src, ref_y), (cur_src, cur_y) = sim.standard_windows(seed, N_ROWS)
     broken = (cur_src["processor"] == BROKEN_PROCESSOR).to_numpy()
-    cur_src = mcc_as_text(cur_src, broken)
+    cur_src = common.mcc_as_text(cur_src, broken)
     frames = {
         "training": world.training,
         "reference": world.serve(ref_src, ref_y, id_prefix="ref"),

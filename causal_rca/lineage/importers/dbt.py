@@ -23,7 +23,9 @@ from typing import Any
 from causal_rca.errors import InputError
 from causal_rca.lineage.importers import dbt_tests
 from causal_rca.lineage.importers.columns import Column, ImportedLineage, dtype_of
-from causal_rca.lineage.importers.jsonfile import json_values, looks_like_catalog, looks_like_events, not_json, read_text
+from causal_rca.lineage.importers.jsonfile import (
+    json_type, json_values, looks_like_catalog, looks_like_events, not_json, read_text,
+)
 from causal_rca.lineage.importers.selectors import select_nodes
 from causal_rca.lineage.importers.sql_lineage import DIALECTS, SqlLineageError, Table, query_lineage
 
@@ -102,7 +104,7 @@ def _text(node: dict, key: str, where: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InputError(f"{where}: '{key}' must be text, found a JSON {_json_type(value)}")
+        raise InputError(f"{where}: '{key}' must be text, found a JSON {json_type(value)}")
     return value
 
 
@@ -111,7 +113,7 @@ def _dict(node: dict, key: str, where: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(f"{where}: '{key}' must be a mapping, found a JSON {_json_type(value)}")
+        raise InputError(f"{where}: '{key}' must be a mapping, found a JSON {json_type(value)}")
     return value
 
 
@@ -121,11 +123,6 @@ def _strings(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InputError(f"{where}: expected a list of unique ids (text)")
     return value
-
-
-def _json_type(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
 
 
 def _label(key: str, node: dict) -> tuple[str, str]:

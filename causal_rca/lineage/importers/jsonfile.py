@@ -22,6 +22,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_BYTES = 2 * 1024**3  # decompressed: far above real manifests (tens of MB), far below a gzip bomb's reach
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages about a wrongly typed field."""
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
 def read_text(path: Path, what: str) -> str:
     """The file's text, gunzipped when it is gzip (by its bytes, whatever its name)."""
     try:

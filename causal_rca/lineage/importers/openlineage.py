@@ -23,6 +23,7 @@ from causal_rca.errors import InputError
 from causal_rca.lineage.importers.columns import Check, ImportedLineage, dtype_of
 from causal_rca.lineage.importers.dbt_tests import NO_CONTRACT
 from causal_rca.lineage.importers.jsonfile import (
+    json_type,
     json_values,
     looks_like_catalog,
     looks_like_manifest,
@@ -72,7 +73,7 @@ def _mapping(value: Any, where: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(f"{where}: expected an object, found a JSON {_json_type(value)}")
+        raise InputError(f"{where}: expected an object, found a JSON {json_type(value)}")
     return value
 
 
@@ -80,13 +81,8 @@ def _list(value: Any, where: str) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InputError(f"{where}: expected a list, found a JSON {_json_type(value)}")
+        raise InputError(f"{where}: expected a list, found a JSON {json_type(value)}")
     return value
-
-
-def _json_type(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
 
 
 def _name(ds: Any, where: str) -> tuple[str, str]:
