@@ -170,10 +170,31 @@ def test_one_remapped_level_is_not_a_rescaling() -> None:
     levels = np.array([0.1, 0.2, 0.4, 0.8])
     expected = levels[rng.integers(0, 4, 3000)]
     remapped = np.where(expected == 0.4, 0.1, expected)  # one category took another's rate
-    assert not _rescaled(_rescaling(expected, remapped))
+    exact = np.zeros(1000)  # an exact computation: the reference holdout has no residual
+    assert not _rescaled(_rescaling(expected, remapped, exact))
     x = rng.normal(3, 1, 3000)
     partly = np.where(rng.random(3000) < 0.4, x * 2.0 + 1.0, x)  # some rows un-normalised
-    assert _rescaled(_rescaling(x, partly))
+    assert _rescaled(_rescaling(x, partly, exact))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_forgotten_log_over_a_narrow_range_is_not_a_rescaling_a_unit_change_is(seed) -> None:
+    """Over values between 1.0 and 1.9, x and log1p(x) lie on a line with R² ≈ 0.997; the
+    residuals after the line are a curve the reference computation never had."""
+    from causal_rca.causal.mechanism import _rescaling
+    from causal_rca.diagnosis.classify import _rescaled
+
+    rng = np.random.default_rng(seed)
+    x_hold, x_cur = rng.uniform(1.0, 1.9, 1500), rng.uniform(1.0, 1.9, 2000)
+    # The reference surrogate: a line through log1p, as the engine's linear fit gives it.
+    slope, intercept = np.polyfit(x_hold, np.log1p(x_hold), 1)
+    holdout = np.log1p(x_hold) - (slope * x_hold + intercept)
+    expected = slope * x_cur + intercept
+    forgot_log = _rescaling(expected, x_cur, holdout)
+    assert forgot_log["rescale_r2"] > 0.995 and forgot_log["rescale_form_p"] < 1e-6
+    assert not _rescaled(forgot_log)
+    in_other_units = _rescaling(expected, 1000.0 * np.log1p(x_cur), holdout)
+    assert in_other_units["rescale_form_p"] > 0.01 and _rescaled(in_other_units)
 
 
 def test_lenient_mechanisms_judge_each_node_alone() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as hs
@@ -226,3 +227,29 @@ def test_nulls_that_took_the_large_values_are_coercion_random_ones_are_not() -> 
     [random] = _tail_null_signals("x", ref, lost)
     assert random.p_value > 0.01 or random.effect == 0.0
     assert _tail_null_signals("x", ref, cur) == []  # no new nulls, nothing to say
+
+
+def test_a_share_of_rows_in_thousands_is_a_partial_change_of_units() -> None:
+    from causal_rca.signals.detect import _numeric_signals
+
+    rng = np.random.default_rng(4)
+    ref = rng.gamma(2.0, 20.0, 2000)
+    cur = rng.gamma(2.0, 20.0, 2000)
+    rows = rng.random(2000) < 0.4
+    cur[rows] *= 1000.0  # one serving version reports in units instead of thousands
+    factor, share, p_fit = st.partial_rescale_fit(ref, cur)
+    assert abs(np.log10(factor) - 3.0) < 0.02 and abs(share - 0.4) < 0.05 and p_fit > 0.05
+    found = {s.signal: s for s in _numeric_signals("x", ref, cur)}
+    assert "partial_scale" in found and found["partial_scale"].value is not None
+
+
+@pytest.mark.parametrize("how", ["noise", "population", "shape"])
+def test_other_changes_are_not_a_partial_change_of_units(how) -> None:
+    from causal_rca.signals.detect import _numeric_signals
+
+    rng = np.random.default_rng(5)
+    ref = rng.gamma(2.0, 20.0, 2000)
+    cur = {"noise": rng.gamma(2.0, 20.0, 2000) * rng.uniform(0.5, 2.0, 2000),  # fits a mixture at c ≈ 3
+           "population": rng.gamma(2.0, 28.0, 2000),
+           "shape": rng.gamma(3.0, 20.0, 2000)}[how]
+    assert "partial_scale" not in {s.signal for s in _numeric_signals("x", ref, cur)}

@@ -47,7 +47,7 @@ MATERIAL = 0.2  # a deviation this large (share of spread) is a different value,
 # Signals that describe a root node's marginal (its mechanism, when it has no parents).
 MARGINAL_SIGNALS = (
     "null_rate", "coercion", "dtype", "default_rate", "default_value", "drift", "new_categories",
-    "vanished_categories", "scale", "out_of_support", "staleness", "contract",
+    "vanished_categories", "scale", "partial_scale", "out_of_support", "staleness", "contract",
 )
 
 
@@ -131,7 +131,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
         "residual_sd_reference": float(np.std(r0)),
         "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
-        **_rescaling(pred_cur, x_cur[ok_cur]),
+        **_rescaling(pred_cur, x_cur[ok_cur], r0),
     }
     if default_value is not None:
         measures.update(_default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))
@@ -220,7 +220,7 @@ def _plain_line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     return (float(slope), r2) if np.isfinite([slope, r2]).all() else None
 
 
-def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
+def _rescaling(expected: np.ndarray, observed: np.ndarray, holdout_residuals: np.ndarray) -> dict[str, float]:
     """Current values against what the reference mechanism gives: a rescaled computation
     (raw counts for normalised ones, new units) lies on a clean line with a slope far from 1."""
     if len(expected) < MIN_ROWS or np.ptp(expected) == 0:
@@ -228,7 +228,8 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     slope, r2 = _line_fit(expected, observed)
     if not np.isfinite([slope, r2]).all():
         return {}
-    out = {"rescale_slope": slope, "rescale_r2": r2}
+    out = {"rescale_slope": slope, "rescale_r2": r2,
+           "rescale_form_p": _same_form_after_rescaling(expected, observed, slope, None, holdout_residuals)}
     # Only part of the rows may be rescaled (one serving version): among rows that deviate,
     # a constant ratio observed/expected is the signature.
     scale = float(np.std(expected))
@@ -245,15 +246,47 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray) -> dict[str, float]:
         centre = float(np.median(logs))
         out.update({"rescale_ratio": float(10 ** centre), "rescale_ratio_mad": float(np.median(np.abs(logs - centre))),
                     "rescale_share": float(deviating.mean()),
-                    "rescale_distinct": float(len(np.unique(pairs[positive, 0])))})
+                    "rescale_distinct": float(len(np.unique(pairs[positive, 0]))),
+                    "rescale_ratio_form_p": _same_form_after_rescaling(
+                        expected[deviating], observed[deviating], float(10 ** centre), 0.0, holdout_residuals)})
     exp_dev, obs_dev = expected[deviating], observed[deviating]
     if len(exp_dev) >= MIN_ROWS and np.ptp(exp_dev) > 0:
         # The deviating rows on a line of their own: a partial rescaling with an offset
         # (raw values served for standardised ones on one serving version).
         d_slope, d_r2 = _line_fit(exp_dev, obs_dev)
         if np.isfinite([d_slope, d_r2]).all():
-            out.update({"rescale_deviating_slope": d_slope, "rescale_deviating_r2": d_r2})
+            out.update({"rescale_deviating_slope": d_slope, "rescale_deviating_r2": d_r2,
+                        "rescale_deviating_form_p": _same_form_after_rescaling(
+                            exp_dev, obs_dev, d_slope, None, holdout_residuals)})
     return out
+
+
+def _same_form_after_rescaling(expected: np.ndarray, observed: np.ndarray, slope: float,
+                               intercept: float | None, holdout_residuals: np.ndarray) -> float:
+    """p that the current values are the reference computation up to an affine map.
+
+    Mapped back through the fitted line, a rescaled computation misses the reference surrogate
+    exactly as the reference itself did on its holdout (``intercept`` None: the least-squares
+    line's; 0: a pure ratio); a different computation that happens to
+    be nearly linear over a narrow range (a forgotten log) misses it by more, or — when serving
+    emits the very form the surrogate approximates — by less. Brown–Forsythe test of equal
+    spread: KS on the residuals' shape is too sharp for an exact computation, whose residuals
+    are a fixed curve that a line refitted on other rows bends slightly. Residuals below the
+    arithmetic's resolution count as zero on both sides.
+    """
+    if slope == 0 or not np.isfinite(slope) or len(holdout_residuals) < MIN_ROWS:
+        return 1.0
+    if intercept is None:  # the least-squares line's
+        intercept = float(np.mean(observed) - slope * np.mean(expected))
+    mapped = (observed - intercept) / slope - expected
+    resolution = 1e-9 * (float(np.std(expected)) + float(np.max(np.abs(expected))))
+    a = np.where(np.abs(holdout_residuals) < resolution, 0.0, holdout_residuals)
+    b = np.where(np.abs(mapped) < resolution, 0.0, mapped)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < MIN_ROWS or len(b) < MIN_ROWS or np.ptp(np.r_[a, b]) == 0:
+        return 1.0
+    p = float(stats.levene(a, b, center="median").pvalue)
+    return p if math.isfinite(p) else 0.0
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
@@ -588,7 +621,7 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
 
 # A source with these signals lost values or changed type: a failure of its own, never what a
 # population tilt along another source does to it.
-OWN_FAILURE_SIGNALS = frozenset({"dtype", "coercion", "null_rate", "staleness", "tail_nulls"})
+OWN_FAILURE_SIGNALS = frozenset({"dtype", "coercion", "null_rate", "staleness", "tail_nulls", "partial_scale"})
 
 
 def _measured_inputs(graph: LineageGraph, order: list[str], parents_of: dict[str, tuple[str, ...]]) -> list[str]:

@@ -52,18 +52,31 @@ def _far_from_one(factor: float | None) -> bool:
     return factor is not None and factor > 0 and abs(math.log10(factor)) >= RESCALE_SLOPE
 
 
+FORM_LEVEL = 0.01  # below: the current values are not the reference computation up to an affine map
+
+
+def _other_form(measures: dict[str, float], which: str = "rescale_form_p") -> bool:
+    """The computation's form changed (mechanism.py's two-sided residual test after the
+    affine map): a near-linear marginal is then a different computation, not a rescaling."""
+    return measures.get(which, 1.0) < FORM_LEVEL
+
+
 def _rescaled(measures: dict[str, float]) -> bool:
-    """All rows on a clean line with a slope far from 1, or the deviating rows — many distinct
-    values of them — at one constant ratio or on one clean line of their own."""
-    if measures.get("rescale_r2", 0.0) >= RESCALE_R2 and _far_from_one(measures.get("rescale_slope")):
+    """All rows on a clean line with a slope far from 1 and the reference computation's form
+    kept, or the deviating rows — many distinct values of them — at one constant ratio or on
+    one clean line of their own."""
+    if (measures.get("rescale_r2", 0.0) >= RESCALE_R2 and _far_from_one(measures.get("rescale_slope"))
+            and not _other_form(measures)):
         return True
     share, distinct = measures.get("rescale_share", 0.0), measures.get("rescale_distinct", 0.0)
     if share < 0.05 or distinct < 3:
         return False
-    if measures.get("rescale_ratio_mad", 1.0) <= 0.05 and _far_from_one(measures.get("rescale_ratio")):
+    if (measures.get("rescale_ratio_mad", 1.0) <= 0.05 and _far_from_one(measures.get("rescale_ratio"))
+            and not _other_form(measures, "rescale_ratio_form_p")):
         return True
     return (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
-            and _far_from_one(measures.get("rescale_deviating_slope")))
+            and _far_from_one(measures.get("rescale_deviating_slope"))
+            and not _other_form(measures, "rescale_deviating_form_p"))
 
 
 def _unit_rescaling(node_kind: str, signal: Signal) -> bool:
@@ -163,8 +176,11 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         return "missing_values", ["null_rate"]
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the
     # more specific evidence, so it is read before the fallback-default signal.
-    if "scale" in s and _unit_rescaling(node.kind, s["scale"]):
+    if "scale" in s and _unit_rescaling(node.kind, s["scale"]) and not (
+            mechanism is not None and mechanism.changed and _other_form(mechanism.measures)):
         return "scale_change", ["scale"]
+    if "partial_scale" in s:
+        return "scale_change", ["partial_scale"]
     if mechanism is not None and _rescaled(mechanism.measures):
         return "scale_change", ["mechanism"]
     m = mechanism.measures if mechanism else {}

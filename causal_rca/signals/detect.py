@@ -38,6 +38,7 @@ MIN_EFFECT = {
     "seen_mix": 0.05,
     "vanished_categories": 0.02,
     "scale": 0.17,
+    "partial_scale": 0.05,
     "out_of_support": 0.02,
     "tail_nulls": 0.02,
     "staleness": 0.1,
@@ -176,6 +177,8 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
                           f"values rescaled ×{scale:.3g} ({how})"
                           + (f", as a change of units: {units}" if units else ""), value=units))
+    elif p < SIGNIFICANCE:
+        out += _partial_unit_change(node, ref, cur, p)
     lo, hi = st.support_bounds(ref, margin=0.0)  # tight: a skewed variable's tail must not widen it
     r_out = int(((ref < lo) | (ref > hi)).sum())
     c_out = int(((cur < lo) | (cur > hi)).sum())
@@ -184,6 +187,26 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
                       max(0.0, cs - rs), f"{_pct(cs)} of values outside the reference range "
                                          f"[{_fmt(lo)}, {_fmt(hi)}] (reference {_pct(rs)})"))
     return out
+
+
+MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a partial change of units
+
+
+def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: float) -> list[Signal]:
+    """A share of rows in other units (one serving version, one region's feed): the current
+    window is the reference mixed with a rescaled copy of it. Only a conversion factor counts,
+    as for sources' full rescalings: an arbitrary factor fitted to a mixture could be any change
+    of shape."""
+    factor, share, p_fit = st.partial_rescale_fit(ref, cur)
+    if p_fit < MIXTURE_FITS or share <= 0.0:
+        return []
+    spread = float(np.subtract(*np.quantile(ref, [0.75, 0.25]))) or float(np.std(ref))
+    units = unit_conversion(factor, 0.0, spread * factor)
+    if units is None:
+        return []
+    return [Signal(node, "partial_scale", 1.0, factor, p_drift, share,
+                   f"values on {_pct(share)} of rows rescaled ×{factor:.3g} as a change of units ({units}); "
+                   f"the other rows as before (mixture fits, KS p = {p_fit:.2g})", value=units)]
 
 
 def _tail_null_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal]:

@@ -207,3 +207,46 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
         return []
     p = np.clip(np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0), 0.0, 1.0)
     return [float(x) for x in multipletests(p, method="fdr_bh")[1]]
+
+
+def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.48,
+                        max_factor: float = 10.0 ** 6.5, points: int = 400) -> tuple[float, float, float]:
+    """(factor c, share w, p of the fit) for "current = reference with a share w of rows times c".
+
+    One serving version in other units rescales only its rows, so the current window is a
+    mixture: F_cur(t) = (1 - w)·F_ref(t) + w·F_ref(t / c). For each factor on a log grid the
+    share is the least-squares w; the factor whose mixture lies closest to the current ECDF wins,
+    and its KS distance is judged at the windows' effective size (the fit of two parameters makes
+    the p-value lenient, so it can only say the mixture is *consistent* with the data).
+    """
+    ref = np.sort(ref[np.isfinite(ref)])
+    cur = np.sort(cur[np.isfinite(cur)])
+    if len(ref) < 20 or len(cur) < 20 or np.ptp(ref) == 0:
+        return 1.0, 0.0, 0.0
+    t = np.quantile(cur, np.linspace(0.0, 1.0, points))
+    f_cur = np.searchsorted(cur, t, side="right") / len(cur)
+    f_ref = np.searchsorted(ref, t, side="right") / len(ref)
+    gap = f_cur - f_ref
+
+    def fit(log_factor: float) -> tuple[float, float, float]:
+        c = 10.0 ** log_factor
+        g = np.searchsorted(ref, t / c, side="right") / len(ref) - f_ref
+        denom = float(g @ g)
+        if denom <= 0:
+            return math.inf, c, 0.0
+        w = min(1.0, max(0.0, float(gap @ g) / denom))
+        return float(np.max(np.abs(gap - w * g))), c, w
+
+    lo, hi = math.log10(min_factor), math.log10(max_factor)
+    coarse = np.r_[np.arange(-hi, -lo + 1e-9, 0.02), np.arange(lo, hi + 1e-9, 0.02)]
+    best = min((fit(x) for x in coarse), key=lambda r: r[0])
+    centre = math.log10(best[1])
+    best = min([best] + [fit(x) for x in np.arange(centre - 0.02, centre + 0.02, 0.002)
+                         if lo <= abs(x) <= hi], key=lambda r: r[0])
+    if abs(abs(math.log10(best[1])) - lo) < 0.01 or abs(abs(math.log10(best[1])) - hi) < 0.01:
+        return 1.0, 0.0, 0.0  # the best factor sits on the grid's edge: no clear factor
+    d, c, w = best
+    if not math.isfinite(d):
+        return 1.0, 0.0, 0.0
+    n_eff = max(1, int(len(ref) * len(cur) / (len(ref) + len(cur))))
+    return c, w, float(stats.kstwo.sf(d, n_eff))
