@@ -170,7 +170,7 @@ def test_one_remapped_level_is_not_a_rescaling() -> None:
     levels = np.array([0.1, 0.2, 0.4, 0.8])
     expected = levels[rng.integers(0, 4, 3000)]
     remapped = np.where(expected == 0.4, 0.1, expected)  # one category took another's rate
-    exact = np.zeros(1000)  # an exact computation: the reference holdout has no residual
+    exact = (np.linspace(0.1, 0.8, 1000),) * 2  # an exact computation: predictions are the values
     assert not _rescaled(_rescaling(expected, remapped, exact))
     x = rng.normal(3, 1, 3000)
     partly = np.where(rng.random(3000) < 0.4, x * 2.0 + 1.0, x)  # some rows un-normalised
@@ -188,7 +188,7 @@ def test_a_forgotten_log_over_a_narrow_range_is_not_a_rescaling_a_unit_change_is
     x_hold, x_cur = rng.uniform(1.0, 1.9, 1500), rng.uniform(1.0, 1.9, 2000)
     # The reference surrogate: a line through log1p, as the engine's linear fit gives it.
     slope, intercept = np.polyfit(x_hold, np.log1p(x_hold), 1)
-    holdout = np.log1p(x_hold) - (slope * x_hold + intercept)
+    holdout = (slope * x_hold + intercept, np.log1p(x_hold))
     expected = slope * x_cur + intercept
     forgot_log = _rescaling(expected, x_cur, holdout)
     assert forgot_log["rescale_r2"] > 0.995 and forgot_log["rescale_form_p"] < 1e-6

@@ -131,7 +131,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
         "residual_sd_reference": float(np.std(r0)),
         "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
-        **_rescaling(pred_cur, x_cur[ok_cur], r0),
+        **_rescaling(pred_cur, x_cur[ok_cur], (pred_hold, x_ref[hold])),
     }
     if default_value is not None:
         measures.update(_default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))
@@ -220,16 +220,31 @@ def _plain_line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     return (float(slope), r2) if np.isfinite([slope, r2]).all() else None
 
 
-def _rescaling(expected: np.ndarray, observed: np.ndarray, holdout_residuals: np.ndarray) -> dict[str, float]:
+def _rescaling(expected: np.ndarray, observed: np.ndarray,
+               holdout: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
     """Current values against what the reference mechanism gives: a rescaled computation
-    (raw counts for normalised ones, new units) lies on a clean line with a slope far from 1."""
+    (raw counts for normalised ones, new units) lies on a line with a slope far from 1.
+
+    ``holdout`` is (the surrogate's predictions, the values) on the reference holdout. A
+    surrogate of a noisy mechanism is shrunk towards the mean, so the line of current values on
+    its predictions has slope c·k for a rescaling by c, k being the same line's slope in the
+    reference: the factor is read net of k, and the residuals are compared net of it too.
+    """
     if len(expected) < MIN_ROWS or np.ptp(expected) == 0:
         return {}
     slope, r2 = _line_fit(expected, observed)
     if not np.isfinite([slope, r2]).all():
         return {}
-    out = {"rescale_slope": slope, "rescale_r2": r2,
-           "rescale_form_p": _same_form_after_rescaling(expected, observed, slope, None, holdout_residuals)}
+    pred_hold, y_hold = holdout
+    k, m = (1.0, 0.0)
+    if len(pred_hold) >= MIN_ROWS and np.ptp(pred_hold) > 0:
+        k, m = (float(v) for v in np.polyfit(pred_hold, y_hold, 1))
+    if not (np.isfinite([k, m]).all() and k > 0):
+        k, m = 1.0, 0.0
+    calibrated = y_hold - (k * pred_hold + m)
+    holdout_residuals = y_hold - pred_hold
+    out = {"rescale_slope": slope / k, "rescale_r2": r2,
+           "rescale_form_p": _same_form_after_rescaling(expected, observed, slope, None, calibrated, k)}
     # Only part of the rows may be rescaled (one serving version): among rows that deviate,
     # a constant ratio observed/expected is the signature.
     scale = float(np.std(expected))
@@ -255,19 +270,21 @@ def _rescaling(expected: np.ndarray, observed: np.ndarray, holdout_residuals: np
         # (raw values served for standardised ones on one serving version).
         d_slope, d_r2 = _line_fit(exp_dev, obs_dev)
         if np.isfinite([d_slope, d_r2]).all():
-            out.update({"rescale_deviating_slope": d_slope, "rescale_deviating_r2": d_r2,
+            out.update({"rescale_deviating_slope": d_slope / k, "rescale_deviating_r2": d_r2,
                         "rescale_deviating_form_p": _same_form_after_rescaling(
-                            exp_dev, obs_dev, d_slope, None, holdout_residuals)})
+                            exp_dev, obs_dev, d_slope, None, calibrated, k)})
     return out
 
 
 def _same_form_after_rescaling(expected: np.ndarray, observed: np.ndarray, slope: float,
-                               intercept: float | None, holdout_residuals: np.ndarray) -> float:
+                               intercept: float | None, holdout_residuals: np.ndarray,
+                               calibration: float = 1.0) -> float:
     """p that the current values are the reference computation up to an affine map.
 
     Mapped back through the fitted line, a rescaled computation misses the reference surrogate
     exactly as the reference itself did on its holdout (``intercept`` None: the least-squares
-    line's; 0: a pure ratio); a different computation that happens to
+    line's; 0: a pure ratio; ``calibration``: the reference's own slope of values on
+    predictions, which the holdout residuals are net of); a different computation that happens to
     be nearly linear over a narrow range (a forgotten log) misses it by more, or — when serving
     emits the very form the surrogate approximates — by less. Brown–Forsythe test of equal
     spread: KS on the residuals' shape is too sharp for an exact computation, whose residuals
@@ -278,7 +295,7 @@ def _same_form_after_rescaling(expected: np.ndarray, observed: np.ndarray, slope
         return 1.0
     if intercept is None:  # the least-squares line's
         intercept = float(np.mean(observed) - slope * np.mean(expected))
-    mapped = (observed - intercept) / slope - expected
+    mapped = (observed - slope * expected - intercept) * calibration / slope
     resolution = 1e-9 * (float(np.std(expected)) + float(np.max(np.abs(expected))))
     a = np.where(np.abs(holdout_residuals) < resolution, 0.0, holdout_residuals)
     b = np.where(np.abs(mapped) < resolution, 0.0, mapped)

@@ -65,8 +65,10 @@ def _rescaled(measures: dict[str, float]) -> bool:
     """All rows on a clean line with a slope far from 1 and the reference computation's form
     kept, or the deviating rows — many distinct values of them — at one constant ratio or on
     one clean line of their own."""
-    if (measures.get("rescale_r2", 0.0) >= RESCALE_R2 and _far_from_one(measures.get("rescale_slope"))
-            and not _other_form(measures)):
+    # On the line: exactly (a computation), or as closely as the reference mechanism's own
+    # residuals allow (a noisy one, such as an average over an entity's history).
+    on_line = measures.get("rescale_r2", 0.0) >= RESCALE_R2 or measures.get("rescale_form_p", 0.0) >= FORM_LEVEL
+    if on_line and _far_from_one(measures.get("rescale_slope")) and not _other_form(measures):
         return True
     share, distinct = measures.get("rescale_share", 0.0), measures.get("rescale_distinct", 0.0)
     if share < 0.05 or distinct < 3:
@@ -74,8 +76,9 @@ def _rescaled(measures: dict[str, float]) -> bool:
     if (measures.get("rescale_ratio_mad", 1.0) <= 0.05 and _far_from_one(measures.get("rescale_ratio"))
             and not _other_form(measures, "rescale_ratio_form_p")):
         return True
-    return (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
-            and _far_from_one(measures.get("rescale_deviating_slope"))
+    on_own_line = (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
+                   or measures.get("rescale_deviating_form_p", 0.0) >= FORM_LEVEL)
+    return (on_own_line and _far_from_one(measures.get("rescale_deviating_slope"))
             and not _other_form(measures, "rescale_deviating_form_p"))
 
 
