@@ -1,0 +1,248 @@
+"""Contract patches: the contract lines that would have caught a cause, verified on both windows.
+
+For a node (or, for an unobserved service, each field it sends), candidate
+contract keys are read off the reference window: ``dtype`` (every value reads
+as a number), ``max_null_rate`` (the reference's rate with room for noise),
+``min``/``max`` (the reference's range), ``allowed`` (its categories, when
+few) and ``max_staleness`` (its largest lag, rounded up). Each candidate is
+added to the node's contract and checked the way ``validate --data`` checks
+it (``windows/validate.check_table``, on every row): a key is kept only when
+the reference passes it and the current window breaks it. So every patch
+emitted is verified, and a cause no contract catches (values that stay within
+what the reference allows) gets no patch, said as such.
+
+Where the graph came from dbt (``x-source: dbt``), the same checks are also
+written as dbt tests (``not_null``, ``accepted_values``,
+``dbt_utils.accepted_range``, a source freshness check).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from causal_rca.lineage import LineageGraph
+from causal_rca.lineage.graph import Contract
+from causal_rca.windows.frames import resolve_dtypes
+from causal_rca.windows.tables import TableLike, open_table
+from causal_rca.windows.validate import check_table
+
+MAX_ALLOWED = 50  # categories listed in an ``allowed`` contract at most
+NULL_ROOM = 0.01  # a max_null_rate bound sits this far (and 1.5×) above the reference's rate
+ORDER = ("dtype", "max_null_rate", "min", "max", "allowed", "max_staleness")
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Contract keys for one node that pass on the reference window and fail on the current one."""
+
+    node: str
+    column: str
+    keys: dict[str, Any]  # contract key -> value, only verified ones
+    reference_rows: int
+    current_findings: dict[str, str]  # key -> what `validate --data` says on the current window
+    lineage_yaml: str
+    dbt_yaml: str | None = None
+    existing: dict[str, Any] = field(default_factory=dict)  # the node's contract before the patch
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.keys)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "column": self.column, "contract": self.keys, "verified": self.verified,
+                "reference": {"rows": self.reference_rows, "passes": True},
+                "current": {"fails": True, "findings": self.current_findings},
+                "lineage_yaml": self.lineage_yaml, "dbt_yaml": self.dbt_yaml}
+
+    def summary(self) -> str:
+        keys = ", ".join(f"{k}: {_show(v)}" for k, v in self.keys.items())
+        return (f"{self.node}: {keys} (verified with validate --data: passes on the reference window's "
+                f"{self.reference_rows} rows, fails on the current window)")
+
+
+def _show(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+
+
+def _nice_up(x: float) -> float:
+    """``x`` rounded up to two significant figures (a bound people can read, never below ``x``)."""
+    if x <= 0 or not math.isfinite(x):
+        return x
+    step = 10 ** (math.floor(math.log10(x)) - 1)
+    return float(f"{math.ceil(x / step - 1e-9) * step:.12g}")
+
+
+def _nice_down(x: float) -> float:
+    """``x`` rounded down to two significant figures (never above ``x``)."""
+    if x < 0:
+        return -_nice_up(-x)
+    if x == 0 or not math.isfinite(x):
+        return x
+    step = 10 ** (math.floor(math.log10(x)) - 1)
+    return float(f"{math.floor(x / step + 1e-9) * step:.12g}")
+
+
+def _duration(seconds: float) -> str:
+    """A lag bound in the contract's short form, rounded up: 90s, 15m, 2h, 1d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= 2 * size:
+            return f"{math.ceil(seconds / size)}{unit}"
+    return f"{math.ceil(seconds)}s"
+
+
+def candidates(graph: LineageGraph, node_id: str, reference: pd.DataFrame, dtype: str) -> dict[str, Any]:
+    """Contract keys the reference rows satisfy, read off them (before any check on the current window)."""
+    node = graph.nodes[node_id]
+    col = reference[node.column]
+    out: dict[str, Any] = {}
+    values = col.dropna()
+    numbers = pd.to_numeric(values, errors="coerce")
+    if dtype == "numeric" and len(values) and numbers.notna().all():
+        out["dtype"] = "numeric"
+    rate = float(col.isna().mean())
+    out["max_null_rate"] = 0.0 if rate == 0 else min(1.0, _nice_up(max(1.5 * rate, rate + NULL_ROOM)))
+    if dtype == "numeric" and numbers.notna().any():
+        lo, hi = float(numbers.min()), float(numbers.max())
+        out["min"] = _nice_down(lo)
+        out["max"] = _nice_up(hi)
+    elif dtype == "categorical" and 0 < values.nunique() <= MAX_ALLOWED:
+        uniq = values.unique().tolist()
+        out["allowed"] = sorted((v.item() if isinstance(v, np.generic) else v for v in uniq), key=str)
+    if node.freshness and graph.time_column and node.freshness in reference:
+        lag = (pd.to_datetime(reference[graph.time_column], errors="coerce")
+               - pd.to_datetime(reference[node.freshness], errors="coerce")).dt.total_seconds()
+        if lag.notna().any():
+            out["max_staleness"] = _duration(float(lag.max()))
+    return out
+
+
+def _contract_dict(contract: Contract | None) -> dict[str, Any]:
+    if contract is None:
+        return {}
+    out = {"dtype": contract.dtype, "min": contract.min, "max": contract.max,
+           "max_null_rate": contract.max_null_rate,
+           "allowed": list(contract.allowed) if contract.allowed is not None else None,
+           "max_staleness": contract.max_staleness_seconds}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _with_contract(graph: LineageGraph, node_id: str, keys: dict[str, Any]) -> LineageGraph:
+    """A one-node graph holding ``node_id`` with ``keys`` as its contract: what the check reads."""
+    from causal_rca.lineage.schema import parse_duration
+
+    contract = Contract(dtype=keys.get("dtype"), min=keys.get("min"), max=keys.get("max"),
+                        max_null_rate=keys.get("max_null_rate"),
+                        allowed=tuple(keys["allowed"]) if "allowed" in keys else None,
+                        max_staleness_seconds=parse_duration(keys["max_staleness"]) if "max_staleness" in keys
+                        else None)
+    node = replace(graph.nodes[node_id], parents=(), contract=contract, dtype=None)
+    return replace(graph, nodes={node_id: node}, segments=(), key_column=None)
+
+
+def _failures(graph: LineageGraph, table: TableLike, label: str) -> tuple[int, dict[str, str]]:
+    rows, findings = check_table(graph, table, label)
+    return rows, {f.check: f.detail for f in findings if f.check in ORDER}
+
+
+def lineage_lines(node_id: str, contract: dict[str, Any]) -> str:
+    """The node's ``contract`` block as lineage YAML, indented as under ``nodes:``."""
+    body = yaml.safe_dump({node_id: {"contract": contract}}, sort_keys=False, default_flow_style=False, width=100)
+    return "".join("  " + line + "\n" for line in body.splitlines())
+
+
+def dbt_lines(graph: LineageGraph, node_id: str, keys: dict[str, Any]) -> str | None:
+    """The same checks as dbt tests, for a graph imported from a dbt manifest (``x-source: dbt``)."""
+    if graph.extras.get("x-source") != "dbt":
+        return None
+    node = graph.nodes[node_id]
+    qualified = str(node.extras.get("x-qualified-name") or node_id)
+    resource = qualified.split("#")[0]
+    name = resource.split(".")[-1]
+    tests: list[Any] = []
+    if keys.get("max_null_rate") == 0:
+        tests.append("not_null")
+    elif "max_null_rate" in keys:
+        tests.append({"dbt_utils.not_null_proportion": {"at_least": round(1 - keys["max_null_rate"], 6)}})
+    if "allowed" in keys:
+        tests.append({"accepted_values": {"values": keys["allowed"]}})
+    if "min" in keys or "max" in keys:
+        bounds = {k2: keys[k] for k, k2 in (("min", "min_value"), ("max", "max_value")) if k in keys}
+        tests.append({"dbt_utils.accepted_range": bounds})
+    if "dtype" in keys:
+        tests.append({"dbt_expectations.expect_column_values_to_be_of_type": {"column_type": "numeric"}})
+    column = {"name": node.column, "tests": tests}
+    if resource.startswith("source."):
+        parts = resource.split(".")
+        table: dict[str, Any] = {"name": name, "columns": [column]}
+        if "max_staleness" in keys and node.freshness:
+            table["loaded_at_field"] = node.freshness
+            table["freshness"] = {"error_after": _dbt_period(keys["max_staleness"])}
+        doc = {"version": 2, "sources": [{"name": parts[2] if len(parts) > 3 else parts[-2], "tables": [table]}]}
+    else:
+        doc = {"version": 2, "models": [{"name": name, "columns": [column]}]}
+        if "max_staleness" in keys and node.freshness:
+            column["tests"].append({"dbt_utils.recency": {"datepart": "second", "field": node.freshness,
+                                                          "interval": int(_seconds(keys["max_staleness"]))}})
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100)
+
+
+def _seconds(text: str) -> float:
+    from causal_rca.lineage.schema import parse_duration
+
+    return parse_duration(text)
+
+
+def _dbt_period(text: str) -> dict[str, Any]:
+    unit = {"d": "day", "h": "hour", "m": "minute", "s": "minute"}[text[-1]]
+    count = int(text[:-1]) if text[-1] != "s" else math.ceil(int(text[:-1]) / 60)
+    return {"count": count, "period": unit}
+
+
+def patch_for(graph: LineageGraph, node_id: str, reference: TableLike, current: TableLike) -> list[Patch]:
+    """Verified contract patches that catch what happened at ``node_id`` (its fields, for a service)."""
+    targets = [node_id] if graph.nodes[node_id].observed else \
+        [c for c in graph.children(node_id) if graph.nodes[c].observed]
+    if not targets:
+        return []
+    ref_w = open_table(graph, reference, "reference")
+    dtypes = resolve_dtypes(graph, ref_w)
+    ref_rows = ref_w.backend.execute(ref_w.table)
+    patches = []
+    for target in targets:
+        existing = _contract_dict(graph.nodes[target].contract)
+        proposed = {k: v for k, v in candidates(graph, target, ref_rows, dtypes[target]).items()
+                    if k not in existing}
+        if not proposed:
+            continue
+        one = _with_contract(graph, target, proposed)
+        rows, on_reference = _failures(one, reference, "reference")
+        _rows, on_current = _failures(one, current, "current")
+        kept = {k: v for k, v in proposed.items() if k not in on_reference and k in on_current}
+        if not kept:
+            continue
+        kept = {k: kept[k] for k in ORDER if k in kept}
+        merged = {**existing, **kept}
+        merged = {k: merged[k] for k in ORDER if k in merged}
+        if isinstance(merged.get("max_staleness"), float):
+            merged["max_staleness"] = _duration(merged["max_staleness"])
+        patches.append(Patch(target, graph.nodes[target].column, kept, rows,
+                             {k: on_current[k] for k in kept}, lineage_lines(target, merged),
+                             dbt_lines(graph, target, kept), existing))
+    return patches
+
+
+def patched_graph_text(graph_text: str, patches: list[Patch]) -> str:
+    """The graph's YAML with each patch's keys added to its node's contract (comments are not kept)."""
+    data = yaml.safe_load(graph_text)
+    for p in patches:
+        node = data["nodes"][p.node]
+        contract = dict(node.get("contract") or {})
+        contract.update(p.keys)
+        node["contract"] = contract
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
