@@ -3,11 +3,15 @@
 For a node (or, for an unobserved service, each field it sends), candidate
 contract keys are read off the reference window: ``dtype`` (every value reads
 as a number), ``max_null_rate`` (the reference's rate with room for noise),
-``min``/``max`` (the reference's range), ``allowed`` (its categories, when
+``min``/``max`` (the reference's range, widened by a tenth of it: a healthy
+window's extremes fall a little beyond the reference's; a non-negative column
+keeps 0 as its floor), ``allowed`` (its categories, when
 few) and ``max_staleness`` (its largest lag, rounded up). Each candidate is
 added to the node's contract and checked the way ``validate --data`` checks
 it (``windows/validate.check_table``, on every row): a key is kept only when
-the reference passes it and the current window breaks it. So every patch
+the reference passes it and the current window breaks it (a range or category
+key on at least 0.5% of the rows: a value or two past the reference's extremes
+is a heavy tail, and a contract that fires on it would fire on healthy windows). So every patch
 emitted is verified, and a cause no contract catches (values that stay within
 what the reference allows) gets no patch, said as such.
 
@@ -33,7 +37,11 @@ from causal_rca.windows.tables import TableLike, open_table
 from causal_rca.windows.validate import check_table
 
 MAX_ALLOWED = 50  # categories listed in an ``allowed`` contract at most
+RANGE_ROOM = 0.1  # min/max sit this share of the reference's range beyond its extremes (0 stays the floor)
 NULL_ROOM = 0.01  # a max_null_rate bound sits this far (and 1.5×) above the reference's rate
+BREAK_SHARE = 0.005  # a range or category key is kept only when the current window breaks it on this share of rows
+BREAK_MIN_ROWS = 5
+VALUE_CHECKS = ("min", "max", "allowed")
 ORDER = ("dtype", "max_null_rate", "min", "max", "allowed", "max_staleness")
 
 
@@ -49,6 +57,7 @@ class Patch:
     lineage_yaml: str
     dbt_yaml: str | None = None
     existing: dict[str, Any] = field(default_factory=dict)  # the node's contract before the patch
+    already_caught: dict[str, str] = field(default_factory=dict)  # existing key -> what it says on the current window
 
     @property
     def verified(self) -> bool:
@@ -57,10 +66,13 @@ class Patch:
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "column": self.column, "contract": self.keys, "verified": self.verified,
                 "reference": {"rows": self.reference_rows, "passes": True},
-                "current": {"fails": True, "findings": self.current_findings},
-                "lineage_yaml": self.lineage_yaml, "dbt_yaml": self.dbt_yaml}
+                "current": {"fails": self.verified, "findings": self.current_findings},
+                "already_caught": self.already_caught, "lineage_yaml": self.lineage_yaml, "dbt_yaml": self.dbt_yaml}
 
     def summary(self) -> str:
+        if not self.keys:
+            said = "; ".join(self.already_caught.values())
+            return f"{self.node}: the graph's contract already fails on the current window ({said}): nothing to add"
         keys = ", ".join(f"{k}: {_show(v)}" for k, v in self.keys.items())
         return (f"{self.node}: {keys} (verified with validate --data: passes on the reference window's "
                 f"{self.reference_rows} rows, fails on the current window)")
@@ -109,8 +121,9 @@ def candidates(graph: LineageGraph, node_id: str, reference: pd.DataFrame, dtype
     out["max_null_rate"] = 0.0 if rate == 0 else min(1.0, _nice_up(max(1.5 * rate, rate + NULL_ROOM)))
     if dtype == "numeric" and numbers.notna().any():
         lo, hi = float(numbers.min()), float(numbers.max())
-        out["min"] = _nice_down(lo)
-        out["max"] = _nice_up(hi)
+        room = RANGE_ROOM * (hi - lo)  # a healthy window's extremes land a little beyond the reference's
+        out["min"] = _nice_down(lo - room) if lo < 0 or lo - room >= 0 else 0.0
+        out["max"] = _nice_up(hi + room)
     elif dtype == "categorical" and 0 < values.nunique() <= MAX_ALLOWED:
         uniq = values.unique().tolist()
         out["allowed"] = sorted((v.item() if isinstance(v, np.generic) else v for v in uniq), key=str)
@@ -145,9 +158,13 @@ def _with_contract(graph: LineageGraph, node_id: str, keys: dict[str, Any]) -> L
     return replace(graph, nodes={node_id: node}, segments=(), key_column=None)
 
 
-def _failures(graph: LineageGraph, table: TableLike, label: str) -> tuple[int, dict[str, str]]:
+def _failures(graph: LineageGraph, table: TableLike, label: str, value_floor: bool = False) -> tuple[int, dict[str, str]]:
+    """(rows, check -> what validate says); with ``value_floor``, a value check counts only when it hits at
+    least ``BREAK_SHARE`` of the rows: one or two values past a bound are a heavy tail, not a broken feed."""
     rows, findings = check_table(graph, table, label)
-    return rows, {f.check: f.detail for f in findings if f.check in ORDER}
+    floor = max(BREAK_MIN_ROWS, BREAK_SHARE * rows) if value_floor else 0
+    return rows, {f.check: f.detail for f in findings if f.check in ORDER
+                  and (f.check not in VALUE_CHECKS or f.rows >= floor)}
 
 
 def lineage_lines(node_id: str, contract: dict[str, Any]) -> str:
@@ -204,8 +221,29 @@ def _dbt_period(text: str) -> dict[str, Any]:
     return {"count": count, "period": unit}
 
 
+def _stricter(key: str, proposed: Any, existing: Any) -> bool:
+    """Whether a proposed bound says more than the graph's own (a tighter range, rate, lag or category list)."""
+    if key == "max_staleness":
+        return _seconds(proposed) < float(existing)
+    if key in ("max", "max_null_rate"):
+        return proposed < existing
+    if key == "min":
+        return proposed > existing
+    if key == "allowed":
+        return set(map(str, proposed)) < set(map(str, existing))
+    return False
+
+
+def _contract_keys(node_contract: dict[str, Any], proposed: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in proposed.items() if k not in node_contract or _stricter(k, v, node_contract[k])}
+
+
 def patch_for(graph: LineageGraph, node_id: str, reference: TableLike, current: TableLike) -> list[Patch]:
-    """Verified contract patches that catch what happened at ``node_id`` (its fields, for a service)."""
+    """Contract patches that catch what happened at ``node_id`` (its fields, for a service), each verified.
+
+    A field the graph's own contract already catches gets a patch with no keys and ``already_caught``
+    saying what fails (nothing to add); a field nothing catches gets no patch.
+    """
     targets = [node_id] if graph.nodes[node_id].observed else \
         [c for c in graph.children(node_id) if graph.nodes[c].observed]
     if not targets:
@@ -216,24 +254,29 @@ def patch_for(graph: LineageGraph, node_id: str, reference: TableLike, current: 
     patches = []
     for target in targets:
         existing = _contract_dict(graph.nodes[target].contract)
-        proposed = {k: v for k, v in candidates(graph, target, ref_rows, dtypes[target]).items()
-                    if k not in existing}
-        if not proposed:
+        already: dict[str, str] = {}
+        if existing:
+            own = _with_contract(graph, target, existing)
+            caught = _failures(own, current, "current", value_floor=True)[1]
+            already = {k: v for k, v in caught.items() if k not in _failures(own, reference, "reference")[1]}
+        proposed = {k: v for k, v in _contract_keys(existing, candidates(graph, target, ref_rows, dtypes[target]))
+                    .items() if k not in already}
+        kept: dict[str, Any] = {}
+        rows, on_current = len(ref_rows), {}
+        if proposed:
+            one = _with_contract(graph, target, proposed)
+            rows, on_reference = _failures(one, reference, "reference")
+            _rows, on_current = _failures(one, current, "current", value_floor=True)
+            kept = {k: proposed[k] for k in ORDER if k in proposed and k not in on_reference and k in on_current}
+        if not kept and not already:
             continue
-        one = _with_contract(graph, target, proposed)
-        rows, on_reference = _failures(one, reference, "reference")
-        _rows, on_current = _failures(one, current, "current")
-        kept = {k: v for k, v in proposed.items() if k not in on_reference and k in on_current}
-        if not kept:
-            continue
-        kept = {k: kept[k] for k in ORDER if k in kept}
         merged = {**existing, **kept}
         merged = {k: merged[k] for k in ORDER if k in merged}
         if isinstance(merged.get("max_staleness"), float):
             merged["max_staleness"] = _duration(merged["max_staleness"])
-        patches.append(Patch(target, graph.nodes[target].column, kept, rows,
-                             {k: on_current[k] for k in kept}, lineage_lines(target, merged),
-                             dbt_lines(graph, target, kept), existing))
+        patches.append(Patch(target, graph.nodes[target].column, kept, rows, {k: on_current[k] for k in kept},
+                             lineage_lines(target, merged) if kept else "", dbt_lines(graph, target, kept)
+                             if kept else None, existing, already))
     return patches
 
 
