@@ -40,19 +40,16 @@ def register(app: typer.Typer, emit) -> None:
     ) -> None:
         """Failure Mode and Effects Analysis: every node × failure mode injected into the reference, ranked by RPN."""
         from causal_rca.cli.progress import progress_bar
-        from causal_rca.errors import InputError
+        from causal_rca.prevention.faults import check_strength
         from causal_rca.prevention.fmea import risk_table
         from causal_rca.prevention.fmea_render import render_risk
         from causal_rca.prevention.window import prepare
 
-        if not 0 < strength <= 1:
-            raise InputError(f"--strength must be in (0, 1], not {strength:g}")
+        check_strength(strength)
         records = None
         if history is not None:
             from causal_rca.history import store
 
-            if not history.is_file():
-                raise InputError(f"history file '{history}' not found (write one with `why --record FILE`)")
             records = store.records(history)
         setup = prepare(graph, reference, metric, rows=rows, seed=seed, trust_model=trust_model)
         with progress_bar(quiet, 60) as say:
@@ -76,12 +73,11 @@ def register(app: typer.Typer, emit) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Write a faulty current window from real reference rows, to rehearse an incident and test monitors."""
-        from causal_rca.errors import InputError
         from causal_rca.prevention.drill import write_drill
+        from causal_rca.prevention.faults import check_strength
         from causal_rca.prevention.window import prepare
 
-        if not 0 < strength <= 1:
-            raise InputError(f"--strength must be in (0, 1], not {strength:g}")
+        check_strength(strength)
         setup = prepare(graph, reference, metric, rows=rows, seed=seed, trust_model=trust_model)
         result = write_drill(setup, node, mode, strength, out, seed)
         print(result.summary(setup.metric), file=sys.stderr)

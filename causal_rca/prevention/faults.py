@@ -96,11 +96,15 @@ def _fallback(col: pd.Series) -> object:
     return mode.iloc[0] if len(mode) else None
 
 
+def check_strength(strength: float) -> None:
+    if not 0 < strength <= 1:
+        raise InputError(f"--strength must be in (0, 1], not {strength:g}")
+
+
 def inject(graph: LineageGraph, frame: pd.DataFrame, node_id: str, mode: str, strength: float,
            rng: np.random.Generator, dtype: str | None) -> Injected:
     """``frame`` (column-keyed, time-ordered rows) with ``mode`` injected at ``node_id``."""
-    if not 0 < strength <= 1:
-        raise InputError(f"--strength must be in (0, 1], not {strength:g}")
+    check_strength(strength)
     if mode not in applicable_modes(graph, node_id, dtype):
         kinds = ", ".join(applicable_modes(graph, node_id, dtype)) or "none"
         raise InputError(f"no injector for failure mode '{mode}' at {graph.nodes[node_id].kind} node '{node_id}' "

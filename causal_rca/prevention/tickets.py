@@ -125,7 +125,8 @@ def ticket_markdown(d: Diagnosis, c: Cause, command: str, patches: list[dict[str
 
 
 def labels(c: Cause) -> list[str]:
-    return ["causal-rca", c.failure_mode] + ([c.category.lower()] if c.category else [])
+    """Labels without spaces (Jira refuses them)."""
+    return ["causal-rca", c.failure_mode] + (["-".join(c.category.lower().split())] if c.category else [])
 
 
 def tickets(d: Diagnosis, command: str | None = None, patches: dict[str, list[dict[str, Any]]] | None = None,

@@ -140,7 +140,8 @@ def _rescore(setup: Setup, clean: pd.DataFrame, faulty: pd.DataFrame) -> np.ndar
 def faulty_window(setup: Setup, node: str, mode: str, strength: float, seed: int) -> tuple[pd.DataFrame, Injected]:
     """The reference rows with ``mode`` injected at ``node``, downstream recomputed, the model re-run."""
     if node not in setup.graph.nodes:
-        raise InputError(f"no node '{node}' in graph '{setup.graph.name}' (nodes: {', '.join(setup.graph.nodes)})")
+        raise InputError(f"no node '{node}' to break in graph '{setup.graph.name}' (nodes: "
+                         f"{', '.join(setup.graph.nodes)})")
     rng = np.random.default_rng(seed)
     injected = inject(setup.graph, setup.rows, node, mode, strength, rng, setup.dtypes.get(node))
     out = injected.frame.copy()
