@@ -87,7 +87,8 @@ def _nice_up(x: float) -> float:
     if x <= 0 or not math.isfinite(x):
         return x
     step = 10 ** (math.floor(math.log10(x)) - 1)
-    return float(f"{math.ceil(x / step - 1e-9) * step:.12g}")
+    k = math.ceil(x / step - 1e-9)
+    return float(f"{k * step:.12g}") if float(f"{k * step:.12g}") >= x else float(f"{(k + 1) * step:.12g}")
 
 
 def _nice_down(x: float) -> float:
@@ -97,7 +98,8 @@ def _nice_down(x: float) -> float:
     if x == 0 or not math.isfinite(x):
         return x
     step = 10 ** (math.floor(math.log10(x)) - 1)
-    return float(f"{math.floor(x / step + 1e-9) * step:.12g}")
+    k = math.floor(x / step + 1e-9)
+    return float(f"{k * step:.12g}") if float(f"{k * step:.12g}") <= x else float(f"{(k - 1) * step:.12g}")
 
 
 def _duration(seconds: float) -> str:
