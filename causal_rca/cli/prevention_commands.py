@@ -101,7 +101,7 @@ def ticket_text(d, fmt: str, graph: Path, reference: Optional[str], current: Opt
         args += ["--data", data] + (["--split", split] if split else [])
     else:
         args += ["--reference", reference, "--current", current]
-    command = " ".join(_quoted(a) for a in [*args, "--seed", seed, "--format", fmt])
+    command = " ".join(_quoted(a) for a in [*args, "--seed", seed])
     patches = {}
     if reference is not None and current is not None:  # a split log has no two tables to verify a patch on
         g = load_graph(graph)

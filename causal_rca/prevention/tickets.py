@@ -29,7 +29,7 @@ FORMAT = "causal-rca-tickets/1"
 
 
 def default_command(d: Diagnosis) -> str:
-    """The `why` command line of a diagnosis, with placeholders for the files it does not know."""
+    """The `why` command line of a diagnosis (no --format), with placeholders for the files it does not know."""
     return f"causal-rca why {d.target} --graph GRAPH.yaml --reference REFERENCE.csv --current CURRENT.csv --seed {d.seed}"
 
 
@@ -118,10 +118,13 @@ def ticket_markdown(d: Diagnosis, c: Cause, command: str, patches: list[dict[str
     if checked and not patches:
         lines += ["### Contract", "", "No contract key read off the reference window (dtype, null rate, range, "
                   "categories, staleness) fails on the current one: a contract would not have caught this.", ""]
-    lines += ["### Reproduce", "", "```sh", command, command.replace(" --format ticket-json", "")
-              .replace(" --format ticket", "") + " --format json --out diagnosis.json",
-              "```", ""]
+    lines += ["### Reproduce", "", "```sh", *reproduce(command), "```", ""]
     return "\n".join(lines)
+
+
+def reproduce(command: str) -> list[str]:
+    """The `why` command (without --format) as the ticket and as the JSON diagnosis the report tools read."""
+    return [f"{command} --format ticket", f"{command} --format json --out diagnosis.json"]
 
 
 def labels(c: Cause) -> list[str]:
@@ -142,7 +145,7 @@ def tickets(d: Diagnosis, command: str | None = None, patches: dict[str, list[di
             "owner": c.owner, "rank": c.rank, "score": c.score, "impact": impact(d, c),
             "evidence": [e.to_dict() for e in c.evidence], "whys": [s.text for s in why_steps(d, c)],
             "mitigation": [s.strip() for s in c.mitigation.split(";") if s.strip()],
-            "contract_patches": mine or [], "reproduce": [command],
+            "contract_patches": mine or [], "reproduce": reproduce(command),
             "github": {"title": title(d, c), "body": body, "labels": labels(c)},
             "jira": {"fields": {"summary": title(d, c), "description": body, "labels": labels(c),
                                 "issuetype": {"name": "Bug"}}},
