@@ -24,6 +24,7 @@ make no claim about causal-rca.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -114,7 +115,7 @@ def severity(higher_is_better: bool, reference: float, change: float, significan
     if not significant or worse <= 0:
         return 1
     share = worse / abs(reference) if reference != 0 else 1.0
-    return int(min(10, 1 + share // SEVERITY_STEP))
+    return int(min(10, 1 + math.floor(share / SEVERITY_STEP + 1e-9)))  # 0.25 / 0.05 is 4.999… in floats
 
 
 def occurrence(graph: LineageGraph, node: str, mode: str, history: list | None) -> tuple[int, str]:
