@@ -17,12 +17,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from causal_rca.api import diagnose
-from causal_rca.lineage import load_graph
-from causal_rca.prevention.fmea import risk_table
-from causal_rca.prevention.window import prepare
-from causal_rca.scenarios import generate, get_scenario, list_scenarios, load_truth
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's causal_rca, not an installed one
+
+from causal_rca.api import diagnose  # noqa: E402
+from causal_rca.lineage import load_graph  # noqa: E402
+from causal_rca.prevention.fmea import risk_table  # noqa: E402
+from causal_rca.prevention.window import prepare  # noqa: E402
+from causal_rca.scenarios import generate, get_scenario, list_scenarios, load_truth  # noqa: E402
 
 WORLDS = {"card-fraud": "card_feature_store_outage_defaults", "consumer-lending": "credit_bureau_timeouts",
           "delivery-eta": "eta_routing_distance_in_miles"}

@@ -240,7 +240,38 @@ def _contract_keys(node_contract: dict[str, Any], proposed: dict[str, Any]) -> d
     return {k: v for k, v in proposed.items() if k not in node_contract or _stricter(k, v, node_contract[k])}
 
 
-def patch_for(graph: LineageGraph, node_id: str, reference: TableLike, current: TableLike) -> list[Patch]:
+class ReferenceContracts:
+    """What the reference window says about each node's contract, read once and kept.
+
+    Per node: the graph's own contract, which of its keys the reference already breaks, and the
+    candidate keys the reference passes. ``risk`` checks many faulty windows against one reference.
+    """
+
+    def __init__(self, graph: LineageGraph, reference: TableLike, rows: pd.DataFrame | None = None,
+                 dtypes: dict[str, str] | None = None) -> None:
+        if rows is None or dtypes is None:
+            window = open_table(graph, reference, "reference")
+            dtypes = resolve_dtypes(graph, window)
+            rows = window.backend.execute(window.table)
+        self.graph, self.reference, self.rows, self.dtypes = graph, reference, rows, dtypes
+        self._nodes: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, Any]]] = {}
+
+    def node(self, target: str) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+        """(the graph's contract, what it says on the reference, the candidate keys the reference passes)."""
+        if target not in self._nodes:
+            existing = _contract_dict(self.graph.nodes[target].contract)
+            own = _failures(_with_contract(self.graph, target, existing), self.reference, "reference")[1] \
+                if existing else {}
+            proposed = _contract_keys(existing, candidates(self.graph, target, self.rows, self.dtypes[target]))
+            if proposed:
+                broken = _failures(_with_contract(self.graph, target, proposed), self.reference, "reference")[1]
+                proposed = {k: v for k, v in proposed.items() if k not in broken}
+            self._nodes[target] = (existing, own, proposed)
+        return self._nodes[target]
+
+
+def patch_for(graph: LineageGraph, node_id: str, reference: TableLike, current: TableLike,
+              contracts: ReferenceContracts | None = None) -> list[Patch]:
     """Contract patches that catch what happened at ``node_id`` (its fields, for a service), each verified.
 
     A field the graph's own contract already catches gets a patch with no keys and ``already_caught``
@@ -250,35 +281,29 @@ def patch_for(graph: LineageGraph, node_id: str, reference: TableLike, current: 
         [c for c in graph.children(node_id) if graph.nodes[c].observed]
     if not targets:
         return []
-    ref_w = open_table(graph, reference, "reference")
-    dtypes = resolve_dtypes(graph, ref_w)
-    ref_rows = ref_w.backend.execute(ref_w.table)
+    contracts = contracts or ReferenceContracts(graph, reference)
     patches = []
     for target in targets:
-        existing = _contract_dict(graph.nodes[target].contract)
+        existing, own_on_reference, proposed = contracts.node(target)
         already: dict[str, str] = {}
         if existing:
-            own = _with_contract(graph, target, existing)
-            caught = _failures(own, current, "current", value_floor=True)[1]
-            already = {k: v for k, v in caught.items() if k not in _failures(own, reference, "reference")[1]}
-        proposed = {k: v for k, v in _contract_keys(existing, candidates(graph, target, ref_rows, dtypes[target]))
-                    .items() if k not in already}
+            caught = _failures(_with_contract(graph, target, existing), current, "current", value_floor=True)[1]
+            already = {k: v for k, v in caught.items() if k not in own_on_reference}
+        proposed = {k: v for k, v in proposed.items() if k not in already}
         kept: dict[str, Any] = {}
-        rows, on_current = len(ref_rows), {}
+        on_current: dict[str, str] = {}
         if proposed:
-            one = _with_contract(graph, target, proposed)
-            rows, on_reference = _failures(one, reference, "reference")
-            _rows, on_current = _failures(one, current, "current", value_floor=True)
-            kept = {k: proposed[k] for k in ORDER if k in proposed and k not in on_reference and k in on_current}
+            on_current = _failures(_with_contract(graph, target, proposed), current, "current", value_floor=True)[1]
+            kept = {k: proposed[k] for k in ORDER if k in proposed and k in on_current}
         if not kept and not already:
             continue
         merged = {**existing, **kept}
         merged = {k: merged[k] for k in ORDER if k in merged}
         if isinstance(merged.get("max_staleness"), float):
             merged["max_staleness"] = _duration(merged["max_staleness"])
-        patches.append(Patch(target, graph.nodes[target].column, kept, rows, {k: on_current[k] for k in kept},
-                             lineage_lines(target, merged) if kept else "", dbt_lines(graph, target, kept)
-                             if kept else None, existing, already))
+        patches.append(Patch(target, graph.nodes[target].column, kept, len(contracts.rows),
+                             {k: on_current[k] for k in kept}, lineage_lines(target, merged) if kept else "",
+                             dbt_lines(graph, target, kept) if kept else None, existing, already))
     return patches
 
 

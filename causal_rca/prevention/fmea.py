@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from causal_rca.lineage import LineageGraph
-from causal_rca.prevention.contract_patch import patch_for
+from causal_rca.prevention.contract_patch import ReferenceContracts, patch_for
 from causal_rca.prevention.faults import STANDARD_STRENGTH, applicable_modes
 from causal_rca.prevention.window import Setup, faulty_window, metric_change
 from causal_rca.windows.validate import check_table
@@ -131,23 +131,29 @@ def occurrence(graph: LineageGraph, node: str, mode: str, history: list | None) 
     return min(10, prior + HISTORY_STEP * k), f"{k} of {len(mine)} recorded incidents of this graph"
 
 
-def _contract_catches(setup: Setup, faulty: pd.DataFrame, nodes: set[str]) -> list[str]:
-    """What the graph's own contracts say about the faulty rows that they do not say about the reference."""
-    graph = setup.graph
+def _with_contracts(graph: LineageGraph, nodes) -> LineageGraph | None:
+    """The graph cut down to ``nodes`` that declare a contract (no parents): what `validate --data` checks."""
     kept = {n: replace(graph.nodes[n], parents=()) for n in nodes
             if n in graph.nodes and graph.nodes[n].observed and graph.nodes[n].contract is not None}
-    if not kept:
+    return replace(graph, nodes=kept, segments=(), key_column=None) if kept else None
+
+
+def _contract_catches(setup: Setup, faulty: pd.DataFrame, nodes: set[str], before: set[tuple[str, str]]) -> list[str]:
+    """What the graph's own contracts say about the faulty rows that they do not say about the reference
+    (``before``: the (node, check) findings on the reference)."""
+    sub = _with_contracts(setup.graph, nodes)
+    if sub is None:
         return []
-    sub = replace(graph, nodes=kept, segments=(), key_column=None)
-    before = {(f.node, f.check) for f in check_table(sub, setup.rows, "reference")[1]}
     return [f"{f.node}: {f.detail}" for f in check_table(sub, faulty, "injected")[1] if (f.node, f.check) not in before]
 
 
 def _changed_nodes(setup: Setup, faulty: pd.DataFrame, node: str) -> set[str]:
     out = {node} | set(setup.graph.children(node))
+    if len(faulty) != len(setup.rows):
+        return out
     for n in setup.dtypes:
         col = setup.graph.nodes[n].column
-        if len(faulty) == len(setup.rows) and not faulty[col].astype(str).equals(setup.rows[col].astype(str)):
+        if not faulty[col].equals(setup.rows[col]):
             out.add(n)
     return out
 
@@ -163,12 +169,13 @@ def _self_test(setup: Setup, faulty: pd.DataFrame, node: str, seed: int, trust_m
             "rank1_mode": top.failure_mode if top else None, "named_at_rank": named}
 
 
-def _row(setup: Setup, node: str, mode: str, strength: float, seed: int, history: list | None) -> tuple[RiskRow, pd.DataFrame]:
+def _row(setup: Setup, node: str, mode: str, strength: float, seed: int, history: list | None,
+         before: set[tuple[str, str]]) -> tuple[RiskRow, pd.DataFrame]:
     faulty, injected = faulty_window(setup, node, mode, strength, seed)
     cmp = metric_change(setup, faulty, seed)
     sev = severity(setup.spec.higher_is_better, cmp.reference.value, cmp.change, cmp.significant)
     occ, occ_source = occurrence(setup.graph, node, mode, history)
-    found = _contract_catches(setup, faulty, _changed_nodes(setup, faulty, node))
+    found = _contract_catches(setup, faulty, _changed_nodes(setup, faulty, node), before)
     watch = bool(cmp.significant)
     detected_by = "contract" if found else "watch" if watch else "none"
     row = RiskRow(node, setup.graph.nodes[node].kind, mode, strength, injected.note, cmp.reference.value,
@@ -177,10 +184,12 @@ def _row(setup: Setup, node: str, mode: str, strength: float, seed: int, history
     return row, faulty
 
 
-def _cheapest(setup: Setup, row: RiskRow, faulty: pd.DataFrame) -> RiskRow:
+def _cheapest(setup: Setup, row: RiskRow, faulty: pd.DataFrame, contracts: ReferenceContracts) -> RiskRow:
     if row.detected_by == "contract":
         return replace(row, cheapest_detection="already caught by the graph's contracts")
-    patches = patch_for(setup.graph, row.node, setup.rows, faulty) if row.mode not in (
+    if row.severity == 1:  # no patch search: checking a harmless fault costs more than it saves
+        return replace(row, cheapest_detection=f"none needed: {setup.metric} stays within its noise or improves")
+    patches = patch_for(setup.graph, row.node, setup.rows, faulty, contracts) if row.mode not in (
         "model_change", "concept_drift", "label_shift", "distribution_shift") else []
     if patches:
         p = patches[0]
@@ -205,10 +214,12 @@ def risk_table(setup: Setup, *, history: list | None = None, history_label: str 
     say = progress or (lambda _msg: None)
     pairs = [(n, m) for n in setup.graph.topological_order() for m in
              applicable_modes(setup.graph, n, setup.dtypes.get(n))]
+    own = _with_contracts(setup.graph, setup.dtypes)
+    before = {(f.node, f.check) for f in check_table(own, setup.rows, "reference")[1]} if own else set()
     rows: list[tuple[RiskRow, pd.DataFrame]] = []
     for i, (node, mode) in enumerate(pairs):
         say(f"injecting {mode} at {node} ({i + 1}/{len(pairs)})")
-        rows.append(_row(setup, node, mode, strength, seed, history))
+        rows.append(_row(setup, node, mode, strength, seed, history, before))
     # Self-test the rows that rank highest, re-ranking after each: diagnosing a window costs seconds, so
     # the budget goes to the rows at the top of the final table.
     table = [r for r, _f in rows]
@@ -222,6 +233,7 @@ def risk_table(setup: Setup, *, history: list | None = None, history_label: str 
         table[i] = replace(table[i], self_test=test)
         if test["named_at_rank"] == 1 and table[i].detected_by != "contract":
             table[i] = replace(table[i], detection=DETECTION["causal-rca"], detected_by="causal-rca")
-    out = [_cheapest(setup, table[i], rows[i][1]) for i in _ranked(table)]
+    contracts = ReferenceContracts(setup.graph, setup.rows, setup.rows, setup.dtypes)
+    out = [_cheapest(setup, table[i], rows[i][1], contracts) for i in _ranked(table)]
     warnings = [] if history is not None else ["no --history: occurrence is a prior by kind and mode"]
     return RiskTable(setup.graph.name, setup.metric, len(setup.rows), setup.scored_by, history_label, out, warnings)
