@@ -120,3 +120,20 @@ def test_drill_then_why_names_the_broken_node(tmp_path, capsys) -> None:
 
     d = json.loads(out)
     assert d["significant"] and d["causes"][0]["node"] == "fx"
+
+
+def test_with_the_artifact_the_real_model_scores_the_faulty_rows(tmp_path) -> None:
+    """A fault at a source reaches the real model: the scores are the artifact's on the recomputed inputs."""
+    from causal_rca.model.inputs import scores_of
+    from causal_rca.prevention.window import node_frame
+    from causal_rca.scenarios import export_scenario
+
+    files = export_scenario("schema_change_coerced_nulls", tmp_path, with_model=True)
+    s = prepare(files["graph"], files["reference"], "recall", rows=2000)
+    assert s.scored_by == "the model artifact (replayed)"
+    faulty, injected = faulty_window(s, "merchant_category", "schema_change", 0.3, seed=0)
+    assert metric_change(s, faulty, 0).change < -0.05  # codes that no longer parse: recall falls, as in the scenario
+    hit = injected.rows
+    typed = node_frame(s.graph, s.dtypes, faulty)
+    rescored = s.score(typed.iloc[np.flatnonzero(hit)])
+    assert np.allclose(faulty["score"].to_numpy()[hit], np.round(rescored, 6), atol=1e-6)

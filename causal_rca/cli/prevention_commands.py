@@ -102,8 +102,9 @@ def ticket_text(d, fmt: str, graph: Path, reference: Optional[str], current: Opt
     else:
         args += ["--reference", reference, "--current", current]
     command = " ".join(_quoted(a) for a in [*args, "--seed", seed])
-    patches = {}
-    if reference is not None and current is not None:  # a split log has no two tables to verify a patch on
+    patches = None  # a split log has no two tables to verify a patch on: the ticket then says nothing of one
+    if reference is not None and current is not None:
+        patches = {}
         g = load_graph(graph)
         for c in d.causes[:TICKETS]:
             found = [p.to_dict() for p in patch_for(g, c.node, reference, current)]
