@@ -152,7 +152,7 @@ def _self_test(setup: Setup, faulty: pd.DataFrame, node: str, seed: int, trust_m
 
     d = diagnose(setup.graph, setup.rows, faulty, setup.metric, seed=seed, sample_rows=len(setup.rows), jobs=1,
                  trust_model=trust_model)
-    named = next((c.rank for c in d.causes if c.node == node or node in c.children), None)
+    named = next((c.rank for c in d.causes if c.node == node), None)
     top = d.causes[0] if d.causes else None
     return {"diagnosed": True, "significant": d.significant, "rank1_node": top.node if top else None,
             "rank1_mode": top.failure_mode if top else None, "named_at_rank": named}
