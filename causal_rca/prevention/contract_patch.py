@@ -13,7 +13,9 @@ the reference passes it and the current window breaks it (a range or category
 key on at least 0.5% of the rows: a value or two past the reference's extremes
 is a heavy tail, and a contract that fires on it would fire on healthy windows). So every patch
 emitted is verified, and a cause no contract catches (values that stay within
-what the reference allows) gets no patch, said as such.
+what the reference allows) gets no patch, said as such. Candidates are read
+off at most 200,000 reference rows (a seeded sample of a larger window); the
+check that keeps them reads every row of both windows.
 
 Where the graph came from dbt (``x-source: dbt``), the same checks are also
 written as dbt tests (``not_null``, ``accepted_values``,
@@ -36,6 +38,7 @@ from causal_rca.windows.frames import resolve_dtypes
 from causal_rca.windows.tables import TableLike, open_table
 from causal_rca.windows.validate import check_table
 
+CANDIDATE_ROWS = 200_000  # reference rows candidates are read off at most (a seeded sample of a larger window)
 MAX_ALLOWED = 50  # categories listed in an ``allowed`` contract at most
 RANGE_ROOM = 0.1  # min/max sit this share of the reference's range beyond its extremes (0 stays the floor)
 NULL_ROOM = 0.01  # a max_null_rate bound sits this far (and 1.5×) above the reference's rate
@@ -249,11 +252,16 @@ class ReferenceContracts:
 
     def __init__(self, graph: LineageGraph, reference: TableLike, rows: pd.DataFrame | None = None,
                  dtypes: dict[str, str] | None = None) -> None:
+        total = None if rows is None else len(rows)
         if rows is None or dtypes is None:
             window = open_table(graph, reference, "reference")
             dtypes = resolve_dtypes(graph, window)
-            rows = window.backend.execute(window.table)
+            table = window.table
+            if window.rows > CANDIDATE_ROWS:  # candidates from a seeded sample; the check still reads every row
+                table = table.sample(CANDIDATE_ROWS / window.rows, seed=0)
+            rows, total = window.backend.execute(table), window.rows
         self.graph, self.reference, self.rows, self.dtypes = graph, reference, rows, dtypes
+        self.total_rows = total
         self._nodes: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, Any]]] = {}
 
     def node(self, target: str) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
@@ -301,7 +309,7 @@ def patch_for(graph: LineageGraph, node_id: str, reference: TableLike, current: 
         merged = {k: merged[k] for k in ORDER if k in merged}
         if isinstance(merged.get("max_staleness"), float):
             merged["max_staleness"] = _duration(merged["max_staleness"])
-        patches.append(Patch(target, graph.nodes[target].column, kept, len(contracts.rows),
+        patches.append(Patch(target, graph.nodes[target].column, kept, contracts.total_rows,
                              {k: on_current[k] for k in kept}, lineage_lines(target, merged) if kept else "",
                              dbt_lines(graph, target, kept) if kept else None, existing, already))
     return patches
