@@ -555,6 +555,29 @@ def _out_not_writable(tmp: Path, files: dict) -> list:
     return [*why(extra=("--format", "json", "--quiet"))(tmp, files), "--out", blocked_out(tmp)]
 
 
+def drill(*options: str, graph_text: str = TINY_GRAPH, edit: Callable | None = None, command: str = "drill") -> Case:
+    """`drill` (or `risk`, with ``command``) on the tiny graph and a reference of 500 rows."""
+    def case(tmp: Path, files: dict) -> list:
+        path = tmp / "g.yaml"
+        path.write_text(graph_text, encoding="utf-8")
+        ref = write_frame(tmp, "ref.csv", edit=edit)
+        args = [command, path, "--reference", ref]
+        return args + (["--out", tmp / "d.csv"] if command == "drill" else []) + list(options)
+    return case
+
+
+CASES.update({
+    "prevention-strength": drill("--node", "fx", "--mode", "missing_values", "--strength", "2"),
+    "prevention-no-injector": drill("--node", "cat", "--mode", "scale_change"),
+    "prevention-unknown-node": drill("--node", "nope", "--mode", "missing_values"),
+    "prevention-one-class-label": drill("--node", "y", "--mode", "label_shift", edit=set_col("y", 0)),
+    "prevention-rows": drill("--rows", "50", command="risk"),
+    "prevention-model-metric": drill("--metric", "avg_x", command="risk", graph_text=TINY_GRAPH
+                                     + "  avg_x:\n    kind: metric\n    parents: [x]\n    metric: mean\n    column: ts\n"),
+    "prevention-needs-scores": drill(command="risk", edit=set_col("score", "high")),
+    "prevention-which-metric": drill(command="risk", graph_text=TINY_GRAPH
+                                     + "  precision:\n    kind: metric\n    parents: [model, y]\n    metric: precision\n"),
+})
 CASES["diagnosis-other-graph"] = _other_graph
 CASES["out-not-writable"] = _out_not_writable
 

@@ -104,9 +104,10 @@ def ink_share(png: Path) -> tuple[float, int]:
     return inked / total, len(levels)
 
 
-@pytest.fixture(scope="module", params=["why-html", "hostile"])
+@pytest.fixture(scope="module", params=["why-html", "hostile", "ticket"])
 def report(request, tmp_path_factory) -> Path:
-    """The page `causal-rca why --format html` writes for a real fault, and one full of hostile strings."""
+    """The page `causal-rca why --format html` writes for a real fault, one full of hostile strings, and the
+    HTML preview of `why --format ticket` (its Markdown rendered as the tracker would)."""
     base = tmp_path_factory.mktemp("report")
     page = base / "report.html"
     if request.param == "hostile":
@@ -117,8 +118,13 @@ def report(request, tmp_path_factory) -> Path:
     (base / "tiny.yaml").write_text(TINY_GRAPH)
     tiny_frame(3000, 1).to_csv(base / "ref.csv", index=False)
     tiny_frame(3000, 2, fault="fx_scale", start="2026-02-01").to_csv(base / "cur.csv", index=False)
+    fmt, out = ("ticket", base / "ticket.md") if request.param == "ticket" else ("html", page)
     assert cli_status(["why", "recall", "--graph", base / "tiny.yaml", "--reference", base / "ref.csv",
-                       "--current", base / "cur.csv", "--format", "html", "--out", page, "--quiet"]) == 0
+                       "--current", base / "cur.csv", "--format", fmt, "--out", out, "--quiet"]) == 0
+    if request.param == "ticket":
+        from causal_rca.prevention.tickets import preview_html
+
+        page.write_text(preview_html(out.read_text(encoding="utf-8")), encoding="utf-8")
     return page
 
 

@@ -31,6 +31,8 @@ class OutputFormat(str, Enum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    ticket = "ticket"  # one issue per top cause, Markdown (causal_rca/prevention/tickets.py)
+    ticket_json = "ticket-json"  # the same as JSON a GitHub or Jira client can post
 
 
 def write_stdout(text: str) -> None:
@@ -60,6 +62,12 @@ def _register_timeline_commands() -> None:
     from causal_rca.cli.timeline_commands import register
 
     register(app)
+
+
+def _register_prevention_commands() -> None:
+    from causal_rca.cli.prevention_commands import register
+
+    register(app, _emit)
 
 
 def _emit(text: str, out: Optional[Path]) -> None:
@@ -176,7 +184,13 @@ def why(
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
                      engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,
                      golden=golden, training=training, estimate=estimate)
-    _emit(render(d, fmt.value, verbose=verbose), out)
+    if fmt.value.startswith("ticket"):
+        from causal_rca.cli.prevention_commands import ticket_text
+
+        text = ticket_text(d, fmt.value, graph, reference, current, data=data, split=split, seed=seed)
+    else:
+        text = render(d, fmt.value, verbose=verbose)
+    _emit(text, out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
 
@@ -440,6 +454,7 @@ def import_dbt(
 
 
 _register_timeline_commands()
+_register_prevention_commands()
 
 
 def _stdout_gone() -> None:

@@ -200,6 +200,17 @@ class Diagnosis:
         """
         return _diagnosis_from_dict(data, lineage)
 
+    def to_ticket(self, fmt: str = "markdown", command: str | None = None,
+                  patches: dict[str, list[dict[str, Any]]] | None = None) -> str:
+        """One engineering issue per top cause: Markdown, or JSON a GitHub or Jira client can post (``"json"``).
+
+        ``command`` is the `why` command line to reproduce the diagnosis (placeholders when not given);
+        ``patches`` maps a cause's node to its verified contract patches (``prevention.contract_patch``).
+        """
+        from causal_rca.prevention.tickets import render_tickets
+
+        return render_tickets(self, fmt, command, patches)
+
     def _repr_markdown_(self) -> str:
         from causal_rca.render.markdown import render_markdown
 

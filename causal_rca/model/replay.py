@@ -119,6 +119,9 @@ class ReplayContext:
     reference_ci: tuple[float, float]
     seed: int
     vocabularies: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)  # a cache
+    # Fitted numeric mechanisms by (node, inputs, rows, seed): one context replayed or injected many times
+    # (prevention/window.py) fits each only once.
+    mechanisms: dict[tuple, "_Numeric"] = field(default_factory=dict, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- fitted reference mechanisms
@@ -211,6 +214,14 @@ class _Numeric:
 def _numeric(ctx: ReplayContext, node: str, features: tuple[str, ...], fit: np.ndarray, seed: int,
              pool: np.ndarray | None = None) -> _Numeric:
     """The reference's ``node ~ features`` fitted on rows ``fit``, its donors the other rows of ``pool``."""
+    key = (node, features, seed, fit.tobytes(), None if pool is None else pool.tobytes())
+    if key not in ctx.mechanisms:
+        ctx.mechanisms[key] = _fit_numeric(ctx, node, features, fit, seed, pool)
+    return ctx.mechanisms[key]
+
+
+def _fit_numeric(ctx: ReplayContext, node: str, features: tuple[str, ...], fit: np.ndarray, seed: int,
+                 pool: np.ndarray | None) -> _Numeric:
     rest = np.setdiff1d(np.arange(len(ctx.reference)) if pool is None else pool, fit)
     if len(rest) > HELD_OUT:
         rest = np.sort(np.random.default_rng(seed).choice(rest, HELD_OUT, replace=False))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from causal_rca.diagnosis.model import Diagnosis
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html", "ticket", "ticket-json")
 _RENDERERS = {"render_html": "html", "render_markdown": "markdown", "render_text": "text"}
 
 
@@ -35,6 +35,8 @@ def render(diagnosis: Diagnosis, fmt: str, verbose: bool = False) -> str:
         return __getattr__("render_markdown")(diagnosis)
     if fmt == "html":
         return __getattr__("render_html")(diagnosis)
+    if fmt in ("ticket", "ticket-json"):
+        return diagnosis.to_ticket("json" if fmt == "ticket-json" else "markdown")
     return __getattr__("render_text")(diagnosis, verbose=verbose)
 
 
