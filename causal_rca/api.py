@@ -20,6 +20,8 @@ from causal_rca.causal.encoding import effective_parents, encode_windows
 from causal_rca.causal.mechanism import (
     LENIENT_SIGNIFICANCE, MechanismResult, assess_mechanisms, lenient_mechanisms,
 )
+from causal_rca.diagnosis.class_confidence import with_confidence_evidence
+from causal_rca.diagnosis.classes import multiclass_findings
 from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.data_quality import data_quality_findings
 from causal_rca.diagnosis.model import (
@@ -342,6 +344,7 @@ def _diagnose(
         warnings.append(UNLABELLED_WARNING.format(metric=metric))
     if split_p_value is not None:
         comparison = replace(comparison, significant=False)
+    class_findings = multiclass_findings(graph, metric, spec, (ref_w, cur_w), seed)
     over_time = (metric_over_time(spec, {"reference": ref_frame, "current": cur_frame},
                                   {"reference": ref_frame[TIME].to_numpy(), "current": cur_frame[TIME].to_numpy()})
                  if graph.time_column and unlabelled is None else [])
@@ -432,6 +435,9 @@ def _diagnose(
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
                                  signals, mechanisms, outcome, moved))
 
+    if class_findings:  # a model_change of a multi-class model carries its confidence profile
+        causes = with_confidence_evidence(causes, graph.metric_inputs(metric)[0],
+                                          class_findings.get("confidence_profile"))
     model_aware: dict = {}
     if reviewed:
         say("reviewing the model")
@@ -461,7 +467,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=model_aware, metric_over_time=over_time, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        model_aware=model_aware, metric_over_time=over_time, class_findings=class_findings, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 
