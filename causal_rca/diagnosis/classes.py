@@ -46,6 +46,14 @@ MIN_MOVE = 0.02  # and by at least this share of the true class's rows
 NO_PREDICTION = "(no prediction)"
 
 
+def class_node_dtypes(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str]) -> dict[str, str]:
+    """A multi-class metric's prediction and label nodes are read as categories."""
+    if not spec.multiclass:
+        return dtypes
+    nodes = [n for n in graph.metric_inputs(metric_id) if n in dtypes]
+    return {**dtypes, **{n: "categorical" for n in nodes}} if nodes else dtypes
+
+
 def class_frames(graph: LineageGraph, metric_id: str, windows: tuple[Window, Window]) -> list[pd.DataFrame]:
     """Prediction, label and (when the model declares ``scores``) every class probability, per window.
 
