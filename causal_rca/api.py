@@ -407,7 +407,7 @@ def _diagnose(
     attributable = unlabelled is None and per_row and (spec.name == "mean" or spec.is_regression or spec.multiclass
                                                        or dtypes[target_parents[0]] in ("numeric", "boolean"))
     if comparison.significant and candidates and not attributable:
-        if spec.form in JOINT_FORMS and not spec.multiclass:
+        if spec.form in JOINT_FORMS:
             warnings.append(f"{spec.name} is not a sum over rows, so the attribution cannot split its change: "
                             f"candidates ranked by the strength of their mechanism change only, without attribution")
         else:
