@@ -25,8 +25,10 @@ INPUTS = ("age", "sex", "bmi", "bp", "tc", "ldl", "hdl", "tch", "ltg", "glucose"
 LAB = ("tc", "ldl", "hdl", "tch", "ltg", "glucose")
 TRAINING_ROWS = 300
 NOISE = 0.03  # relative measurement noise of a repeat visit
+TRAINING_START = pd.Timestamp("2025-10-06")
 REFERENCE_START = pd.Timestamp("2026-01-05")
 CURRENT_START = pd.Timestamp("2026-02-02")
+VERSION = "progression-lr-2025.12"
 
 
 @dataclass(frozen=True)
@@ -36,16 +38,17 @@ class ClinicWorld:
     pool: np.ndarray
     model: LinearRegression
     means: pd.Series  # training means: what serving fills a missing value with
+    training: pd.DataFrame  # the visits the model learned from
 
 
 def build_clinic_world(seed: int) -> ClinicWorld:
     data = load_diabetes(scaled=False, as_frame=True)
     patients = data.data.set_axis(list(INPUTS), axis=1).assign(progression=data.target.to_numpy())
     order = common.stream_rng(seed, "split").permutation(len(patients))
-    train = visits(patients, order[:TRAINING_ROWS], 3000, common.stream_rng(seed, "training"))
+    train = visits(patients, order[:TRAINING_ROWS], 6000, common.stream_rng(seed, "training"))
     with common.single_thread():
         model = LinearRegression().fit(train[list(INPUTS)], train["progression"])
-    return ClinicWorld(seed, patients, order[TRAINING_ROWS:], model, train[list(INPUTS)].mean())
+    return ClinicWorld(seed, patients, order[TRAINING_ROWS:], model, train[list(INPUTS)].mean(), train)
 
 
 def visits(patients: pd.DataFrame, index: np.ndarray, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -54,12 +57,17 @@ def visits(patients: pd.DataFrame, index: np.ndarray, n: int, rng: np.random.Gen
     for column in INPUTS:
         if column != "sex":
             rows[column] = rows[column] * np.exp(rng.normal(0.0, NOISE, n))
-    rows["progression"] = rows["progression"] + rng.normal(0.0, 10.0, n)
+    rows["progression"] = rows["progression"] + rng.normal(0.0, 5.0, n)
     return rows.round({"age": 0, "bmi": 1, "bp": 1, **{c: 2 for c in LAB}, "progression": 0})
 
 
 def draw_visits(world: ClinicWorld, stream: str, n: int) -> pd.DataFrame:
     return visits(world.patients, world.pool, n, common.stream_rng(world.seed, stream))
+
+
+def training_log(world: ClinicWorld) -> pd.DataFrame:
+    """The model's training visits, as served by it before release."""
+    return serve(world, world.training, world.training, "training", TRAINING_START)
 
 
 def serve(world: ClinicWorld, served: pd.DataFrame, truth: pd.DataFrame, stream: str,
@@ -73,5 +81,5 @@ def serve(world: ClinicWorld, served: pd.DataFrame, truth: pd.DataFrame, stream:
         predicted = world.model.predict(served[list(INPUTS)].fillna(world.means))
     return pd.DataFrame({"visit_id": common.ids(stream[:3], n), "visited_at": times.to_numpy(),
                          **{c: served[c].to_numpy() for c in INPUTS},
-                         "predicted_progression": np.round(predicted, 1),
+                         "predicted_progression": np.round(predicted, 1), "model_version": VERSION,
                          "progression": truth["progression"].to_numpy()})

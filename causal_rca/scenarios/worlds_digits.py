@@ -28,6 +28,7 @@ DIGITS = tuple(range(10))
 SCANNERS = ("scanner-north", "scanner-south", "scanner-mailroom")
 TRAINING_ROWS = 1100  # of the 1,797 originals; the rest is the pool the windows are drawn from
 NOISE = 1.0  # scanner noise, in pixel intensity units (0-16)
+TRAINING_START = pd.Timestamp("2026-01-05")
 REFERENCE_START = pd.Timestamp("2026-03-02")
 CURRENT_START = pd.Timestamp("2026-04-06")
 VERSION = "digits-lr-2026.02"
@@ -39,6 +40,7 @@ class DigitWorld:
     images: np.ndarray  # the 1,797 originals, 64 pixels each
     digits: np.ndarray
     pool: np.ndarray  # indices of the originals the windows are drawn from
+    train: np.ndarray  # indices of the originals the model learned from
     svd: PCA
     model: LogisticRegression
     model_version: str = VERSION
@@ -60,11 +62,17 @@ def build_digit_world(seed: int) -> DigitWorld:
     with common.single_thread():
         svd = PCA(COMPONENTS, random_state=0).fit(X)
         model = LogisticRegression(max_iter=2000).fit(svd.transform(X), y)
-    return DigitWorld(seed, images, digits, pool, svd, model)
+    return DigitWorld(seed, images, digits, pool, train, svd, model)
 
 
 def draw_scans(world: DigitWorld, stream: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return _scans(world.images, world.digits, world.pool, n, common.stream_rng(world.seed, stream))
+
+
+def training_log(world: DigitWorld, n: int = 6000) -> pd.DataFrame:
+    """The model's own training scans, as served by it before release."""
+    pixels, digits = _scans(world.images, world.digits, world.train, n, common.stream_rng(world.seed, "training-log"))
+    return serve(world, pixels, digits, "training", TRAINING_START)
 
 
 def serve(world: DigitWorld, pixels: np.ndarray, digits: np.ndarray, stream: str, start: pd.Timestamp) -> pd.DataFrame:

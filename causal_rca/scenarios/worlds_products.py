@@ -26,6 +26,7 @@ CENTROIDS = {"apparel": (1.2, 0.0, 0.3, 0.0), "electronics": (-0.8, 1.1, 0.0, 0.
              "furniture": (0.0, -0.9, 1.0, 0.0), "garden": (0.2, -0.6, -0.2, 1.1), "toys": (0.6, 0.4, -0.9, -0.6)}
 EMBEDDING = 4
 SELLERS = ("marketplace", "retail", "refurbished")
+TRAINING_START = pd.Timestamp("2026-03-02")
 REFERENCE_START = pd.Timestamp("2026-05-04")
 CURRENT_START = pd.Timestamp("2026-06-01")
 VERSION = "catalog-lr-2026.04"
@@ -35,6 +36,7 @@ VERSION = "catalog-lr-2026.04"
 class ProductWorld:
     seed: int
     model: LogisticRegression
+    training: pd.DataFrame  # the listings the model learned from
 
 
 def draw_listings(seed: int, stream: str, n: int, categories: np.ndarray | None = None) -> pd.DataFrame:
@@ -58,7 +60,12 @@ def build_product_world(seed: int) -> ProductWorld:
     training = draw_listings(seed, "training", 8000)
     with common.single_thread():
         model = LogisticRegression(max_iter=2000).fit(_inputs(training), training["category"])
-    return ProductWorld(seed, model)
+    return ProductWorld(seed, model, training)
+
+
+def training_log(world: ProductWorld) -> pd.DataFrame:
+    """The model's training listings, as served by it before release."""
+    return serve(world, world.training, world.training["category"], "training", TRAINING_START)
 
 
 def serve(world: ProductWorld, listings: pd.DataFrame, labels: pd.Series, stream: str,

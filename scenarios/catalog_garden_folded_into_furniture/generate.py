@@ -22,6 +22,7 @@ def generate(seed: int) -> dict:
     cur = wp.draw_listings(seed, "current", N_ROWS)
     relabelled = np.where(cur["category"] == "garden", "furniture", cur["category"])
     return {
+        "training": wp.training_log(world),
         "reference": wp.serve(world, ref, ref["category"], "reference", wp.REFERENCE_START),
         "current": wp.serve(world, cur, relabelled, "current", wp.CURRENT_START),
     }

@@ -37,6 +37,7 @@ def generate(seed: int) -> dict:
     ref = wp.draw_listings(seed, "reference", N_ROWS)
     cur = _with_appliances(seed, wp.draw_listings(seed, "current", N_ROWS))
     return {
+        "training": wp.training_log(world),
         "reference": wp.serve(world, ref, ref["category"], "reference", wp.REFERENCE_START),
         "current": wp.serve(world, cur, cur["category"], "current", wp.CURRENT_START),
     }

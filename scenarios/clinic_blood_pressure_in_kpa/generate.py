@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from causal_rca.scenarios import worlds_clinic as wcl
 
-N_ROWS = 4000
+N_ROWS = 6000
 MMHG_PER_KPA = 7.50062
 
 
@@ -19,5 +19,6 @@ def generate(seed: int) -> dict:
     world = wcl.build_clinic_world(seed)
     ref, cur = wcl.draw_visits(world, "reference", N_ROWS), wcl.draw_visits(world, "current", N_ROWS)
     served = cur.assign(bp=(cur["bp"] / MMHG_PER_KPA).round(2))
-    return {"reference": wcl.serve(world, ref, ref, "reference", wcl.REFERENCE_START),
+    return {"training": wcl.training_log(world),
+            "reference": wcl.serve(world, ref, ref, "reference", wcl.REFERENCE_START),
             "current": wcl.serve(world, served, cur, "current", wcl.CURRENT_START)}

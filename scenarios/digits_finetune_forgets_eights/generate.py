@@ -11,20 +11,17 @@ Real handwriting: scikit-learn's bundled digits (worlds_digits.py).
 
 from __future__ import annotations
 
-from causal_rca.scenarios import worlds_common as common
 from causal_rca.scenarios import worlds_digits as wd
 
 N_ROWS = 6000
 NEW_VERSION = "digits-lr-2026.03-ft"
 
 
-def generate(seed: int, *, with_model: bool = False) -> dict:
+def generate(seed: int) -> dict:
     world = wd.build_digit_world(seed)
     released = wd.fine_tune(world, 600, {8: 0.15}, NEW_VERSION)
-    frames = {
+    return {
+        "training": wd.training_log(world),
         "reference": wd.serve(world, *wd.draw_scans(world, "reference", N_ROWS), "reference", wd.REFERENCE_START),
         "current": wd.serve(released, *wd.draw_scans(world, "current", N_ROWS), "current", wd.CURRENT_START),
     }
-    return common.attach_model(frames, with_model, released.model,
-                               lambda: wd.serve(world, *wd.draw_scans(world, "golden", 2000), "golden",
-                                                wd.REFERENCE_START))

@@ -16,6 +16,7 @@ N_ROWS = 6000
 def generate(seed: int) -> dict:
     world = wd.build_digit_world(seed)
     return {
+        "training": wd.training_log(world),
         "reference": wd.serve(world, *wd.draw_scans(world, "reference", N_ROWS), "reference", wd.REFERENCE_START),
         "current": wd.serve(world, *wd.draw_scans(world, "current", N_ROWS), "current", wd.CURRENT_START),
     }
