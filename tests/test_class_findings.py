@@ -80,6 +80,19 @@ def test_a_class_new_in_the_current_window_is_flagged_new():
     assert f["target_class"] == "c" and f["class_metric"] == "recall"
 
 
+def test_many_classes_are_capped_in_the_table_and_the_matrices():
+    rng = np.random.default_rng(0)
+    frames = []
+    for seed in (1, 2):
+        y = rng.integers(0, 400, 20000).astype(float)
+        frames.append(pd.DataFrame({"prediction": np.where(rng.random(20000) < 0.8, y, y + 1), "label": y}))
+    frames[1].loc[:99, "label"] = 1000.0  # one new class
+    f = class_findings(MetricSpec("f1", multiclass=True), frames, seed=0)
+    assert len(f["classes"]) == 50 and f["classes_left_out"] == 402 - 50  # 0-400 (400 only predicted) and 1000
+    assert [c["class"] for c in f["classes"] if c["new"]] == ["1000"]
+    assert "change" not in f["confusion_change"] and isinstance(f["confusion_change"]["moves"], list)  # > 30: moves only
+
+
 def test_confidence_profile_sees_a_less_certain_model():
     ref, cur = document_log(2000, 1), document_log(2000, 2, fault="svd_scale")
     scores = [f[[f"p_{c}" for c in DOC_CLASSES]].set_axis([f"scores[{i}]" for i in range(4)], axis=1)

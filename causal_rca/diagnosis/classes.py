@@ -38,7 +38,7 @@ from causal_rca.signals import statistics as st
 from causal_rca.windows.stats import fetch_all, typed_expression
 from causal_rca.windows.tables import Window
 
-MAX_CLASSES = 50  # classes in the table (the largest shares, and every new class)
+MAX_CLASSES = 50  # classes in the table (new classes first, then the largest shares)
 MAX_MATRIX = 30  # classes in the confusion matrices of the JSON; beyond, only the cells that moved
 MAX_MOVES = 10
 MOVE_LEVEL = 0.01  # adjusted p-value of a confusion cell that moved
@@ -217,9 +217,10 @@ def class_findings(spec: MetricSpec, frames: list[pd.DataFrame], seed: int) -> d
     errors = [(y != None) & (y != p) for y, p in zip(labels, predicted)]  # noqa: E711
     class_index = {class_key(c): i for i, c in enumerate(spec.classes or ())}
     shown = classes
-    if len(classes) > MAX_CLASSES:
-        weight = {k: max(np.mean(labels[0] == k), np.mean(labels[1] == k)) for k in classes}
-        keep = set(sorted(classes, key=lambda k: -weight[k])[:MAX_CLASSES]) | new
+    if len(classes) > MAX_CLASSES:  # new classes first, then the largest shares
+        shares = [pd.Series(y[y != None]).value_counts(normalize=True) for y in labels]  # noqa: E711
+        weight = {k: max(float(share.get(k, 0.0)) for share in shares) for k in classes}
+        keep = set(sorted(classes, key=lambda k: (k not in new, -weight[k], str(k)))[:MAX_CLASSES])
         shown = [k for k in classes if k in keep]
     rows = [_class_row(spec, k, k in new, frames, labels, errors, class_index, seed) for k in shown]
     return {
