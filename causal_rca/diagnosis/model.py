@@ -172,7 +172,7 @@ class Diagnosis:
             "graph": self.graph,
             "target": self.target,
             "metric": self.metric,
-            **self.class_findings,
+            **{k: self.class_findings[k] for k in CLASS_KEYS if k in self.class_findings},
             "reference": self.reference.to_dict(),
             "current": self.current.to_dict(),
             "change": self.change,
