@@ -87,3 +87,21 @@ def test_donor_rows_draw_outputs_of_rows_with_the_nearest_inputs():
     np.random.seed(0)
     again = mechanism.draw_samples(X[:50]).ravel().astype(int) - 1000
     assert np.array_equal(drawn, again)  # gcm's global generator, seeded: the same draw
+
+
+@pytest.mark.parametrize("metric", [{"metric": "roc_auc", "class": "contract"}, {"metric": "top_k_accuracy", "k": 2}])
+def test_metrics_that_read_probabilities_are_attributed(metric):
+    """One class's roc_auc reads that class's probability column; top-k reads them all."""
+    import yaml
+
+    from causal_rca import diagnose
+    from causal_rca.lineage import graph_from_yaml
+    from tests.model_logs import document_log
+    from tests.test_metrics_models import DOCS
+
+    g = yaml.safe_load(DOCS.read_text())
+    g["nodes"]["probe"] = {"kind": "metric", "parents": ["doc_model", "doc_type"], **metric}
+    ref, cur = document_log(1500, 1), document_log(1500, 2, fault="svd_scale", start="2026-02-01")
+    d = diagnose(graph_from_yaml(yaml.safe_dump(g)), ref, cur, "probe", seed=0)
+    assert d.significant and d.causes and all(c.contribution is not None for c in d.causes)
+    assert not any("without attribution" in w for w in d.warnings)

@@ -29,6 +29,7 @@ from causal_rca.causal.attribution import _PredictionMemo
 from causal_rca.causal.encoding import UNSEEN, _support_space, category_vocabulary
 from causal_rca.causal.metric_graph import ROWS_NODE
 from causal_rca.metrics import MetricSpec, encode_rows, metric_frame
+from causal_rca.metrics.compute import class_key
 
 NEIGHBOURS = 5
 NEW_CLASS = "__class new in this window__"  # a label code the reference vocabulary lacks
@@ -143,10 +144,15 @@ def class_attribution_inputs(graph, metric_id: str, spec: MetricSpec, enc, sampl
     from causal_rca.windows.stats import sample_frame, typed_expression
 
     prediction, label = graph.metric_inputs(metric_id)
-    scores = None
+    columns = dict(graph.nodes[prediction].scores or {})
+    scores, output = None, samples
     if spec.needs_class_scores:
-        exprs = {f"scores[{i}]": typed_expression(c, "numeric") for i, c in enumerate(graph.nodes[prediction].scores.values())}
+        exprs = {f"scores[{i}]": typed_expression(c, "numeric") for i, c in enumerate(columns.values())}
         scores = tuple(sample_frame(w, exprs, sample_rows, seed + i) for i, w in enumerate(windows))
-    outputs = class_outputs(samples[0], samples[1], prediction, label, scores)
+    elif spec.name == "roc_auc":  # one class's roc_auc reads that class's probability as the model's output
+        column = next(c for k, c in columns.items() if class_key(k) == class_key(spec.target_class))
+        output = tuple(sample_frame(w, {prediction: typed_expression(column, "numeric")}, sample_rows, seed + i)
+                       .assign(**{label: s[label].to_numpy()}) for i, (w, s) in enumerate(zip(windows, samples)))
+    outputs = class_outputs(output[0], output[1], prediction, label, scores)
     ref, cur = row_id_windows(enc.reference, enc.current, prediction)
     return ref, cur, class_mechanisms(spec, prediction, ROWS_NODE, enc.categorical, outputs)
