@@ -84,6 +84,7 @@ EXPECTED = {
     "digits_quiet_month_control",
     "catalog_large_appliances_arrive",
     "catalog_garden_folded_into_furniture",
+    "catalog_games_split_from_toys",
     # regression on real patients (issue 20)
     "clinic_blood_pressure_in_kpa",
     "clinic_lab_feed_outage",
