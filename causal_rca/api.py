@@ -20,6 +20,8 @@ from causal_rca.causal.encoding import effective_parents, encode_windows
 from causal_rca.causal.mechanism import (
     LENIENT_SIGNIFICANCE, MechanismResult, assess_mechanisms, lenient_mechanisms,
 )
+from causal_rca.diagnosis.class_confidence import with_confidence_evidence
+from causal_rca.diagnosis.classes import class_node_dtypes, multiclass_findings
 from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.data_quality import data_quality_findings
 from causal_rca.diagnosis.model import (
@@ -146,9 +148,9 @@ def _node_name(graph: LineageGraph, node_id: str) -> str:
 
 def _label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: pd.DataFrame,
                      cur: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Binary metrics (and one class of a multi-class model) read the label as "is positive": so do the
-    causal models. A multi-class label over all its classes stays a category."""
-    if spec.name == "mean" or spec.is_regression or not spec.one_class:
+    """Binary metrics read the label as "is positive": so do the causal models. A multi-class label
+    stays a category, also for one class's metric (a new class in the labels is a finding)."""
+    if spec.name == "mean" or spec.is_regression or spec.multiclass:
         return {}
     _, label = graph.metric_inputs(metric_id)
     return {label: (is_positive(ref[label], spec.positive), is_positive(cur[label], spec.positive))}
@@ -314,6 +316,7 @@ def _diagnose(
                                 spark_master=spark_master)
     dtypes = resolve_dtypes(graph, ref_w, cur_w)
     spec = _metric_spec(graph, metric, ref_w)
+    dtypes = class_node_dtypes(graph, metric, spec, dtypes)  # a multi-class model's classes are categories
     # A current window without labels is estimated from a binary model's calibrated scores only.
     unlabelled = unlabelled_label(graph, metric, spec, cur_w) if not spec.multiclass else None
     if unlabelled is not None:  # labels not in yet: the engine works on everything else
@@ -342,6 +345,7 @@ def _diagnose(
         warnings.append(UNLABELLED_WARNING.format(metric=metric))
     if split_p_value is not None:
         comparison = replace(comparison, significant=False)
+    class_findings = multiclass_findings(graph, metric, spec, (ref_w, cur_w), seed)
     over_time = (metric_over_time(spec, {"reference": ref_frame, "current": cur_frame},
                                   {"reference": ref_frame[TIME].to_numpy(), "current": cur_frame[TIME].to_numpy()})
                  if graph.time_column and unlabelled is None else [])
@@ -399,11 +403,11 @@ def _diagnose(
 
     contributions: dict[str, float] | None = None
     # The attribution samples the model node's column and reads the metric row by row from it.
-    per_row = spec.form not in JOINT_FORMS and not spec.multiclass
-    attributable = unlabelled is None and per_row and (spec.name == "mean" or spec.is_regression
+    per_row = spec.form not in JOINT_FORMS  # a multi-class model's output: causal/class_outputs.py
+    attributable = unlabelled is None and per_row and (spec.name == "mean" or spec.is_regression or spec.multiclass
                                                        or dtypes[target_parents[0]] in ("numeric", "boolean"))
     if comparison.significant and candidates and not attributable:
-        if spec.form in JOINT_FORMS and not spec.multiclass:
+        if spec.form in JOINT_FORMS:
             warnings.append(f"{spec.name} is not a sum over rows, so the attribution cannot split its change: "
                             f"candidates ranked by the strength of their mechanism change only, without attribution")
         else:
@@ -412,11 +416,17 @@ def _diagnose(
     if comparison.significant and candidates and attributable:
         say("attributing the change")
         from causal_rca.causal.attribution import attribute_change  # DoWhy: imported on this path only
+        from causal_rca.causal.class_outputs import class_attribution_inputs
 
         players = {c.node: list(c.members) for c in candidates}
-        attribution = attribute_change(causal_graph, target, spec, enc.reference, enc.current, players,
+        att_ref, att_cur, custom = enc.reference, enc.current, None
+        if spec.multiclass:
+            att_ref, att_cur, custom = class_attribution_inputs(graph, metric, spec, enc, (ref_s, cur_s),
+                                                                (ref_w, cur_w), sample_rows, seed)
+        attribution = attribute_change(causal_graph, target, spec, att_ref, att_cur, players,
                                        enc.categorical, seed, rows_target=rows_target,
-                                       prediction=target_parents[0] if rows_target else None, jobs=jobs)
+                                       prediction=target_parents[0] if rows_target else None, jobs=jobs,
+                                       mechanisms=custom)
         contributions = attribution.contributions
         if len(candidates) > len(attribution.players):
             warnings.append(f"attribution limited to the {len(attribution.players)} strongest of "
@@ -432,6 +442,9 @@ def _diagnose(
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
                                  signals, mechanisms, outcome, moved))
 
+    if class_findings:  # a model_change of a multi-class model carries its confidence profile
+        causes = with_confidence_evidence(causes, graph.metric_inputs(metric)[0],
+                                          class_findings.get("confidence_profile"))
     model_aware: dict = {}
     if reviewed:
         say("reviewing the model")
@@ -461,7 +474,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=model_aware, metric_over_time=over_time, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        model_aware=model_aware, metric_over_time=over_time, class_findings=class_findings, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

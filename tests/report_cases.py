@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import numpy as np
+import pandas as pd
+
 from causal_rca.diagnosis.model import Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric
 from causal_rca.lineage.graph import LineageGraph, Node
 
@@ -30,6 +33,24 @@ def hostile_graph() -> LineageGraph:
         "recall": Node("recall", "metric", parents=("m", "y"), metric="recall"),
     }
     return LineageGraph(name="hostile", nodes=nodes, description=HOSTILE_DESCRIPTION)
+
+
+HOSTILE_CLASSES = (HOSTILE_VALUE, "$x^2$", "**bold**", "plain")
+
+
+def hostile_class_findings() -> dict:
+    """Class-level findings whose class names are hostile, as diagnosis/classes.py builds them."""
+    from causal_rca.diagnosis.classes import class_findings
+    from causal_rca.metrics import MetricSpec
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for confuse in (0.05, 0.5):
+        y = rng.choice(HOSTILE_CLASSES, 2000)
+        pred = np.where((y == HOSTILE_VALUE) & (rng.random(2000) < confuse), "plain", y)
+        frames.append(pd.DataFrame({"prediction": pred, "label": y}))
+    frames[1].loc[:199, "label"] = "<b>new</b>"
+    return class_findings(MetricSpec("f1", multiclass=True), frames, seed=0)
 
 
 def hostile_diagnosis(graph: LineageGraph | None = None) -> Diagnosis:
@@ -80,6 +101,7 @@ def hostile_diagnosis(graph: LineageGraph | None = None) -> Diagnosis:
                     MechanismSummary("y", "classifier", False, 0.5, 0.0, "no change given its parents")],
         checked_clear=["y"], warnings=[f"node '{HOSTILE_ID}' is odd"], seed=0, sample_rows=1000,
         description=graph.description, distributions=distributions, lineage=graph,
+        class_findings=hostile_class_findings(),
     )
 
 

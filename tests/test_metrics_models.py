@@ -1,9 +1,9 @@
 """`causal-rca why` on a multi-class and a regression model, end to end (graphs/*_example.yaml).
 
 What is checked is that the engine reads these models and their metrics
-right (the values equal scikit-learn's on the same logs) and says what it
-cannot do for them yet, without a traceback; how well it ranks causes for
-them is the accuracy benchmarks' business.
+right (the values equal scikit-learn's on the same logs) and attributes their
+change, without a traceback; how well it ranks causes for them is the
+scenarios' and the accuracy benchmarks' business.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def test_macro_f1_of_a_document_classifier(logs, capsys):
     assert d["significant"] and d["change"] < 0
     assert d["causes"]  # which one ranks first is the diagnosis's business, not this test's
     assert {"tfidf_svd_0", "tfidf_svd_1"} <= {a["node"] for a in d["anomalies"]}
-    assert any("class label, not a score" in w for w in d["warnings"])
+    # A multi-class model's class output is attributed (causal/class_outputs.py): contributions, no warning.
+    assert all(c["contribution"] is not None for c in d["causes"])
+    assert not any("class label, not a score" in w for w in d["warnings"])
 
 
 @pytest.mark.parametrize("metric", ["accuracy", "log_loss", "top2_accuracy"])
@@ -63,6 +65,10 @@ def test_a_new_document_type_is_counted_not_an_error(metric, logs, capsys):
     d = why(DOCS, metric, logs["doc_ref"], logs["doc_new"], capsys)
     assert d["significant"]
     assert (d["change"] > 0) == (metric == "log_loss")  # the new type is never predicted
+    top = d["causes"][0]
+    assert (top["node"], top["failure_mode"]) == ("doc_type", "label_shift")  # a new class in the labels
+    assert top["contribution"] == pytest.approx(d["change"], rel=0.3)  # the model's probabilities are attributed
+    assert [c["class"] for c in d["classes"] if c["new"]] == ["purchase_order"]
 
 
 def test_regression_metrics_of_a_delivery_eta(logs, capsys):

@@ -32,6 +32,7 @@ needs_dot = pytest.mark.skipif(not graphviz_available("dot"), reason="Graphviz n
 def test_text_shows_hostile_strings_literally() -> None:
     out = render(hostile_diagnosis(), "text")
     assert HOSTILE_ID in out
+    assert HOSTILE_VALUE in out and "<b>new</b>" in out  # class names as text
 
 
 def test_json_keeps_the_id_as_data() -> None:
@@ -59,6 +60,7 @@ def test_html_report_shows_hostile_strings_as_text() -> None:
     assert HOSTILE_ID in text
     assert HOSTILE_DESCRIPTION in text
     assert HOSTILE_OWNER in text
+    assert HOSTILE_VALUE in text and "<b>new</b>" in text  # class names, in the class table and the moves
 
 
 def test_jupyter_display_is_escaped_too() -> None:

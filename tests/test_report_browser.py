@@ -104,15 +104,40 @@ def ink_share(png: Path) -> tuple[float, int]:
     return inked / total, len(levels)
 
 
-@pytest.fixture(scope="module", params=["why-html", "hostile", "ticket"])
+def dump_dom(page: Path, profile: Path) -> str:
+    """The page's DOM after Chromium has parsed and laid it out."""
+    args = [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--dump-dom", page.resolve().as_uri()]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def document_classifier_page(path: Path) -> Path:
+    """The report of the document-classifier scenario (a fine-tune that forgets one class)."""
+    from causal_rca import diagnose
+    from causal_rca.scenarios import generate, get_scenario
+
+    scenario = get_scenario("digits_finetune_forgets_eights")
+    frames = generate(scenario)
+    d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=scenario.seed)
+    path.write_text(render(d, "html"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module", params=["why-html", "hostile", "classes", "ticket"])
 def report(request, tmp_path_factory) -> Path:
-    """The page `causal-rca why --format html` writes for a real fault, one full of hostile strings, and the
-    HTML preview of `why --format ticket` (its Markdown rendered as the tracker would)."""
+    """The page `causal-rca why --format html` writes for a real fault, one full of hostile strings,
+    a multi-class model's (class table, confusion-change heat map), and the HTML preview of
+    `why --format ticket` (its Markdown rendered as the tracker would)."""
     base = tmp_path_factory.mktemp("report")
     page = base / "report.html"
     if request.param == "hostile":
         page.write_text(render(hostile_diagnosis(), "html"), encoding="utf-8")
         return page
+    if request.param == "classes":
+        return document_classifier_page(page)
     from tests.conftest import TINY_GRAPH, cli_status, tiny_frame
 
     (base / "tiny.yaml").write_text(TINY_GRAPH)
@@ -135,6 +160,21 @@ def test_report_loads_without_console_errors_and_is_not_blank(report, tmp_path) 
     assert console == [], "console messages:\n" + "\n".join(console)
     ink, levels = ink_share(png)
     assert ink > 0.02 and levels >= 4, f"screenshot looks blank (ink {ink:.3f}, {levels} grey levels)"
+
+
+def test_document_classifier_report_shows_classes_and_confusion_change(tmp_path) -> None:
+    """As the browser lays it out: one table row per digit with both windows' recall, class 8 flagged,
+    where its rows went, and the heat map drawn (an SVG with one cell per true × predicted class)."""
+    page = document_classifier_page(tmp_path / "classes.html")
+    dom = dump_dom(page, tmp_path / "profile")
+    section = dom[dom.index('id="classes"'):dom.index('id="confusion-change"')]
+    rows = re.findall(r"<tr><td>(\d)</td>", section)
+    assert rows == [str(d) for d in range(10)]
+    eight = section[section.index("<tr><td>8</td>"):].split("</tr>")[0]
+    assert "significant" in eight
+    assert re.search(r"rows of class 8 now go to \d", section)
+    heat = dom[dom.index('id="confusion-change"'):].split("</figure>")[0]
+    assert "<svg" in heat and "predicted class" in heat and "true class" in heat
 
 
 def test_console_check_catches_errors(tmp_path) -> None:

@@ -20,7 +20,8 @@ import pytest
 import yaml
 from scipy import stats
 from sklearn.metrics import (
-    accuracy_score, f1_score, log_loss, mean_absolute_error, precision_score, recall_score, roc_auc_score,
+    accuracy_score, f1_score, log_loss, mean_absolute_error, mean_squared_error, precision_score, recall_score,
+    roc_auc_score,
 )
 
 from causal_rca.errors import InputError
@@ -78,6 +79,15 @@ EXPECTED = {
     # motor insurance (banded driver age), trade-in valuation (correlated vehicle fields)
     "motor_driver_age_band_in_months",
     "usedcar_heavier_trade_ins",
+    # multi-class models (issue 20): a form reader on real handwriting, a product categoriser
+    "digits_finetune_forgets_eights",
+    "digits_quiet_month_control",
+    "catalog_large_appliances_arrive",
+    "catalog_garden_folded_into_furniture",
+    "catalog_games_split_from_toys",
+    # regression on real patients (issue 20)
+    "clinic_blood_pressure_in_kpa",
+    "clinic_lab_feed_outage",
 }
 SPEC = Path("/work/shared/spec/diagnosis.md")
 KINDS = {"source", "feature", "model", "label", "metric", "infra"}
@@ -87,9 +97,10 @@ THRESHOLD_METRICS = {
     "f1": f1_score,
     "accuracy": accuracy_score,
 }
-SUPPORTED_METRICS = set(THRESHOLD_METRICS) | {"roc_auc", "log_loss", "mae", "mean"}
+SUPPORTED_METRICS = set(THRESHOLD_METRICS) | {"roc_auc", "log_loss", "mae", "rmse", "mean"}
 HIGHER_IS_BETTER = {"recall", "precision", "f1", "accuracy", "roc_auc"}
-LOWER_IS_BETTER = {"log_loss", "mae"}
+LOWER_IS_BETTER = {"log_loss", "mae", "rmse"}
+REGRESSION = {"mae", "rmse", "mape", "r2"}
 #: Smallest move that counts as a real fault: 0.03 on metrics in [0, 1] (and on a
 #: mean of a 0/1 column), 3% of the reference value for losses and errors.
 MIN_CHANGE = 0.03
@@ -124,6 +135,29 @@ def _metric_columns(scenario: Scenario) -> tuple[str | None, str | None]:
     return (nodes[model]["column"] if model else None), (nodes[label]["column"] if label else None)
 
 
+def _multiclass(scenario: Scenario) -> bool:
+    model, _label = _model_and_label(_graph(scenario))
+    return "scores" in model
+
+
+def _measure_multiclass(node: dict, y: pd.Series, pred: pd.Series) -> tuple[float, float]:
+    """scikit-learn's value; the standard error from a seeded bootstrap of the rows."""
+    name = node["metric"]
+    if "class" in node:
+        def value(t, p):
+            return float(THRESHOLD_METRICS[name](t, p, labels=[node["class"]], average=None)[0])
+    elif name == "accuracy":
+        def value(t, p):
+            return float(accuracy_score(t, p))
+    else:
+        def value(t, p):
+            return float(THRESHOLD_METRICS[name](t, p, average=node.get("average", "macro")))
+    t, p = y.to_numpy(), pred.to_numpy()
+    rng = np.random.default_rng(0)
+    boots = [value(t[i], p[i]) for i in (rng.integers(0, len(t), len(t)) for _ in range(100))]
+    return value(t, p), float(np.std(boots))
+
+
 def _model_and_label(graph: dict) -> tuple[dict, dict]:
     nodes = graph["nodes"]
     model = next(n for n in nodes.values() if n["kind"] == "model")
@@ -155,10 +189,16 @@ def _measure(scenario: Scenario, frame: pd.DataFrame) -> tuple[float, float]:
         values = frame[node["column"]].astype(float).to_numpy()
         return float(values.mean()), float(values.std() / math.sqrt(len(values)))
     pred_col, label_col = _metric_columns(scenario)
+    if _multiclass(scenario):
+        return _measure_multiclass(node, frame[label_col], frame[pred_col])
     scores = frame[pred_col].astype(float).to_numpy()
     if name == "mae":
         errors = np.abs(frame[label_col].astype(float).to_numpy() - scores)
         return float(mean_absolute_error(frame[label_col], scores)), float(errors.std() / math.sqrt(len(errors)))
+    if name == "rmse":
+        squared = (frame[label_col].astype(float).to_numpy() - scores) ** 2
+        rmse = float(np.sqrt(mean_squared_error(frame[label_col], scores)))
+        return rmse, float(squared.std() / math.sqrt(len(squared)) / (2 * rmse))  # delta method
     y = (frame[label_col] == node.get("positive", 1)).astype(int).to_numpy()
     if name == "roc_auc":
         auc = float(roc_auc_score(y, scores))
@@ -371,12 +411,18 @@ def test_windows_look_like_production_logs(name: str, frames) -> None:
     key, time_col = graph["key_column"], graph["time_column"]
     f = frames[name]
     ref, cur, train = f["reference"], f["current"], f["training"]
-    classifier = any(n.get("metric") not in ("mae", "mean") for n in graph["nodes"].values() if n["kind"] == "metric")
+    classifier = any(n.get("metric") not in REGRESSION | {"mean"}
+                     for n in graph["nodes"].values() if n["kind"] == "metric")
     for frame in (ref, cur, train):
         assert 5000 <= len(frame) <= 25000
         assert frame[key].is_unique
         assert frame[model["column"]].notna().all()
-        if classifier:
+        if "scores" in model:  # multi-class: a predicted class and one probability per class
+            probabilities = frame[list(model["scores"].values())]
+            assert probabilities.to_numpy().min() >= 0 and np.allclose(probabilities.sum(axis=1), 1.0)
+            assert set(frame[model["column"]]) <= set(model["scores"])
+            assert frame[label["column"]].nunique() >= 4
+        elif classifier:
             assert frame[model["column"]].between(0, 1).all(), "scores are probabilities"
             assert set(frame[label["column"]].unique()) <= {0, 1}
             assert 0.03 <= frame[label["column"]].mean() <= 0.35, "base rate of the positive class"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 import networkx as nx
 import numpy as np
@@ -270,11 +271,14 @@ def attribute_change(
     rows_target: bool = True,
     prediction: str | None = None,
     jobs: int | None = None,
+    mechanisms: dict[str, Callable[[list[str]], Any]] | None = None,
 ) -> Attribution:
     """Shapley attribution of the metric change to mechanism swaps of the player groups.
 
     ``players`` maps a player name (a node, or an unobserved node standing
     for its children) to the observed nodes whose mechanisms it swaps.
+    ``mechanisms``: per node, a factory of its mechanism given its ordered parents, in place of
+    the default (a multi-class model's output and metric: causal/class_outputs.py).
     """
     names = list(players)[:MAX_PLAYERS]
     changed = {n for name in names for n in players[name] if n in graph}
@@ -291,16 +295,18 @@ def attribute_change(
         for node in row_drawn:
             old.set_causal_mechanism(node, PooledRowValue(pooled[node].to_numpy(dtype=float)))
             old.graph.nodes[node][PARENTS_DURING_FIT] = [POOLED_ROW]
+    custom = mechanisms or {}
     for node in sorted(set(graph.nodes) - {POOLED_ROW, *row_drawn}):
+        parents = get_ordered_predecessors(graph, node)
         if node == target and rows_target:
-            prediction_column = get_ordered_predecessors(graph, node).index(prediction)
-            old.set_causal_mechanism(node, MetricRows(spec, prediction_column))
-            new.set_causal_mechanism(node, MetricRows(spec, prediction_column))
             for m in (old, new):
-                m.graph.nodes[node][PARENTS_DURING_FIT] = get_ordered_predecessors(m.graph, node)
+                m.set_causal_mechanism(node, custom[node](parents) if node in custom
+                                       else MetricRows(spec, parents.index(prediction)))
+                m.graph.nodes[node][PARENTS_DURING_FIT] = parents
             continue
-        old.set_causal_mechanism(node, _mechanism(node, graph, categorical, seeds[node]))
-        new.set_causal_mechanism(node, _mechanism(node, graph, categorical, seeds[node]))
+        for m in (old, new):
+            m.set_causal_mechanism(node, custom[node](parents) if node in custom
+                                   else _mechanism(node, graph, categorical, seeds[node]))
         if node in changed:
             to_fit += [(old, node, reference, seeds[node]), (new, node, current, seeds[node])]
         else:

@@ -20,6 +20,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import roc_auc_score
 
+from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.encoding import (
     UNSEEN, EncodedWindows, effective_parents, is_discrete, joint_support_mask, support_mask,
 )
@@ -373,6 +374,10 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
                 y_hold - _recalibrated(p_pos_hold, y_hold), X_ref[hold],
                 y_c - _recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures
+    elif outcome and len(classes) > 2:  # a multi-class label: new classes, class mix, class-level map
+        measures.update(class_outcome_measures(clf.classes_, ph, x_ref[hold], pc, y_cur))
+        d = max(d, min(1.0, 3.0 * measures["class_prior_shift"]))
+        return min(1.0, 3 * min(p_ks, p_mean, measures["class_prior_p"])), d, measures
     return min(1.0, 2 * min(p_ks, p_mean)), d, measures
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from causal_rca.causal.mechanism import MechanismResult
+from causal_rca.diagnosis.class_verdict import class_label_verdict
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
 
@@ -151,6 +152,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         # Spec: label_shift = the prior moved beyond what the parents explain; concept_drift =
         # the relation changed while the base rate and the inputs held.
         m = mechanism.measures if mechanism else {}
+        if "class_map_p" in m:  # a multi-class label (causal/class_outcome.py)
+            return class_label_verdict(m)
         if "base_rate_p" in m:
             return _label_verdict(m)
         if mechanism and mechanism.method == "marginal":

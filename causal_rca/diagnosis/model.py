@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT = "causal-rca/diagnosis/v1"
+# The multi-class findings' JSON fields, beside ``target`` (diagnosis/classes.py).
+CLASS_KEYS = ("target_class", "average", "class_metric", "classes", "classes_left_out", "confusion_change", "confidence_profile")
 
 
 def _clean(value: Any) -> Any:
@@ -155,6 +157,9 @@ class Diagnosis:
     # Added for silent faults (spec: fields may be added): contract violations and integrity faults,
     # listed whether or not the metric moved (diagnosis/data_quality.py).
     data_quality: list[Anomaly] = field(default_factory=list)
+    # Added for multi-class metrics (spec/diagnosis.md, "Multi-class targets"): target_class, average,
+    # classes (per class, both windows), confusion_change and confidence_profile (diagnosis/classes.py).
+    class_findings: dict[str, Any] = field(default_factory=dict)
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
     # (the JSON names the graph; `causal-rca render GRAPH --diagnosis` supplies it again).
     lineage: Any = field(default=None, compare=False, repr=False)
@@ -167,6 +172,7 @@ class Diagnosis:
             "graph": self.graph,
             "target": self.target,
             "metric": self.metric,
+            **{k: self.class_findings[k] for k in CLASS_KEYS if k in self.class_findings},
             "reference": self.reference.to_dict(),
             "current": self.current.to_dict(),
             "change": self.change,
@@ -262,6 +268,7 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             metric_over_time=[dict(b) for b in data.get("metric_over_time") or [] if isinstance(b, dict)],
             split=data.get("split"),
             model_aware=dict(data.get("model_aware") or {}),
+            class_findings={k: data[k] for k in CLASS_KEYS if k in data} if "classes" in data else {},
             data_quality=quality if quality is not None else data_quality_findings(anomalies),
             description=getattr(lineage, "description", None), lineage=lineage,
         )

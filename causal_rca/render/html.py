@@ -20,7 +20,9 @@ from causal_rca.explain.whys import why_steps
 from causal_rca.render.findings import cite, p_text
 from causal_rca.render.model_findings import model_sentences
 from causal_rca.render.output import INSTALL_HINT, GraphvizMissing, graphviz_available, inline_svg
-from causal_rca.render.plots import distribution_svg, metric_over_time_svg
+from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
+from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
+from causal_rca.render.plots import confusion_change_svg, distribution_svg, metric_over_time_svg
 
 TOP_SECTIONS = 3
 
@@ -82,4 +84,14 @@ def render_html(d: Diagnosis, standalone: bool = True) -> str:
         bones=bones(d.lineage, d) if d.lineage is not None else [], model_lines=model_sentences(d),
         data_quality_note=DATA_QUALITY_NOTE, legend=legend,
         slice_note=any("of the drop" in line for line in model_sentences(d)),
+        classes=_classes(d),
     )
+
+
+def _classes(d: Diagnosis) -> dict[str, Any] | None:
+    """The per-class table, where the errors moved, and the confusion-change heat map (multi-class only)."""
+    if not d.class_findings.get("classes"):
+        return None
+    heat = confusion_change_svg(d.class_findings.get("confusion_change") or {})
+    return {"columns": CLASS_COLUMNS, "rows": class_table(d), "sentences": class_sentences(d),
+            "metric": class_metric_name(d), "heatmap": Markup(heat) if heat else None}

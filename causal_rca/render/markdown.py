@@ -14,6 +14,8 @@ from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render import legend
+from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
+from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
 from causal_rca.render.findings import cite, p_text
 from causal_rca.render.model_findings import model_sentences
 
@@ -58,6 +60,18 @@ def _cause_section(d: Diagnosis, c: Cause) -> list[str]:
     return lines
 
 
+def _classes(d: Diagnosis) -> list[str]:
+    """The per-class table and where the errors moved (multi-class metrics only)."""
+    if not d.class_findings.get("classes"):
+        return []
+    lines = ["## Classes", "", f"_Per class: {md_escape(class_metric_name(d))}, with its 95% CI._", "",
+             "| " + " | ".join(CLASS_COLUMNS) + " |", "|" + "---|" * len(CLASS_COLUMNS)]
+    lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in class_table(d)]
+    lines.append("")
+    sentences = class_sentences(d)
+    return lines + [f"- {md_escape(s)}" for s in sentences] + ([""] if sentences else [])
+
+
 def render_markdown(d: Diagnosis) -> str:
     """Summary, metric with CI, ranked causes, why-chains with evidence, mitigation, what was found clear."""
     from causal_rca.render.fishbone import bones
@@ -82,6 +96,7 @@ def render_markdown(d: Diagnosis) -> str:
         lines += ["", f"_{md_escape(legend.SCORE)}. {md_escape(legend.CONTRIBUTION)}._", ""]
         for c in d.causes[:3]:
             lines += _cause_section(d, c)
+    lines += _classes(d)
     model = model_sentences(d)
     if model:
         lines += ["## The model", ""] + [f"- {md_escape(line)}" for line in model] + [""]

@@ -55,6 +55,14 @@ def _categorical(ax: Any, summary: dict[str, Any]) -> None:
     ax.set_xlabel("share of rows")
 
 
+def _svg(fig: Figure, prefix: str) -> str:
+    """The figure as an inline ``<svg>`` element, ids prefixed with ``prefix``."""
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return prefix_ids(strip_prolog(buf.getvalue()), prefix)
+
+
 def distribution_svg(node: str, summary: dict[str, Any], title: str | None = None, prefix: str = "plot-") -> str:
     """One node's reference and current distributions as an ``<svg>`` element (ids prefixed with ``prefix``)."""
     rows = len(summary.get("categories", [])) + 1 if summary["kind"] == "categorical" else 6
@@ -64,10 +72,7 @@ def distribution_svg(node: str, summary: dict[str, Any], title: str | None = Non
         (_numeric if summary["kind"] == "numeric" else _categorical)(ax, summary)
         ax.set_title(_literal(title or node), loc="left", fontsize=9)
         ax.legend(frameon=False, fontsize=7)
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return prefix_ids(strip_prolog(buf.getvalue()), prefix)
+        return _svg(fig, prefix)
 
 
 def metric_over_time_svg(metric: str, points: list[dict[str, Any]], prefix: str = "time-") -> str:
@@ -86,7 +91,31 @@ def metric_over_time_svg(metric: str, points: list[dict[str, Any]], prefix: str 
         ax.set_ylabel(_literal(metric), fontsize=8)
         ax.legend(frameon=False, fontsize=7)
         fig.autofmt_xdate()
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return prefix_ids(strip_prolog(buf.getvalue()), prefix)
+        return _svg(fig, prefix)
+
+
+def confusion_change_svg(cc: dict[str, Any], prefix: str = "confusion-") -> str | None:
+    """Heat map of the change, per true class (row), in the share of its rows predicted as each class
+    (column): red where more rows go now, blue where fewer. ``cc``: a diagnosis's ``confusion_change``;
+    None when it has no matrices (too many classes)."""
+    if "change" not in cc or not cc["change"]:
+        return None
+    change = np.array([[np.nan if v is None else v for v in row] for row in cc["change"]], dtype=float)
+    true, predicted = cc["true"], cc["predicted"]
+    limit = max(0.05, float(np.nanmax(np.abs(change))) if np.isfinite(change).any() else 0.05)
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(min(2.2 + 0.55 * len(predicted), 9.0), min(1.6 + 0.45 * len(true), 8.0)), dpi=96)
+        ax = fig.add_subplot()
+        image = ax.imshow(change, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_xticks(range(len(predicted)), labels=[_literal(p)[:18] for p in predicted], rotation=30, ha="right")
+        ax.set_yticks(range(len(true)), labels=[_literal(t)[:18] for t in true])
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        if len(true) * len(predicted) <= 144:
+            for (i, j), v in np.ndenumerate(change):
+                if np.isfinite(v) and abs(v) >= 0.005:
+                    ax.text(j, i, f"{v * 100:+.0f}", ha="center", va="center", fontsize=7,
+                            color="white" if abs(v) > 0.6 * limit else "black")
+        ax.set_title("change in the share of each true class's rows, in points", loc="left", fontsize=9)
+        fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        return _svg(fig, prefix)

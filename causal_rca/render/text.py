@@ -17,6 +17,8 @@ from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render import legend
+from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
+from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
 from causal_rca.render.findings import cite
 from causal_rca.render.model_findings import model_sentences
 
@@ -70,6 +72,19 @@ def every_node_table(d: Diagnosis) -> Table:
     return table
 
 
+def _classes(d: Diagnosis) -> list:
+    """The per-class table and where the errors moved (multi-class metrics only)."""
+    if not d.class_findings.get("classes"):
+        return []
+    table = Table(title=f"Classes ({class_metric_name(d)}, 95% CI)")
+    for col in CLASS_COLUMNS:
+        table.add_column(col)
+    for row in class_table(d):
+        table.add_row(*(Text(cell) for cell in row))
+    lines = class_sentences(d)
+    return [table] + ([Text("\n".join(f"- {line}" for line in lines))] if lines else [])
+
+
 def diagnosis_renderable(d: Diagnosis, verbose: bool = False) -> Group:
     head = Text()
     head.append(d.target, style="bold")
@@ -98,6 +113,7 @@ def diagnosis_renderable(d: Diagnosis, verbose: bool = False) -> Group:
             why.append(f" — {cited}\n" if cited else "\n", style="dim")
         why.append(f"\nmitigation: {top.mitigation}", style="italic")
         parts.append(Panel(why, title=Text(f"why: {top.node}"), expand=False))
+    parts += _classes(d)
     model = model_sentences(d)
     if model:
         model_text = "\n".join(f"- {line}" for line in model)

@@ -33,6 +33,7 @@ _BASE = [
     ("m/s ↔ mph", 2.236936, 0.0),
     ("knots ↔ km/h", 1.852, 0.0),
     ("gallons ↔ litres", 3.785412, 0.0),
+    ("mmHg ↔ kPa (blood pressure)", 7.500617, 0.0),
 ]
 _TOLERANCE = 0.02  # relative: estimated slopes of exact conversions land well inside it
 
