@@ -22,6 +22,7 @@ from causal_rca.causal.mechanism import (
 )
 from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.data_quality import data_quality_findings
+from causal_rca.diagnosis.findings import ModelFindings
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
@@ -461,7 +462,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=model_aware, metric_over_time=over_time, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        model_aware=ModelFindings(**model_aware) if model_aware else None, metric_over_time=over_time, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

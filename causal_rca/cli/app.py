@@ -66,11 +66,9 @@ def _emit(text: str, out: Optional[Path]) -> None:
     if out is None:
         write_stdout(text if text.endswith("\n") else text + "\n")
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write '{out}': {exc.strerror}") from None
+    from causal_rca.render.output import write_file
+
+    write_file(out, text)
 
 
 @app.command()
@@ -190,46 +188,57 @@ class View(str, Enum):
 
 @app.command("render")
 def render_cmd(
-    graph: Path = typer.Argument(..., help="Lineage graph YAML."),
-    out: Path = typer.Option(..., "--out", help="Output file: .svg, .png (need Graphviz) or .dot (DOT source)."),
-    diagnosis: Optional[Path] = typer.Option(None, "--diagnosis", help="A `why --format json` file to colour by."),
-    view: View = typer.Option(View.lineage, "--view", help="lineage (causal diagram) or fishbone."),
+    source: Path = typer.Argument(..., help="A lineage graph YAML (draws its diagram), or a `why --format json` "
+                                            "file (writes its report again, without rerunning the diagnosis)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Diagram: .svg, .png (need Graphviz) or .dot. "
+                                                           "Report: any file (default: standard output)."),
+    diagnosis: Optional[Path] = typer.Option(None, "--diagnosis", help="A `why --format json` file to colour the "
+                                                                       "diagram by."),
+    view: Optional[View] = typer.Option(None, "--view", help="lineage (causal diagram, the default) or fishbone."),
+    fmt: Optional[OutputFormat] = typer.Option(None, "--format", help="Report format of a diagnosis JSON (default: "
+                                                                      "from --out's extension, else text)."),
+    graph: Optional[Path] = typer.Option(None, "--graph", help="With a diagnosis JSON: the graph it was made on, "
+                                                               "so the report draws its diagrams."),
 ) -> None:
-    """Draw the lineage graph (or a fishbone), coloured by a diagnosis when one is given."""
+    """Draw a lineage graph (or a fishbone), or turn a saved diagnosis JSON into a report.
+
+    `render GRAPH --out lineage.svg [--diagnosis D.json]` draws; `render D.json --format html --out report.html
+    [--graph GRAPH]` writes the report `why --format html` would have written.
+    """
+    if fmt is not None or source.suffix.lower() == ".json":
+        _render_report(source, out, fmt, graph, diagnosis, view)
+        return
+    from causal_rca.diagnosis.reading import read_diagnosis
     from causal_rca.lineage import load_graph
     from causal_rca.render.diagram import lineage_dot
     from causal_rca.render.fishbone import fishbone_dot
     from causal_rca.render.output import write_diagram
 
-    g = load_graph(graph)
-    d = _read_diagnosis(diagnosis, g) if diagnosis is not None else None
-    write_diagram(lineage_dot(g, d) if view is View.lineage else fishbone_dot(g, d), out)
+    if graph is not None:
+        raise InputError("--graph goes with a diagnosis JSON (render D.json --graph GRAPH); "
+                         "to draw a graph, give it as the argument")
+    if out is None:
+        raise InputError("drawing a graph needs --out FILE (.svg, .png or .dot)")
+    g = load_graph(source)
+    d = read_diagnosis(diagnosis, g) if diagnosis is not None else None
+    write_diagram(lineage_dot(g, d) if view in (None, View.lineage) else fishbone_dot(g, d), out)
     print(f"wrote {out}")
 
 
-def _read_diagnosis(path: Path, graph):
-    """A diagnosis JSON for this graph, or one clear error."""
-    import json
+REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
 
-    from causal_rca.diagnosis.model import Diagnosis
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read diagnosis '{path}': {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"'{path}' is not JSON: {exc}") from None
-    try:
-        d = Diagnosis.from_dict(data, lineage=graph)
-    except InputError as exc:
-        raise InputError(f"'{path}': {exc}") from None
-    if d.graph != graph.name:
-        raise InputError(f"'{path}' diagnoses graph '{d.graph}', not '{graph.name}' ({graph.path})")
-    named = {n for c in d.causes for n in (c.node, *c.path)} | {a.node for a in d.anomalies}
-    unknown = sorted(named - set(graph.nodes))
-    if unknown:
-        raise InputError(f"'{path}' names nodes that graph '{graph.name}' does not have: {', '.join(unknown[:5])}")
-    return d
+def _render_report(source: Path, out: Optional[Path], fmt: Optional[OutputFormat], graph: Optional[Path],
+                   diagnosis: Optional[Path], view: Optional[View]) -> None:
+    """A saved diagnosis as a report: the bytes `why --format FMT` wrote for it."""
+    from causal_rca.diagnosis.reading import read_diagnosis
+    from causal_rca.render import render
+
+    if diagnosis is not None or view is not None:
+        raise InputError("--diagnosis and --view draw a graph's diagram: give the graph YAML as the argument, "
+                         "not a diagnosis")
+    chosen = fmt.value if fmt is not None else REPORT_SUFFIXES.get(out.suffix.lower(), "text") if out else "text"
+    _emit(render(read_diagnosis(source, graph), chosen), out)
 
 
 @app.command()

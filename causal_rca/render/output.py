@@ -54,10 +54,18 @@ def write_diagram(g: graphviz.Graph | graphviz.Digraph, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix not in DIAGRAM_SUFFIXES:
         raise InputError(f"--out must end in {', '.join(DIAGRAM_SUFFIXES)}, not '{out.name}'")
-    data = diagram_bytes(g, suffix[1:])
+    write_file(out, diagram_bytes(g, suffix[1:]))
+
+
+def write_file(out: str | Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``out``, making missing folders; one clear error when it cannot."""
+    out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        if isinstance(data, str):
+            out.write_text(data, encoding="utf-8")
+        else:
+            out.write_bytes(data)
     except OSError as exc:
         raise InputError(f"cannot write '{out}': {exc.strerror}") from None
 
