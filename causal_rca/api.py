@@ -29,7 +29,8 @@ from causal_rca.diagnosis.model import (
 from causal_rca.diagnosis.quality import assess_quality, infinite_values
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
-from causal_rca.errors import InputError
+from causal_rca.arguments import check_diagnose_arguments
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.explain.distributions import distribution_summaries, plotted_nodes
 from causal_rca.explain.over_time import metric_over_time
 from causal_rca.explain.whys import fault_path, why_chain
@@ -196,27 +197,70 @@ def diagnose(
 ) -> Diagnosis:
     """Why did ``metric`` change between the reference and the current window?
 
-    Tables are read by ``engine`` (``"duckdb"``, ``"spark"`` on ``spark_master``,
-    or an ibis backend already open): counts are aggregated there and only
-    ``sample_rows`` seeded rows per window, plus the metric's two columns,
-    come back to Python. ``jobs``: processes for the mechanism tests (default: all
-    cores, at most four, on graphs with many of them; the answer is the same).
+    Every argument is checked first (``ParameterError`` names the wrong one),
+    then the windows are read, the metric compared, every node's signals and
+    mechanism tested, the change attributed and the causes ranked.
 
-    When the model node declares an ``artifact``, the real model is replayed
-    (``trust_model`` allows artifacts whose loading runs code, such as
-    pickles); ``golden`` is a trusted labelled set to clear or blame the
-    model on, ``training`` the training snapshot that defines the model's
-    support (default: the reference). A current window without labels gets
-    an estimated metric (see ``causal_rca/model/``); ``estimate`` asks for the label-free
-    estimate also when the current window has labels (to compare it with the measured value).
+    Parameters
+    ----------
+    graph : LineageGraph, str or Path
+        The lineage graph, or its YAML file.
+    reference, current : str, Path or pandas.DataFrame, optional
+        The two windows: CSV or Parquet files (a glob or URL too) or DataFrames.
+    metric : str, optional
+        The metric node to explain; the graph's only one when not given.
+    data : str, Path or pandas.DataFrame, optional
+        One table to split in time instead of two windows (needs ``split``).
+    split : str or datetime, optional
+        Where ``data`` splits into reference and current, or ``"auto"``: where the metric changed.
+    seed : int, default 0
+        Seeds sampling and resampling: the same inputs and seed give the same bytes.
+    sample_rows : int, default 20000
+        Rows sampled per window for the tests (counts use every row).
+    progress : callable, optional
+        Called with the name of each step as it starts (``STEPS``).
+    engine : {"duckdb", "spark"} or ibis backend, default "duckdb"
+        Where the tables are read and counted; only the samples come back to Python.
+    spark_master : str, optional
+        The Spark master URL for ``engine="spark"`` (default ``local[*]``).
+    jobs : int, optional
+        Processes for the mechanism tests (default: all cores, at most four, on
+        graphs with many of them; the answer is the same).
+    trust_model : bool, default False
+        Allow model artifacts whose loading runs code (pickles, MLflow).
+    golden : str, Path or pandas.DataFrame, optional
+        A trusted labelled set to clear or blame the model on (needs the model node's ``artifact``).
+    training : str, Path or pandas.DataFrame, optional
+        The training snapshot that defines the model's support (default: the reference).
+    estimate : bool, default False
+        Also give the label-free estimate of the current metric when it has labels
+        (a current window without labels always gets one).
 
-    >>> d = diagnose("graphs/fraud.yaml", "ref.csv", "cur.csv", "recall", seed=0)  # doctest: +SKIP
-    >>> d.causes[0].node, d.causes[0].failure_mode                                  # doctest: +SKIP
-    ('merchant_category', 'schema_change')
+    Returns
+    -------
+    Diagnosis
+        The verdict, the ranked causes with their evidence and the chain of whys.
+
+    Raises
+    ------
+    InputError
+        A graph, table or argument the engine cannot use (``ParameterError`` for an argument).
+
+    Examples
+    --------
+    >>> from causal_rca.scenarios import generate, get_scenario
+    >>> s = get_scenario("schema_change_coerced_nulls")  # the demo: merchant codes arrive as text
+    >>> windows = generate(s)
+    >>> d = diagnose(s.graph_path, windows["reference"], windows["current"], "recall", seed=0)
+    >>> d.significant, d.causes[0].node, d.causes[0].failure_mode
+    (True, 'merchant_category', 'schema_change')
     """
     # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
     # shared machine make gradient boosting tens of times slower.
-    _refuse_duplicate_columns(reference=reference, current=current, data=data, golden=golden, training=training)
+    check_diagnose_arguments(graph=graph, reference=reference, current=current, metric=metric, data=data, split=split,
+                             seed=seed, sample_rows=sample_rows, progress=progress, engine=engine,
+                             spark_master=spark_master, jobs=jobs, trust_model=trust_model, golden=golden,
+                             training=training, estimate=estimate)
     with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
         if split == "auto" and data is not None:
             d = _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
@@ -229,15 +273,6 @@ def diagnose(
                           estimate=estimate)
     extra = [m for m in diagnosis_messages(raised) if m not in d.warnings]
     return replace(d, warnings=[*d.warnings, *extra]) if extra else d
-
-
-def _refuse_duplicate_columns(**tables: TableLike | None) -> None:
-    """A DataFrame with two columns of one name is ambiguous: which one is the node's column?"""
-    for role, table in tables.items():
-        if isinstance(table, pd.DataFrame) and table.columns.duplicated().any():
-            names = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
-            raise InputError(f"the {role} DataFrame has duplicate column names ({', '.join(names[:5])}): "
-                             f"each column the graph names must appear once")
 
 
 def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
@@ -268,7 +303,7 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
     try:
         point = find_change_point(timeline, seed)
     except ValueError:
-        raise InputError("--split auto: the log is too short to place a change point; give --split TIMESTAMP") from None
+        raise ParameterError("{split='auto'}: the log is too short to place a change point; give {split=TIMESTAMP}") from None
     # The split is the best of many candidate times, so the windows' own interval is too optimistic:
     # a change the change-point test does not support is not a significant change.
     d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
@@ -306,8 +341,6 @@ def _diagnose(
     say = progress or (lambda _msg: None)
     graph, metric = _graph_and_metric(graph, metric)
     spec = _metric_spec(graph, metric)  # read again from the reference window once it is open
-    if sample_rows < 100:
-        raise InputError("sample_rows must be at least 100")
 
     artifact = load_model(graph, metric, trust=trust_model, golden=golden)  # bad input fails before any work
     say("reading windows")

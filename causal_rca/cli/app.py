@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from causal_rca.cli.progress import progress_bar
-from causal_rca.errors import InputError, ToolFailed
+from causal_rca.errors import InputError, ParameterError, ToolFailed
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Causal root-cause analysis for ML pipelines: why did the metric drop?")
@@ -24,6 +24,20 @@ scenarios_app = typer.Typer(no_args_is_help=True, help="Failure scenarios with k
 app.add_typer(scenarios_app, name="scenarios")
 import_app = typer.Typer(no_args_is_help=True, help="Lineage people already have: OpenLineage events, dbt manifests.")
 app.add_typer(import_app, name="import")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from causal_rca import __version__
+
+        print(f"causal-rca {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """Causal root-cause analysis for ML pipelines: why did the metric drop?"""
 
 
 class OutputFormat(str, Enum):
@@ -464,6 +478,9 @@ def main(argv: list[str] | None = None) -> None:
         rv = app(args=argv, standalone_mode=False)
         if sys.stdout is not None:
             sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
+    except ParameterError as exc:  # the library names its parameters; here they are the command's flags
+        print(f"error: {exc.as_flags()}", file=sys.stderr)
+        sys.exit(2)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

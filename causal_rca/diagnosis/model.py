@@ -88,7 +88,7 @@ class Diagnosis:
     >>> windows = generate(s)
     >>> d = diagnose(s.graph_path, windows["reference"], windows["current"], s.metric)
     >>> d  # doctest: +ELLIPSIS
-    <Diagnosis fraud_scoring/recall: 0.8... → 0.6... (-0.1..., significant); top cause merchant_category (schema_change)>
+    <Diagnosis card-fraud/recall: ... (..., significant); top cause merchant_category (schema_change)...>
     >>> d.causes[0]  # doctest: +ELLIPSIS
     Cause(rank=1, node='merchant_category', failure_mode='schema_change', score=...)
     """
@@ -288,7 +288,7 @@ class Diagnosis:
         >>> import tempfile, pathlib
         >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.html"
         >>> d.save_html(out)
-        >>> out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+        >>> out.read_text(encoding="utf-8").startswith("<!doctype html>")
         True
         """
         from causal_rca.render import render

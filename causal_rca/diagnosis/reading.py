@@ -15,7 +15,7 @@ from typing import Any
 from causal_rca.diagnosis.findings import ModelFindings, Replay
 from causal_rca.diagnosis.model import FORMAT, Diagnosis
 from causal_rca.diagnosis.records import Anomaly, Cause, Evidence, MechanismSummary, WindowMetric
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.lineage import LineageGraph, load_graph
 
 
@@ -41,8 +41,8 @@ def _json_text(source: str | Path) -> tuple[str, str]:
     if isinstance(source, str) and source.lstrip().startswith("{"):
         return source, "the diagnosis text"
     if not isinstance(source, (str, Path)):
-        raise InputError(f"source= must be JSON text or the path of a diagnosis JSON file, "
-                         f"not {type(source).__name__}")
+        raise ParameterError(f"{{source}} must be JSON text or the path of a diagnosis JSON file, "
+                             f"not {type(source).__name__}")
     path = Path(source)
     try:
         return path.read_text(encoding="utf-8"), f"'{path}'"

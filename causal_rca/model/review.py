@@ -19,7 +19,7 @@ import pandas as pd
 from causal_rca.diagnosis.findings import ArtifactCheck
 from causal_rca.diagnosis.model import Cause, Evidence
 from causal_rca.diagnosis.vocabulary import MITIGATION
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec
 from causal_rca.model import confidence, estimate, segments, support
@@ -166,7 +166,7 @@ def load_model(graph: LineageGraph, metric: str, *, trust: bool, golden: TableLi
     model_node = model_node_of(graph, metric)
     node = graph.nodes[model_node] if model_node else None
     if golden is not None and (node is None or not node.artifact):
-        raise InputError(f"--golden needs the real model: model node '{model_node}' declares no artifact")
+        raise ParameterError(f"{{golden}} needs the real model: model node '{model_node}' declares no artifact")
     if node is None or not node.artifact:
         return None
     inputs = model_inputs(graph, model_node)

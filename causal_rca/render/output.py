@@ -14,7 +14,7 @@ from pathlib import Path
 
 import graphviz
 
-from causal_rca.errors import InputError, ToolFailed
+from causal_rca.errors import InputError, ParameterError, ToolFailed
 from causal_rca.render.svg import prefix_ids, strip_prolog
 
 INSTALL_HINT = "install Graphviz: apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
@@ -53,7 +53,7 @@ def write_diagram(g: graphviz.Graph | graphviz.Digraph, out: Path) -> None:
     """Write by extension: ``.dot`` source, ``.svg`` or ``.png`` image."""
     suffix = out.suffix.lower()
     if suffix not in DIAGRAM_SUFFIXES:
-        raise InputError(f"--out must end in {', '.join(DIAGRAM_SUFFIXES)}, not '{out.name}'")
+        raise ParameterError(f"{{out}} must end in {', '.join(DIAGRAM_SUFFIXES)}, not '{out.name}'")
     write_file(out, diagram_bytes(g, suffix[1:]))
 
 
