@@ -129,6 +129,12 @@ class Diagnosis:
     # (the JSON names the graph; `from_json(..., graph=)` and `render --graph` supply it again).
     lineage: Any = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        # The plotted data are kept as the JSON writes them (6 significant digits), so a diagnosis read
+        # back from its JSON draws the very same plots.
+        object.__setattr__(self, "distributions", json_safe(self.distributions))
+        object.__setattr__(self, "metric_over_time", json_safe(self.metric_over_time))
+
     def __repr__(self) -> str:
         head = (f"<Diagnosis {self.graph}/{self.target}: {self.reference.value:.3g} → {self.current.value:.3g} "
                 f"({self.change:+.3g}, {'significant' if self.significant else 'not significant'})")
