@@ -78,3 +78,13 @@ def test_examples_run(name: str, monkeypatch) -> None:
         test.globs = namespace  # the class's example first (sorted by name), its methods' after
         runner.run(test, clear_globs=False)
     assert runner.failures == 0, f"{runner.failures} failing example(s) in {name}: see the output above"
+
+
+def test_the_user_guide_examples_run(monkeypatch) -> None:
+    from pathlib import Path
+
+    root = Path(causal_rca.__path__[0]).parent
+    monkeypatch.chdir(root)
+    failed, attempted = doctest.testfile(str(root / "docs" / "user-guide.md"), module_relative=False,
+                                         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert attempted > 0 and failed == 0
