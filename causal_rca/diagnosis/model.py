@@ -297,10 +297,7 @@ class Diagnosis:
         >>> out.read_text(encoding="utf-8").startswith("<!doctype html>")
         True
         """
-        from causal_rca.render import render
-        from causal_rca.render.output import write_file
-
-        write_file(path, render(self, "html"))
+        self._save(path, "html")
 
     def save_markdown(self, path: str | Path) -> None:
         """Write the report as Markdown, to paste into an incident ticket.
@@ -313,10 +310,13 @@ class Diagnosis:
         >>> out.read_text(encoding="utf-8").startswith("# ")
         True
         """
+        self._save(path, "markdown")
+
+    def _save(self, path: str | Path, fmt: str) -> None:
         from causal_rca.render import render
         from causal_rca.render.output import write_file
 
-        write_file(path, render(self, "markdown"))
+        write_file(path, render(self, fmt))
 
     def _repr_markdown_(self) -> str:
         from causal_rca.render.markdown import render_markdown

@@ -7,7 +7,7 @@ spec/diagnosis.md; ``diagnosis/reading.py`` reads them back.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from causal_rca.diagnosis.findings import Replay
@@ -59,9 +59,8 @@ class Evidence:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of spec/diagnosis.md."""
-        return {"test": self.test, "reference": self.reference, "current": self.current,
-                "p_value": self.p_value, "detail": self.detail}
+        """The JSON object of spec/diagnosis.md (its fields, in order)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True, repr=False)
@@ -189,9 +188,8 @@ class Anomaly:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of spec/diagnosis.md."""
-        return {"node": self.node, "signal": self.signal, "reference": self.reference, "current": self.current,
-                "p_value": self.p_value, "detail": self.detail}
+        """The JSON object of spec/diagnosis.md (its fields, in order)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -212,6 +210,5 @@ class MechanismSummary:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of spec/diagnosis.md."""
-        return {"node": self.node, "method": self.method, "changed": self.changed, "p_value": self.p_value,
-                "effect": self.effect, "detail": self.detail}
+        """The JSON object of spec/diagnosis.md (its fields, in order)."""
+        return asdict(self)
