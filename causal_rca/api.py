@@ -41,6 +41,7 @@ from causal_rca.metrics import (
 )
 from causal_rca.metrics.compute import class_key
 from causal_rca.metrics.spec import JOINT_FORMS
+from causal_rca.metrics.target import resolve_metric
 from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
@@ -50,7 +51,7 @@ from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals, null_
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
 from causal_rca.windows.frames import TIME, constant_nodes, node_columns, node_samples, resolve_dtypes
-from causal_rca.windows.stats import fetch_all, typed_expression, value_counts
+from causal_rca.windows.stats import fetch_all, typed_expression
 from causal_rca.windows.tables import TableLike, Window, open_windows
 
 SAMPLE_ROWS = 20_000
@@ -64,31 +65,8 @@ STEPS = ("reading windows", "sampling", "measuring the metric", "counting values
 
 
 def _metric_spec(graph: LineageGraph, metric_id: str, reference: Window | None = None) -> MetricSpec:
-    """The metric node as a ``MetricSpec``.
-
-    A classification metric the graph leaves open (no ``classes``, ``scores``,
-    ``class``, ``average``, ``threshold`` or ``positive``) is multi-class when
-    the ``reference`` window's labels hold more than two classes
-    (spec/lineage.md); without a window it is read as binary.
-    """
-    if metric_id not in graph.nodes or graph.nodes[metric_id].kind != "metric":
-        names = ", ".join(graph.metric_nodes()) or "none"
-        raise InputError(f"'{metric_id}' is not a metric node of graph '{graph.name}' (metric nodes: {names})")
-    node = graph.nodes[metric_id]
-    classes = None
-    if node.task in ("multiclass", None) and node.metric != "mean":
-        prediction, label = graph.metric_inputs(metric_id)
-        scores, declared = graph.nodes[prediction].scores, graph.nodes[label].classes
-        classes = tuple(scores) if scores else declared
-    spec = MetricSpec(name=node.metric, threshold=node.threshold, positive=node.positive,
-                      multiclass=node.task == "multiclass", average=node.average, target_class=node.target_class,
-                      k=node.k, classes=classes)
-    if node.task is None and reference is not None and spec.is_classification:
-        _, label = graph.metric_inputs(metric_id)
-        seen = value_counts(reference, {"label": graph.nodes[label].column}, {}, limit=64)["label"]
-        if len({class_key(text) for text in seen} - {None}) > 2:
-            spec = replace(spec, multiclass=True)
-    return spec
+    """The metric node as a ``MetricSpec`` (``metrics.target.resolve_metric``; kept for its importers)."""
+    return resolve_metric(graph, metric_id, reference).spec
 
 
 def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
@@ -132,14 +110,6 @@ def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes
         class_scores = raw[list(scores)] if scores else None
         frames.append(with_extras(metric_frame(spec, raw["prediction"], raw["label"], scores=class_scores), raw))
     return frames
-
-
-def _metric_input_nodes(graph: LineageGraph, metric_id: str, spec: MetricSpec) -> dict[str, str]:
-    """Metric-frame column -> the node it comes from (the numeric inputs only)."""
-    if spec.name == "mean":
-        return {"value": metric_id}
-    prediction, label = graph.metric_inputs(metric_id)
-    return {"prediction": prediction, **({"label": label} if spec.is_regression else {})}
 
 
 def _node_name(graph: LineageGraph, node_id: str) -> str:
@@ -347,7 +317,8 @@ def _diagnose(
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
                                 spark_master=spark_master)
     dtypes = resolve_dtypes(graph, ref_w, cur_w)
-    spec = _metric_spec(graph, metric, ref_w)
+    target = resolve_metric(graph, metric, ref_w)  # the metric, resolved once
+    spec = target.spec
     # A current window without labels is estimated from a binary model's calibrated scores only.
     unlabelled = unlabelled_label(graph, metric, spec, cur_w) if not spec.multiclass else None
     if unlabelled is not None:  # labels not in yet: the engine works on everything else
@@ -382,7 +353,7 @@ def _diagnose(
     # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
     quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
     warnings += quality.warnings
-    metric_inputs = _metric_input_nodes(graph, metric, spec)  # counted over the whole windows
+    metric_inputs = target.input_nodes  # counted over the whole windows
     warnings += infinite_values({"reference": ref_frame, "current": cur_frame},
                                 {c: _node_name(graph, n) for c, n in metric_inputs.items()})
     warnings += infinite_values({"reference": ref_s, "current": cur_s}, {
