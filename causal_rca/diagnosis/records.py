@@ -30,8 +30,16 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+class JSONRecord:
+    """A record whose JSON object (spec/diagnosis.md) is its fields, in order."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of spec/diagnosis.md."""
+        return asdict(self)
+
+
 @dataclass(frozen=True)
-class Evidence:
+class Evidence(JSONRecord):
     """One test or measurement behind a cause.
 
     Attributes
@@ -57,10 +65,6 @@ class Evidence:
     current: Any
     p_value: float | None
     detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of spec/diagnosis.md (its fields, in order)."""
-        return asdict(self)
 
 
 @dataclass(frozen=True, repr=False)
@@ -171,7 +175,7 @@ class WindowMetric:
 
 
 @dataclass(frozen=True)
-class Anomaly:
+class Anomaly(JSONRecord):
     """A signal of one node that differs between the windows (or a broken contract).
 
     Examples
@@ -187,13 +191,9 @@ class Anomaly:
     p_value: float
     detail: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of spec/diagnosis.md (its fields, in order)."""
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class MechanismSummary:
+class MechanismSummary(JSONRecord):
     """The test of one node's mechanism (its distribution given its parents) between the windows.
 
     Examples
@@ -208,7 +208,3 @@ class MechanismSummary:
     p_value: float
     effect: float
     detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of spec/diagnosis.md (its fields, in order)."""
-        return asdict(self)
