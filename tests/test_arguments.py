@@ -14,7 +14,7 @@ from causal_rca.errors import InputError, ParameterError
 from tests.conftest import run_cli
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
-WORDS = st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=12)
+WORDS = st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=12).filter(lambda w: w != "True")  # True: a bare flag
 
 
 @given(NAMES, NAMES, WORDS)
