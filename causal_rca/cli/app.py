@@ -71,12 +71,15 @@ class EngineName(str, Enum):
 
 
 def _register_timeline_commands() -> None:
+    from causal_rca.cli.render_command import register as register_render
     from causal_rca.cli.timeline_commands import register
 
+    register_render(app)
     register(app)
 
 
-def _emit(text: str, out: Optional[Path]) -> None:
+def emit(text: str, out: Optional[Path]) -> None:
+    """The result to standard output, or to ``out``."""
     if out is None:
         write_stdout(text if text.endswith("\n") else text + "\n")
         return
@@ -188,71 +191,11 @@ def why(
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
                      engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,
                      golden=golden, training=training, estimate=estimate)
-    _emit(render(d, fmt.value, verbose=verbose), out)
+    emit(render(d, fmt.value, verbose=verbose), out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
 
         record_diagnosis(record, d.to_dict(), "why")
-
-
-class View(str, Enum):
-    lineage = "lineage"
-    fishbone = "fishbone"
-
-
-@app.command("render")
-def render_cmd(
-    source: Path = typer.Argument(..., help="A lineage graph YAML (draws its diagram), or a `why --format json` "
-                                            "file (writes its report again, without rerunning the diagnosis)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Diagram: .svg, .png (need Graphviz) or .dot. "
-                                                           "Report: any file (default: standard output)."),
-    diagnosis: Optional[Path] = typer.Option(None, "--diagnosis", help="A `why --format json` file to colour the "
-                                                                       "diagram by."),
-    view: Optional[View] = typer.Option(None, "--view", help="lineage (causal diagram, the default) or fishbone."),
-    fmt: Optional[OutputFormat] = typer.Option(None, "--format", help="Report format of a diagnosis JSON (default: "
-                                                                      "from --out's extension, else text)."),
-    graph: Optional[Path] = typer.Option(None, "--graph", help="With a diagnosis JSON: the graph it was made on, "
-                                                               "so the report draws its diagrams."),
-) -> None:
-    """Draw a lineage graph (or a fishbone), or turn a saved diagnosis JSON into a report.
-
-    `render GRAPH --out lineage.svg [--diagnosis D.json]` draws; `render D.json --format html --out report.html
-    [--graph GRAPH]` writes the report `why --format html` would have written.
-    """
-    if fmt is not None or source.suffix.lower() == ".json":
-        _render_report(source, out, fmt, graph, diagnosis, view)
-        return
-    from causal_rca.diagnosis.reading import read_diagnosis
-    from causal_rca.lineage import load_graph
-    from causal_rca.render.diagram import lineage_dot
-    from causal_rca.render.fishbone import fishbone_dot
-    from causal_rca.render.output import write_diagram
-
-    if graph is not None:
-        raise InputError("--graph goes with a diagnosis JSON (render D.json --graph GRAPH); "
-                         "to draw a graph, give it as the argument")
-    if out is None:
-        raise InputError("drawing a graph needs --out FILE (.svg, .png or .dot)")
-    g = load_graph(source)
-    d = read_diagnosis(diagnosis, g) if diagnosis is not None else None
-    write_diagram(lineage_dot(g, d) if view in (None, View.lineage) else fishbone_dot(g, d), out)
-    print(f"wrote {out}")
-
-
-REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
-
-
-def _render_report(source: Path, out: Optional[Path], fmt: Optional[OutputFormat], graph: Optional[Path],
-                   diagnosis: Optional[Path], view: Optional[View]) -> None:
-    """A saved diagnosis as a report: the bytes `why --format FMT` wrote for it."""
-    from causal_rca.diagnosis.reading import read_diagnosis
-    from causal_rca.render import render
-
-    if diagnosis is not None or view is not None:
-        raise InputError("--diagnosis and --view draw a graph's diagram: give the graph YAML as the argument, "
-                         "not a diagnosis")
-    chosen = fmt.value if fmt is not None else REPORT_SUFFIXES.get(out.suffix.lower(), "text") if out else "text"
-    _emit(render(read_diagnosis(source, graph), chosen), out)
 
 
 @app.command()
@@ -272,7 +215,7 @@ def demo(
     with progress_bar(False, len(STEPS)) as say:
         d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
                      progress=say)
-    _emit(render(d, fmt.value), None)
+    emit(render(d, fmt.value), None)
 
 
 @app.command()
@@ -330,7 +273,7 @@ def init(
     if out is None:
         write_stdout(text)
         return
-    _emit(text, out)
+    emit(text, out)
     print(f"wrote {out}: a draft to correct (every column is a source until you say what computes it); "
           f"then: causal-rca validate {out} --data {data}")
 
