@@ -27,12 +27,13 @@ for n in names:
     top = d.causes[0] if d.causes else None
     print(f"== {n} ({dt:.1f}s) truth {c.truth_node}/{c.truth_mode} ref {d.reference.value:.4f} {tuple(round(x,4) for x in d.reference.ci)} cur {d.current.value:.4f}")
     for cc in d.causes[:4]:
-        r = cc.replay or {}
+        r = cc.replay.to_dict() if cc.replay else {}
         print(f"   {cc.rank} {cc.node}/{cc.failure_mode} score {cc.score} replay {r.get('value', float('nan')):.4f} ci {[round(x,4) for x in r.get('ci',[])]} base {r.get('baseline', float('nan')):.4f} share {r.get('recovered_share', float('nan')):.2f} matches {r.get('matches_reference')} | {r.get('how')}")
-    g = d.model_aware.get("golden"); print("   golden", g and {k: g[k] for k in ('value','reference','dropped','cleared')})
-    print("   artifact", d.model_aware.get("artifact"))
-    seg = d.model_aware.get("segments"); print("   seg", seg and [(s['segment'], s['value'], round(s['explained_share'],2)) for s in seg[:3]])
-    e = d.model_aware.get("estimate"); print("   estimate", e and round(e['value'],4), "actual", round(d.current.value,4))
+    m = d.model_aware.to_dict() if d.model_aware else {}
+    g = m.get("golden"); print("   golden", g and {k: g[k] for k in ('value','reference','dropped','cleared')})
+    print("   artifact", m.get("artifact"))
+    seg = m.get("segments"); print("   seg", seg and [(s['segment'], s['value'], round(s['explained_share'],2)) for s in seg[:3]])
+    e = m.get("estimate"); print("   estimate", e and round(e['value'],4), "actual", round(d.current.value,4))
     if n in wrong:
         t = time.time()
         how = how_for(top.failure_mode, (wrong[n],)) if top else "rows"

@@ -24,13 +24,15 @@ from causal_rca.diagnosis.class_confidence import with_confidence_evidence
 from causal_rca.diagnosis.classes import class_node_dtypes, multiclass_findings
 from causal_rca.diagnosis.classify import classify
 from causal_rca.diagnosis.data_quality import data_quality_findings
+from causal_rca.diagnosis.findings import ModelFindings
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
 from causal_rca.diagnosis.quality import assess_quality, infinite_values
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
-from causal_rca.errors import InputError
+from causal_rca.arguments import check_diagnose_arguments
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.explain.distributions import distribution_summaries, plotted_nodes
 from causal_rca.explain.over_time import metric_over_time
 from causal_rca.explain.whys import fault_path, why_chain
@@ -41,6 +43,7 @@ from causal_rca.metrics import (
 )
 from causal_rca.metrics.compute import class_key
 from causal_rca.metrics.spec import JOINT_FORMS
+from causal_rca.metrics.target import resolve_metric
 from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
@@ -50,7 +53,7 @@ from causal_rca.signals.detect import MIN_EFFECT, Signal, measure_signals, null_
 from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.engines import Engine
 from causal_rca.windows.frames import TIME, constant_nodes, node_columns, node_samples, resolve_dtypes
-from causal_rca.windows.stats import fetch_all, typed_expression, value_counts
+from causal_rca.windows.stats import fetch_all, typed_expression
 from causal_rca.windows.tables import TableLike, Window, open_windows
 
 SAMPLE_ROWS = 20_000
@@ -64,31 +67,8 @@ STEPS = ("reading windows", "sampling", "measuring the metric", "counting values
 
 
 def _metric_spec(graph: LineageGraph, metric_id: str, reference: Window | None = None) -> MetricSpec:
-    """The metric node as a ``MetricSpec``.
-
-    A classification metric the graph leaves open (no ``classes``, ``scores``,
-    ``class``, ``average``, ``threshold`` or ``positive``) is multi-class when
-    the ``reference`` window's labels hold more than two classes
-    (spec/lineage.md); without a window it is read as binary.
-    """
-    if metric_id not in graph.nodes or graph.nodes[metric_id].kind != "metric":
-        names = ", ".join(graph.metric_nodes()) or "none"
-        raise InputError(f"'{metric_id}' is not a metric node of graph '{graph.name}' (metric nodes: {names})")
-    node = graph.nodes[metric_id]
-    classes = None
-    if node.task in ("multiclass", None) and node.metric != "mean":
-        prediction, label = graph.metric_inputs(metric_id)
-        scores, declared = graph.nodes[prediction].scores, graph.nodes[label].classes
-        classes = tuple(scores) if scores else declared
-    spec = MetricSpec(name=node.metric, threshold=node.threshold, positive=node.positive,
-                      multiclass=node.task == "multiclass", average=node.average, target_class=node.target_class,
-                      k=node.k, classes=classes)
-    if node.task is None and reference is not None and spec.is_classification:
-        _, label = graph.metric_inputs(metric_id)
-        seen = value_counts(reference, {"label": graph.nodes[label].column}, {}, limit=64)["label"]
-        if len({class_key(text) for text in seen} - {None}) > 2:
-            spec = replace(spec, multiclass=True)
-    return spec
+    """The metric node as a ``MetricSpec`` (``metrics.target.resolve_metric``; kept for its importers)."""
+    return resolve_metric(graph, metric_id, reference).spec
 
 
 def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes: dict[str, str],
@@ -132,14 +112,6 @@ def _metric_frames(graph: LineageGraph, metric_id: str, spec: MetricSpec, dtypes
         class_scores = raw[list(scores)] if scores else None
         frames.append(with_extras(metric_frame(spec, raw["prediction"], raw["label"], scores=class_scores), raw))
     return frames
-
-
-def _metric_input_nodes(graph: LineageGraph, metric_id: str, spec: MetricSpec) -> dict[str, str]:
-    """Metric-frame column -> the node it comes from (the numeric inputs only)."""
-    if spec.name == "mean":
-        return {"value": metric_id}
-    prediction, label = graph.metric_inputs(metric_id)
-    return {"prediction": prediction, **({"label": label} if spec.is_regression else {})}
 
 
 def _node_name(graph: LineageGraph, node_id: str) -> str:
@@ -197,27 +169,70 @@ def diagnose(
 ) -> Diagnosis:
     """Why did ``metric`` change between the reference and the current window?
 
-    Tables are read by ``engine`` (``"duckdb"``, ``"spark"`` on ``spark_master``,
-    or an ibis backend already open): counts are aggregated there and only
-    ``sample_rows`` seeded rows per window, plus the metric's two columns,
-    come back to Python. ``jobs``: processes for the mechanism tests (default: all
-    cores, at most four, on graphs with many of them; the answer is the same).
+    Every argument is checked first (``ParameterError`` names the wrong one),
+    then the windows are read, the metric compared, every node's signals and
+    mechanism tested, the change attributed and the causes ranked.
 
-    When the model node declares an ``artifact``, the real model is replayed
-    (``trust_model`` allows artifacts whose loading runs code, such as
-    pickles); ``golden`` is a trusted labelled set to clear or blame the
-    model on, ``training`` the training snapshot that defines the model's
-    support (default: the reference). A current window without labels gets
-    an estimated metric (see ``causal_rca/model/``); ``estimate`` asks for the label-free
-    estimate also when the current window has labels (to compare it with the measured value).
+    Parameters
+    ----------
+    graph : LineageGraph, str or Path
+        The lineage graph, or its YAML file.
+    reference, current : str, Path or pandas.DataFrame, optional
+        The two windows: CSV or Parquet files (a glob or URL too) or DataFrames.
+    metric : str, optional
+        The metric node to explain; the graph's only one when not given.
+    data : str, Path or pandas.DataFrame, optional
+        One table to split in time instead of two windows (needs ``split``).
+    split : str or datetime, optional
+        Where ``data`` splits into reference and current, or ``"auto"``: where the metric changed.
+    seed : int, default 0
+        Seeds sampling and resampling: the same inputs and seed give the same bytes.
+    sample_rows : int, default 20000
+        Rows sampled per window for the tests (counts use every row).
+    progress : callable, optional
+        Called with the name of each step as it starts (``STEPS``).
+    engine : {"duckdb", "spark"} or ibis backend, default "duckdb"
+        Where the tables are read and counted; only the samples come back to Python.
+    spark_master : str, optional
+        The Spark master URL for ``engine="spark"`` (default ``local[*]``).
+    jobs : int, optional
+        Processes for the mechanism tests (default: all cores, at most four, on
+        graphs with many of them; the answer is the same).
+    trust_model : bool, default False
+        Allow model artifacts whose loading runs code (pickles, MLflow).
+    golden : str, Path or pandas.DataFrame, optional
+        A trusted labelled set to clear or blame the model on (needs the model node's ``artifact``).
+    training : str, Path or pandas.DataFrame, optional
+        The training snapshot that defines the model's support (default: the reference).
+    estimate : bool, default False
+        Also give the label-free estimate of the current metric when it has labels
+        (a current window without labels always gets one).
 
-    >>> d = diagnose("graphs/fraud.yaml", "ref.csv", "cur.csv", "recall", seed=0)  # doctest: +SKIP
-    >>> d.causes[0].node, d.causes[0].failure_mode                                  # doctest: +SKIP
-    ('merchant_category', 'schema_change')
+    Returns
+    -------
+    Diagnosis
+        The verdict, the ranked causes with their evidence and the chain of whys.
+
+    Raises
+    ------
+    InputError
+        A graph, table or argument the engine cannot use (``ParameterError`` for an argument).
+
+    Examples
+    --------
+    >>> from causal_rca.scenarios import generate, get_scenario
+    >>> s = get_scenario("schema_change_coerced_nulls")  # the demo: merchant codes arrive as text
+    >>> windows = generate(s)
+    >>> d = diagnose(s.graph_path, windows["reference"], windows["current"], "recall", seed=0)
+    >>> d.significant, d.causes[0].node, d.causes[0].failure_mode
+    (True, 'merchant_category', 'schema_change')
     """
     # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
     # shared machine make gradient boosting tens of times slower.
-    _refuse_duplicate_columns(reference=reference, current=current, data=data, golden=golden, training=training)
+    check_diagnose_arguments(graph=graph, reference=reference, current=current, metric=metric, data=data, split=split,
+                             seed=seed, sample_rows=sample_rows, progress=progress, engine=engine,
+                             spark_master=spark_master, jobs=jobs, trust_model=trust_model, golden=golden,
+                             training=training, estimate=estimate)
     with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
         if split == "auto" and data is not None:
             d = _diagnose_auto_split(graph, data, metric, seed=seed, sample_rows=sample_rows, progress=progress,
@@ -230,15 +245,6 @@ def diagnose(
                           estimate=estimate)
     extra = [m for m in diagnosis_messages(raised) if m not in d.warnings]
     return replace(d, warnings=[*d.warnings, *extra]) if extra else d
-
-
-def _refuse_duplicate_columns(**tables: TableLike | None) -> None:
-    """A DataFrame with two columns of one name is ambiguous: which one is the node's column?"""
-    for role, table in tables.items():
-        if isinstance(table, pd.DataFrame) and table.columns.duplicated().any():
-            names = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
-            raise InputError(f"the {role} DataFrame has duplicate column names ({', '.join(names[:5])}): "
-                             f"each column the graph names must appear once")
 
 
 def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
@@ -269,7 +275,7 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
     try:
         point = find_change_point(timeline, seed)
     except ValueError:
-        raise InputError("--split auto: the log is too short to place a change point; give --split TIMESTAMP") from None
+        raise ParameterError("{split='auto'}: the log is too short to place a change point; give {split=TIMESTAMP}") from None
     # The split is the best of many candidate times, so the windows' own interval is too optimistic:
     # a change the change-point test does not support is not a significant change.
     d = _diagnose(graph, None, None, metric, data=data, split=point.time.isoformat(), seed=seed,
@@ -307,15 +313,14 @@ def _diagnose(
     say = progress or (lambda _msg: None)
     graph, metric = _graph_and_metric(graph, metric)
     spec = _metric_spec(graph, metric)  # read again from the reference window once it is open
-    if sample_rows < 100:
-        raise InputError("sample_rows must be at least 100")
 
     artifact = load_model(graph, metric, trust=trust_model, golden=golden)  # bad input fails before any work
     say("reading windows")
     ref_w, cur_w = open_windows(graph, reference, current, data=data, split=split, engine=engine,
                                 spark_master=spark_master)
     dtypes = resolve_dtypes(graph, ref_w, cur_w)
-    spec = _metric_spec(graph, metric, ref_w)
+    target = resolve_metric(graph, metric, ref_w)  # the metric, resolved once
+    spec = target.spec
     dtypes = class_node_dtypes(graph, metric, spec, dtypes)  # a multi-class model's classes are categories
     # A current window without labels is estimated from a binary model's calibrated scores only.
     unlabelled = unlabelled_label(graph, metric, spec, cur_w) if not spec.multiclass else None
@@ -352,7 +357,7 @@ def _diagnose(
     # thin windows: warnings, lower scores (an unlabelled current window is said once, above)
     quality = assess_quality(spec, ref_frame, cur_frame, current_labelled=unlabelled is None)
     warnings += quality.warnings
-    metric_inputs = _metric_input_nodes(graph, metric, spec)  # counted over the whole windows
+    metric_inputs = target.input_nodes  # counted over the whole windows
     warnings += infinite_values({"reference": ref_frame, "current": cur_frame},
                                 {c: _node_name(graph, n) for c, n in metric_inputs.items()})
     warnings += infinite_values({"reference": ref_s, "current": cur_s}, {
@@ -474,7 +479,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=model_aware, metric_over_time=over_time, class_findings=class_findings, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        model_aware=ModelFindings(**model_aware) if model_aware else None, metric_over_time=over_time, class_findings=class_findings, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

@@ -201,3 +201,34 @@ def test_html_report_survives_a_graphviz_failure(monkeypatch) -> None:
     _graphviz_fails(monkeypatch)
     page = render(hostile_diagnosis(), "html")
     assert "Diagrams could not be drawn: Graphviz&#39;s &#39;dot&#39; could not draw the diagram" in page
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown", "text", "json"])
+def test_render_a_saved_diagnosis_as_its_report(diagnosed, tmp_path, capsys, fmt) -> None:
+    """`render D.json --format FMT --graph G` writes what `why --format FMT` wrote, without diagnosing again."""
+    code, expected, err = run_cli(["why", "recall", "--graph", diagnosed["graph"], "--reference",
+                                   diagnosed["reference"], "--current", diagnosed["current"], "--quiet",
+                                   "--format", fmt], capsys)
+    assert code == 0, err
+    code, out, err = run_cli(["render", diagnosed["json"], "--format", fmt, "--graph", diagnosed["graph"]], capsys)
+    assert code == 0, err
+    assert out == expected
+
+
+def test_render_report_format_follows_the_out_suffix(diagnosed, tmp_path, capsys) -> None:
+    code, _, err = run_cli(["render", diagnosed["json"], "--out", tmp_path / "r.md"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "r.md").read_text(encoding="utf-8").startswith("# ")
+    code, out, err = run_cli(["render", diagnosed["json"]], capsys)  # no graph: a report without diagrams
+    assert code == 0, err
+    assert "Ranked causes" in out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--view", "fishbone"], "--diagnosis and --view draw a graph's diagram"),
+    (["--graph", "nope.yaml"], "lineage graph file not found"),
+])
+def test_render_report_refuses_diagram_options(diagnosed, tmp_path, capsys, monkeypatch, args, message) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["render", diagnosed["json"], *args], capsys)
+    assert code == 2 and message in err and "Traceback" not in err

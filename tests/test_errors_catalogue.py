@@ -580,6 +580,14 @@ CASES.update({
 })
 CASES["diagnosis-other-graph"] = _other_graph
 CASES["out-not-writable"] = _out_not_writable
+CASES.update({
+    "split-needs-data": why(extra=("--split", "2026-01-15")),
+    "seed-negative": why(extra=("--seed", "-1")),
+    "render-needs-out": lambda tmp, files: ["render", files["graph"]],
+    "render-report-options": lambda tmp, files: ["render", diag_file(tmp, {}), "--view", "fishbone"],
+    "render-graph-option": lambda tmp, files: ["render", files["graph"], "--graph", files["graph"], "--out",
+                                               tmp / "o.dot"],
+})
 
 
 def _stdout_closed(tmp: Path, files: dict) -> tuple[int, str]:
@@ -604,9 +612,36 @@ def _duplicate_dataframe_columns(tmp: Path, files: dict) -> None:
 PROCESS_CASES: dict[str, Callable[[Path, dict], tuple[int, str]]] = {
     "stdout-closed": _stdout_closed,
 }
+def _diagnose_with(**arguments) -> Callable[[Path, dict], None]:
+    """``diagnose`` on the tiny files with one argument changed."""
+    def case(tmp: Path, files: dict) -> None:
+        from causal_rca.api import diagnose
+
+        given = {"graph": files["graph"], "reference": files["reference"], "current": files["current"],
+                 "metric": "recall", **arguments}
+        diagnose(given.pop("graph"), given.pop("reference"), given.pop("current"), given.pop("metric"), **given)
+    return case
+
+
+def _diagnosis_from_a_dict(tmp: Path, files: dict) -> None:
+    from causal_rca import Diagnosis
+
+    Diagnosis.from_json({"format": "causal-rca/diagnosis/v1"})
+
+
 #: Entries only the Python API can reach: the call must raise InputError with the message.
 API_CASES: dict[str, Callable[[Path, dict], None]] = {
     "api-duplicate-columns": _duplicate_dataframe_columns,
+    "api-graph-type": _diagnose_with(graph={"nodes": {}}),
+    "api-metric-type": _diagnose_with(metric=1),
+    "api-table-type": _diagnose_with(golden=[1, 2, 3]),
+    "api-split-type": _diagnose_with(reference=None, current=None, data="log.csv", split=20260101),
+    "api-sample-rows": _diagnose_with(sample_rows=10),
+    "api-jobs": _diagnose_with(jobs=0),
+    "api-progress-type": _diagnose_with(progress="verbose"),
+    "api-flag-type": _diagnose_with(estimate="yes"),
+    "api-engine": _diagnose_with(engine="postgres"),
+    "api-diagnosis-source": _diagnosis_from_a_dict,
 }
 
 

@@ -52,7 +52,7 @@ def test_unlabelled_window_gets_an_estimated_diagnosis(tmp_path) -> None:
     assert d.significant and d.change < 0
     assert d.summary.startswith("estimate, no labels yet")
     assert any("no labels yet" in w and "estimate" in w for w in d.warnings)
-    assert d.model_aware["estimate"]["estimated"] is True
+    assert d.model_aware.estimate["estimated"] is True
     assert "y" not in {m.node for m in d.mechanisms}  # the missing label is not a finding
     assert d.causes and d.causes[0].node == "x"  # the population moved: the one change to name
 

@@ -51,7 +51,8 @@ def test_reports_show_the_model_findings(model_diagnoses) -> None:
         assert "golden set" in out and "replay: fixing" in out
     assert "## The model" in markdown and "<h2>The model</h2>" in html
     again = Diagnosis.from_dict(json.loads(d.to_json()))
-    assert again.model_aware["golden"]["dropped"] and again.causes[0].replay == json.loads(d.to_json())["causes"][0]["replay"]
+    assert again.model_aware.golden.dropped
+    assert again.causes[0].replay.to_dict() == json.loads(d.to_json())["causes"][0]["replay"]
 
 
 def test_export_writes_the_model_and_golden_set(tmp_path, capsys) -> None:
@@ -89,6 +90,6 @@ def test_training_alone_reports_the_logs_and_keeps_the_ranking(tmp_path) -> None
     plain = diagnose(graph, ref, cur, "recall", seed=0)
     aware = diagnose(graph, ref, cur, "recall", seed=0, training=tiny_frame(3000, 9))
     assert not plain.model_aware and plain.causes
-    assert aware.model_aware["support"]["support"] == "training table"
-    assert "confidence" in aware.model_aware
+    assert aware.model_aware.support["support"] == "training table"
+    assert aware.model_aware.confidence is not None
     assert [c.to_dict() for c in aware.causes] == [c.to_dict() for c in plain.causes]

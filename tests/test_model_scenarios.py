@@ -53,10 +53,10 @@ def test_replaying_the_true_cause_recovers_the_reference(name, model_diagnoses) 
     top = d.causes[0]
     assert (top.node, top.failure_mode) == (case.truth_node, case.truth_mode), [c.node for c in d.causes]
     # Within the noise of both windows: the interval of (replayed - reference) holds 0.
-    assert top.replay is not None and top.replay["matches_reference"], top.replay
-    assert top.replay["recovered_share"] > 0.6
+    assert top.replay is not None and top.replay.matches_reference, top.replay
+    assert top.replay.recovered_share > 0.6
     how = how_for(top.failure_mode, (REPLAYED[name],))  # the healthy node asked as the cause was
-    assert ("reweighted" in top.replay["how"]) == (how == "population"), top.replay
+    assert ("reweighted" in top.replay.how) == (how == "population"), top.replay
     wrong = what_if_fixed(case.graph, case.frames["reference"], case.frames["current"], case.metric,
                           (REPLAYED[name],), seed=case.seed, how=how)
     assert not wrong.matches_reference, wrong
@@ -73,7 +73,7 @@ def test_replay_matches_the_true_counterfactual(name, model_diagnoses) -> None:
     spec = MetricSpec(name=case.metric, threshold=0.5, positive=1)
     truth = compute_metric(spec, metric_frame(spec, healthy["score"], healthy["is_fraud"]))
     replay = model_diagnoses.diagnosis(name).causes[0].replay
-    assert replay["ci"][0] <= truth <= replay["ci"][1], (truth, replay)
+    assert replay.ci[0] <= truth <= replay.ci[1], (truth, replay)
 
 
 def test_service_replay_matches_the_rows_served_without_timeouts(model_diagnoses) -> None:
@@ -89,8 +89,8 @@ def test_service_replay_matches_the_rows_served_without_timeouts(model_diagnoses
     spec = MetricSpec(name=case.metric, threshold=0.5, positive=1)
     truth = compute_metric(spec, metric_frame(spec, healthy["pd_score"], healthy["defaulted"]))
     top = model_diagnoses.diagnosis(name).causes[0]
-    assert top.node == "bureau_api" and "jointly" in top.replay["how"], top.replay
-    assert top.replay["ci"][0] <= truth <= top.replay["ci"][1], (truth, top.replay)
+    assert top.node == "bureau_api" and "jointly" in top.replay.how, top.replay
+    assert top.replay.ci[0] <= truth <= top.replay.ci[1], (truth, top.replay)
 
 
 def test_reweighting_matches_the_current_rows_of_the_old_population(model_diagnoses) -> None:
@@ -103,13 +103,13 @@ def test_reweighting_matches_the_current_rows_of_the_old_population(model_diagno
     spec = MetricSpec(name=case.metric, threshold=0.5, positive=1)
     truth = compute_metric(spec, metric_frame(spec, cur["score"][old], cur["is_fraud"][old]))
     replay = model_diagnoses.diagnosis(name).causes[0].replay
-    assert replay["ci"][0] <= truth <= replay["ci"][1], (truth, replay)
+    assert replay.ci[0] <= truth <= replay.ci[1], (truth, replay)
 
 
 def test_new_model_version_is_model_change_with_the_golden_drop(model_diagnoses) -> None:
     d = model_diagnoses.diagnosis("card_wrong_model_artifact")
-    golden = d.model_aware["golden"]
-    assert golden["dropped"] and not golden["cleared"]
+    golden = d.model_aware.golden
+    assert golden.dropped and not golden.cleared
     top = d.causes[0]
     assert (top.node, top.failure_mode) == ("fraud_model", "model_change")
     assert any(e.test == "golden_set" for e in top.evidence)
@@ -119,21 +119,21 @@ def test_new_model_version_is_model_change_with_the_golden_drop(model_diagnoses)
                                   "concept_drift_stable_inputs"])
 def test_data_caused_drop_clears_the_model_on_the_golden_set(name, model_diagnoses) -> None:
     d = model_diagnoses.diagnosis(name)
-    golden = d.model_aware["golden"]
-    assert golden["cleared"] and not golden["dropped"]
+    golden = d.model_aware.golden
+    assert golden.cleared and not golden.dropped
     assert any("model is cleared" in w for w in d.warnings)
     assert d.causes[0].node != "fraud_model"
 
 
 def test_segment_drill_down_finds_the_broken_processor_first(model_diagnoses) -> None:
     d = model_diagnoses.diagnosis("schema_change_coerced_nulls")  # the fault hits processor acq-b only
-    first = d.model_aware["segments"][0]
+    first = d.model_aware.segments[0]
     assert (first["segment"], first["value"]) == ("processor", "acq-b")
     assert first["explained_share"] > 0.8
 
 
 def test_artifact_fidelity_tells_a_new_model_from_the_old(model_diagnoses) -> None:
-    art = model_diagnoses.diagnosis("card_wrong_model_artifact").model_aware["artifact"]
-    assert art["reproduces_current_scores"] > 0.99 and art["reproduces_reference_scores"] < 0.5
-    same = model_diagnoses.diagnosis("schema_change_coerced_nulls").model_aware["artifact"]
-    assert same["reproduces_reference_scores"] > 0.99 and same["reproduces_current_scores"] > 0.99
+    art = model_diagnoses.diagnosis("card_wrong_model_artifact").model_aware.artifact
+    assert art.reproduces_current_scores > 0.99 and art.reproduces_reference_scores < 0.5
+    same = model_diagnoses.diagnosis("schema_change_coerced_nulls").model_aware.artifact
+    assert same.reproduces_reference_scores > 0.99 and same.reproduces_current_scores > 0.99

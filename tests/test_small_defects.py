@@ -34,7 +34,7 @@ def tiny_graph(tmp_path: Path) -> Path:
 def test_duplicate_dataframe_columns_are_refused_by_name(tiny_graph) -> None:
     ref, cur = tiny_frame(600, 1), tiny_frame(600, 4)
     doubled = pd.concat([cur, cur[["fx"]]], axis=1)
-    with pytest.raises(InputError, match=r"current DataFrame has duplicate column names \(fx\)"):
+    with pytest.raises(InputError, match=r"the current= DataFrame has duplicate column names \(fx\)"):
         diagnose(tiny_graph, ref, doubled, "recall")
 
 

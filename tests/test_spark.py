@@ -117,6 +117,6 @@ def test_model_review_on_spark_gives_duckdbs_json(engines, files, tmp_path) -> N
     duck, spark = (diagnose(graph, files["reference"], files["current"], "recall", seed=0, engine=b,
                             golden=tmp_path / "golden.parquet", training=tmp_path / "training.parquet")
                    for b in engines)
-    assert {"artifact", "golden", "support"} <= set(duck.model_aware)
+    assert {"artifact", "golden", "support"} <= set(duck.model_aware.to_dict())
     assert duck.causes[0].replay is not None
     assert spark.to_json() == duck.to_json()

@@ -16,9 +16,14 @@ PARALLEL_FROM = 96
 
 
 def worker_count(tasks: int, jobs: int | None) -> int:
-    """``jobs`` when given, else all cores (at most four) once there are ``PARALLEL_FROM`` tasks, one below."""
+    """``jobs`` when given, else all cores (at most four) once there are ``PARALLEL_FROM`` tasks, one below.
+
+    ``jobs`` below 1 is refused at the public call (``arguments.check_diagnose_arguments``), not read as 1.
+    """
     if jobs is not None:
-        return max(1, int(jobs))
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {jobs}")
+        return int(jobs)
     return min(4, os.cpu_count() or 1) if tasks >= PARALLEL_FROM else 1
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from causal_rca.cli.progress import progress_bar
-from causal_rca.errors import InputError, ToolFailed
+from causal_rca.errors import InputError, ParameterError, ToolFailed
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Causal root-cause analysis for ML pipelines: why did the metric drop?")
@@ -24,6 +24,20 @@ scenarios_app = typer.Typer(no_args_is_help=True, help="Failure scenarios with k
 app.add_typer(scenarios_app, name="scenarios")
 import_app = typer.Typer(no_args_is_help=True, help="Lineage people already have: OpenLineage events, dbt manifests.")
 app.add_typer(import_app, name="import")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from causal_rca import __version__
+
+        print(f"causal-rca {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """Causal root-cause analysis for ML pipelines: why did the metric drop?"""
 
 
 class OutputFormat(str, Enum):
@@ -59,26 +73,27 @@ class EngineName(str, Enum):
 
 
 def _register_timeline_commands() -> None:
+    from causal_rca.cli.render_command import register as register_render
     from causal_rca.cli.timeline_commands import register
 
+    register_render(app)
     register(app)
 
 
 def _register_prevention_commands() -> None:
     from causal_rca.cli.prevention_commands import register
 
-    register(app, _emit)
+    register(app, emit)
 
 
-def _emit(text: str, out: Optional[Path]) -> None:
+def emit(text: str, out: Optional[Path]) -> None:
+    """The result to standard output, or to ``out``."""
     if out is None:
         write_stdout(text if text.endswith("\n") else text + "\n")
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write '{out}': {exc.strerror}") from None
+    from causal_rca.render.output import write_file
+
+    write_file(out, text)
 
 
 @app.command()
@@ -190,60 +205,11 @@ def why(
         text = ticket_text(d, fmt.value, graph, reference, current, data=data, split=split, seed=seed)
     else:
         text = render(d, fmt.value, verbose=verbose)
-    _emit(text, out)
+    emit(text, out)
     if record is not None:
         from causal_rca.history.store import record as record_diagnosis
 
         record_diagnosis(record, d.to_dict(), "why")
-
-
-class View(str, Enum):
-    lineage = "lineage"
-    fishbone = "fishbone"
-
-
-@app.command("render")
-def render_cmd(
-    graph: Path = typer.Argument(..., help="Lineage graph YAML."),
-    out: Path = typer.Option(..., "--out", help="Output file: .svg, .png (need Graphviz) or .dot (DOT source)."),
-    diagnosis: Optional[Path] = typer.Option(None, "--diagnosis", help="A `why --format json` file to colour by."),
-    view: View = typer.Option(View.lineage, "--view", help="lineage (causal diagram) or fishbone."),
-) -> None:
-    """Draw the lineage graph (or a fishbone), coloured by a diagnosis when one is given."""
-    from causal_rca.lineage import load_graph
-    from causal_rca.render.diagram import lineage_dot
-    from causal_rca.render.fishbone import fishbone_dot
-    from causal_rca.render.output import write_diagram
-
-    g = load_graph(graph)
-    d = _read_diagnosis(diagnosis, g) if diagnosis is not None else None
-    write_diagram(lineage_dot(g, d) if view is View.lineage else fishbone_dot(g, d), out)
-    print(f"wrote {out}")
-
-
-def _read_diagnosis(path: Path, graph):
-    """A diagnosis JSON for this graph, or one clear error."""
-    import json
-
-    from causal_rca.diagnosis.model import Diagnosis
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read diagnosis '{path}': {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"'{path}' is not JSON: {exc}") from None
-    try:
-        d = Diagnosis.from_dict(data, lineage=graph)
-    except InputError as exc:
-        raise InputError(f"'{path}': {exc}") from None
-    if d.graph != graph.name:
-        raise InputError(f"'{path}' diagnoses graph '{d.graph}', not '{graph.name}' ({graph.path})")
-    named = {n for c in d.causes for n in (c.node, *c.path)} | {a.node for a in d.anomalies}
-    unknown = sorted(named - set(graph.nodes))
-    if unknown:
-        raise InputError(f"'{path}' names nodes that graph '{graph.name}' does not have: {', '.join(unknown[:5])}")
-    return d
 
 
 @app.command()
@@ -263,7 +229,7 @@ def demo(
     with progress_bar(False, len(STEPS)) as say:
         d = diagnose(scenario.graph_path, frames["reference"], frames["current"], scenario.metric, seed=seed,
                      progress=say)
-    _emit(render(d, fmt.value), None)
+    emit(render(d, fmt.value), None)
 
 
 @app.command()
@@ -321,7 +287,7 @@ def init(
     if out is None:
         write_stdout(text)
         return
-    _emit(text, out)
+    emit(text, out)
     print(f"wrote {out}: a draft to correct (every column is a source until you say what computes it); "
           f"then: causal-rca validate {out} --data {data}")
 
@@ -470,6 +436,9 @@ def main(argv: list[str] | None = None) -> None:
         rv = app(args=argv, standalone_mode=False)
         if sys.stdout is not None:
             sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
+    except ParameterError as exc:  # the library names its parameters; here they are the command's flags
+        print(f"error: {exc.as_flags()}", file=sys.stderr)
+        sys.exit(2)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

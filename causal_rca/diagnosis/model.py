@@ -1,130 +1,100 @@
-"""The Diagnosis object: what the engine concluded, in the JSON shape of spec/diagnosis.md."""
+"""The result of a diagnosis: what the engine concluded, in the JSON shape of spec/diagnosis.md.
+
+``Diagnosis`` holds the records of ``diagnosis/records.py`` (causes, evidence,
+anomalies) and ``diagnosis/findings.py`` (the model-aware review); ``to_dict``
+writes the JSON object and ``Diagnosis.from_json`` reads it back
+(``diagnosis/reading.py``), so a saved diagnosis renders again without
+rerunning the engine.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from causal_rca.diagnosis.findings import ModelFindings
+from causal_rca.diagnosis.records import Anomaly, Cause, Evidence, MechanismSummary, WindowMetric, json_safe
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from causal_rca.lineage import LineageGraph
 
 FORMAT = "causal-rca/diagnosis/v1"
 # The multi-class findings' JSON fields, beside ``target`` (diagnosis/classes.py).
 CLASS_KEYS = ("target_class", "average", "class_metric", "classes", "classes_left_out", "confusion_change", "confidence_profile")
+__all__ = ["Anomaly", "Cause", "Diagnosis", "Evidence", "FORMAT", "MechanismSummary", "WindowMetric"]
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe and byte-stable: floats rounded to 6 significant digits, NaN/inf as null."""
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return float(f"{value:.6g}")
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return _clean(value.item())
-    return value
-
-
-@dataclass(frozen=True)
-class Evidence:
-    test: str
-    reference: Any
-    current: Any
-    p_value: float | None
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"test": self.test, "reference": self.reference, "current": self.current,
-                "p_value": self.p_value, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class Cause:
-    rank: int
-    node: str
-    failure_mode: str
-    category: str | None
-    score: float
-    contribution: float | None
-    p_value: float | None
-    evidence: list[Evidence]
-    why: list[str]
-    mitigation: str
-    path: list[str] = field(default_factory=list)
-    owner: str | None = None
-    children: list[str] = field(default_factory=list)  # unobserved node or service: the children that changed with it
-    # With the real model: the metric had this cause been put back (model/replay.py), else None.
-    replay: dict[str, Any] | None = None
-    # Failure modes the evidence cannot rule out (spec: fields may be added), each with the evidence
-    # that keeps it possible and its own mitigation; ``failure_mode`` is the likelier one.
-    alternatives: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def mode_label(self) -> str:
-        """The failure mode as reports show it: ``concept_drift (or label_shift)`` when undecided."""
-        others = [str(a.get("failure_mode")) for a in self.alternatives]
-        return self.failure_mode + (f" (or {' or '.join(others)})" if others else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "rank": self.rank, "node": self.node, "failure_mode": self.failure_mode, "category": self.category,
-            "score": self.score, "contribution": self.contribution, "p_value": self.p_value,
-            "evidence": [e.to_dict() for e in self.evidence], "why": list(self.why),
-            "mitigation": self.mitigation, "path": list(self.path),
-        }
-        if self.owner:
-            out["owner"] = self.owner
-        if self.children:
-            out["children"] = list(self.children)
-        if self.replay is not None:
-            out["replay"] = dict(self.replay)
-        if self.alternatives:
-            out["alternatives"] = [dict(a) for a in self.alternatives]
-        return out
-
-
-@dataclass(frozen=True)
-class WindowMetric:
-    value: float
-    ci: tuple[float, float]
-    rows: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "ci": list(self.ci), "rows": self.rows}
-
-
-@dataclass(frozen=True)
-class Anomaly:
-    node: str
-    signal: str
-    reference: Any
-    current: Any
-    p_value: float
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"node": self.node, "signal": self.signal, "reference": self.reference, "current": self.current,
-                "p_value": self.p_value, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class MechanismSummary:
-    node: str
-    method: str
-    changed: bool
-    p_value: float
-    effect: float
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"node": self.node, "method": self.method, "changed": self.changed, "p_value": self.p_value,
-                "effect": self.effect, "detail": self.detail}
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Diagnosis:
+    """Why the metric changed between a reference and a current window.
+
+    Made by ``diagnose``; ``to_json`` writes it (spec/diagnosis.md) and
+    ``from_json`` reads it back, so a saved diagnosis renders as a report
+    (``save_html``, ``save_markdown``, ``causal-rca render DIAGNOSIS.json``)
+    without rerunning the engine. In a notebook it shows as its report.
+
+    Attributes
+    ----------
+    graph : str
+        The lineage graph's name.
+    target : str
+        The metric node explained.
+    metric : str
+        The metric's name (``recall``, ``mae``, …).
+    reference, current : WindowMetric
+        The metric in each window.
+    change : float
+        ``current - reference``; ``change_ci`` its 95% interval.
+    change_ci : tuple of float
+    significant : bool
+        The change is larger than the noise; only then are causes ranked.
+    causes : list of Cause
+        Ranked, likeliest first (empty when nothing changed, or no node's mechanism did).
+    anomalies : list of Anomaly
+        Every signal that moved, most significant first.
+    summary : str
+        The verdict in one sentence.
+    mechanisms : list of MechanismSummary
+        Every node's mechanism test.
+    checked_clear : list of str
+        Observed nodes with no anomaly and an unchanged mechanism.
+    warnings : list of str
+        What limits the answer (thin windows, untested nodes, …).
+    attribution, seed, sample_rows
+        How the answer was reached: the attribution method, the seed and rows sampled per window.
+    description : str or None
+        The graph's description (not in the JSON; from the graph).
+    distributions : dict
+        Per node, reference and current summaries of the top causes, for the plots.
+    metric_over_time : list of dict
+        The metric per time bucket of both windows, when the graph has a time column.
+    split : dict or None
+        With ``split="auto"``: where the windows were split and how sure.
+    model_aware : ModelFindings or None
+        The model-aware review, when it ran.
+    data_quality : list of Anomaly
+        Contract violations and integrity faults, listed whether or not the metric moved.
+    lineage : LineageGraph or None
+        The graph itself, for the diagrams (not in the JSON).
+
+    Examples
+    --------
+    >>> from causal_rca import diagnose
+    >>> from causal_rca.scenarios import generate, get_scenario
+    >>> s = get_scenario("schema_change_coerced_nulls")
+    >>> windows = generate(s)
+    >>> d = diagnose(s.graph_path, windows["reference"], windows["current"], s.metric)
+    >>> d  # doctest: +ELLIPSIS
+    <Diagnosis card-fraud/recall: ... (..., significant); top cause merchant_category (schema_change)...>
+    >>> d.causes[0]  # doctest: +ELLIPSIS
+    Cause(rank=1, node='merchant_category', failure_mode='schema_change', score=...)
+    """
+
     graph: str
     target: str
     metric: str
@@ -153,7 +123,7 @@ class Diagnosis:
     split: dict[str, Any] | None = None
     # Added for model-aware diagnosis (spec: fields may be added): score confidence, classes,
     # segments, support, label-free estimate, artifact fidelity, golden set (causal_rca/model/).
-    model_aware: dict[str, Any] = field(default_factory=dict)
+    model_aware: ModelFindings | None = None
     # Added for silent faults (spec: fields may be added): contract violations and integrity faults,
     # listed whether or not the metric moved (diagnosis/data_quality.py).
     data_quality: list[Anomaly] = field(default_factory=list)
@@ -161,13 +131,29 @@ class Diagnosis:
     # classes (per class, both windows), confusion_change and confidence_profile (diagnosis/classes.py).
     class_findings: dict[str, Any] = field(default_factory=dict)
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
-    # (the JSON names the graph; `causal-rca render GRAPH --diagnosis` supplies it again).
-    lineage: Any = field(default=None, compare=False, repr=False)
+    # (the JSON names the graph; `from_json(..., graph=)` and `render --graph` supply it again).
+    lineage: Any = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # The plotted data are kept as the JSON writes them (6 significant digits), so a diagnosis read
+        # back from its JSON draws the very same plots.
+        object.__setattr__(self, "distributions", json_safe(self.distributions))
+        object.__setattr__(self, "metric_over_time", json_safe(self.metric_over_time))
+
+    def __repr__(self) -> str:
+        head = (f"<Diagnosis {self.graph}/{self.target}: {self.reference.value:.3g} → {self.current.value:.3g} "
+                f"({self.change:+.3g}, {'significant' if self.significant else 'not significant'})")
+        if self.causes:
+            top = self.causes[0]
+            more = f", {len(self.causes) - 1} more" if len(self.causes) > 1 else ""
+            return f"{head}; top cause {top.node} ({top.mode_label}){more}>"
+        return f"{head}; no cause>" if self.significant else f"{head}>"
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON object of spec/diagnosis.md: floats to 6 significant digits, NaN as ``null``."""
         from causal_rca.diagnosis.data_quality import finding_kind
 
-        return _clean({
+        return json_safe({
             "format": FORMAT,
             "graph": self.graph,
             "target": self.target,
@@ -191,20 +177,152 @@ class Diagnosis:
             "distributions": self.distributions,
             **({"metric_over_time": self.metric_over_time} if self.metric_over_time else {}),
             **({"split": self.split} if self.split is not None else {}),
-            **({"model_aware": self.model_aware} if self.model_aware else {}),
+            **({"model_aware": self.model_aware.to_dict()} if self.model_aware else {}),
         })
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The diagnosis as JSON text (byte-stable for a seed).
+
+        Examples
+        --------
+        >>> text = d.to_json()
+        >>> Diagnosis.from_json(text).to_json() == text
+        True
+        """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], lineage: Any = None) -> "Diagnosis":
-        """Read back what ``to_dict`` wrote (a ``why --format json`` file), to render it again.
+    def from_dict(cls, data: dict[str, Any], lineage: LineageGraph | None = None) -> Diagnosis:
+        """Read back what ``to_dict`` wrote; ``lineage`` is the graph to draw it on.
 
         Raises ``InputError`` naming the first missing or malformed field, so a
         wrong file is one clear line rather than a traceback.
         """
-        return _diagnosis_from_dict(data, lineage)
+        from causal_rca.diagnosis.reading import diagnosis_from_dict
+
+        return diagnosis_from_dict(data, lineage)
+
+    @classmethod
+    def from_json(cls, source: str | Path, graph: LineageGraph | str | Path | None = None) -> Diagnosis:
+        """Read a saved diagnosis: JSON text, or the path of a ``why --format json`` file.
+
+        Parameters
+        ----------
+        source : str or Path
+            The JSON text itself (it starts with ``{``), or a file holding it.
+        graph : LineageGraph, str or Path, optional
+            The graph the diagnosis was made on (or its YAML file): reports then
+            draw the lineage and fishbone diagrams again. It must be the graph the
+            diagnosis names and hold every node it cites.
+
+        Returns
+        -------
+        Diagnosis
+            Equal to the one saved, so it renders to the same report.
+
+        Raises
+        ------
+        InputError
+            The file cannot be read, is not JSON, not a diagnosis, or was made on another graph.
+
+        Examples
+        --------
+        >>> again = Diagnosis.from_json(d.to_json(), graph=s.graph_path)
+        >>> again.to_json() == d.to_json(), again.causes[0].node
+        (True, 'merchant_category')
+        """
+        from causal_rca.diagnosis.reading import read_diagnosis
+
+        return read_diagnosis(source, graph)
+
+    def causes_frame(self) -> pd.DataFrame:
+        """The ranked causes as a table, one row per cause, indexed by rank.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``node``, ``failure_mode`` (with the undecided alternatives),
+            ``category``, ``score``, ``contribution``, ``p_value``, ``owner``,
+            ``path`` (nodes joined by ``→``), ``mitigation``, ``replayed_value`` and
+            ``recovered_share`` (with the real model, else NaN).
+
+        Examples
+        --------
+        >>> d.causes_frame().loc[1, ["node", "failure_mode"]].tolist()
+        ['merchant_category', 'schema_change']
+        """
+        import pandas as pd
+
+        rows = [{"rank": c.rank, "node": c.node, "failure_mode": c.mode_label, "category": c.category,
+                 "score": c.score, "contribution": c.contribution, "p_value": c.p_value, "owner": c.owner,
+                 "path": " → ".join(c.path), "mitigation": c.mitigation,
+                 "replayed_value": c.replay.value if c.replay else math.nan,
+                 "recovered_share": c.replay.recovered_share if c.replay else math.nan} for c in self.causes]
+        columns = ["rank", "node", "failure_mode", "category", "score", "contribution", "p_value", "owner", "path",
+                   "mitigation", "replayed_value", "recovered_share"]
+        return pd.DataFrame(rows, columns=columns).set_index("rank")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The verdict as one row, to stack the diagnoses of many windows with ``pandas.concat``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``graph``, ``target``, ``metric``, the ``reference`` and
+            ``current`` values and rows, ``change`` with its interval,
+            ``significant``, the number of ``causes``, the top cause's ``node``
+            and ``failure_mode`` (``None`` without one) and the ``summary``.
+
+        Examples
+        --------
+        >>> d.to_frame()[["target", "significant", "causes", "top_cause"]]
+          target  significant  causes          top_cause
+        0 recall         True       1  merchant_category
+        """
+        import pandas as pd
+
+        top = self.causes[0] if self.causes else None
+        return pd.DataFrame([{
+            "graph": self.graph, "target": self.target, "metric": self.metric,
+            "reference": self.reference.value, "current": self.current.value,
+            "reference_rows": self.reference.rows, "current_rows": self.current.rows,
+            "change": self.change, "change_low": self.change_ci[0], "change_high": self.change_ci[1],
+            "significant": self.significant, "causes": len(self.causes),
+            "top_cause": top.node if top else None, "failure_mode": top.mode_label if top else None,
+            "summary": self.summary,
+        }])
+
+    def save_html(self, path: str | Path) -> None:
+        """Write the report as a standalone HTML page (diagrams need ``lineage`` and Graphviz).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.html"
+        >>> d.save_html(out)
+        >>> out.read_text(encoding="utf-8").startswith("<!doctype html>")
+        True
+        """
+        self._save(path, "html")
+
+    def save_markdown(self, path: str | Path) -> None:
+        """Write the report as Markdown, to paste into an incident ticket.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.md"
+        >>> d.save_markdown(out)
+        >>> out.read_text(encoding="utf-8").startswith("# ")
+        True
+        """
+        self._save(path, "markdown")
+
+    def _save(self, path: str | Path, fmt: str) -> None:
+        from causal_rca.render import render
+        from causal_rca.render.output import write_file
+
+        write_file(path, render(self, fmt))
 
     def to_ticket(self, fmt: str = "markdown", command: str | None = None,
                   patches: dict[str, list[dict[str, Any]]] | None = None) -> str:
@@ -226,79 +344,3 @@ class Diagnosis:
         from causal_rca.render.html import render_html
 
         return render_html(self, standalone=False)
-
-
-def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
-    from causal_rca.diagnosis.data_quality import data_quality_findings
-    from causal_rca.errors import InputError
-
-    def window(w: dict[str, Any]) -> WindowMetric:
-        return WindowMetric(_num(w["value"]), (_num(w["ci"][0]), _num(w["ci"][1])), int(w["rows"]))
-
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InputError(f"not a causal-rca diagnosis: expected \"format\": \"{FORMAT}\"")
-    try:
-        causes = [Cause(rank=int(c["rank"]), node=str(c["node"]), failure_mode=str(c["failure_mode"]),
-                        category=c.get("category"), score=_num(c["score"]),
-                        contribution=_optional_num(c.get("contribution")), p_value=_optional_num(c.get("p_value")),
-                        evidence=[Evidence(str(e["test"]), e.get("reference"), e.get("current"),
-                                           _optional_num(e.get("p_value")),
-                                           str(e.get("detail", ""))) for e in c["evidence"]],
-                        why=[str(w) for w in c["why"]], mitigation=str(c["mitigation"]),
-                        path=[str(n) for n in c.get("path", [])], owner=c.get("owner"),
-                        children=[str(n) for n in c.get("children", [])],
-                        replay=c.get("replay"), alternatives=[dict(a) for a in c.get("alternatives", [])])
-                  for c in data["causes"]]
-        anomalies = [_anomaly(a) for a in data["anomalies"]]
-        quality = [_anomaly(a) for a in data["data_quality"]] if "data_quality" in data else None
-        mechanisms = [MechanismSummary(str(m["node"]), str(m["method"]), bool(m["changed"]), _num(m["p_value"]),
-                                       _num(m["effect"]), str(m.get("detail", "")))
-                      for m in data.get("mechanisms", [])]
-        change_ci = data.get("change_ci") or [math.nan, math.nan]
-        return Diagnosis(
-            graph=str(data["graph"]), target=str(data["target"]), metric=str(data.get("metric", data["target"])),
-            reference=window(data["reference"]), current=window(data["current"]), change=_num(data["change"]),
-            change_ci=(_num(change_ci[0]), _num(change_ci[1])), significant=bool(data["significant"]),
-            causes=causes, anomalies=anomalies, summary=str(data["summary"]), mechanisms=mechanisms,
-            checked_clear=[str(n) for n in data.get("checked_clear", [])],
-            warnings=[str(w) for w in data.get("warnings", [])],
-            attribution=str(data.get("attribution", "")), seed=int(data.get("seed", 0)),
-            sample_rows=int(data.get("sample_rows", 0)),
-            distributions=_distributions(data.get("distributions") or {}),
-            metric_over_time=[dict(b) for b in data.get("metric_over_time") or [] if isinstance(b, dict)],
-            split=data.get("split"),
-            model_aware=dict(data.get("model_aware") or {}),
-            class_findings={k: data[k] for k in CLASS_KEYS if k in data} if "classes" in data else {},
-            data_quality=quality if quality is not None else data_quality_findings(anomalies),
-            description=getattr(lineage, "description", None), lineage=lineage,
-        )
-    except KeyError as exc:
-        raise InputError(f"not a complete causal-rca diagnosis: missing field {exc}") from None
-    except (TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise InputError(f"not a valid causal-rca diagnosis: {exc}") from None
-
-
-def _anomaly(a: dict[str, Any]) -> Anomaly:
-    return Anomaly(str(a["node"]), str(a["signal"]), a.get("reference"), a.get("current"), _num(a["p_value"]),
-                   str(a.get("detail", "")))
-
-
-def _num(value: Any) -> float:
-    """JSON ``null`` (a NaN on the way out) back to NaN."""
-    return math.nan if value is None else float(value)
-
-
-def _distributions(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The plotted summaries, checked for the shape the plots read (ValueError when not)."""
-    for node, summary in data.items():
-        key = {"numeric": "edges", "categorical": "categories"}.get(summary.get("kind"))
-        if key is None or not all(isinstance(summary[w]["shares"], list) for w in ("reference", "current")):
-            raise ValueError(f"distribution of '{node}' is malformed")
-        if len(summary[key]) < len(summary["reference"]["shares"]):
-            raise ValueError(f"distribution of '{node}' has fewer {key} than shares")
-    return dict(data)
-
-
-def _optional_num(value: Any) -> float | None:
-    """A number that may be absent (``null`` stays ``None``)."""
-    return None if value is None else float(value)

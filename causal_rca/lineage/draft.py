@@ -21,7 +21,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.lineage.schema import suggest
 from causal_rca.windows.engines import connect
 from causal_rca.windows.stats import logical_dtype, stored
@@ -148,14 +148,14 @@ def model_input_order(path: Path, trust: bool) -> list[str]:
     from causal_rca.model.artifact import _load_pickle, _load_skops
 
     if not path.exists():
-        raise InputError(f"--model '{path}': no such file")
+        raise ParameterError(f"{{model={str(path)!r}}}: no such file")
     if path.suffix.lower() == ".skops":
         estimator = _load_skops(path, str(path), trust)
     elif trust:
         estimator = _load_pickle(path, str(path))
     else:
-        raise InputError(f"model artifact '{path}' is not a .skops file: loading it runs code, so give "
-                         f"--trust-model if you trust it")
+        raise ParameterError(f"model artifact '{path}' is not a .skops file: loading it runs code, so give "
+                             f"{{trust_model=True}} if you trust it")
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:
         raise InputError(f"model artifact '{path}' does not record its input column names (feature_names_in_): "
@@ -166,20 +166,61 @@ def model_input_order(path: Path, trust: bool) -> list[str]:
 def draft_graph(data: "str | pd.DataFrame", *, label: str | None = None, prediction: str | None = None, metric: str | None = None,
                 time_column: str | None = None, name: str | None = None, model: Path | None = None,
                 trust_model: bool = False) -> str:
-    """The draft graph's YAML text."""
+    """A draft lineage graph of a log, as YAML text to correct by hand (``causal-rca init``).
+
+    Every column becomes a node with a contract read from the log (dtype, range,
+    null rate); with ``label`` and ``prediction`` the model, label and metric
+    nodes are added. What only the team knows (which columns are computed from
+    which) is left as comments to fill in.
+
+    Parameters
+    ----------
+    data : str or pandas.DataFrame
+        The prediction log: a CSV or Parquet file (or glob), or a DataFrame.
+    label, prediction : str, optional
+        The columns holding the true outcome and the model's output; both or neither.
+    metric : str, optional
+        The metric node to add (default: f1 for two classes, accuracy for more, mae for numbers).
+    time_column : str, optional
+        The row time column (default: found by name and type).
+    name : str, optional
+        The graph's name (default: the log's file name).
+    model : Path, optional
+        The model artifact (``.skops``): its input order becomes the model node's parents.
+    trust_model : bool, default False
+        Allow ``model`` to be a pickle (loading it runs code).
+
+    Returns
+    -------
+    str
+        The YAML text, with comments on what to correct.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> log = pd.DataFrame({"amount": rng.gamma(2, 30, 200).round(2), "country": rng.choice(["FR", "DE"], 200)})
+    >>> log["score"] = (log.amount / 200).clip(0, 1)
+    >>> log["is_fraud"] = (rng.random(200) < log.score).astype(int)
+    >>> text = draft_graph(log, label="is_fraud", prediction="score")
+    >>> "kind: model" in text and "metric: f1" in text
+    True
+    """
+    if (label is None) != (prediction is None):
+        raise ParameterError("give both {label} and {prediction} (the true outcome and the model's output column), "
+                             "or neither")
+    if label is not None and label == prediction:
+        raise ParameterError("{label} and {prediction} name the same column")
+    if model is not None and prediction is None:
+        raise ParameterError("{model} needs {label} and {prediction} (the model node is built from them)")
     backend = connect("duckdb")
     table = _read(backend, data, "data")
     source = "a DataFrame" if isinstance(data, pd.DataFrame) else str(data)
     file_name = "log" if isinstance(data, pd.DataFrame) else Path(str(data)).name
     types = {c: type_name(table.schema()[c]) for c in table.columns}
-    for role, col in (("--label", label), ("--prediction", prediction), ("--time-column", time_column)):
+    for role, col in (("label", label), ("prediction", prediction), ("time_column", time_column)):
         if col is not None and col not in types:
-            raise InputError(f"{role} '{col}' is not a column of {source}{suggest(col, list(types))}")
-    if (label is None) != (prediction is None):
-        raise InputError("give both --label and --prediction (the true outcome and the model's output column), "
-                         "or neither")
-    if label is not None and label == prediction:
-        raise InputError("--label and --prediction name the same column")
+            raise ParameterError(f"{{{role}={col!r}}} is not a column of {source}{suggest(col, list(types))}")
     rows = int(backend.execute(table.count()))
     if rows < MIN_ROWS:
         raise InputError(f"{source} has {rows} rows; at least {MIN_ROWS} are needed to draft contracts")
@@ -203,8 +244,6 @@ def draft_graph(data: "str | pd.DataFrame", *, label: str | None = None, predict
     bookkeeping = {c for c in (time, key, version) if c} | set(freshness.values())
     inputs = [c for c in types if c not in bookkeeping and c not in (label, prediction)]
     if model is not None:
-        if prediction is None:
-            raise InputError("--model needs --label and --prediction (the model node is built from them)")
         order = model_input_order(model, trust_model)
         missing = [c for c in order if c not in types]
         if missing:

@@ -208,7 +208,30 @@ def parse_yaml(text: str | bytes, path: str, what: str = "a lineage graph") -> A
 
 
 def load_graph(path: str | Path) -> LineageGraph:
-    """Read and validate a lineage graph file (safe YAML loader only)."""
+    """Read and validate a lineage graph file (safe YAML loader only).
+
+    Parameters
+    ----------
+    path : str or Path
+        The graph's YAML file (format: docs/lineage-format.md).
+
+    Returns
+    -------
+    LineageGraph
+        The nodes, their parents, columns, contracts and metrics, checked.
+
+    Raises
+    ------
+    InputError
+        The file is missing or is not a valid graph; every problem found is listed.
+
+    Examples
+    --------
+    >>> from causal_rca.scenarios import get_scenario
+    >>> g = load_graph(get_scenario("schema_change_coerced_nulls").graph_path)
+    >>> g.name, g.metric_nodes()
+    ('card-fraud', ['recall', 'precision'])
+    """
     shown = str(path)
     try:
         raw = Path(path).read_bytes()

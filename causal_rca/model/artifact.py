@@ -25,14 +25,14 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from causal_rca.errors import InputError, first_line
+from causal_rca.errors import InputError, ParameterError, first_line
 from causal_rca.lineage import LineageGraph
 from causal_rca.model import skops_policy
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 SKOPS_SUFFIXES = (".skops",)
 MLFLOW_SCHEMES = ("models:/", "runs:/")
-TRUST_HINT = "pass --trust-model only if you trust where the file came from"
+TRUST_HINT = "pass {trust_model=True} only if you trust where the file came from"  # a ParameterError template
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ def resolve_source(graph: LineageGraph, artifact: str) -> tuple[str, Path | None
         return "skops", path
     if suffix in PICKLE_SUFFIXES:
         return "pickle", path
-    raise InputError(f"model artifact '{artifact}': unsupported file type '{suffix}' "
-                     f"(use .skops, .pkl/.pickle/.joblib with --trust-model, or an MLflow model)")
+    raise ParameterError(f"model artifact '{artifact}': unsupported file type '{suffix}' "
+                         f"(use .skops, .pkl/.pickle/.joblib with {{trust_model=True}}, or an MLflow model)")
 
 
 def load_artifact(graph: LineageGraph, model_node: str, *, trust: bool = False) -> ModelArtifact:
@@ -84,12 +84,12 @@ def load_artifact(graph: LineageGraph, model_node: str, *, trust: bool = False) 
         estimator = _load_skops(path, node.artifact, trust)
     elif kind == "pickle":
         if not trust:
-            raise InputError(f"model artifact '{node.artifact}' is a pickle: loading it runs code stored in the "
+            raise ParameterError(f"model artifact '{node.artifact}' is a pickle: loading it runs code stored in the "
                              f"file; {TRUST_HINT}, or save the model with skops (loads safely)")
         estimator = _load_pickle(path, node.artifact)
     else:
         if not trust:
-            raise InputError(f"model artifact '{node.artifact}' is an MLflow model: its flavours unpickle code "
+            raise ParameterError(f"model artifact '{node.artifact}' is an MLflow model: its flavours unpickle code "
                              f"when loaded; {TRUST_HINT}")
         estimator = _load_mlflow(str(path) if path is not None else node.artifact)
     positive = _positive_of(graph, model_node)
@@ -109,7 +109,7 @@ def _load_skops(path: Path, name: str, trust: bool) -> Any:
     refused = skops_policy.refused_types(schema, untrusted)
     if refused and not trust:
         listed = ", ".join(refused[:8]) + (f" and {len(refused) - 8} more" if len(refused) > 8 else "")
-        raise InputError(f"model artifact '{name}' holds types that are not trusted without --trust-model "
+        raise ParameterError(f"model artifact '{name}' holds types that are not trusted without {{trust_model=True}} "
                          f"({listed}); {TRUST_HINT}")
     try:
         model = sio.load(path, trusted=list(untrusted))

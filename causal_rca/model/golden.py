@@ -12,38 +12,11 @@ The comparison assumes the golden set is drawn like the reference window
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from causal_rca.diagnosis.findings import GoldenCheck
 from causal_rca.metrics import MetricSpec, compare_windows, metric_frame
-
-
-@dataclass(frozen=True)
-class GoldenCheck:
-    rows: int
-    value: float
-    ci: tuple[float, float]
-    reference: float
-    change: float  # golden - reference
-    change_ci: tuple[float, float]
-    p_value: float
-    dropped: bool  # the model is significantly worse on the golden set
-    cleared: bool  # the golden set rules out a drop as large as the one observed
-
-    def to_dict(self) -> dict:
-        return {"rows": self.rows, "value": self.value, "ci": list(self.ci), "reference": self.reference,
-                "change": self.change, "change_ci": list(self.change_ci), "p_value": self.p_value,
-                "dropped": self.dropped, "cleared": self.cleared}
-
-    def sentence(self, metric: str) -> str:
-        verdict = ("the model is worse on the trusted golden set: its own behaviour changed" if self.dropped
-                   else "the model holds on the trusted golden set: the model is cleared" if self.cleared
-                   else "the golden set is too small to clear or blame the model")
-        return (f"{metric} on the golden set ({self.rows} rows) is {self.value:.3g} "
-                f"(95% CI {self.ci[0]:.3g}–{self.ci[1]:.3g}) against {self.reference:.3g} in the reference window: "
-                f"{verdict}")
 
 
 def golden_check(spec: MetricSpec, reference_frame: pd.DataFrame, golden_scores: np.ndarray,

@@ -57,6 +57,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 
 from causal_rca.causal.encoding import (category_codes, category_vocabulary, effective_parents, encode_windows,
                                        finite_or_nan, is_discrete, support_mask)
+from causal_rca.diagnosis.findings import Replay as ReplayResult  # the record a replay makes
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, estimate_metric, metric_frame
 from causal_rca.metrics.spec import REGRESSION
@@ -75,31 +76,6 @@ COMPUTED = 0.05  # reference residual spread below this share of the node's spre
 SAME_DISTRIBUTION = 0.1  # KS / total-variation distance below which in-support rows "look like the reference"
 NATURAL_NULLS = 0.01  # a reference null share from which nulls are one of the node's values
 HIT = 2.0  # rows with so many lost fields are this many times more common than in the reference: a failed call
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """The metric with ``nodes`` put back to their reference behaviour, on the current rows."""
-
-    nodes: tuple[str, ...]
-    value: float
-    ci: tuple[float, float]
-    baseline: float  # the same rows replayed with nothing changed
-    reference: float
-    recovered_share: float  # (value - baseline) / (reference - baseline), unclipped
-    gap_ci: tuple[float, float]  # 95% interval of value - reference (both windows' sampling noise)
-    rows_changed: float  # share of current rows whose model inputs (or label) the replay changed
-    how: str
-
-    @property
-    def matches_reference(self) -> bool:
-        """The replayed metric is indistinguishable from the reference (its gap's interval holds 0)."""
-        return self.gap_ci[0] <= 0.0 <= self.gap_ci[1]
-
-    def to_dict(self) -> dict:
-        return {"nodes": list(self.nodes), "value": self.value, "ci": list(self.ci), "baseline": self.baseline,
-                "reference": self.reference, "recovered_share": self.recovered_share, "gap_ci": list(self.gap_ci),
-                "matches_reference": self.matches_reference, "rows_changed": self.rows_changed, "how": self.how}
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causal_rca.diagnosis.findings import ArtifactCheck
 from causal_rca.diagnosis.model import Cause, Evidence
 from causal_rca.diagnosis.vocabulary import MITIGATION
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec
 from causal_rca.model import confidence, estimate, segments, support
@@ -165,7 +166,7 @@ def load_model(graph: LineageGraph, metric: str, *, trust: bool, golden: TableLi
     model_node = model_node_of(graph, metric)
     node = graph.nodes[model_node] if model_node else None
     if golden is not None and (node is None or not node.artifact):
-        raise InputError(f"--golden needs the real model: model node '{model_node}' declares no artifact")
+        raise ParameterError(f"{{golden}} needs the real model: model node '{model_node}' declares no artifact")
     if node is None or not node.artifact:
         return None
     inputs = model_inputs(graph, model_node)
@@ -192,18 +193,16 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
     if not node.artifact:
         return findings, causes, warnings
     art = r.artifact or load_model(r.graph, r.metric, trust=r.trust_model, golden=r.golden)
-    findings["artifact"] = {
-        "source": art.source, "kind": art.kind,
-        "reproduces_reference_scores": _fidelity(art.score, r.graph, inputs, r.reference, model_node),
-        "reproduces_current_scores": _fidelity(art.score, r.graph, inputs, r.current, model_node),
-    }
+    findings["artifact"] = ArtifactCheck(
+        art.source, art.kind, reproduces_reference_scores=_fidelity(art.score, r.graph, inputs, r.reference, model_node),
+        reproduces_current_scores=_fidelity(art.score, r.graph, inputs, r.current, model_node))
     score = lambda frame: scores_of(art.score, r.graph, inputs, frame)  # noqa: E731
     _prediction, label = r.graph.metric_inputs(r.metric)
     if r.golden is not None:
         golden = read_nodes(r.golden, r.graph, (*inputs, label), r.dtypes, "golden", GOLDEN_ROWS, r.seed,
                             r.engine)
         g = golden_check(r.spec, r.reference_frame, score(golden), golden[label], r.change, r.seed)
-        findings["golden"] = g.to_dict()
+        findings["golden"] = g
         causes = _golden_cause(r, model_node, g, list(causes))
         if g.cleared:
             warnings.append(g.sentence(r.metric))
@@ -218,7 +217,7 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
                 # a population change is reweighted, the rest replayed (model/reweight.py)
                 replays[i] = counterfactual(ctx, nodes, base, how_for(c.failure_mode, nodes))
         causes = [replace(c, evidence=[*c.evidence, _replay_evidence(replays[i], r.metric)],
-                          replay=replays[i].to_dict()) if i in replays else c for i, c in enumerate(causes)]
+                          replay=replays[i]) if i in replays else c for i, c in enumerate(causes)]
         causes = _rerank(causes, replays)
         findings["replay_baseline"] = base
     return findings, causes, warnings

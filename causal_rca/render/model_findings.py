@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from causal_rca.diagnosis.findings import ArtifactCheck, GoldenCheck, ModelFindings, Replay
 from causal_rca.diagnosis.model import Diagnosis
 
 TOP_SLICES = 3
@@ -22,17 +23,17 @@ def _num(x: Any) -> str:
     return "n/a" if x is None else f"{float(x):.3g}"
 
 
-def _artifact(a: dict) -> str:
-    return (f"model artifact {a['source']} ({a['kind']}) reproduces {_pct(a.get('reproduces_reference_scores'))} of "
-            f"the reference window's logged scores and {_pct(a.get('reproduces_current_scores'))} of the current "
+def _artifact(a: ArtifactCheck) -> str:
+    return (f"model artifact {a.source} ({a.kind}) reproduces {_pct(a.reproduces_reference_scores)} of "
+            f"the reference window's logged scores and {_pct(a.reproduces_current_scores)} of the current "
             f"window's")
 
 
-def _golden(d: Diagnosis, g: dict) -> str:
-    verdict = ("worse there: the model itself changed" if g["dropped"]
-               else "it holds there: the model is cleared" if g["cleared"] else "too few rows to decide")
-    return (f"golden set ({g['rows']} rows): {d.target} {_num(g['value'])} [{_num(g['ci'][0])}, {_num(g['ci'][1])}] "
-            f"against {_num(g['reference'])} in the reference window; {verdict}")
+def _golden(d: Diagnosis, g: GoldenCheck) -> str:
+    verdict = ("worse there: the model itself changed" if g.dropped
+               else "it holds there: the model is cleared" if g.cleared else "too few rows to decide")
+    return (f"golden set ({g.rows} rows): {d.target} {_num(g.value)} [{_num(g.ci[0])}, {_num(g.ci[1])}] "
+            f"against {_num(g.reference)} in the reference window; {verdict}")
 
 
 def _confidence(c: dict) -> list[str]:
@@ -80,26 +81,27 @@ def _estimate(d: Diagnosis, e: dict) -> str:
 
 def model_sentences(d: Diagnosis) -> list[str]:
     """Every model-aware finding of ``d`` as one sentence, most decisive first."""
-    m = d.model_aware or {}
+    m = d.model_aware or ModelFindings()
     out: list[str] = []
-    if "artifact" in m:
-        out.append(_artifact(m["artifact"]))
-    if "golden" in m:
-        out.append(_golden(d, m["golden"]))
-    for c in d.causes:
-        if c.replay:
-            r = c.replay
-            half = (r["ci"][1] - r["ci"][0]) / 2
-            out.append(f"replay: fixing {' and '.join(r['nodes'])} would bring {d.target} to {_num(r['value'])} ± "
-                       f"{half:.2g} (now {_num(r['baseline'])}, reference {_num(r['reference'])}): "
-                       f"recovers {_pct(r['recovered_share'])} of the drop"
-                       + ("; indistinguishable from the reference" if r.get("matches_reference") else ""))
-    if "estimate" in m:
-        out.append(_estimate(d, m["estimate"]))
-    if "segments" in m:
-        out += _segments(d, m["segments"])
-    if "confidence" in m:
-        out += _confidence(m["confidence"])
-    if "support" in m:
-        out += _support(m["support"])
+    if m.artifact is not None:
+        out.append(_artifact(m.artifact))
+    if m.golden is not None:
+        out.append(_golden(d, m.golden))
+    out += [_replay(d, c.replay) for c in d.causes if c.replay is not None]
+    if m.estimate is not None:
+        out.append(_estimate(d, m.estimate))
+    if m.segments is not None:
+        out += _segments(d, m.segments)
+    if m.confidence is not None:
+        out += _confidence(m.confidence)
+    if m.support is not None:
+        out += _support(m.support)
     return out
+
+
+def _replay(d: Diagnosis, r: Replay) -> str:
+    half = (r.ci[1] - r.ci[0]) / 2
+    return (f"replay: fixing {' and '.join(r.nodes)} would bring {d.target} to {_num(r.value)} ± "
+            f"{half:.2g} (now {_num(r.baseline)}, reference {_num(r.reference)}): "
+            f"recovers {_pct(r.recovered_share)} of the drop"
+            + ("; indistinguishable from the reference" if r.matches_reference else ""))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import graphviz
 
-from causal_rca.errors import InputError, ToolFailed
+from causal_rca.errors import InputError, ParameterError, ToolFailed
 from causal_rca.render.svg import prefix_ids, strip_prolog
 
 INSTALL_HINT = "install Graphviz: apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
@@ -53,11 +53,19 @@ def write_diagram(g: graphviz.Graph | graphviz.Digraph, out: Path) -> None:
     """Write by extension: ``.dot`` source, ``.svg`` or ``.png`` image."""
     suffix = out.suffix.lower()
     if suffix not in DIAGRAM_SUFFIXES:
-        raise InputError(f"--out must end in {', '.join(DIAGRAM_SUFFIXES)}, not '{out.name}'")
-    data = diagram_bytes(g, suffix[1:])
+        raise ParameterError(f"{{out}} must end in {', '.join(DIAGRAM_SUFFIXES)}, not '{out.name}'")
+    write_file(out, diagram_bytes(g, suffix[1:]))
+
+
+def write_file(out: str | Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``out``, making missing folders; one clear error when it cannot."""
+    out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        if isinstance(data, str):
+            out.write_text(data, encoding="utf-8")
+        else:
+            out.write_bytes(data)
     except OSError as exc:
         raise InputError(f"cannot write '{out}': {exc.strerror}") from None
 

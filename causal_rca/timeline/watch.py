@@ -263,6 +263,6 @@ def _num(x: float) -> float | None:
 
 
 def _clean(value: Any) -> Any:
-    from causal_rca.diagnosis.model import _clean as clean_json
+    from causal_rca.diagnosis.records import json_safe as clean_json
 
     return clean_json(value)

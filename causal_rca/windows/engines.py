@@ -13,7 +13,7 @@ from typing import Any, Union
 import ibis
 from ibis.backends import BaseBackend
 
-from causal_rca.errors import InputError, first_line
+from causal_rca.errors import InputError, ParameterError, first_line
 
 ENGINES = ("duckdb", "spark")
 Engine = Union[str, BaseBackend]
@@ -25,12 +25,9 @@ def connect(engine: Engine = "duckdb", spark_master: str | None = None) -> BaseB
     ``spark_master`` is a Spark master URL (``local[2]``, ``spark://host:7077``,
     ``yarn``); it is only meaningful with ``engine="spark"``.
     """
+    check_engine(engine, spark_master)
     if isinstance(engine, BaseBackend):
         return engine
-    if engine not in ENGINES:
-        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, not '{engine}'")
-    if spark_master is not None and engine != "spark":
-        raise InputError("--spark-master needs --engine spark")
     if engine == "duckdb":
         # DuckDB draws a progress bar on standard output for long queries: standard output holds the diagnosis.
         backend = ibis.duckdb.connect()
@@ -41,6 +38,16 @@ def connect(engine: Engine = "duckdb", spark_master: str | None = None) -> BaseB
         backend.raw_sql("SET disabled_optimizers = 'statistics_propagation'")
         return backend
     return ibis.pyspark.connect(spark_session(spark_master or "local[*]"))
+
+
+def check_engine(engine: Any, spark_master: Any = None) -> None:
+    """``engine`` is a name of ``ENGINES`` or an open ibis backend; ``spark_master`` goes with Spark only."""
+    if isinstance(engine, BaseBackend):
+        return
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ParameterError(f"{{engine}} must be one of {', '.join(ENGINES)} or an open ibis backend, not {engine!r}")
+    if spark_master is not None and engine != "spark":
+        raise ParameterError("{spark_master} needs {engine='spark'}")
 
 
 def spark_session(master: str) -> Any:
@@ -54,7 +61,7 @@ def spark_session(master: str) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise InputError("--engine spark needs PySpark: pip install 'causal-rca[spark]'") from None
+        raise ParameterError("{engine='spark'} needs PySpark: pip install 'causal-rca[spark]'") from None
     try:
         return (SparkSession.builder.master(master).appName("causal-rca")
                 .config("spark.sql.session.timeZone", "UTC")

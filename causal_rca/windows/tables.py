@@ -21,7 +21,8 @@ import pandas as pd
 from ibis.backends import BaseBackend
 from ibis.backends.sql.datatypes import DuckDBType
 
-from causal_rca.errors import InputError, first_line
+from causal_rca.arguments import check_windows, split_time
+from causal_rca.errors import InputError, ParameterError, first_line
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.lineage.loader import check_columns
 from causal_rca.lineage.schema import suggest
@@ -313,12 +314,12 @@ def _time_range(backend: BaseBackend, raw: ibis.Table, times: ibis.Value, column
     try:
         row = backend.execute(raw.aggregate(first=times.min(), last=times.max(), n=times.count())).iloc[0]
     except Exception:  # the range is help, not the error: never hide the error behind another
-        return f"--split {split}: choose a time inside the log"
+        return f"{{split={str(split)!r}}}: choose a time inside the log"
     if not int(row["n"]):
-        return f"--split {split}: no value of '{column}' reads as a time"
+        return f"{{split={str(split)!r}}}: no value of '{column}' reads as a time"
     first, last = (pd.Timestamp(row[k]).isoformat(sep=" ") for k in ("first", "last"))
-    return (f"--split {split}: the log's times run from {first} to {last} (column '{column}'); "
-            f"choose a split inside that range, or --split auto")
+    return (f"{{split={str(split)!r}}}: the log's times run from {first} to {last} (column '{column}'); "
+            f"choose a split inside that range, or {{split='auto'}}")
 
 
 def open_windows(
@@ -332,19 +333,13 @@ def open_windows(
     spark_master: str | None = None,
 ) -> tuple[Window, Window]:
     """Reference and current windows, from two tables or one table and a split time."""
+    check_windows(reference, current, data, split)
     if data is not None:
-        if reference is not None or current is not None:
-            raise InputError("give either --data with --split, or --reference and --current, not both")
-        if not split:
-            raise InputError("--data needs --split TIMESTAMP (or --split auto)")
         if not graph.time_column:
-            raise InputError(f"{graph.path}: --split needs the graph's top-level key 'time_column'")
+            raise ParameterError(f"{graph.path}: {{split}} needs the graph's top-level key 'time_column'")
         if split == "auto":  # resolved to a time by api.diagnose (timeline/changepoint.py) before this
-            raise InputError("--split auto is resolved by diagnose(); give open_windows a timestamp")
-        try:
-            at = pd.Timestamp(split)
-        except (ValueError, TypeError):
-            raise InputError(f"--split '{split}' is not a timestamp (expected e.g. 2026-11-01 or 2026-11-01T12:00)")
+            raise ParameterError("{split='auto'} is resolved by diagnose(); give open_windows a timestamp")
+        at = split_time(split)
         backend = connect(engine, spark_master)
         raw = _read_named(backend, graph, data, "data")
         t, boundary, warnings = _split_at(raw[graph.time_column], at, split)
@@ -354,9 +349,7 @@ def open_windows(
         except InputError as exc:
             if "is empty" not in str(exc):
                 raise
-            raise InputError(f"{exc} ({_time_range(backend, raw, t, graph.time_column, split)})") from None
-    if reference is None or current is None:
-        raise InputError("give both --reference and --current tables (or --data with --split)")
+            raise ParameterError(f"{exc} ({_time_range(backend, raw, t, graph.time_column, split)})") from None
     backend = connect(engine, spark_master)
     return (_named_window(backend, graph, _read_named(backend, graph, reference, "reference"), "reference"),
             _named_window(backend, graph, _read_named(backend, graph, current, "current"), "current"))
