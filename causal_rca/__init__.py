@@ -8,7 +8,7 @@
 from causal_rca.errors import InputError
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "Diagnosis", "diagnose", "draft_graph", "load_graph", "__version__"]
+__all__ = ["InputError", "Diagnosis", "check_graph", "diagnose", "draft_graph", "load_graph", "__version__"]
 
 
 def __getattr__(name: str):
@@ -17,6 +17,10 @@ def __getattr__(name: str):
         from causal_rca.api import diagnose
 
         return diagnose
+    if name == "check_graph":  # is the graph consistent with the data (causal/graph_check.py)
+        from causal_rca.causal.graph_check import check_graph
+
+        return check_graph
     if name == "Diagnosis":
         from causal_rca.diagnosis.model import Diagnosis
 

@@ -25,6 +25,7 @@ from causal_rca.diagnosis.data_quality import data_quality_findings
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
+from causal_rca.diagnosis.missing_edges import missing_edges
 from causal_rca.diagnosis.quality import assess_quality, infinite_values
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
@@ -432,6 +433,9 @@ def _diagnose(
             causes.append(_cause(graph, metric, cand, rank, score, contrib, change, comparison,
                                  signals, mechanisms, outcome, moved))
 
+    # Would a missing edge explain the top causes? (diagnosis/missing_edges.py; scores lowered, re-ranked)
+    causes, missing = missing_edges(graph, causes, mechanisms, signals, enc, ref_s, dtypes, seed)
+
     model_aware: dict = {}
     if reviewed:
         say("reviewing the model")
@@ -461,7 +465,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=model_aware, metric_over_time=over_time, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        model_aware=model_aware, metric_over_time=over_time, graph_warnings=[e.to_dict() for e in missing], data_quality=data_quality_findings([*broken_contracts, *anomalies]),
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

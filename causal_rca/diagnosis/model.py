@@ -155,6 +155,9 @@ class Diagnosis:
     # Added for silent faults (spec: fields may be added): contract violations and integrity faults,
     # listed whether or not the metric moved (diagnosis/data_quality.py).
     data_quality: list[Anomaly] = field(default_factory=list)
+    # Added for issue 24 (spec: fields may be added): top causes whose change an undeclared parent
+    # would explain (node, parent, p_value, gain, detail; diagnosis/missing_edges.py). Always in the JSON.
+    graph_warnings: list[dict[str, Any]] = field(default_factory=list)
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
     # (the JSON names the graph; `causal-rca render GRAPH --diagnosis` supplies it again).
     lineage: Any = field(default=None, compare=False, repr=False)
@@ -179,6 +182,7 @@ class Diagnosis:
             "mechanisms": [m.to_dict() for m in self.mechanisms],
             "checked_clear": list(self.checked_clear),
             "warnings": list(self.warnings),
+            "graph_warnings": [dict(w) for w in self.graph_warnings],
             "attribution": self.attribution,
             "seed": self.seed,
             "sample_rows": self.sample_rows,
@@ -251,6 +255,7 @@ def _diagnosis_from_dict(data: dict[str, Any], lineage: Any) -> Diagnosis:
             metric_over_time=[dict(b) for b in data.get("metric_over_time") or [] if isinstance(b, dict)],
             split=data.get("split"),
             model_aware=dict(data.get("model_aware") or {}),
+            graph_warnings=[dict(w) for w in data.get("graph_warnings") or [] if isinstance(w, dict)],
             data_quality=quality if quality is not None else data_quality_findings(anomalies),
             description=getattr(lineage, "description", None), lineage=lineage,
         )

@@ -17,7 +17,7 @@ from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.explain.whys import why_steps
 from causal_rca.render import legend
-from causal_rca.render.findings import cite
+from causal_rca.render.findings import cite, graph_warning_lines
 from causal_rca.render.model_findings import model_sentences
 
 
@@ -117,7 +117,7 @@ def diagnosis_renderable(d: Diagnosis, verbose: bool = False) -> Group:
         parts.append(every_node_table(d))
     elif d.anomalies:
         parts.append(Text(_signals_line(d) + " (--verbose: every node's signals in one table)"))
-    for w in d.warnings:
+    for w in graph_warning_lines(d) + d.warnings:
         parts.append(Text(f"warning: {w}", style="yellow"))
     return Group(*parts)
 
