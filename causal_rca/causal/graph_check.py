@@ -18,7 +18,8 @@ reported). Only the few candidates that best explain the parents-only
 model's training residuals are tested per node, so it runs in seconds.
 
 Sources are not tested (a graph does not declare how the world's inputs
-relate to each other), nor are nodes with no observed parent. Two kinds of
+relate to each other); a computed node with no observed parent is tested for
+independence of every observed non-descendant. Two kinds of
 candidate are left out because the graph itself declares them dependent on the
 node, or independent for a reason no finite sample can show: a column the graph
 computes from the node's own parents (a model score is a function of the label's
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 ALPHA = 0.05  # false discovery rate across every tested condition
 SAMPLE_ROWS = 6000  # rows read from the window: half to fit, half to test
 CANDIDATES = 3  # non-descendants tested per node, the strongest first
+# Held-out loss under this share of a node's spread: the data shows it computed from its parents
+# (tree fits of a ratio or of a model score leave 2-9% on the scenarios; a card's 7-day average 30%).
+COMPUTED_SHARE = 0.1
 TREES = 40  # boosting iterations per fit (learning rate 8 / TREES: the same total shrinkage as 80 × 0.1)
 MIN_GAIN = 0.01  # a violation must explain at least this share of the node's own held-out loss (its spread)
 MAX_CLASSES = 10  # a categorical target keeps its most frequent classes; the rest are one "other"
@@ -180,17 +184,23 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 COMPUTED = frozenset({"feature", "model"})  # kinds the pipeline computes from their parents
 
 
-def determined_by(graph: LineageGraph, given: set[str]) -> set[str]:
-    """Nodes the graph computes from ``given`` alone: features and models whose every parent is given or
-    determined, through unobserved services (an unobserved infra node with no parents is constant)."""
+def determined_by(graph: LineageGraph, given: set[str], computed: set[str] | None = None) -> set[str]:
+    """Nodes computed from ``given`` alone: features and models whose every parent is given or
+    determined, through unobserved services (an unobserved infra node with no parents is constant).
+
+    ``computed``: the observed nodes the data shows to be functions of their parents; without it the
+    graph is trusted. A "feature" the graph says is computed from the row (a rolling average of the
+    card's history) often is not, and trusting it would hide the very edges it lacks.
+    """
     done: set[str] = set(given)
     for n in graph.topological_order():
         node = graph.nodes[n]
         if n in done:
             continue
         constant_service = node.kind == "infra" and not node.observed and not node.parents
-        computed = (node.kind in COMPUTED or (node.kind == "infra" and not node.observed)) and bool(node.parents)
-        if constant_service or (computed and all(p in done for p in node.parents)):
+        kind_computed = (node.kind in COMPUTED or (node.kind == "infra" and not node.observed)) and bool(node.parents)
+        shown = computed is None or not node.observed or n in computed
+        if constant_service or (kind_computed and shown and all(p in done for p in node.parents)):
             done.add(n)
     return done
 
@@ -209,24 +219,27 @@ def latent_relatives(graph: LineageGraph, node: str) -> set[str]:
     return {d for u in latents for d in graph.descendants(u) if graph.nodes[d].observed}
 
 
-def candidates_for(graph: LineageGraph, node: str, parents: list[str], observed: list[str]) -> list[str]:
+def candidates_for(graph: LineageGraph, node: str, parents: list[str], observed: list[str],
+                   computed: set[str] | None = None) -> list[str]:
     """The observed non-descendants of ``node`` its local Markov condition says it is independent of."""
-    excluded = graph.descendants(node) | determined_by(graph, set(parents)) | latent_relatives(graph, node)
+    excluded = graph.descendants(node) | determined_by(graph, set(parents), computed) | latent_relatives(graph, node)
     return [n for n in observed if n != node and n not in excluded]
 
 
 def node_tests(y: np.ndarray, classify: bool, parents: list[tuple[np.ndarray, bool]],
                others: dict[str, tuple[np.ndarray, bool]], fit: np.ndarray, test: np.ndarray, seed: int,
-               candidates: int = CANDIDATES, max_iter: int = 80) -> list[tuple[str, float, float]]:
+               candidates: int = CANDIDATES, max_iter: int = 80,
+               base: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[str, float, float]]:
     """(candidate, one-sided p, gain) for the ``candidates`` strongest of ``others``: does each
     predict the held-out ``y`` better together with the parents than the parents alone?
 
     Encoded columns are (values, is_category) as ``_encode`` gives them; ``fit`` and ``test``
     are row indices. Candidates are chosen on the fitting rows only, so the p-values stay valid.
+    ``base``: the parents-only fit's held-out losses and residuals, when already computed.
     """
     X = np.column_stack([v for v, _ in parents]) if parents else np.empty((len(y), 0))
     cat = [c for _, c in parents]
-    base_loss, residual = _fit_losses(X[fit], y[fit], X[test], y[test], classify, cat, seed, max_iter)
+    base_loss, residual = base or _fit_losses(X[fit], y[fit], X[test], y[test], classify, cat, seed, max_iter)
     strength = {o: _strength(residual, v[fit], c) for o, (v, c) in others.items()}
     ranked = sorted((o for o in others if strength[o] > 0), key=lambda o: -strength[o])[:candidates]
     # The loss of knowing nothing: a deterministic feature's tiny loss is no yardstick.
@@ -271,28 +284,37 @@ def _check(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[str, str], see
     fit, test = order[: rows // 2], order[rows // 2:]
     observed = [n for n in graph.topological_order() if n in dtypes]
     encoded = {n: _encode(frame[n], dtypes[n]) for n in observed}
-    tested: list[str] = []
     skipped: list[str] = []
-    raw: list[tuple[str, str, float, float]] = []  # node, candidate, p, gain
+    # First every node's parents-only fit: it also shows which nodes the data confirms as computed.
+    bases: dict[str, tuple] = {}
+    computed: set[str] = set()
     for node in observed:
         if graph.nodes[node].kind == "source":
             continue
+        # A computed node with no observed parent claims more, not less: it depends on nothing observed.
         parents = [p for p in effective_parents(graph, node) if p in dtypes]
-        if not parents:
-            skipped.append(f"{node}: no observed parent")
-            continue
         target = _target(frame[node], dtypes[node])
         if target is None:
             skipped.append(f"{node}: constant")
             continue
         y, classify = target
-        others = candidates_for(graph, node, parents, observed)
+        X = np.column_stack([encoded[p][0] for p in parents]) if parents else np.empty((rows, 0))
+        cat = [encoded[p][1] for p in parents]
+        base = _fit_losses(X[fit], y[fit], X[test], y[test], classify, cat, seed, TREES)
+        spread = float(np.var(y[test])) if not classify else float(_entropy(y[test]))
+        if spread > 0 and float(base[0].mean()) < COMPUTED_SHARE * spread:
+            computed.add(node)
+        bases[node] = (parents, target, base)
+    tested: list[str] = []
+    raw: list[tuple[str, str, float, float]] = []  # node, candidate, p, gain
+    for node, (parents, (y, classify), base) in bases.items():
+        others = candidates_for(graph, node, parents, observed, computed)
         if not others:
             continue
         tested.append(node)
         raw += [(node, other, p, gain) for other, p, gain in node_tests(
             y, classify, [encoded[p] for p in parents], {o: encoded[o] for o in others}, fit, test, seed, candidates,
-            max_iter=TREES)]
+            max_iter=TREES, base=base)]
     adjusted = benjamini_hochberg(np.array([r[2] for r in raw]))
     violations = [Violation(node, other, float(q), gain, graph.nodes[node].parents)
                   for (node, other, _, gain), q in zip(raw, adjusted) if q <= alpha and gain >= min_gain]

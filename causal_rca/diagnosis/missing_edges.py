@@ -115,7 +115,7 @@ def missing_edges(graph: LineageGraph, causes: list[Cause], mechanisms: dict[str
                 cause.node, other, dependence[0], dependence[1],
                 f"{cause.node} depends on {other} beyond its declared parents in the reference window "
                 f"(p = {dependence[0]:.2g}), and its change given its parents vanishes once {other} is added "
-                f"as a parent (p = {after.p_value:.2g}): the graph may be missing the edge {other} -> "
+                f"as a parent (p = {after.p_value:.2g}): the graph may be missing the edge {other} → "
                 f"{cause.node}, and the change may be {other}'s, not {cause.node}'s")
             break
     if not found:

@@ -163,5 +163,5 @@ def cite(step: WhyStep, escape: Callable[[str], str] = str) -> str | None:
 
 def graph_warning_lines(d: Diagnosis) -> list[str]:
     """One line per suspected missing edge (``graph_warnings``), the same in every format."""
-    return [f"the graph may be missing the edge {w.get('parent')} -> {w.get('node')}: {w.get('detail', '')}"
+    return [f"the graph may be missing the edge {w.get('parent')} → {w.get('node')}: {w.get('detail', '')}"
             for w in d.graph_warnings]
