@@ -80,9 +80,13 @@ def _depends_in_reference(node: str, parents: tuple[str, ...], other: str, refer
 
 
 def _vanishes(node: str, parents: tuple[str, ...], other: str, enc: EncodedWindows, signals: list[Signal],
-              seed: int, outcome: bool) -> MechanismResult | None:
-    """The mechanism test with ``other`` among the parents, when the change is gone; else None."""
-    result = _conditional_test(node, (*parents, other), enc, seed, _fallback_value(node, signals), None,
+              seed: int, outcome: bool, other_rows: np.ndarray | None = None) -> MechanismResult | None:
+    """The mechanism test with ``other`` among the parents, when the change is gone; else None.
+
+    ``other_rows``: when ``other`` itself broke, the rows where it still behaves as before, as the
+    engine tests the children of a broken node (what a child inherits is not its own change).
+    """
+    result = _conditional_test(node, (*parents, other), enc, seed, _fallback_value(node, signals), other_rows,
                                outcome=outcome)
     if result.method == "skipped":  # the new parent left the reference's support: nothing to say
         return None
@@ -107,8 +111,10 @@ def missing_edges(graph: LineageGraph, causes: list[Cause], mechanisms: dict[str
             dependence = _depends_in_reference(cause.node, mech.parents, other, reference, dtypes, seed + i)
             if dependence is None or dependence[0] > ALPHA or dependence[1] < MIN_GAIN:
                 continue
+            broke = mechanisms.get(other)
             after = _vanishes(cause.node, mech.parents, other, enc, signals, seed + i,
-                              graph.nodes[cause.node].kind == "label")
+                              graph.nodes[cause.node].kind == "label",
+                              broke.consistent if broke is not None and broke.changed else None)
             if after is None:
                 continue
             found[cause.node] = MissingEdge(
