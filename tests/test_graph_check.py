@@ -147,3 +147,15 @@ def test_the_public_entry_point_reads_a_graph_file(tmp_path) -> None:
     path.write_text(yaml.safe_dump(_chain_graph()), encoding="utf-8")
     result = causal_rca.check_graph(path, _chain(), baseline=False)
     assert result.violations == () and set(result.tested_nodes) == {"c", "d", "f"} and result.baseline is None
+
+
+def test_a_feature_declared_without_parents_is_tested_against_everything_upstream() -> None:
+    from causal_rca.causal.graph_check import check_graph_frame
+
+    frame = _chain()
+    graph = graph_from_dict({"version": 1, "name": "g", "nodes": {
+        "a": {"kind": "source", "column": "a"}, "e": {"kind": "source", "column": "e"},
+        "c": {"kind": "feature", "column": "c"}}})  # c reads a (and b), declared with no parent
+    result = check_graph_frame(graph, frame[["a", "c", "e"]], {n: "numeric" for n in "ace"}, baseline=False)
+    assert [(v.node, v.other) for v in result.violations] == [("c", "a")]
+    assert result.violations[0].suggestion() == "c: parents: [a]"
