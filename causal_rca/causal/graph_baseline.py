@@ -106,21 +106,21 @@ def _losses(A: np.ndarray, Y: np.ndarray, fit: np.ndarray, test: np.ndarray) -> 
     return ((A[test] @ coef - Y[test]) ** 2).sum(axis=1)
 
 
-def _violated(Y: np.ndarray, parents: np.ndarray, others: list[np.ndarray], fit: np.ndarray,
+def _violated(Y: np.ndarray, parents: np.ndarray, others: list[tuple[np.ndarray, np.ndarray]], fit: np.ndarray,
               test: np.ndarray) -> bool:
-    """Does the non-descendant most correlated with the parents-only residuals predict ``Y`` beyond them?"""
+    """Does the non-descendant most correlated with the parents-only residuals predict ``Y`` beyond them?
+
+    ``others``: (design, orthonormal basis of [1, design] on the fitting rows) per candidate.
+    """
     base = _losses(parents, Y, fit, test)
     A = np.column_stack([np.ones(len(parents)), parents])
     coef, *_ = np.linalg.lstsq(A[fit], Y[fit], rcond=None)
     residual = Y[fit] - A[fit] @ coef
-    best, strength = None, 0.0
-    for other in others:
-        r = np.linalg.lstsq(np.column_stack([np.ones(len(fit)), other[fit]]), residual, rcond=None)[0]
-        explained = float(((np.column_stack([np.ones(len(fit)), other[fit]]) @ r - residual.mean(axis=0)) ** 2).sum())
-        if explained > strength:
-            best, strength = other, explained
-    if best is None:
+    # What each candidate explains of the residuals: the squared norm of their projection on its columns.
+    explained = [float(((q.T @ residual) ** 2).sum()) for _, q in others]
+    if not others or max(explained) <= 0:
         return False
+    best = others[int(np.argmax(explained))][0]
     d = base - _losses(np.column_stack([parents, best]), Y, fit, test)
     spread = float(((Y[test] - Y[test].mean(axis=0)) ** 2).sum(axis=1).mean())
     sd = float(d.std(ddof=1))
@@ -141,7 +141,7 @@ def _share(columns: dict[str, str], structure: dict[str, list[str]], positions: 
         others = [designs[columns[o]] for o in structure if o not in excluded]
         if Y is None or not others:
             continue
-        violated += _violated(Y, np.column_stack([designs[columns[p]] for p in structure[v]]), others, fit, test)
+        violated += _violated(Y, np.column_stack([designs[columns[p]][0] for p in structure[v]]), others, fit, test)
     return violated / len(positions)
 
 
@@ -170,7 +170,11 @@ def permutation_baseline(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[
     half = len(sample) // 2
     fit, test = np.arange(half), np.arange(half, len(sample))
     encoded = {n: _encode(sample[n], dtypes[n]) for n in nodes}
-    designs = {n: _design(*encoded[n]) for n in nodes}
+    designs = {}
+    for n in nodes:  # each column's design, and its basis on the fitting rows, once for every permutation
+        design = _design(*encoded[n])
+        varying = design[fit][:, design[fit].std(axis=0) > 0]  # a constant column would add a spurious direction
+        designs[n] = (design, np.linalg.qr(np.column_stack([np.ones(len(fit)), varying]))[0])
     responses = {}
     for n in nodes:
         target = _target(sample[n], dtypes[n])
