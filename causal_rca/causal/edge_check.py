@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.causal.encoding import effective_parents
-from causal_rca.causal.graph_check import ALPHA, MIN_GAIN, _encode, _target, benjamini_hochberg, node_tests
+from causal_rca.causal.graph_check import (
+    ALPHA, MIN_GAIN, benjamini_hochberg, encode_predictor, encode_target, node_tests,
+)
 from causal_rca.lineage.graph import LineageGraph
 
 GUESSED = "every input column"  # how the importers' fallback rule says itself in x-lineage
@@ -55,14 +57,14 @@ def unsupported_edges(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[str
     fit, test = order[: len(frame) // 2], order[len(frame) // 2:]
     raw: list[tuple[str, str, float, float]] = []
     for node in nodes if nodes is not None else guessed_nodes(graph):
-        target = _target(frame[node], dtypes[node]) if node in dtypes else None
+        target = encode_target(frame[node], dtypes[node]) if node in dtypes else None
         if target is None:
             continue
         declared = [p for p in graph.nodes[node].parents if p in dtypes]
         for parent in declared:
             rest = [p for p in effective_parents(graph, node) if p in dtypes and p != parent]
-            tests = node_tests(target[0], target[1], [_encode(frame[p], dtypes[p]) for p in rest],
-                               {parent: _encode(frame[parent], dtypes[parent])}, fit, test, seed, candidates=1)
+            tests = node_tests(target[0], target[1], [encode_predictor(frame[p], dtypes[p]) for p in rest],
+                               {parent: encode_predictor(frame[parent], dtypes[parent])}, fit, test, seed, candidates=1)
             # A parent unrelated even to the residuals is not tested at all: no gain, nothing to adjust.
             p, gain = (tests[0][1], tests[0][2]) if tests else (1.0, 0.0)
             raw.append((node, parent, p, gain))

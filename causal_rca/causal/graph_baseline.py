@@ -32,11 +32,12 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import pandas as pd
-
 from scipy import stats
 
 from causal_rca.causal.encoding import effective_parents
-from causal_rca.causal.graph_check import ALPHA, MIN_GAIN, _encode, _target, determined_by, latent_relatives
+from causal_rca.causal.graph_check import (
+    ALPHA, MIN_GAIN, determined_by, encode_predictor, encode_target, latent_relatives,
+)
 from causal_rca.lineage.graph import LineageGraph
 
 PERMUTATIONS = 49  # better than every permutation: p = 0.02
@@ -169,7 +170,7 @@ def permutation_baseline(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[
     sample = frame.iloc[rng.permutation(len(frame))[:rows]].reset_index(drop=True)
     half = len(sample) // 2
     fit, test = np.arange(half), np.arange(half, len(sample))
-    encoded = {n: _encode(sample[n], dtypes[n]) for n in nodes}
+    encoded = {n: encode_predictor(sample[n], dtypes[n]) for n in nodes}
     designs = {}
     for n in nodes:  # each column's design, and its basis on the fitting rows, once for every permutation
         design = _design(*encoded[n])
@@ -177,7 +178,7 @@ def permutation_baseline(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[
         designs[n] = (design, np.linalg.qr(np.column_stack([np.ones(len(fit)), varying]))[0])
     responses = {}
     for n in nodes:
-        target = _target(sample[n], dtypes[n])
+        target = encode_target(sample[n], dtypes[n])
         responses[n] = None if target is None else _response(target)
     args = (structure, chosen_nodes, descendants, responses, designs, fit, test)
     given = _share({n: n for n in nodes}, *args)

@@ -84,7 +84,7 @@ class GraphCheck:
     baseline: "Baseline | None" = None  # the permutation baseline (graph_baseline.py), when it was run
 
 
-def _encode(values: pd.Series, dtype: str) -> tuple[np.ndarray, bool]:
+def encode_predictor(values: pd.Series, dtype: str) -> tuple[np.ndarray, bool]:
     """Floats for a predictor (NaN kept: the trees route it), and whether the codes are categories."""
     if dtype in ("numeric", "boolean", "datetime"):
         return finite_or_nan(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)), dtype == "boolean"
@@ -93,7 +93,7 @@ def _encode(values: pd.Series, dtype: str) -> tuple[np.ndarray, bool]:
     return np.where(codes < 0, np.nan, codes), True
 
 
-def _target(values: pd.Series, dtype: str) -> tuple[np.ndarray, bool] | None:
+def encode_target(values: pd.Series, dtype: str) -> tuple[np.ndarray, bool] | None:
     """The node as a prediction target: normal scores of a number, or class codes; None when constant."""
     if dtype in ("numeric", "datetime"):
         x = finite_or_nan(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float))
@@ -120,7 +120,8 @@ def _model(classify: bool, categorical: list[bool], seed: int, max_iter: int = 8
 
     kind = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
     # Fewer trees learn faster: the same 80 × 0.1 of shrinkage at most, so a short fit still converges.
-    return kind(max_iter=max_iter, learning_rate=min(0.3, 8.0 / max_iter), max_leaf_nodes=15, min_samples_leaf=40, early_stopping=False,
+    return kind(max_iter=max_iter, learning_rate=min(0.3, 8.0 / max_iter), max_leaf_nodes=15, min_samples_leaf=40,
+                early_stopping=False,
                 categorical_features=np.array(categorical, dtype=bool) if any(categorical) else None,
                 random_state=seed)
 
@@ -233,7 +234,7 @@ def node_tests(y: np.ndarray, classify: bool, parents: list[tuple[np.ndarray, bo
     """(candidate, one-sided p, gain) for the ``candidates`` strongest of ``others``: does each
     predict the held-out ``y`` better together with the parents than the parents alone?
 
-    Encoded columns are (values, is_category) as ``_encode`` gives them; ``fit`` and ``test``
+    Encoded columns are (values, is_category) as ``encode_predictor`` gives them; ``fit`` and ``test``
     are row indices. Candidates are chosen on the fitting rows only, so the p-values stay valid.
     ``base``: the parents-only fit's held-out losses and residuals, when already computed.
     """
@@ -283,7 +284,7 @@ def _check(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[str, str], see
     order = rng.permutation(rows)
     fit, test = order[: rows // 2], order[rows // 2:]
     observed = [n for n in graph.topological_order() if n in dtypes]
-    encoded = {n: _encode(frame[n], dtypes[n]) for n in observed}
+    encoded = {n: encode_predictor(frame[n], dtypes[n]) for n in observed}
     skipped: list[str] = []
     # First every node's parents-only fit: it also shows which nodes the data confirms as computed.
     bases: dict[str, tuple] = {}
@@ -293,7 +294,7 @@ def _check(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[str, str], see
             continue
         # A computed node with no observed parent claims more, not less: it depends on nothing observed.
         parents = [p for p in effective_parents(graph, node) if p in dtypes]
-        target = _target(frame[node], dtypes[node])
+        target = encode_target(frame[node], dtypes[node])
         if target is None:
             skipped.append(f"{node}: constant")
             continue

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.causal.encoding import EncodedWindows
-from causal_rca.causal.graph_check import ALPHA, MIN_GAIN, _encode, _target, determined_by, node_tests
+from causal_rca.causal.graph_check import ALPHA, MIN_GAIN, encode_predictor, encode_target, determined_by, node_tests
 from causal_rca.causal.mechanism import (
     MIN_EFFECT, SIGNIFICANCE, MechanismResult, _conditional_test, _fallback_value,
 )
@@ -69,13 +69,13 @@ def _depends_in_reference(node: str, parents: tuple[str, ...], other: str, refer
                           dtypes: dict[str, str], seed: int) -> tuple[float, float] | None:
     """(p, gain) of the held-out test that ``node`` depends on ``other`` given ``parents``; None if untestable."""
     sample = reference.iloc[:REFERENCE_ROWS]
-    target = _target(sample[node], dtypes[node])
+    target = encode_target(sample[node], dtypes[node])
     if target is None:
         return None
     rows = np.random.default_rng(seed).permutation(len(sample))
     fit, test = rows[: len(rows) // 2], rows[len(rows) // 2:]
-    tests = node_tests(target[0], target[1], [_encode(sample[p], dtypes[p]) for p in parents],
-                       {other: _encode(sample[other], dtypes[other])}, fit, test, seed, candidates=1)
+    tests = node_tests(target[0], target[1], [encode_predictor(sample[p], dtypes[p]) for p in parents],
+                       {other: encode_predictor(sample[other], dtypes[other])}, fit, test, seed, candidates=1)
     return (tests[0][1], tests[0][2]) if tests else None
 
 
