@@ -36,6 +36,7 @@ _LAZY = {
     "ModelFindings": "causal_rca.diagnosis.findings",
     "load_graph": "causal_rca.lineage",
     "draft_graph": "causal_rca.lineage.draft",
+    "check_graph": "causal_rca.causal.graph_check",
 }
 __all__ = sorted([*_LAZY, "InputError", "ParameterError", "__version__"])
 

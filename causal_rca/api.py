@@ -28,6 +28,7 @@ from causal_rca.diagnosis.findings import ModelFindings
 from causal_rca.diagnosis.model import (
     Anomaly, Cause, Diagnosis, Evidence, MechanismSummary, WindowMetric,
 )
+from causal_rca.diagnosis.missing_edges import missing_edges
 from causal_rca.diagnosis.quality import assess_quality, infinite_values
 from causal_rca.diagnosis.rank import Candidate, find_candidates, score_candidates
 from causal_rca.diagnosis.vocabulary import MITIGATION
@@ -450,6 +451,9 @@ def _diagnose(
     if class_findings:  # a model_change of a multi-class model carries its confidence profile
         causes = with_confidence_evidence(causes, graph.metric_inputs(metric)[0],
                                           class_findings.get("confidence_profile"))
+    # Would a missing edge explain the top causes? (diagnosis/missing_edges.py; scores lowered, re-ranked)
+    causes, missing = missing_edges(graph, causes, mechanisms, signals, enc, ref_s, dtypes, seed)
+
     model_aware: dict = {}
     if reviewed:
         say("reviewing the model")
@@ -479,7 +483,7 @@ def _diagnose(
                     for m in mechanisms.values()],
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
-        model_aware=ModelFindings(**model_aware) if model_aware else None, metric_over_time=over_time, class_findings=class_findings, data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        model_aware=ModelFindings(**model_aware) if model_aware else None, metric_over_time=over_time, class_findings=class_findings, graph_warnings=[e.to_dict() for e in missing], data_quality=data_quality_findings([*broken_contracts, *anomalies]),
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

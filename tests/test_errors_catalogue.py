@@ -519,6 +519,7 @@ def _skops_model(columns: list[str] | None) -> Callable[[Path], Path]:
 
 CASES.update({
     "check-graph-needs-data": lambda tmp, files: ["validate", files["graph"], "--check-graph"],
+    "import-check-needs-log": openlineage(OL_EVENT, lambda tmp: ["--check-graph"]),
     "split-outside-log": lambda tmp, files: ["why", "recall", "--graph", files["graph"], "--data", files["reference"],
                                              "--split", "2030-01-01"],
     "quickstart-folder-is-file": lambda tmp, files: ["quickstart", text_file("taken", "x")(tmp)],

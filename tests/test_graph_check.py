@@ -72,3 +72,90 @@ def test_benjamini_hochberg_matches_the_step_up_rule() -> None:
     p = np.array([0.01, 0.04, 0.03, 0.2])
     assert np.allclose(benjamini_hochberg(p), [0.04, 0.16 / 3, 0.16 / 3, 0.2])
     assert benjamini_hochberg(np.array([])).size == 0
+
+
+def _chain(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """a -> c <- b, c -> d, d -> f: noisy nonlinear functions; e an independent source."""
+    rng = np.random.default_rng(seed)
+    a, b, e = rng.normal(size=(3, n))
+    c = np.tanh(a) + 0.5 * b + 0.2 * rng.normal(size=n)
+    d = np.exp(c / 2) + 0.2 * rng.normal(size=n)
+    f = np.sqrt(np.abs(d)) + 0.2 * rng.normal(size=n)
+    return pd.DataFrame({"a": a, "b": b, "c": c, "d": d, "e": e, "f": f})
+
+
+def _chain_graph(names: str = "abcdef") -> dict:
+    """The true graph of ``_chain`` with its nodes named by ``names`` (a permutation of the columns)."""
+    a, b, c, d, e, f = names
+    edges = {c: [a, b], d: [c], f: [d]}
+    return {"version": 1, "name": "chain", "nodes": {
+        n: ({"kind": "feature", "parents": edges[n], "column": n} if n in edges else {"kind": "source", "column": n})
+        for n in "abcdef"}}
+
+
+def test_the_true_graph_beats_shuffled_copies_and_a_wrong_one_does_not() -> None:
+    from causal_rca.causal.graph_baseline import permutation_baseline
+
+    frame = _chain()
+    dtypes = {n: "numeric" for n in frame.columns}
+    right = permutation_baseline(graph_from_dict(_chain_graph()), frame, dtypes, seed=0)
+    assert right is not None and right.share == 0.0 and right.better_than_chance(), right
+    assert "is better than chance" in right.message()
+    wrong = permutation_baseline(graph_from_dict(_chain_graph("fdaecb")), frame, dtypes, seed=0)
+    assert wrong is not None and wrong.share > 0 and not wrong.better_than_chance(), wrong
+    assert len(wrong.permuted) == 49 and 0 < wrong.p_value <= 1
+
+
+def test_permutations_implying_the_same_independences_are_counted() -> None:
+    from causal_rca.causal.graph_baseline import _skeleton_and_colliders
+
+    chain, backwards = {("a", "b"), ("b", "c")}, {("c", "b"), ("b", "a")}
+    assert _skeleton_and_colliders(chain) == _skeleton_and_colliders(backwards)
+    assert _skeleton_and_colliders({("a", "b"), ("c", "b")}) != _skeleton_and_colliders(chain)
+
+
+def test_a_graph_with_nothing_to_compare_has_no_baseline() -> None:
+    from causal_rca.causal.graph_baseline import permutation_baseline
+
+    frame = _chain()[["a", "b"]]
+    graph = graph_from_dict({"version": 1, "name": "two", "nodes": {
+        "a": {"kind": "source", "column": "a"}, "b": {"kind": "feature", "parents": ["a"], "column": "b"}}})
+    assert permutation_baseline(graph, frame, {"a": "numeric", "b": "numeric"}) is None
+
+
+def test_columns_computed_from_the_parents_or_sharing_a_latent_source_are_not_candidates() -> None:
+    from causal_rca.causal.graph_check import candidates_for, determined_by, latent_relatives
+
+    graph = graph_from_dict({"version": 1, "name": "g", "nodes": {
+        "x": {"kind": "source", "column": "x"}, "store": {"kind": "infra"},
+        "speed": {"kind": "source"},  # unobserved: a latent common cause
+        "f": {"kind": "feature", "parents": ["x", "store"], "column": "f"},
+        "avg": {"kind": "feature", "parents": ["speed"], "column": "avg"},
+        "m": {"kind": "model", "parents": ["f", "avg"], "column": "m"},
+        "y": {"kind": "label", "parents": ["x", "speed"], "column": "y"},
+        "z": {"kind": "source", "column": "z"}}})
+    assert determined_by(graph, {"x"}) >= {"x", "f", "store"} and "m" not in determined_by(graph, {"x"})
+    assert latent_relatives(graph, "y") == {"avg", "m", "y"}
+    # y's condition: not f (computed from x), not avg or m (they share speed with y); z stays
+    assert candidates_for(graph, "y", ["x"], ["x", "f", "avg", "m", "y", "z"]) == ["z"]
+
+
+def test_the_public_entry_point_reads_a_graph_file(tmp_path) -> None:
+    import causal_rca
+
+    path = tmp_path / "chain.yaml"
+    path.write_text(yaml.safe_dump(_chain_graph()), encoding="utf-8")
+    result = causal_rca.check_graph(path, _chain(), baseline=False)
+    assert result.violations == () and set(result.tested_nodes) == {"c", "d", "f"} and result.baseline is None
+
+
+def test_a_feature_declared_without_parents_is_tested_against_everything_upstream() -> None:
+    from causal_rca.causal.graph_check import check_graph_frame
+
+    frame = _chain()
+    graph = graph_from_dict({"version": 1, "name": "g", "nodes": {
+        "a": {"kind": "source", "column": "a"}, "e": {"kind": "source", "column": "e"},
+        "c": {"kind": "feature", "column": "c"}}})  # c reads a (and b), declared with no parent
+    result = check_graph_frame(graph, frame[["a", "c", "e"]], {n: "numeric" for n in "ace"}, baseline=False)
+    assert [(v.node, v.other) for v in result.violations] == [("c", "a")]
+    assert result.violations[0].suggestion() == "c: parents: [a]"

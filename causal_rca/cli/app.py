@@ -128,26 +128,11 @@ def validate(
     rows, findings = check_table(g, data)
     _report_findings(data, rows, findings)
     if check_graph:
-        _report_graph_check(g, data, seed)
+        from causal_rca.cli.graph_checks import report_graph_check
+
+        report_graph_check(g, data, seed)
     if findings and strict:
         raise typer.Exit(1)
-
-
-def _report_graph_check(g, data: str, seed: int) -> None:
-    """The violated local Markov conditions, each with a parents line to paste (never applied)."""
-    from causal_rca.causal.graph_check import check_graph
-
-    result = check_graph(g, data, seed=seed)
-    head = (f"{data}: tested {result.tests} condition{'s' if result.tests != 1 else ''} at "
-            f"{len(result.tested_nodes)} node{'s' if len(result.tested_nodes) != 1 else ''} on {result.rows} rows")
-    if not result.violations:
-        print(f"OK: {head}; no node depends on more than its declared parents")
-        return
-    n = len(result.violations)
-    print(f"warning: {head}; {n} violated condition{'s' if n > 1 else ''} (the graph is not changed):")
-    for v in result.violations:
-        print(f"  {v.message()}")
-        print(f"    to declare it:  {v.suggestion()}   (or a common cause of both the graph lacks)")
 
 
 def _report_findings(data: str, rows: int, findings) -> None:
@@ -371,10 +356,13 @@ def scenarios_export(
         print(f"{kind}: {path}")
 
 
-def _import(kind: str, path: Path, out: Path, **options) -> None:
+def _import(kind: str, path: Path, out: Path, check_graph: bool = False, **options) -> None:
     from causal_rca.lineage.importers.write import imported_graph, write_graph
 
     graph = imported_graph(kind, path, **options)
+    if check_graph and not graph.get("x-observed-from"):
+        raise InputError("--check-graph needs --observed-from LOG (or observed_from: in the --attach-model file): "
+                         "the prediction log to test the imported graph against")
     write_graph(graph, out)
     nodes = graph["nodes"].values()
     observed = sum(1 for n in nodes if n.get("column"))
@@ -382,8 +370,14 @@ def _import(kind: str, path: Path, out: Path, **options) -> None:
     print(f"wrote {out}: graph '{graph['name']}', {len(graph['nodes'])} nodes ({observed} observed)"
           + (f", {skipped} tests not contracts (x-skipped-tests)" if skipped else "")
           + ("" if options.get("attach") else "; add the model, label and metric with --attach-model"))
+    if check_graph:
+        from causal_rca.cli.graph_checks import check_imported
+
+        check_imported(graph, str(graph["x-observed-from"]))
 
 
+CHECK_IMPORTED_HELP = ("Then test the written graph on the --observed-from log: missing parents, and the guessed "
+                       "'every input column' edges the data does not support (suggested, never applied).")
 OBSERVED_FROM_HELP = ("The prediction log (CSV/Parquet file or glob): only its columns are observed; the rest "
                       "stay unobserved lineage, one node per dataset.")
 
@@ -396,9 +390,11 @@ def import_openlineage(
     attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
     observed_from: Optional[str] = typer.Option(None, "--observed-from", help=OBSERVED_FROM_HELP),
     name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the file's name)."),
+    check_graph: bool = typer.Option(False, "--check-graph", help=CHECK_IMPORTED_HELP),
 ) -> None:
     """Build a lineage graph from OpenLineage events (column lineage when present)."""
-    _import("openlineage", events, out, attach=attach_model, observed_from=observed_from, name=name)
+    _import("openlineage", events, out, check_graph=check_graph, attach=attach_model, observed_from=observed_from,
+            name=name)
 
 
 @import_app.command("dbt")
@@ -413,10 +409,11 @@ def import_dbt(
     attach_model: Optional[Path] = typer.Option(None, "--attach-model", help="YAML naming the model, label, metrics."),
     observed_from: Optional[str] = typer.Option(None, "--observed-from", help=OBSERVED_FROM_HELP),
     name: Optional[str] = typer.Option(None, "--name", help="Graph name (default: the dbt project)."),
+    check_graph: bool = typer.Option(False, "--check-graph", help=CHECK_IMPORTED_HELP),
 ) -> None:
     """Build a lineage graph from a dbt manifest (column lineage from compiled SQL; tests become contracts)."""
-    _import("dbt", manifest, out, attach=attach_model, select=select, exclude=exclude, catalog=catalog,
-            observed_from=observed_from, name=name)
+    _import("dbt", manifest, out, check_graph=check_graph, attach=attach_model, select=select, exclude=exclude,
+            catalog=catalog, observed_from=observed_from, name=name)
 
 
 _register_timeline_commands()

@@ -130,6 +130,9 @@ class Diagnosis:
     # Added for multi-class metrics (spec/diagnosis.md, "Multi-class targets"): target_class, average,
     # classes (per class, both windows), confusion_change and confidence_profile (diagnosis/classes.py).
     class_findings: dict[str, Any] = field(default_factory=dict)
+    # Added for issue 24 (spec: fields may be added): top causes whose change an undeclared parent
+    # would explain (node, parent, p_value, gain, detail; diagnosis/missing_edges.py). Always in the JSON.
+    graph_warnings: list[dict[str, Any]] = field(default_factory=list)
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
     # (the JSON names the graph; `from_json(..., graph=)` and `render --graph` supply it again).
     lineage: Any = field(default=None, compare=False)
@@ -171,6 +174,7 @@ class Diagnosis:
             "mechanisms": [m.to_dict() for m in self.mechanisms],
             "checked_clear": list(self.checked_clear),
             "warnings": list(self.warnings),
+            "graph_warnings": [dict(w) for w in self.graph_warnings],
             "attribution": self.attribution,
             "seed": self.seed,
             "sample_rows": self.sample_rows,

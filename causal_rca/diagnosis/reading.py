@@ -94,6 +94,7 @@ def diagnosis_from_dict(data: dict[str, Any], lineage: LineageGraph | None) -> D
             split=data.get("split"),
             model_aware=ModelFindings.from_dict(model_aware) if model_aware else None,
             class_findings={k: data[k] for k in CLASS_KEYS if k in data} if "classes" in data else {},
+            graph_warnings=[dict(w) for w in data.get("graph_warnings") or [] if isinstance(w, dict)],
             data_quality=quality if quality is not None else data_quality_findings(anomalies),
             description=getattr(lineage, "description", None), lineage=lineage,
         )

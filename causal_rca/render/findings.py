@@ -159,3 +159,9 @@ def cite(step: WhyStep, escape: Callable[[str], str] = str) -> str | None:
     if e.detail and e.detail in step.text:
         return p or None
     return escape(f"{e.test}: {e.detail}") + (f" ({p})" if p else "")
+
+
+def graph_warning_lines(d: Diagnosis) -> list[str]:
+    """One line per suspected missing edge (``graph_warnings``), the same in every format."""
+    return [f"the graph may be missing the edge {w.get('parent')} → {w.get('node')}: {w.get('detail', '')}"
+            for w in d.graph_warnings]

@@ -17,7 +17,7 @@ from causal_rca.diagnosis.data_quality import DATA_QUALITY_NOTE
 from causal_rca.diagnosis.model import Cause, Diagnosis
 from causal_rca.errors import ToolFailed
 from causal_rca.explain.whys import why_steps
-from causal_rca.render.findings import cite, p_text
+from causal_rca.render.findings import cite, graph_warning_lines, p_text
 from causal_rca.render.model_findings import model_sentences
 from causal_rca.render.output import INSTALL_HINT, GraphvizMissing, graphviz_available, inline_svg
 from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
@@ -85,6 +85,7 @@ def render_html(d: Diagnosis, standalone: bool = True) -> str:
         data_quality_note=DATA_QUALITY_NOTE, legend=legend,
         slice_note=any("of the drop" in line for line in model_sentences(d)),
         classes=_classes(d),
+        warning_lines=graph_warning_lines(d) + list(d.warnings),
     )
 
 

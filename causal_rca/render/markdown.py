@@ -16,7 +16,7 @@ from causal_rca.explain.whys import why_steps
 from causal_rca.render import legend
 from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
 from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
-from causal_rca.render.findings import cite, p_text
+from causal_rca.render.findings import cite, graph_warning_lines, p_text
 from causal_rca.render.model_findings import model_sentences
 
 _SPECIAL = re.compile(r"[\\`*\[\]|<>#&!~]")
@@ -121,8 +121,8 @@ def render_markdown(d: Diagnosis) -> str:
             lines.append(f"| … | {len(d.anomalies) - 30} more | | |")
         lines.append("")
     lines += ["## Checked and clear", "", ", ".join(md_escape(n) for n in d.checked_clear) or "none", ""]
-    if d.warnings:
-        lines += ["## Warnings", ""] + [f"- {md_escape(w)}" for w in d.warnings] + [""]
+    if d.warnings or d.graph_warnings:
+        lines += ["## Warnings", ""] + [f"- {md_escape(w)}" for w in graph_warning_lines(d) + d.warnings] + [""]
     lines += [f"_causal-rca, seed {d.seed}, at most {d.sample_rows} sampled rows per window. Diagrams: "
               f"`causal-rca render GRAPH --diagnosis DIAGNOSIS.json --out lineage.svg`._", ""]
     return "\n".join(lines)

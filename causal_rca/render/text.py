@@ -19,7 +19,7 @@ from causal_rca.explain.whys import why_steps
 from causal_rca.render import legend
 from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
 from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
-from causal_rca.render.findings import cite
+from causal_rca.render.findings import cite, graph_warning_lines
 from causal_rca.render.model_findings import model_sentences
 
 
@@ -133,7 +133,7 @@ def diagnosis_renderable(d: Diagnosis, verbose: bool = False) -> Group:
         parts.append(every_node_table(d))
     elif d.anomalies:
         parts.append(Text(_signals_line(d) + " (--verbose: every node's signals in one table)"))
-    for w in d.warnings:
+    for w in graph_warning_lines(d) + d.warnings:
         parts.append(Text(f"warning: {w}", style="yellow"))
     return Group(*parts)
 
