@@ -29,6 +29,9 @@ NO_PATCH = {
     "credit_debt_zero_fill_at_serving", "credit_default_definition_60dpd", "credit_salaried_defaults_up_rate_flat",
     "credit_thin_file_policy", "eta_feature_store_timeouts", "eta_routing_distance_in_miles",
     "usedcar_heavier_trade_ins",
+    # Multi-class and regression scenarios: a class merged into one the reference already has (every
+    # label value stays allowed), a service with no column, a fine-tune.
+    "catalog_garden_folded_into_furniture", "clinic_lab_feed_outage", "digits_finetune_forgets_eights",
 }
 
 
@@ -73,9 +76,9 @@ def test_every_patch_passes_reference_and_fails_current(name: str, emitted, tmp_
         assert p.lineage_yaml.startswith(f"  {p.node}:\n    contract:\n")
 
 
-def test_patches_apply_to_a_majority_of_the_fault_scenarios(emitted) -> None:
+def test_patches_apply_to_every_fault_scenario_a_contract_can_state(emitted) -> None:
     with_patch = sorted(n for n, (_g, _f, ps) in emitted.items() if ps)
-    assert len(with_patch) == len(emitted) - len(NO_PATCH) == 13, with_patch
+    assert len(with_patch) == len(emitted) - len(NO_PATCH) >= 16, with_patch
 
 
 @pytest.mark.parametrize("name", [n for n in SCENARIOS if _truth_node(n) is None])
