@@ -38,13 +38,13 @@ from causal_rca.explain.distributions import distribution_summaries, plotted_nod
 from causal_rca.explain.over_time import metric_over_time
 from causal_rca.explain.whys import fault_path, why_chain
 from causal_rca.library_warnings import captured_warnings, diagnosis_messages
-from causal_rca.lineage import LineageGraph, load_graph
+from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import (
     MetricSpec, compare_windows, is_positive, metric_frame, row_outcome_description,
 )
 from causal_rca.metrics.compute import class_key
 from causal_rca.metrics.spec import JOINT_FORMS
-from causal_rca.metrics.target import resolve_metric
+from causal_rca.metrics.target import metric_to_explain, resolve_metric
 from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
@@ -248,18 +248,6 @@ def diagnose(
     return replace(d, warnings=[*d.warnings, *extra]) if extra else d
 
 
-def _graph_and_metric(graph: LineageGraph | str | Path, metric: str | None) -> tuple[LineageGraph, str]:
-    """The loaded graph and the metric to explain (the graph's only one when not named)."""
-    if not isinstance(graph, LineageGraph):
-        graph = load_graph(graph)
-    if metric is None:
-        metrics = graph.metric_nodes()
-        if len(metrics) != 1:
-            raise InputError(f"say which metric to explain: one of {', '.join(metrics)}")
-        metric = metrics[0]
-    return graph, metric
-
-
 def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: int, sample_rows: int,
                          progress: Progress | None, jobs: int | None = None, trust_model: bool = False,
                          golden: TableLike | None = None, training: TableLike | None = None,
@@ -269,7 +257,7 @@ def _diagnose_auto_split(graph, data: TableLike, metric: str | None, *, seed: in
     from causal_rca.timeline.nodes import node_change_points
     from causal_rca.timeline.series import load_timeline
 
-    graph, metric = _graph_and_metric(graph, metric)
+    graph, metric = metric_to_explain(graph, metric)
     if progress:
         progress("finding when the metric changed")
     timeline = load_timeline(graph, data, metric)
@@ -312,7 +300,7 @@ def _diagnose(
 ) -> Diagnosis:
     """``split_p_value``: set when ``--split auto`` chose a split its own test does not support."""
     say = progress or (lambda _msg: None)
-    graph, metric = _graph_and_metric(graph, metric)
+    graph, metric = metric_to_explain(graph, metric)
     spec = _metric_spec(graph, metric)  # read again from the reference window once it is open
 
     artifact = load_model(graph, metric, trust=trust_model, golden=golden)  # bad input fails before any work

@@ -8,9 +8,10 @@ instead of asking the graph again, so all of them agree on the metric.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.metrics.compute import class_key
 from causal_rca.metrics.spec import MetricSpec
 
@@ -90,3 +91,22 @@ def resolve_metric(graph: LineageGraph, metric_id: str, reference: Window | None
             spec = replace(spec, multiclass=True)
     kind: MetricKind = "mean" if spec.name == "mean" else "regression" if spec.is_regression else "classification"
     return MetricTarget(metric_id, spec, prediction, label, prediction, kind)
+
+
+def metric_to_explain(graph: "LineageGraph | str | Path", metric: str | None) -> "tuple[LineageGraph, str]":
+    """The loaded graph and the metric node to explain: ``metric``, or the graph's only one.
+
+    One reading for every entry point (``diagnose``, ``what_if_fixed``, ``risk``, ``drill``), so a
+    graph with several metrics gets the same request to name one, as a parameter in Python
+    (``metric=ID``) and as a flag on the command line (``--metric ID``).
+    """
+    from causal_rca.lineage import LineageGraph, load_graph
+
+    if not isinstance(graph, LineageGraph):
+        graph = load_graph(graph)
+    if metric is None:
+        metrics = graph.metric_nodes()
+        if len(metrics) != 1:
+            raise ParameterError(f"say which metric with {{metric=ID}}: one of {', '.join(metrics)}")
+        metric = metrics[0]
+    return graph, metric

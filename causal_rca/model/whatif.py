@@ -19,7 +19,8 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from causal_rca.api import SAMPLE_ROWS, _graph_and_metric, _metric_spec  # one reading of the metric for all paths
+from causal_rca.api import SAMPLE_ROWS, _metric_spec
+from causal_rca.metrics.target import metric_to_explain  # one reading of the metric for all paths
 from causal_rca.errors import InputError
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import estimate_metric, metric_frame
@@ -43,7 +44,7 @@ def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, curren
     if how not in ("rows", "population"):
         raise InputError(f"how must be 'rows' or 'population', got {how!r}")
     with threadpool_limits(limits=1, user_api="openmp"):
-        g, metric = _graph_and_metric(graph, metric)
+        g, metric = metric_to_explain(graph, metric)
         spec = _metric_spec(g, metric)
         model_node = model_node_of(g, metric)
         if model_node is None:

@@ -22,9 +22,10 @@ from threadpoolctl import threadpool_limits
 
 from causal_rca.api import _metric_spec
 from causal_rca.errors import InputError
-from causal_rca.lineage import LineageGraph, load_graph
+from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, compare_windows, metric_frame
 from causal_rca.metrics.compute import MetricComparison
+from causal_rca.metrics.target import metric_to_explain
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
 from causal_rca.model.replay import ReplayContext, _model_surrogate, _propagate
 from causal_rca.model.review import load_model
@@ -78,13 +79,7 @@ def _read_rows(graph: LineageGraph, table: TableLike, label: str, rows: int, see
 def prepare(graph: LineageGraph | str, reference: TableLike, metric: str | None = None, *, rows: int = DEFAULT_ROWS,
             seed: int = 0, trust_model: bool = False) -> Setup:
     """Read ``rows`` seeded reference rows and the model (artifact or fitted mechanism) of ``metric``."""
-    if not isinstance(graph, LineageGraph):
-        graph = load_graph(graph)
-    if metric is None:
-        metrics = graph.metric_nodes()
-        if len(metrics) != 1:
-            raise InputError(f"say which metric with --metric: one of {', '.join(metrics)}")
-        metric = metrics[0]
+    graph, metric = metric_to_explain(graph, metric)
     spec = _metric_spec(graph, metric)
     if rows < 200:
         raise InputError("--rows must be at least 200")
