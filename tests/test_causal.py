@@ -163,7 +163,7 @@ def test_fallback_hits_rows_whatever_their_value_a_clip_by_their_value() -> None
 
 
 def test_one_remapped_level_is_not_a_rescaling() -> None:
-    from causal_rca.causal.mechanism import _rescaling
+    from causal_rca.causal.rescaling import rescaling_measures as _rescaling
     from causal_rca.diagnosis.classify import _rescaled
 
     rng = np.random.default_rng(1)
@@ -181,7 +181,7 @@ def test_one_remapped_level_is_not_a_rescaling() -> None:
 def test_a_forgotten_log_over_a_narrow_range_is_not_a_rescaling_a_unit_change_is(seed) -> None:
     """Over values between 1.0 and 1.9, x and log1p(x) lie on a line with R² ≈ 0.997; the
     residuals after the line are a curve the reference computation never had."""
-    from causal_rca.causal.mechanism import _rescaling
+    from causal_rca.causal.rescaling import rescaling_measures as _rescaling
     from causal_rca.diagnosis.classify import _rescaled
 
     rng = np.random.default_rng(seed)

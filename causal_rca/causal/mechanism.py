@@ -24,7 +24,8 @@ from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.encoding import (
     UNSEEN, EncodedWindows, effective_parents, is_discrete, joint_support_mask, support_mask,
 )
-from causal_rca.causal.fitting import TREE_LEAVES, trainable
+from causal_rca.causal.fitting import MIN_ROWS, TREE_LEAVES, trainable
+from causal_rca.causal.rescaling import line_fit, rescaling_measures
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
@@ -39,7 +40,6 @@ MIN_EFFECT = 0.1
 # Categorical outcomes are also tested within strata of the reference mechanism's prediction,
 # which is calibrated whatever the fit's quality, so a smaller effect can be trusted.
 MIN_EFFECT_OUTCOME = 0.06
-MIN_ROWS = 30
 # p-values among a result's measures that rows of one entity make look stronger than they are.
 CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata"})
 MAX_FIT_ROWS = 6000
@@ -132,7 +132,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
         "residual_sd_reference": float(np.std(r0)),
         "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
-        **_rescaling(pred_cur, x_cur[ok_cur], (pred_hold, x_ref[hold])),
+        **rescaling_measures(pred_cur, x_cur[ok_cur], (pred_hold, x_ref[hold])),
     }
     if default_value is not None:
         measures.update(_default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))
@@ -195,116 +195,6 @@ def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: floa
         return {}
     d, _p = st.ks_two_sample(expected[took], expected[kept])
     return {"default_selectivity": d}
-
-
-def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(slope, R²) of the least-squares line y ≈ slope · x + intercept (nan when no line fits).
-
-    Values near 1e100 (a sentinel) overflow the sums of squares: the line is then
-    fitted in units of the largest value."""
-    fit = _plain_line_fit(x, y)
-    sx, sy = float(np.max(np.abs(x))) or 1.0, float(np.max(np.abs(y))) or 1.0
-    if fit is None and (sx > 1e6 or sy > 1e6):
-        scaled = _plain_line_fit(x / sx, y / sy)
-        fit = None if scaled is None else (scaled[0] * sy / sx, scaled[1])
-    return fit if fit is not None else (np.nan, np.nan)
-
-
-def _plain_line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
-    with np.errstate(all="ignore"):
-        try:
-            slope, intercept = np.polyfit(x, y, 1)
-        except np.linalg.LinAlgError:
-            return None
-        ss_tot = float(((y - y.mean()) ** 2).sum())
-        r2 = 1.0 - float(((y - slope * x - intercept) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
-    return (float(slope), r2) if np.isfinite([slope, r2]).all() else None
-
-
-def _rescaling(expected: np.ndarray, observed: np.ndarray,
-               holdout: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
-    """Current values against what the reference mechanism gives: a rescaled computation
-    (raw counts for normalised ones, new units) lies on a line with a slope far from 1.
-
-    ``holdout`` is (the surrogate's predictions, the values) on the reference holdout. A
-    surrogate of a noisy mechanism is shrunk towards the mean, so the line of current values on
-    its predictions has slope c·k for a rescaling by c, k being the same line's slope in the
-    reference: the factor is read net of k, and the residuals are compared net of it too.
-    """
-    if len(expected) < MIN_ROWS or np.ptp(expected) == 0:
-        return {}
-    slope, r2 = _line_fit(expected, observed)
-    if not np.isfinite([slope, r2]).all():
-        return {}
-    pred_hold, y_hold = holdout
-    k, m = (1.0, 0.0)
-    if len(pred_hold) >= MIN_ROWS and np.ptp(pred_hold) > 0:
-        k, m = (float(v) for v in np.polyfit(pred_hold, y_hold, 1))
-    if not (np.isfinite([k, m]).all() and k > 0):
-        k, m = 1.0, 0.0
-    calibrated = y_hold - (k * pred_hold + m)
-    holdout_residuals = y_hold - pred_hold
-    out = {"rescale_slope": slope / k, "rescale_r2": r2,
-           "rescale_form_p": _same_form_after_rescaling(expected, observed, slope, None, calibrated, k)}
-    # Only part of the rows may be rescaled (one serving version): among rows that deviate,
-    # a constant ratio observed/expected is the signature.
-    scale = float(np.std(expected))
-    deviating = (np.abs(observed - expected) > 0.05 * scale) & (np.abs(expected) > 0.05 * scale)
-    # Distinct (expected, observed) pairs, not rows: a discrete feature whose commonest level
-    # was remapped would otherwise show one ratio in most rows. A rescaling shows one ratio
-    # across many distinct values; one remapped category is one pair.
-    pairs = np.unique(np.round(np.c_[expected[deviating], observed[deviating]], 6), axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = pairs[:, 1] / pairs[:, 0]
-    positive = np.isfinite(ratio) & (ratio > 0)
-    if deviating.sum() >= MIN_ROWS and positive.any():
-        logs = np.log10(ratio[positive])
-        centre = float(np.median(logs))
-        out.update({"rescale_ratio": float(10 ** centre), "rescale_ratio_mad": float(np.median(np.abs(logs - centre))),
-                    "rescale_share": float(deviating.mean()),
-                    "rescale_distinct": float(len(np.unique(pairs[positive, 0]))),
-                    "rescale_ratio_form_p": _same_form_after_rescaling(
-                        expected[deviating], observed[deviating], float(10 ** centre), 0.0, holdout_residuals)})
-    exp_dev, obs_dev = expected[deviating], observed[deviating]
-    if len(exp_dev) >= MIN_ROWS and np.ptp(exp_dev) > 0:
-        # The deviating rows on a line of their own: a partial rescaling with an offset
-        # (raw values served for standardised ones on one serving version).
-        d_slope, d_r2 = _line_fit(exp_dev, obs_dev)
-        if np.isfinite([d_slope, d_r2]).all():
-            out.update({"rescale_deviating_slope": d_slope / k, "rescale_deviating_r2": d_r2,
-                        "rescale_deviating_form_p": _same_form_after_rescaling(
-                            exp_dev, obs_dev, d_slope, None, calibrated, k)})
-    return out
-
-
-def _same_form_after_rescaling(expected: np.ndarray, observed: np.ndarray, slope: float,
-                               intercept: float | None, holdout_residuals: np.ndarray,
-                               calibration: float = 1.0) -> float:
-    """p that the current values are the reference computation up to an affine map.
-
-    Mapped back through the fitted line, a rescaled computation misses the reference surrogate
-    exactly as the reference itself did on its holdout (``intercept`` None: the least-squares
-    line's; 0: a pure ratio; ``calibration``: the reference's own slope of values on
-    predictions, which the holdout residuals are net of); a different computation that happens to
-    be nearly linear over a narrow range (a forgotten log) misses it by more, or — when serving
-    emits the very form the surrogate approximates — by less. Brown–Forsythe test of equal
-    spread: KS on the residuals' shape is too sharp for an exact computation, whose residuals
-    are a fixed curve that a line refitted on other rows bends slightly. Residuals below the
-    arithmetic's resolution count as zero on both sides.
-    """
-    if slope == 0 or not np.isfinite(slope) or len(holdout_residuals) < MIN_ROWS:
-        return 1.0
-    if intercept is None:  # the least-squares line's
-        intercept = float(np.mean(observed) - slope * np.mean(expected))
-    mapped = (observed - slope * expected - intercept) * calibration / slope
-    resolution = 1e-9 * (float(np.std(expected)) + float(np.max(np.abs(expected))))
-    a = np.where(np.abs(holdout_residuals) < resolution, 0.0, holdout_residuals)
-    b = np.where(np.abs(mapped) < resolution, 0.0, mapped)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if len(a) < MIN_ROWS or len(b) < MIN_ROWS or np.ptp(np.r_[a, b]) == 0:
-        return 1.0
-    p = float(stats.levene(a, b, center="median").pvalue)
-    return p if math.isfinite(p) else 0.0
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,

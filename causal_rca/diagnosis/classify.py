@@ -54,12 +54,28 @@ def _far_from_one(factor: float | None) -> bool:
 
 
 FORM_LEVEL = 0.01  # below: the current values are not the reference computation up to an affine map
+# ... and by a margin: their residuals, mapped back, spread 1.5 times as wide (or as narrow) as
+# the reference's own. At thousands of rows the test alone also rejects the few heavier tails a
+# surrogate shows on another window; a changed computation misses by several times (docs/how-it-decides.md).
+FORM_SPREAD = 1.5
 
 
-def _other_form(measures: dict[str, float], which: str = "rescale_form_p") -> bool:
-    """The computation's form changed (mechanism.py's two-sided residual test after the
-    affine map): a near-linear marginal is then a different computation, not a rescaling."""
-    return measures.get(which, 1.0) < FORM_LEVEL
+def _form(measures: dict[str, float], which: str = "rescale_form") -> str:
+    """"same", "other" or "undecided": is the computation the reference one up to an affine map?
+
+    mechanism.py's two-sided residual test (``which``_p) with its effect size (``which``_spread);
+    undecided when it did not run or the values kept too little precision to show their form."""
+    p, spread = measures.get(f"{which}_p", math.nan), measures.get(f"{which}_spread", 1.0)
+    if not math.isfinite(p):
+        return "undecided"
+    if p < FORM_LEVEL and not (1 / FORM_SPREAD < spread < FORM_SPREAD):
+        return "other"
+    return "same"
+
+
+def _other_form(measures: dict[str, float], which: str = "rescale_form") -> bool:
+    """The computation's form changed: a near-linear marginal is then a different computation, not a rescaling."""
+    return _form(measures, which) == "other"
 
 
 def _rescaled(measures: dict[str, float]) -> bool:
@@ -68,19 +84,19 @@ def _rescaled(measures: dict[str, float]) -> bool:
     one clean line of their own."""
     # On the line: exactly (a computation), or as closely as the reference mechanism's own
     # residuals allow (a noisy one, such as an average over an entity's history).
-    on_line = measures.get("rescale_r2", 0.0) >= RESCALE_R2 or measures.get("rescale_form_p", 0.0) >= FORM_LEVEL
+    on_line = measures.get("rescale_r2", 0.0) >= RESCALE_R2 or _form(measures) == "same"
     if on_line and _far_from_one(measures.get("rescale_slope")) and not _other_form(measures):
         return True
     share, distinct = measures.get("rescale_share", 0.0), measures.get("rescale_distinct", 0.0)
     if share < 0.05 or distinct < 3:
         return False
     if (measures.get("rescale_ratio_mad", 1.0) <= 0.05 and _far_from_one(measures.get("rescale_ratio"))
-            and not _other_form(measures, "rescale_ratio_form_p")):
+            and not _other_form(measures, "rescale_ratio_form")):
         return True
     on_own_line = (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
-                   or measures.get("rescale_deviating_form_p", 0.0) >= FORM_LEVEL)
+                   or _form(measures, "rescale_deviating_form") == "same")
     return (on_own_line and _far_from_one(measures.get("rescale_deviating_slope"))
-            and not _other_form(measures, "rescale_deviating_form_p"))
+            and not _other_form(measures, "rescale_deviating_form"))
 
 
 def _unit_rescaling(node_kind: str, signal: Signal) -> bool:

@@ -1,0 +1,74 @@
+"""Is a changed computation the reference one rescaled? (causal/rescaling.py, read by classify._rescaled)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from causal_rca.causal.rescaling import rescaling_measures, rounding_allowance, same_form_after_rescaling
+from causal_rca.diagnosis.classify import _form, _rescaled
+
+
+@settings(max_examples=60, deadline=None)
+@given(decimals=st.integers(0, 8), seed=st.integers(0, 10_000))
+def test_the_rounding_step_is_read_from_the_reference(decimals, seed) -> None:
+    rng = np.random.default_rng(seed)
+    reference = np.round(rng.normal(0, 10, 500), decimals)
+    allowance = rounding_allowance(reference, reference)
+    # Never more than half the logger's step; exactly that for values of ordinary size.
+    assert np.all(allowance <= 0.5 * 10.0 ** -decimals * (1 + 1e-9))
+    assert np.median(allowance) == pytest.approx(0.5 * 10.0 ** -decimals)
+
+
+def test_significant_digit_logs_allow_a_relative_step() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.lognormal(3, 2, 2000)
+    reference = np.array([float(f"{v:.4g}") for v in values])
+    allowance = rounding_allowance(np.array([12345.0, 0.012345]), reference)
+    assert allowance[0] == pytest.approx(0.5 * 10.0 ** (4 - 4 + 1))  # 1.2345e4 at 4 digits: a step of 10
+    assert allowance[1] <= 0.5e-5
+
+
+def _exact_rate(levels: np.ndarray, n: int, seed: int) -> np.ndarray:
+    return np.round(levels[np.random.default_rng(seed).integers(0, len(levels), n)], 5)
+
+
+def test_a_rescaled_exact_computation_logged_to_five_decimals_keeps_its_form() -> None:
+    """0.08195 × 0.1 logged as 0.00819 misses the exact computation by half a step: no change of form."""
+    levels = np.array([0.08195, 0.1, 0.3234, 0.5421, 0.2212, 0.41])
+    expected = _exact_rate(levels, 4000, 1)
+    holdout = (_exact_rate(levels, 1000, 2),) * 2
+    partly = np.where(np.random.default_rng(4).random(4000) < 0.7, np.round(expected * 0.1, 5), expected)
+    measures = rescaling_measures(expected, partly, holdout)
+    assert _form(measures, "rescale_deviating_form") == "same"
+    assert _rescaled(measures)
+
+
+def test_coarse_values_leave_the_form_undecided_and_a_bent_line_is_no_rescaling() -> None:
+    """Bucket indices served as two buckets: the rounding is as wide as the values, so only the line decides."""
+    rng = np.random.default_rng(5)
+    price = rng.lognormal(3, 1, 5000)
+    buckets = np.minimum(np.floor(np.log2(price)), 7.0)
+    holdout = (buckets[:1500], buckets[:1500])
+    served = (price[1500:] > np.median(price)).astype(float)  # another computation: above/below the median
+    measures = rescaling_measures(buckets[1500:], served, holdout)
+    assert _form(measures) == "undecided"
+    assert not _rescaled(measures)
+
+
+def test_a_constant_is_no_rescaling() -> None:
+    x = np.random.default_rng(6).normal(5, 1, 1000)
+    assert same_form_after_rescaling(x, np.full(1000, 0.3), 1e-17, None, x - x.mean())[0] == 0.0
+
+
+def test_a_large_window_rejects_slightly_heavier_tails_but_the_form_is_kept() -> None:
+    """At 7,000 rows Brown–Forsythe rejects a few heavier tails; the spread ratio shows they are no new form."""
+    rng = np.random.default_rng(7)
+    holdout_residuals = rng.normal(0, 0.01, 2000)
+    residuals = np.where(rng.random(7000) < 0.03, rng.normal(0, 0.05, 7000), rng.normal(0, 0.01, 7000))
+    expected = rng.normal(0, 1, 7000)
+    p, spread = same_form_after_rescaling(expected, 100 * (expected + residuals), 100.0, 0.0, holdout_residuals)
+    assert p < 0.01 and spread < 1.5
+    assert _form({"rescale_form_p": p, "rescale_form_spread": spread}) == "same"
