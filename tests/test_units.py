@@ -45,3 +45,17 @@ def test_scale_signal_names_the_conversion_and_only_then() -> None:
     grown = _numeric_signals("d", km, rng.gamma(4.0, 2.0, 4000) * 1.3 + 0.0)
     assert all(s.value is None for s in grown if s.signal == "scale")
     assert math.isclose(scale.current, 1 / 1.609344, rel_tol=0.03)
+
+
+def test_a_conversion_the_slope_misses_by_noise_is_still_found() -> None:
+    """×100 on a skewed measurement: the quantile slope lands a few percent off, the converted window matches."""
+    import numpy as np
+
+    from causal_rca.signals.units import conversion_within_noise
+
+    rng = np.random.default_rng(11)
+    reference, current = rng.gamma(2.0, 0.05, 3600), 100 * rng.gamma(2.0, 0.05, 2400)
+    assert conversion_within_noise(reference, current, 103.0) == CONVERSIONS[1][0]  # ×10^2
+    # A population 8% lower and of another shape is no conversion, though yards → metres (×0.9144) is near.
+    moved = rng.gamma(3.0, 0.0307, 2400)
+    assert conversion_within_noise(reference, moved, 0.92) is None

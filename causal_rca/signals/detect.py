@@ -16,7 +16,7 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
-from causal_rca.signals.units import unit_conversion
+from causal_rca.signals.units import conversion_within_noise, unit_conversion
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
@@ -173,7 +173,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
     if r2 >= 0.995 and scale > 0:  # a change of units is exact; a population shift is not
         effect = abs(math.log10(scale))
         spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
-        units = unit_conversion(scale, shift, spread)
+        units = unit_conversion(scale, shift, spread) or conversion_within_noise(ref, cur, scale)
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
                           f"values rescaled ×{scale:.3g} ({how})"
                           + (f", as a change of units: {units}" if units else ""), value=units))

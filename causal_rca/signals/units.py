@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from causal_rca.signals.statistics import ks_two_sample
+
 # (name, multiplicative factor, offset): observed = factor · reference + offset.
 _BASE = [
     ("minutes ↔ seconds, hours ↔ minutes", 60.0, 0.0),
@@ -66,3 +70,25 @@ def unit_conversion(slope: float, offset: float, spread: float) -> str | None:
         if abs(slope / factor - 1.0) <= _TOLERANCE and abs(offset - conv_offset) <= max(tol_offset, 0.05 * abs(conv_offset)):
             return name
     return None
+
+
+CONSISTENT = 0.01  # KS p at or above this: the converted current window is the reference's distribution
+NEAR = 0.06  # |log10| distance from the fitted slope within which conversions are tried (a factor 1.15)
+
+
+def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: float) -> str | None:
+    """A conversion the fitted slope misses by more than the fixed tolerance but sampling noise does not rule out.
+
+    The slope of a quantile line fitted at a few thousand rows is itself noisy (a few percent
+    for a skewed variable). Undo each nearby conversion and ask the data: is the converted
+    current window distributed as the reference (two-sample KS at the windows' sizes)?"""
+    if not (slope > 0 and math.isfinite(slope)):
+        return None
+    best: tuple[float, str] | None = None
+    for name, factor, offset in CONVERSIONS:
+        if abs(math.log10(slope / factor)) > NEAR:
+            continue
+        _, p = ks_two_sample(reference, (current - offset) / factor)
+        if p >= CONSISTENT and (best is None or p > best[0]):
+            best = (p, name)
+    return None if best is None else best[1]
