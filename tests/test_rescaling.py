@@ -72,3 +72,18 @@ def test_a_large_window_rejects_slightly_heavier_tails_but_the_form_is_kept() ->
     p, spread = same_form_after_rescaling(expected, 100 * (expected + residuals), 100.0, 0.0, holdout_residuals)
     assert p < 0.01 and spread < 1.5
     assert _form({"rescale_form_p": p, "rescale_form_spread": spread}) == "same"
+
+
+def test_a_rebinned_bucket_index_is_no_rescaling_a_unit_change_of_a_count_is() -> None:
+    """Bucket width ×2/3 puts the pairs near one ratio (×1.5), but bucket indices are too coarse to
+    show their form: only a change of units (here ×12) is read as a rescaling."""
+    rng = np.random.default_rng(8)
+    tenure = rng.gamma(2.0, 150.0, 6000)
+    width = 100.0
+    buckets = np.minimum(np.floor(tenure / width), 9.0)
+    holdout = (buckets[:2000], buckets[:2000])
+    rebinned = np.minimum(np.floor(tenure[2000:] / (width * 2 / 3)), 14.0)
+    assert not _rescaled(rescaling_measures(buckets[2000:], rebinned, holdout))
+    counts = np.floor(tenure / 30.0)
+    in_other_units = rescaling_measures(counts[2000:], 12 * counts[2000:], (counts[:2000], counts[:2000]))
+    assert _rescaled(in_other_units)

@@ -75,7 +75,7 @@ def rescaling_measures(expected: np.ndarray, observed: np.ndarray,
 
     everything = np.ones(len(expected), dtype=bool)
     out = {"rescale_slope": slope / k, "rescale_r2": r2}
-    out["rescale_form_p"], out["rescale_form_spread"] = same_form(everything, slope, None, calibrated, k)
+    _record_form(out, "rescale_form", same_form(everything, slope, None, calibrated, k))
     # Only part of the rows may be rescaled (one serving version): among rows that deviate,
     # a constant ratio observed/expected is the signature.
     scale = float(np.std(expected))
@@ -93,8 +93,7 @@ def rescaling_measures(expected: np.ndarray, observed: np.ndarray,
         out.update({"rescale_ratio": float(10 ** centre), "rescale_ratio_mad": float(np.median(np.abs(logs - centre))),
                     "rescale_share": float(deviating.mean()),
                     "rescale_distinct": float(len(np.unique(pairs[positive, 0])))})
-        out["rescale_ratio_form_p"], out["rescale_ratio_form_spread"] = same_form(
-            deviating, float(10 ** centre), 0.0, holdout_residuals)
+        _record_form(out, "rescale_ratio_form", same_form(deviating, float(10 ** centre), 0.0, holdout_residuals))
     exp_dev, obs_dev = expected[deviating], observed[deviating]
     if len(exp_dev) >= MIN_ROWS and np.ptp(exp_dev) > 0:
         # The deviating rows on a line of their own: a partial rescaling with an offset
@@ -102,9 +101,15 @@ def rescaling_measures(expected: np.ndarray, observed: np.ndarray,
         d_slope, d_r2 = line_fit(exp_dev, obs_dev)
         if np.isfinite([d_slope, d_r2]).all():
             out.update({"rescale_deviating_slope": d_slope / k, "rescale_deviating_r2": d_r2})
-            out["rescale_deviating_form_p"], out["rescale_deviating_form_spread"] = same_form(
-                deviating, d_slope, None, calibrated, k)
+            _record_form(out, "rescale_deviating_form", same_form(deviating, d_slope, None, calibrated, k))
     return out
+
+
+def _record_form(out: dict[str, float], key: str, verdict: tuple[float, float]) -> None:
+    """An undecided form test (nan) leaves no measure: readers take a missing one as undecided."""
+    p, spread = verdict
+    if math.isfinite(p):
+        out[f"{key}_p"], out[f"{key}_spread"] = p, spread
 
 
 def same_form_after_rescaling(expected: np.ndarray, observed: np.ndarray, slope: float,

@@ -12,6 +12,7 @@ from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.diagnosis.class_verdict import class_label_verdict
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
+from causal_rca.signals.units import unit_conversion
 
 
 def _anomalous(signals: list[Signal], node: str) -> dict[str, Signal]:
@@ -85,18 +86,27 @@ def _rescaled(measures: dict[str, float]) -> bool:
     # On the line: exactly (a computation), or as closely as the reference mechanism's own
     # residuals allow (a noisy one, such as an average over an entity's history).
     on_line = measures.get("rescale_r2", 0.0) >= RESCALE_R2 or _form(measures) == "same"
-    if on_line and _far_from_one(measures.get("rescale_slope")) and not _other_form(measures):
+    if on_line and _plausible_factor(measures, "rescale_slope", "rescale_form"):
         return True
     share, distinct = measures.get("rescale_share", 0.0), measures.get("rescale_distinct", 0.0)
     if share < 0.05 or distinct < 3:
         return False
-    if (measures.get("rescale_ratio_mad", 1.0) <= 0.05 and _far_from_one(measures.get("rescale_ratio"))
-            and not _other_form(measures, "rescale_ratio_form")):
+    if (measures.get("rescale_ratio_mad", 1.0) <= 0.05
+            and _plausible_factor(measures, "rescale_ratio", "rescale_ratio_form")):
         return True
     on_own_line = (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
                    or _form(measures, "rescale_deviating_form") == "same")
-    return (on_own_line and _far_from_one(measures.get("rescale_deviating_slope"))
-            and not _other_form(measures, "rescale_deviating_form"))
+    return on_own_line and _plausible_factor(measures, "rescale_deviating_slope", "rescale_deviating_form")
+
+
+def _plausible_factor(measures: dict[str, float], factor: str, form: str) -> bool:
+    """A factor far from 1 with the computation's form kept. When the values are too coarse to
+    show their form (bucket indices, counts: undecided), only a change of units can be told from
+    a recomputed binning, whose pairs also sit near one ratio (a bucket width ×2/3 gives ×1.5)."""
+    value, verdict = measures.get(factor), _form(measures, form)
+    if not _far_from_one(value) or verdict == "other":
+        return False
+    return verdict == "same" or unit_conversion(value, 0.0, 1.0) is not None
 
 
 def _unit_rescaling(node_kind: str, signal: Signal) -> bool:
