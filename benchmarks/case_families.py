@@ -47,7 +47,12 @@ def draw(family: str, seed: int) -> FamilyCase:
     if family == "blind":
         from benchmarks.blind_family import draw_case
 
-        c = draw_case(seed)
+        try:
+            c = draw_case(seed)
+        except ValueError:
+            # The frozen generator cannot draw a few seeds (a fault with no candidate node in
+            # the drawn world); such a seed is left out like an unusable case, never repaired.
+            return FamilyCase({}, pd.DataFrame(), pd.DataFrame(), "", False, None, None, usable=False)
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
                           c.truth.failure_mode, c.info.get("significance_check") != "failed")
     if family == "random":
