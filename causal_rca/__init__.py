@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 # Public name -> the module that defines it (imported on first use).
 _LAZY = {
     "diagnose": "causal_rca.api",
+    "CausalRCA": "causal_rca.fitted",
     "Diagnosis": "causal_rca.diagnosis.model",
     "Cause": "causal_rca.diagnosis.records",
     "Evidence": "causal_rca.diagnosis.records",
