@@ -27,6 +27,7 @@ from causal_rca.lineage.loader import graph_from_yaml
 from causal_rca.reference_fit import ReferenceFit
 
 FORMAT = "causal-rca-fitted/1"
+ENGINE_NAMES = {"duckdb": "duckdb", "pyspark": "spark"}  # an open backend is saved as the engine it runs
 PLAIN = ("metric", "seed", "sample_rows", "jobs", "trust_model", "estimate")
 
 
@@ -36,8 +37,6 @@ def save_fit(fit: ReferenceFit, folder: Path, options: dict[str, Any], warnings:
     if not source.is_file():
         raise ParameterError("save() needs a graph read from a YAML file (its text is saved with the model); "
                              "this graph was built in memory")
-    if not isinstance(options["engine"], str):
-        raise ParameterError("save() needs engine='duckdb' or 'spark' by name, not an open backend")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "graph.yaml").write_bytes(source.read_bytes())
     w = fit.window
@@ -50,7 +49,8 @@ def save_fit(fit: ReferenceFit, folder: Path, options: dict[str, Any], warnings:
             tables[name] = f"{name}.parquet"
         elif value is not None:
             tables[name] = str(Path(value).resolve()) if Path(value).exists() else str(value)
-    meta = {"format": FORMAT, "graph_path": str(source), "engine": options["engine"],
+    engine = options["engine"] if isinstance(options["engine"], str) else ENGINE_NAMES.get(w.backend.name, "duckdb")
+    meta = {"format": FORMAT, "graph_path": str(source), "engine": engine,
             "spark_master": options["spark_master"], "options": {k: options[k] for k in PLAIN},
             "tables": tables, "reference_warnings": list(w.warnings), "library_warnings": [list(r) for r in warnings]}
     (folder / "fitted.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
