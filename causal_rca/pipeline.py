@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from causal_rca.causal.encoding import effective_parents, encode_windows, label_overrides
-from causal_rca.causal.mechanism import LENIENT_SIGNIFICANCE, assess_mechanisms, lenient_mechanisms
-from causal_rca.causal.metric_graph import ROWS_NODE, attribution_graph
-from causal_rca.diagnosis.causes import as_anomaly, build_cause, report_extras, summary_line
+from causal_rca.causal.contributions import attributable, candidate_contributions, unattributed_warning
+from causal_rca.causal.encoding import encode_windows, label_overrides
+from causal_rca.causal.mechanism import assess_mechanisms
+from causal_rca.causal.metric_graph import metric_causal_graph
+from causal_rca.diagnosis.causes import as_anomaly, ranked_causes, report_extras, summary_line
 from causal_rca.diagnosis.class_confidence import with_confidence_evidence
 from causal_rca.diagnosis.classes import class_node_dtypes, multiclass_findings
 from causal_rca.diagnosis.data_quality import data_quality_findings
@@ -22,13 +23,12 @@ from causal_rca.diagnosis.findings import ModelFindings
 from causal_rca.diagnosis.missing_edges import missing_edges
 from causal_rca.diagnosis.model import Diagnosis
 from causal_rca.diagnosis.quality import assess_quality, infinite_values
-from causal_rca.diagnosis.rank import find_candidates, score_candidates
-from causal_rca.diagnosis.records import Cause, MechanismSummary, WindowMetric
+from causal_rca.diagnosis.rank import candidates_or_weak_leads
+from causal_rca.diagnosis.records import MechanismSummary, WindowMetric
 from causal_rca.explain.over_time import metric_over_time
 from causal_rca.lineage.graph import node_label
-from causal_rca.metrics import compare_windows, row_outcome_description
+from causal_rca.metrics import compare_windows
 from causal_rca.metrics.frames import metric_frames
-from causal_rca.metrics.spec import JOINT_FORMS
 from causal_rca.model.review import ReviewInputs, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
@@ -41,7 +41,6 @@ from causal_rca.windows.counts import measure_counts
 from causal_rca.windows.frames import TIME, check_usable, constant_nodes, node_columns, node_samples, resolve_dtypes
 from causal_rca.windows.tables import TableLike, Window
 
-LENIENT_CONFIDENCE = 0.5  # scores of causes that passed only the lenient mechanism test
 Progress = Callable[[str], None]
 # The steps a diagnosis announces to ``progress``, in order (attribution only when there is a change to explain).
 # The model review runs only for a model-aware diagnosis (an artifact, a training set, or no labels yet).
@@ -135,67 +134,23 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
                                    jobs=jobs, design_effects=clustering)
 
     # The causal graph of the metric: observed ancestors through effective parents.
-    parents_of = {n: effective_parents(graph, n) for n in dtypes}
-    if spec.name == "mean":
-        target, target_parents, rows_target = metric, (), False
-        if graph.nodes[metric].observed:
-            parents_of[metric] = effective_parents(graph, metric)
-    else:
-        target, target_parents, rows_target = ROWS_NODE, tuple(graph.metric_inputs(metric)), True
-        if unlabelled:
-            target_parents = target_parents[:1]
-    causal_graph = attribution_graph(parents_of, target, target_parents)
-    relevant = set(causal_graph.nodes) - {ROWS_NODE}
-    candidates = find_candidates(graph, mechanisms, relevant, signals)
-    if comparison.significant and not candidates:
-        lenient = lenient_mechanisms(mechanisms)
-        candidates = find_candidates(graph, lenient, relevant, signals)
-        if candidates:
-            mechanisms = lenient
-            warnings.append(f"no node's mechanism change passed the test adjusted for all {len(mechanisms)} "
-                            f"nodes; the causes below passed it only one node at a time (p < "
-                            f"{LENIENT_SIGNIFICANCE}): weak leads, to be confirmed")
+    metric_graph = metric_causal_graph(graph, metric, spec, dtypes, labelled=not unlabelled)
+    candidates, mechanisms, weak = candidates_or_weak_leads(graph, mechanisms, metric_graph.relevant, signals,
+                                                            comparison.significant)
+    warnings += weak
 
     contributions: dict[str, float] | None = None
-    # The attribution samples the model node's column and reads the metric row by row from it.
-    per_row = spec.form not in JOINT_FORMS  # a multi-class model's output: causal/class_outputs.py
-    attributable = unlabelled is None and per_row and (spec.name == "mean" or spec.is_regression or spec.multiclass
-                                                       or dtypes[target_parents[0]] in ("numeric", "boolean"))
-    if comparison.significant and candidates and not attributable:
-        if spec.form in JOINT_FORMS:
-            warnings.append(f"{spec.name} is not a sum over rows, so the attribution cannot split its change: "
-                            f"candidates ranked by the strength of their mechanism change only, without attribution")
+    if comparison.significant and candidates:
+        if attributable(spec, dtypes, metric_graph, labelled=unlabelled is None):
+            contributions, limited = candidate_contributions(
+                graph, metric, spec, metric_graph, enc, candidates, (ref_s, cur_s), (ref_w, cur_w),
+                sample_rows=sample_rows, seed=seed, jobs=jobs, say=say)
+            warnings += limited
         else:
-            warnings.append("the model's output is a class label, not a score: candidates ranked by the strength "
-                            "of their mechanism change only, without attribution")
-    if comparison.significant and candidates and attributable:
-        say("attributing the change")
-        from causal_rca.causal.attribution import attribute_change  # DoWhy: imported on this path only
-        from causal_rca.causal.class_outputs import class_attribution_inputs
+            warnings.append(unattributed_warning(spec))
 
-        players = {c.node: list(c.members) for c in candidates}
-        att_ref, att_cur, custom = enc.reference, enc.current, None
-        if spec.multiclass:
-            att_ref, att_cur, custom = class_attribution_inputs(graph, metric, spec, enc, (ref_s, cur_s),
-                                                                (ref_w, cur_w), sample_rows, seed)
-        attribution = attribute_change(causal_graph, target, spec, att_ref, att_cur, players,
-                                       enc.categorical, seed, rows_target=rows_target,
-                                       prediction=target_parents[0] if rows_target else None, jobs=jobs,
-                                       mechanisms=custom)
-        contributions = attribution.contributions
-        if len(candidates) > len(attribution.players):
-            warnings.append(f"attribution limited to the {len(attribution.players)} strongest of "
-                            f"{len(candidates)} candidates")
-
-    causes: list[Cause] = []
-    if comparison.significant:
-        outcome = row_outcome_description(spec, worse=(change < 0) == spec.higher_is_better)
-        moved = {s.node for s in signals if s.anomalous} | {n for n, m in mechanisms.items() if m.changed}
-        confidence = (LENIENT_CONFIDENCE if any(m.lenient for m in mechanisms.values()) else 1.0) * quality.confidence
-        for rank, (cand, score, contrib) in enumerate(score_candidates(candidates, contributions, change), 1):
-            score = round(score * confidence, 4)
-            causes.append(build_cause(graph, metric, cand, rank, score, contrib, change, comparison,
-                                 signals, mechanisms, outcome, moved))
+    causes = (ranked_causes(graph, metric, spec, candidates, contributions, comparison, signals, mechanisms,
+                            quality.confidence) if comparison.significant else [])
 
     if class_findings:  # a model_change of a multi-class model carries its confidence profile
         causes = with_confidence_evidence(causes, graph.metric_inputs(metric)[0],

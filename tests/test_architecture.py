@@ -117,4 +117,5 @@ def test_the_scan_sees_a_private_import_and_a_circle() -> None:
     assert module_level_imports(a, "causal_rca.a", False, known) == {"causal_rca.b"}
     assert module_level_imports(b, "causal_rca.b", False, known) == {"causal_rca.a"}  # not the function's
     c = ast.parse("from causal_rca.a import f\n")
-    assert circles({"causal_rca.a": a, "causal_rca.b": b, "causal_rca.c": c}, set()) == [["causal_rca.a", "causal_rca.b"]]
+    found = circles({"causal_rca.a": a, "causal_rca.b": b, "causal_rca.c": c}, set())
+    assert found == [["causal_rca.a", "causal_rca.b"]]

@@ -10,14 +10,33 @@ import pandas as pd
 
 from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.diagnosis.classify import classify
-from causal_rca.diagnosis.rank import Candidate
+from causal_rca.diagnosis.rank import Candidate, score_candidates
 from causal_rca.diagnosis.records import Anomaly, Cause, Evidence
 from causal_rca.diagnosis.vocabulary import MITIGATION
 from causal_rca.explain.distributions import distribution_summaries, plotted_nodes
 from causal_rca.explain.whys import fault_path, why_chain
 from causal_rca.lineage import LineageGraph
-from causal_rca.metrics import MetricComparison
+from causal_rca.metrics import MetricComparison, MetricSpec, row_outcome_description
 from causal_rca.signals.detect import MIN_EFFECT, Signal
+
+
+LENIENT_CONFIDENCE = 0.5  # scores of causes that passed only the lenient mechanism test
+
+
+def ranked_causes(graph: LineageGraph, metric: str, spec: MetricSpec, candidates: list[Candidate],
+                  contributions: dict[str, float] | None, comparison: MetricComparison, signals: list[Signal],
+                  mechanisms: dict[str, MechanismResult], quality_confidence: float) -> list[Cause]:
+    """The candidates as causes, best first; scores lowered for weak leads and thin windows."""
+    change = comparison.change
+    outcome = row_outcome_description(spec, worse=(change < 0) == spec.higher_is_better)
+    moved = {s.node for s in signals if s.anomalous} | {n for n, m in mechanisms.items() if m.changed}
+    confidence = (LENIENT_CONFIDENCE if any(m.lenient for m in mechanisms.values()) else 1.0) * quality_confidence
+    causes = []
+    for rank, (cand, score, contrib) in enumerate(score_candidates(candidates, contributions, change), 1):
+        score = round(score * confidence, 4)
+        causes.append(build_cause(graph, metric, cand, rank, score, contrib, change, comparison,
+                                  signals, mechanisms, outcome, moved))
+    return causes
 
 
 def cause_evidence(node: str, signals: list[Signal], mech: MechanismResult | None,
