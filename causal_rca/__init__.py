@@ -3,7 +3,9 @@
 Give the lineage graph of an ML pipeline and two windows of its log;
 ``diagnose`` tests every node's mechanism, attributes the metric's change to
 the nodes whose mechanism changed, and returns a ``Diagnosis``: ranked root
-causes with their failure mode, evidence and the chain of whys.
+causes with their failure mode, evidence and the chain of whys. To ask many
+windows against one reference, fit it once: ``CausalRCA(graph).fit(reference)``,
+then ``diagnose(current)`` for each.
 
 The names below are imported when first used, so ``import causal_rca`` (and
 ``causal-rca --help``) stays cheap: the statistics, DoWhy and the query engine
