@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.model_cases import ModelDiagnoses
 from causal_rca.model.reweight import how_for
-from causal_rca.model.whatif import what_if_fixed
+from causal_rca.api import what_if_fixed
 names = sys.argv[1].split(",")
 wrong = dict(a.split("=") for a in sys.argv[2].split(",")) if len(sys.argv) > 2 else {}
 md = ModelDiagnoses(Path(tempfile.mkdtemp(prefix="model-aware-")))

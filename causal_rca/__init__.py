@@ -3,7 +3,9 @@
 Give the lineage graph of an ML pipeline and two windows of its log;
 ``diagnose`` tests every node's mechanism, attributes the metric's change to
 the nodes whose mechanism changed, and returns a ``Diagnosis``: ranked root
-causes with their failure mode, evidence and the chain of whys.
+causes with their failure mode, evidence and the chain of whys. To ask many
+windows against one reference, fit it once: ``CausalRCA(graph).fit(reference)``,
+then ``diagnose(current)`` for each.
 
 The names below are imported when first used, so ``import causal_rca`` (and
 ``causal-rca --help``) stays cheap: the statistics, DoWhy and the query engine
@@ -24,6 +26,7 @@ __version__ = "0.1.0"
 # Public name -> the module that defines it (imported on first use).
 _LAZY = {
     "diagnose": "causal_rca.api",
+    "CausalRCA": "causal_rca.fitted",
     "Diagnosis": "causal_rca.diagnosis.model",
     "Cause": "causal_rca.diagnosis.records",
     "Evidence": "causal_rca.diagnosis.records",

@@ -79,15 +79,28 @@ def check_diagnose_arguments(*, graph: Any, reference: Any, current: Any, metric
                              seed: Any, sample_rows: Any, progress: Any, engine: Any, spark_master: Any,
                              jobs: Any, trust_model: Any, golden: Any, training: Any, estimate: Any) -> None:
     """Every argument of ``diagnose``, before the graph or a table is read."""
+    check_graph_and_metric(graph, metric)
+    check_windows(reference, current, data, split)
+    check_options(seed=seed, sample_rows=sample_rows, progress=progress, engine=engine, spark_master=spark_master,
+                  jobs=jobs, trust_model=trust_model, golden=golden, training=training, estimate=estimate)
+
+
+def check_graph_and_metric(graph: Any, metric: Any) -> None:
+    """The graph (an object or its YAML file) and the metric node's id."""
     from causal_rca.lineage import LineageGraph
-    from causal_rca.windows.engines import check_engine
 
     if not isinstance(graph, (LineageGraph, str, Path)):
         raise ParameterError(f"{{graph}} must be a LineageGraph or the path of a graph YAML, "
                              f"not {type(graph).__name__}")
     if metric is not None and not isinstance(metric, str):
         raise ParameterError(f"{{metric}} must be the id of a metric node (a str), not {type(metric).__name__}")
-    check_windows(reference, current, data, split)
+
+
+def check_options(*, seed: Any, sample_rows: Any, progress: Any, engine: Any, spark_master: Any, jobs: Any,
+                  trust_model: Any, golden: Any, training: Any, estimate: Any) -> None:
+    """The options of a diagnosis (``diagnose``'s keywords, ``CausalRCA``'s constructor)."""
+    from causal_rca.windows.engines import check_engine
+
     check_table("golden", golden)
     check_table("training", training)
     check_integer("seed", seed, 0, "a non-negative integer")

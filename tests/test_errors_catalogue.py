@@ -630,6 +630,35 @@ def _diagnosis_from_a_dict(tmp: Path, files: dict) -> None:
     Diagnosis.from_json({"format": "causal-rca/diagnosis/v1"})
 
 
+def _unfitted(tmp: Path, files: dict) -> None:
+    from causal_rca import CausalRCA
+
+    CausalRCA(files["graph"]).diagnose(files["current"])
+
+
+def _save_memory_graph(tmp: Path, files: dict) -> None:
+    from causal_rca import CausalRCA
+    from causal_rca.lineage.loader import graph_from_yaml
+
+    graph = graph_from_yaml(Path(files["graph"]).read_text())
+    CausalRCA(graph, "recall").fit(files["reference"]).save(tmp / "model")
+
+
+def _load_not_saved(tmp: Path, files: dict) -> None:
+    from causal_rca import CausalRCA
+
+    CausalRCA.load(tmp)
+
+
+def _load_other_format(tmp: Path, files: dict) -> None:
+    from causal_rca import CausalRCA
+
+    folder = CausalRCA(files["graph"], "recall").fit(files["reference"]).save(tmp / "model")
+    meta = json.loads((folder / "fitted.json").read_text())
+    (folder / "fitted.json").write_text(json.dumps({**meta, "format": "causal-rca-fitted/0"}))
+    CausalRCA.load(folder)
+
+
 #: Entries only the Python API can reach: the call must raise InputError with the message.
 API_CASES: dict[str, Callable[[Path, dict], None]] = {
     "api-duplicate-columns": _duplicate_dataframe_columns,
@@ -643,6 +672,10 @@ API_CASES: dict[str, Callable[[Path, dict], None]] = {
     "api-flag-type": _diagnose_with(estimate="yes"),
     "api-engine": _diagnose_with(engine="postgres"),
     "api-diagnosis-source": _diagnosis_from_a_dict,
+    "api-not-fitted": _unfitted,
+    "api-save-memory-graph": _save_memory_graph,
+    "api-load-not-saved": _load_not_saved,
+    "api-load-format": _load_other_format,
 }
 
 

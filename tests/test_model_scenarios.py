@@ -16,7 +16,7 @@ import pytest
 
 from causal_rca.metrics import MetricSpec, compute_metric, metric_frame
 from causal_rca.model.reweight import how_for
-from causal_rca.model.whatif import what_if_fixed
+from causal_rca.api import what_if_fixed
 from causal_rca.scenarios import FAILURE_MODES, get_scenario, has_model, list_scenarios, load_truth
 from causal_rca.scenarios import simulate as sim
 from causal_rca.scenarios import worlds_credit as wc

@@ -77,16 +77,17 @@ def test_confidence_never_below_the_floor() -> None:
 
 def test_diagnosis_carries_the_warnings_and_scales_scores(monkeypatch) -> None:
     """End to end: the warning reaches the diagnosis and every score is multiplied by the factor."""
-    import causal_rca.api as api
+    import causal_rca.pipeline as api  # the module that runs the steps
+    from causal_rca.api import diagnose
     from causal_rca.diagnosis.quality import Quality
     from causal_rca.lineage import graph_from_yaml
     from tests.conftest import TINY_GRAPH, tiny_frame
 
     graph = graph_from_yaml(TINY_GRAPH, "tiny.yaml")
     ref, cur = tiny_frame(3000, 1), tiny_frame(280, 2, fault="fx_scale")  # > 10x apart in size
-    warned = api.diagnose(graph, ref, cur, "recall", seed=0)
+    warned = diagnose(graph, ref, cur, "recall", seed=0)
     monkeypatch.setattr(api, "assess_quality", lambda *args, **kwargs: Quality())
-    plain = api.diagnose(graph, ref, cur, "recall", seed=0)
+    plain = diagnose(graph, ref, cur, "recall", seed=0)
     assert [w for w in warned.warnings if "differ in size" in w]
     assert not [w for w in plain.warnings if "differ in size" in w]
     assert plain.causes, plain.summary

@@ -47,7 +47,7 @@ FIT_ROWS = 5000
 _NULL_CLASS = -2.0
 
 
-class _PredictionMemo:
+class PredictionMemo:
     """Predictions of one fitted mechanism, keyed by the parent samples' bytes.
 
     Every Shapley subset is sampled with the same random numbers, so a node that no swapped
@@ -71,10 +71,10 @@ class NullableRegressor(ConditionalStochasticModel):
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
-        self._memo = _PredictionMemo()
+        self._memo = PredictionMemo()
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        self._memo = _PredictionMemo()
+        self._memo = PredictionMemo()
         y = np.asarray(Y, dtype=float).ravel()
         nulls = np.isnan(y)
         self._null_rate = float(nulls.mean()) if len(y) else 0.0
@@ -110,10 +110,10 @@ class CategorySampler(ConditionalStochasticModel):
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
-        self._memo = _PredictionMemo()
+        self._memo = PredictionMemo()
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        self._memo = _PredictionMemo()
+        self._memo = PredictionMemo()
         y = np.asarray(Y, dtype=float).ravel()
         y = np.where(np.isnan(y), _NULL_CLASS, y)
         self._classes, counts = np.unique(y, return_counts=True)

@@ -25,8 +25,8 @@ from dowhy.gcm import EmpiricalDistribution
 from dowhy.gcm.causal_mechanisms import ConditionalStochasticModel
 from sklearn.neighbors import NearestNeighbors
 
-from causal_rca.causal.attribution import _PredictionMemo
-from causal_rca.causal.encoding import UNSEEN, _support_space, category_vocabulary
+from causal_rca.causal.attribution import PredictionMemo
+from causal_rca.causal.encoding import UNSEEN, support_space, category_vocabulary
 from causal_rca.causal.metric_graph import ROWS_NODE
 from causal_rca.metrics import MetricSpec, encode_rows, metric_frame
 from causal_rca.metrics.compute import class_key
@@ -40,10 +40,10 @@ class DonorRows(ConditionalStochasticModel):
 
     def __init__(self, categorical: np.ndarray) -> None:
         self.categorical = categorical
-        self._memo = _PredictionMemo()
+        self._memo = PredictionMemo()
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        self._memo = _PredictionMemo()
+        self._memo = PredictionMemo()
         X = np.asarray(X, dtype=float)
         self._ids = np.asarray(Y, dtype=float).ravel()
         with np.errstate(all="ignore"):
@@ -57,7 +57,7 @@ class DonorRows(ConditionalStochasticModel):
         self._nn = NearestNeighbors(n_neighbors=self._k).fit(self._space(X))
 
     def _space(self, X: np.ndarray) -> np.ndarray:
-        return _support_space(np.asarray(X, dtype=float), self._centre, self._scale, self.categorical)
+        return support_space(np.asarray(X, dtype=float), self._centre, self._scale, self.categorical)
 
     def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:
         (near,) = self._memo.get(parent_samples, lambda: (self._nn.kneighbors(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
+from causal_rca.metrics import MetricSpec, is_positive
 
 UNSEEN = -1.0
 
@@ -106,7 +107,16 @@ def encode_windows(
     return EncodedWindows(pd.DataFrame(ref_out), pd.DataFrame(cur_out), frozenset(categorical))
 
 
-def _support_space(X: np.ndarray, centre: np.ndarray, scale: np.ndarray, categorical: np.ndarray) -> np.ndarray:
+def label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: pd.DataFrame,
+                    cur: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Binary metrics read the label as "is positive": so do the causal models. A multi-class label
+    stays a category, also for one class's metric (a new class in the labels is a finding)."""
+    if spec.name == "mean" or spec.is_regression or spec.multiclass:
+        return {}
+    _, label = graph.metric_inputs(metric_id)
+    return {label: (is_positive(ref[label], spec.positive), is_positive(cur[label], spec.positive))}
+
+def support_space(X: np.ndarray, centre: np.ndarray, scale: np.ndarray, categorical: np.ndarray) -> np.ndarray:
     """Coordinates where "near" means "seen together": numbers in robust units, a null far
     from every number, and categories so far apart that only the same category is near."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -140,8 +150,8 @@ def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.nda
     scale = np.where(scale > 0, scale, np.where(sd > 0, sd, 1.0))
     scale = np.nan_to_num(scale, nan=1.0)
     centre = np.nan_to_num(centre, nan=0.0)
-    Zr = _support_space(ref, centre, scale, categorical)
-    Zc = _support_space(X_cur, centre, scale, categorical)
+    Zr = support_space(ref, centre, scale, categorical)
+    Zc = support_space(X_cur, centre, scale, categorical)
     nn = NearestNeighbors(n_neighbors=k + 1).fit(Zr)
     own = nn.kneighbors(Zr, return_distance=True)[0][:, k]  # column 0 is the row itself
     dist, idx = nn.kneighbors(Zc, n_neighbors=k, return_distance=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from causal_rca.causal.mechanism import SIGNIFICANCE, MechanismResult
+from causal_rca.causal.mechanism import LENIENT_SIGNIFICANCE, SIGNIFICANCE, MechanismResult, lenient_mechanisms
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
 
@@ -123,3 +123,20 @@ def score_candidates(candidates: list[Candidate], contributions: dict[str, float
         scored.append((c, round(min(1.0, max(0.0, score)), 4), contrib))
     scored.sort(key=lambda t: (-t[1], t[0].node))
     return scored
+
+
+def candidates_or_weak_leads(graph: LineageGraph, mechanisms: dict[str, MechanismResult], relevant: set[str],
+                             signals: list[Signal], significant: bool
+                             ) -> tuple[list[Candidate], dict[str, MechanismResult], list[str]]:
+    """The candidates, and when the metric moved significantly but none passed the adjusted test,
+    those that pass it one node at a time (weak leads, said so): (candidates, mechanisms used, warnings)."""
+    candidates = find_candidates(graph, mechanisms, relevant, signals)
+    if significant and not candidates:
+        lenient = lenient_mechanisms(mechanisms)
+        candidates = find_candidates(graph, lenient, relevant, signals)
+        if candidates:
+            return candidates, lenient, [
+                f"no node's mechanism change passed the test adjusted for all {len(lenient)} "
+                f"nodes; the causes below passed it only one node at a time (p < "
+                f"{LENIENT_SIGNIFICANCE}): weak leads, to be confirmed"]
+    return candidates, mechanisms, []

@@ -25,7 +25,7 @@ from causal_rca.errors import InputError, ParameterError
 from causal_rca.lineage.schema import suggest
 from causal_rca.windows.engines import connect
 from causal_rca.windows.stats import logical_dtype, stored
-from causal_rca.windows.tables import MIN_ROWS, _read, type_name
+from causal_rca.windows.tables import MIN_ROWS, read_table, type_name
 
 TIME_NAMES = re.compile(r"(^|_)(time|timestamp|ts|date|datetime|scored_at|event_time|created_at)($|_)", re.I)
 KEY_NAMES = re.compile(r"(^|_)(id|key|uuid)$", re.I)
@@ -145,14 +145,14 @@ def _time_column(table: ibis.Table, backend, types: dict[str, str], given: str |
 
 def model_input_order(path: Path, trust: bool) -> list[str]:
     """The column names the model artifact was trained on, in its order."""
-    from causal_rca.model.artifact import _load_pickle, _load_skops
+    from causal_rca.model.artifact import load_pickle, load_skops
 
     if not path.exists():
         raise ParameterError(f"{{model={str(path)!r}}}: no such file")
     if path.suffix.lower() == ".skops":
-        estimator = _load_skops(path, str(path), trust)
+        estimator = load_skops(path, str(path), trust)
     elif trust:
-        estimator = _load_pickle(path, str(path))
+        estimator = load_pickle(path, str(path))
     else:
         raise ParameterError(f"model artifact '{path}' is not a .skops file: loading it runs code, so give "
                              f"{{trust_model=True}} if you trust it")
@@ -214,7 +214,7 @@ def draft_graph(data: "str | pd.DataFrame", *, label: str | None = None, predict
     if model is not None and prediction is None:
         raise ParameterError("{model} needs {label} and {prediction} (the model node is built from them)")
     backend = connect("duckdb")
-    table = _read(backend, data, "data")
+    table = read_table(backend, data, "data")
     source = "a DataFrame" if isinstance(data, pd.DataFrame) else str(data)
     file_name = "log" if isinstance(data, pd.DataFrame) else Path(str(data)).name
     types = {c: type_name(table.schema()[c]) for c in table.columns}

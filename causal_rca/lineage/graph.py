@@ -170,3 +170,8 @@ class LineageGraph:
             return nx.shortest_path(self.dag, source, target)
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return []
+
+
+def node_label(graph: LineageGraph, node_id: str) -> str:
+    """A node as messages name it: its id and the column it reads."""
+    return f"node '{node_id}' (column '{graph.nodes[node_id].column}')"

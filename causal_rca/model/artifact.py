@@ -81,12 +81,12 @@ def load_artifact(graph: LineageGraph, model_node: str, *, trust: bool = False) 
         raise InputError(f"model node '{model_node}' declares no artifact")
     kind, path = resolve_source(graph, node.artifact)
     if kind == "skops":
-        estimator = _load_skops(path, node.artifact, trust)
+        estimator = load_skops(path, node.artifact, trust)
     elif kind == "pickle":
         if not trust:
             raise ParameterError(f"model artifact '{node.artifact}' is a pickle: loading it runs code stored in the "
                              f"file; {TRUST_HINT}, or save the model with skops (loads safely)")
-        estimator = _load_pickle(path, node.artifact)
+        estimator = load_pickle(path, node.artifact)
     else:
         if not trust:
             raise ParameterError(f"model artifact '{node.artifact}' is an MLflow model: its flavours unpickle code "
@@ -96,7 +96,7 @@ def load_artifact(graph: LineageGraph, model_node: str, *, trust: bool = False) 
     return ModelArtifact(node.artifact, kind, estimator, _scorer(estimator, positive, node.artifact))
 
 
-def _load_skops(path: Path, name: str, trust: bool) -> Any:
+def load_skops(path: Path, name: str, trust: bool) -> Any:
     try:
         import skops.io as sio
     except ImportError:  # pragma: no cover - skops is a core dependency
@@ -120,7 +120,7 @@ def _load_skops(path: Path, name: str, trust: bool) -> Any:
     return model
 
 
-def _load_pickle(path: Path, name: str) -> Any:
+def load_pickle(path: Path, name: str) -> Any:
     import joblib
 
     try:

@@ -521,7 +521,7 @@ def _revert_service(ctx: ReplayContext, nodes: tuple[str, ...], frame: pd.DataFr
     return frame, True, how
 
 
-def _propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: np.random.Generator,
+def propagate(ctx: ReplayContext, frame: pd.DataFrame, changed: set[str], rng: np.random.Generator,
                seed: int) -> pd.DataFrame:
     """Carry reverted values down to the model's inputs, keeping each descendant's own row noise."""
     needed = set(ctx.inputs).union(*(ctx.graph.ancestors(i) for i in ctx.inputs))
@@ -582,20 +582,20 @@ def _rubin(parts: list[tuple[float, float]]) -> tuple[float, tuple[float, float]
     return value, (value - Z95 * se, value + Z95 * se)
 
 
-def _labels(ctx: ReplayContext) -> pd.Series:
+def current_labels(ctx: ReplayContext) -> pd.Series:
     return ctx.current[ctx.label_node] if ctx.label_node else pd.Series(np.nan, index=ctx.current.index)
 
 
-def _scores(ctx: ReplayContext, frame: pd.DataFrame) -> np.ndarray:
+def model_scores(ctx: ReplayContext, frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(ctx.score(frame), dtype=float)
 
 
 def baseline(ctx: ReplayContext) -> float:
     """The metric of the current rows as the artifact scores them, nothing changed."""
-    return _metric(ctx, _scores(ctx, ctx.current), _labels(ctx), ctx.seed)[0]
+    return _metric(ctx, model_scores(ctx, ctx.current), current_labels(ctx), ctx.seed)[0]
 
 
-def _model_surrogate(ctx: ReplayContext, seed: int):
+def model_surrogate(ctx: ReplayContext, seed: int):
     """The model's reference behaviour learned from the reference logs: scores ~ inputs."""
     rng = np.random.default_rng(seed)
     mech = _numeric(ctx, ctx.model_node, ctx.inputs, _fit_rows(len(ctx.reference), rng), seed)
@@ -624,16 +624,16 @@ def replay(ctx: ReplayContext, nodes: tuple[str, ...], base: float | None = None
     for draw in range(DRAWS):
         seed = ctx.seed + 7919 * (draw + 1)
         rng = np.random.default_rng(seed)
-        labels = _labels(ctx)
+        labels = current_labels(ctx)
         if ctx.model_node in nodes:
-            scores = _model_surrogate(ctx, seed)(ctx.current)
+            scores = model_surrogate(ctx, seed)(ctx.current)
             random, how = False, "the model's reference behaviour, learned from the reference logs"
             changed_rows = float(np.mean(~np.isclose(scores, ctx.current[ctx.model_node].to_numpy(float), atol=1e-3)))
         elif ctx.label_node in nodes:
             labels = _revert_label(ctx, rng, seed)
-            scores = _scores(ctx, ctx.current)
+            scores = model_scores(ctx, ctx.current)
             random, how = True, "labels drawn from the reference's P(label | parents)"
-            changed_rows = float(np.mean(labels.astype(str).to_numpy() != _labels(ctx).astype(str).to_numpy()))
+            changed_rows = float(np.mean(labels.astype(str).to_numpy() != current_labels(ctx).astype(str).to_numpy()))
         else:
             frame = ctx.current.copy()
             random = False
@@ -645,8 +645,8 @@ def replay(ctx: ReplayContext, nodes: tuple[str, ...], base: float | None = None
                     values, was_random, how = _revert(ctx, node, frame, rng, seed, frozenset(order[i + 1:]))
                     frame[node] = values
                     random |= was_random
-            frame = _propagate(ctx, frame, set(nodes), rng, seed)
-            scores = _scores(ctx, frame)
+            frame = propagate(ctx, frame, set(nodes), rng, seed)
+            scores = model_scores(ctx, frame)
             X_obs = _codes(ctx, ctx.current, ctx.inputs)
             X_cf = _codes(ctx, frame, ctx.inputs)
             changed_rows = float(np.mean(np.any(~np.isclose(np.nan_to_num(X_obs, nan=-9e9),

@@ -48,9 +48,17 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from causal_rca.causal.encoding import effective_parents, encode_windows, support_mask
 from causal_rca.errors import InputError
 from causal_rca.metrics import BOOTSTRAP_RESAMPLES, encode_rows, metric_frame, metric_from_weighted
-from causal_rca.model.replay import DRAWS, ReplayContext, ReplayResult, _labels, _scores, baseline, replay, result
+from causal_rca.model.replay import DRAWS, ReplayContext, ReplayResult, current_labels, model_scores, baseline, replay, result
 
 How = Literal["rows", "population"]
+
+
+def check_how(how: object) -> None:
+    """``how`` names one of the two counterfactuals (the module docstring)."""
+    if how not in ("rows", "population"):
+        raise InputError(f"how must be 'rows' or 'population', got {how!r}")
+
+
 POPULATION_MODES = frozenset({"distribution_shift", "out_of_distribution"})  # the vocabulary's population changes
 FOLDS = 2  # cross-fitting folds of the current rows
 PROBABILITY_CLIP = 1e-3  # P(reference | row) kept in [clip, 1 - clip]: odds within 1e-3..1e3
@@ -130,7 +138,7 @@ def weighted_estimate(ctx: ReplayContext, scores: np.ndarray, labels: pd.Series,
 def reweighted(ctx: ReplayContext, nodes: tuple[str, ...], base: float | None = None) -> ReplayResult:
     """The metric of the current rows weighted so that ``nodes`` have their reference distribution."""
     base = baseline(ctx) if base is None else base
-    scores, labels = _scores(ctx, ctx.current), _labels(ctx)
+    scores, labels = model_scores(ctx, ctx.current), current_labels(ctx)
     parts: list[tuple[float, float]] = []
     n_eff, moved = [], []
     for draw in range(DRAWS):

@@ -15,57 +15,48 @@ market, a new category; ``model/reweight.py``). The diagnosis picks
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from threadpoolctl import threadpool_limits
-
-from causal_rca.api import SAMPLE_ROWS, _metric_spec
-from causal_rca.metrics.target import metric_to_explain  # one reading of the metric for all paths
 from causal_rca.errors import InputError
-from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import estimate_metric, metric_frame
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
 from causal_rca.model.replay import ReplayContext, ReplayResult, replayed_nodes
-from causal_rca.model.review import load_model
 from causal_rca.model.reweight import How, counterfactual
-from causal_rca.windows.engines import Engine
+from causal_rca.reference_fit import ReferenceFit, reference_sample
 from causal_rca.windows.frames import node_sample, resolve_dtypes
-from causal_rca.windows.tables import TableLike, open_windows
+from causal_rca.windows.tables import TableLike, Window, open_window
 
 
-def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, current: TableLike, metric: str,
-                  nodes: tuple[str, ...], *, seed: int = 0, trust_model: bool = False,
-                  sample_rows: int = SAMPLE_ROWS, engine: Engine = "duckdb", how: How = "rows") -> ReplayResult:
+
+def what_if_windows(fit: ReferenceFit, nodes: tuple[str, ...], current: TableLike | Window,
+                    how: How = "rows") -> ReplayResult:
     """The metric of the current window had ``nodes`` kept their reference behaviour (replayed with the artifact).
 
     ``how``: ``"rows"`` puts each row back as it was, ``"population"`` reweights the rows to the nodes'
     reference distribution (see the module docstring). An unobserved node (a service) stands for all
-    the fields it feeds, put back together on the rows its calls failed."""
-    if how not in ("rows", "population"):
-        raise InputError(f"how must be 'rows' or 'population', got {how!r}")
-    with threadpool_limits(limits=1, user_api="openmp"):
-        g, metric = metric_to_explain(graph, metric)
-        spec = _metric_spec(g, metric)
-        model_node = model_node_of(g, metric)
-        if model_node is None:
-            raise InputError(f"metric '{metric}' reads no model: there is nothing to replay")
-        art = load_model(g, metric, trust=trust_model, golden=None)
-        if art is None:
-            raise InputError(f"model node '{model_node}' declares no artifact: there is no model to replay")
-        ref_w, cur_w = open_windows(g, reference, current, engine=engine)
-        dtypes = resolve_dtypes(g, ref_w)
-        unknown = [n for n in nodes if n not in g.nodes]
-        if unknown:
-            raise InputError(f"cannot replay {', '.join(unknown)}: '{g.name}' has no such node")
-        fields = tuple(dict.fromkeys(m for n in nodes for m in replayed_nodes(g, n, dtypes)))
-        if not fields:
-            raise InputError(f"cannot replay {', '.join(nodes)}: no observed node of '{g.name}' to put back")
-        ref_s = node_sample(ref_w, g, dtypes, sample_rows, seed)
-        cur_s = node_sample(cur_w, g, dtypes, sample_rows, seed + 1)
-        inputs = model_inputs(g, model_node)
-        _prediction, label = g.metric_inputs(metric)
-        ref_metric = estimate_metric(spec, metric_frame(spec, ref_s[model_node], ref_s[label]), seed)
-        ctx = ReplayContext(g, spec, dtypes, ref_s, cur_s, model_node, label, inputs,
-                            lambda frame: scores_of(art.score, g, inputs, frame), ref_metric.value, ref_metric.ci,
-                            seed)
-        return counterfactual(ctx, fields, how=how)
+    the fields it feeds, put back together on the rows its calls failed. The reference, its metric
+    and the model come from the fitted reference (``CausalRCA.fit``).
+    """
+    g, metric, spec, seed, sample_rows = fit.graph, fit.target.node, fit.target.spec, fit.seed, fit.sample_rows
+    model_node = model_node_of(g, metric)
+    if model_node is None:
+        raise InputError(f"metric '{metric}' reads no model: there is nothing to replay")
+    art = fit.artifact
+    if art is None:
+        raise InputError(f"model node '{model_node}' declares no artifact: there is no model to replay")
+    ref_w = fit.window
+    cur_w = current if isinstance(current, Window) else open_window(fit.backend, g, current, "current")
+    dtypes = resolve_dtypes(g, ref_w)
+    unknown = [n for n in nodes if n not in g.nodes]
+    if unknown:
+        raise InputError(f"cannot replay {', '.join(unknown)}: '{g.name}' has no such node")
+    fields = tuple(dict.fromkeys(m for n in nodes for m in replayed_nodes(g, n, dtypes)))
+    if not fields:
+        raise InputError(f"cannot replay {', '.join(nodes)}: no observed node of '{g.name}' to put back")
+    ref_s = reference_sample(fit, dtypes, numbers_as_text=True)[0]  # the fitted one when the types agree
+    cur_s = node_sample(cur_w, g, dtypes, sample_rows, seed + 1)
+    inputs = model_inputs(g, model_node)
+    _prediction, label = g.metric_inputs(metric)
+    ref_metric = estimate_metric(spec, metric_frame(spec, ref_s[model_node], ref_s[label]), seed)
+    ctx = ReplayContext(g, spec, dtypes, ref_s, cur_s, model_node, label, inputs,
+                        lambda frame: scores_of(art.score, g, inputs, frame), ref_metric.value, ref_metric.ci,
+                        seed)
+    return counterfactual(ctx, fields, how=how)

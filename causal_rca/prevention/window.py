@@ -20,14 +20,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from causal_rca.api import _metric_spec
 from causal_rca.errors import InputError
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, compare_windows, metric_frame
 from causal_rca.metrics.compute import MetricComparison
-from causal_rca.metrics.target import metric_to_explain
+from causal_rca.metrics.target import metric_to_explain, resolve_metric
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import ReplayContext, _model_surrogate, _propagate
+from causal_rca.model.replay import ReplayContext, model_surrogate, propagate
 from causal_rca.model.review import load_model
 from causal_rca.prevention.faults import Injected, inject
 from causal_rca.windows.frames import as_node_types, resolve_dtypes
@@ -80,7 +79,7 @@ def prepare(graph: LineageGraph | str, reference: TableLike, metric: str | None 
             seed: int = 0, trust_model: bool = False) -> Setup:
     """Read ``rows`` seeded reference rows and the model (artifact or fitted mechanism) of ``metric``."""
     graph, metric = metric_to_explain(graph, metric)
-    spec = _metric_spec(graph, metric)
+    spec = resolve_metric(graph, metric).spec
     if rows < 200:
         raise InputError("--rows must be at least 200")
     model_node = model_node_of(graph, metric)
@@ -89,7 +88,7 @@ def prepare(graph: LineageGraph | str, reference: TableLike, metric: str | None 
                          f"to a model's score, so risk and drill need a model metric")
     artifact = load_model(graph, metric, trust=trust_model, golden=None)
     window, frame = _read_rows(graph, reference, "reference", rows, seed)
-    spec = _metric_spec(graph, metric, window)
+    spec = resolve_metric(graph, metric, window).spec
     dtypes = resolve_dtypes(graph, window)
     if dtypes.get(model_node) != "numeric":
         raise InputError(f"model node '{model_node}' holds classes, not scores: faults are carried down to a "
@@ -118,7 +117,7 @@ def _rescore(setup: Setup, clean: pd.DataFrame, faulty: pd.DataFrame) -> np.ndar
     if setup.score is not None:
         new = np.asarray(setup.score(faulty), dtype=float)
     else:
-        surrogate = _model_surrogate(setup.context, setup.seed)
+        surrogate = model_surrogate(setup.context, setup.seed)
         new = logged + surrogate(faulty) - surrogate(clean)
     if setup.spec.is_classification:
         new = np.clip(new, 0.0, 1.0)
@@ -144,7 +143,7 @@ def faulty_window(setup: Setup, node: str, mode: str, strength: float, seed: int
         return out, injected
     typed = node_frame(setup.graph, setup.dtypes, out)
     with threadpool_limits(limits=1, user_api="openmp"):  # small fits: one thread, as the engine does
-        carried = _propagate(setup.context, typed.copy(), set(injected.changed), rng, setup.seed)
+        carried = propagate(setup.context, typed.copy(), set(injected.changed), rng, setup.seed)
         scores = _rescore(setup, setup.nodes, carried)
     for n in setup.dtypes:
         if n in injected.changed or n == setup.model_node:

@@ -14,6 +14,8 @@ import pandas as pd
 from causal_rca.errors import InputError
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.metrics import MetricSpec, encode_rows
+from causal_rca.metrics.frames import metric_frames  # one reading of the metric for all commands
+from causal_rca.metrics.target import resolve_metric
 from causal_rca.windows.frames import resolve_dtypes
 from causal_rca.windows.stats import fetch_all, typed_expression
 from causal_rca.windows.tables import TableLike, Window, open_table
@@ -51,15 +53,13 @@ def load_timeline(graph: LineageGraph, data: TableLike | None, metric: str, wind
     """Read the time column and the metric's inputs of every row (bad input: one clear error).
 
     ``window``: a table already open (another metric of the same log), instead of ``data``."""
-    from causal_rca.api import _metric_frames, _metric_spec  # one reading of the metric for all commands
-
     if not graph.time_column:
         raise InputError(f"{graph.path}: watching over time needs the graph's top-level key 'time_column'")
-    _metric_spec(graph, metric)  # a wrong metric name fails before the table is read
+    resolve_metric(graph, metric)  # a wrong metric name fails before the table is read
     window = window if window is not None else open_table(graph, data)
     dtypes = resolve_dtypes(graph, window)
-    spec = _metric_spec(graph, metric, window)
-    (frame,) = _metric_frames(graph, metric, spec, dtypes, (window,))
+    spec = resolve_metric(graph, metric, window).spec
+    (frame,) = metric_frames(graph, metric, spec, dtypes, (window,))
     times = fetch_all(window, {"t": typed_expression(graph.time_column, "datetime")})["t"].to_numpy(dtype=float)
     keep = np.isfinite(times)
     if keep.sum() < MIN_ROWS:

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from causal_rca.errors import InputError
+from causal_rca.fitted import CausalRCA
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.metrics import estimate_metric
 from causal_rca.timeline.changepoint import ChangePoint, find_change_point
@@ -143,10 +144,15 @@ def watch(graph: LineageGraph, data: TableLike, metric: str, every: str = "1d", 
         b.alert = worse and bool(b.signals)
         previous_out = worse
     alerts = _episodes(buckets)
-    if diagnose_alerts:
+    if diagnose_alerts and alerts:
+        # Every episode is diagnosed against the same baseline buckets: fitted once, asked per episode.
+        rows = _rows_between(timeline)
+        rca = CausalRCA(graph, metric, seed=seed).fit(rows(origin + buckets[0].index * width,
+                                                           origin + (buckets[n_base - 1].index + 1) * width))
         for alert in alerts[:max_diagnoses]:
             say(f"diagnosing the alert of {alert.start.date()}")
-            alert.diagnosis = _diagnose_episode(timeline, graph, metric, buckets, n_base, alert, origin, width, seed)
+            last = min(alert.last, alert.first + MAX_EPISODE_BUCKETS - 1)
+            alert.diagnosis = rca.diagnose(rows(origin + alert.first * width, origin + (last + 1) * width))
     try:
         change_point = find_change_point(timeline, seed)
     except ValueError:
@@ -239,23 +245,17 @@ def _episodes(buckets: list[Bucket]) -> list[Alert]:
     return alerts
 
 
-def _diagnose_episode(timeline: Timeline, graph: LineageGraph, metric: str, buckets: list[Bucket], n_base: int,
-                      alert: Alert, origin: float, width: float, seed: int):
-    from causal_rca.api import diagnose
-
+def _rows_between(timeline: Timeline) -> Callable[[float, float], pd.DataFrame]:
+    """The log's rows with lo <= time < hi (epoch seconds), as a table to diagnose."""
     w = timeline.window
     t = w.table
-    when = Read(graph.time_column, "datetime").on(t)
+    when = Read(timeline.graph.time_column, "datetime").on(t)
 
     def rows(lo: float, hi: float) -> pd.DataFrame:
         chosen = t.filter((when >= lo) & (when < hi)).select(*w.column_types)
         return w.backend.to_pandas(chosen)
 
-    base_lo = origin + buckets[0].index * width
-    base_hi = origin + (buckets[n_base - 1].index + 1) * width
-    last = min(alert.last, alert.first + MAX_EPISODE_BUCKETS - 1)
-    cur = rows(origin + alert.first * width, origin + (last + 1) * width)
-    return diagnose(graph, rows(base_lo, base_hi), cur, metric, seed=seed)
+    return rows
 
 
 def _num(x: float) -> float | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from causal_rca.errors import InputError
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.windows.stats import (
     canonical_text, logical_dtype, sample_frame, spelled_as_stored, text_expression, typed_expression,
@@ -17,6 +18,7 @@ from causal_rca.windows.stats import (
 from causal_rca.windows.tables import Window
 
 TIME = "__time"
+SAMPLE_ROWS = 20_000  # rows sampled per window for the tests (counts use every row)
 KEY = "__key"  # the graph's key_column: which entity a row belongs to (signals/clustering.py)
 _TEXT = "__text__"
 
@@ -147,3 +149,21 @@ def constant_nodes(windows: tuple[Window, Window], graph: LineageGraph, dtypes: 
     columns = {n: graph.nodes[n].column for n in flat}
     varying = set().union(*(varying_integers(w, columns) for w in windows)) if columns else set()
     return [n for n in flat if n not in varying]
+
+
+def check_usable(graph: LineageGraph, dtypes: dict[str, str], ref: pd.DataFrame, cur: pd.DataFrame) -> None:
+    """Refuse windows that cannot be compared, rather than answer from nothing.
+
+    A feature that is all null in the *current* window is a finding (an
+    outage), but with no reference values there is no baseline, and with
+    no model output or labels there is no metric.
+    """
+    for name, frame in (("reference", ref), ("current", cur)):
+        if all(frame[n].isna().all() for n in dtypes):
+            raise InputError(f"every column the graph names is null in the {name} window")
+    for node_id in dtypes:
+        node = graph.nodes[node_id]
+        where = [name for name, frame in (("reference", ref), ("current", cur)) if frame[node_id].isna().all()]
+        if "reference" in where or (where and node.kind in ("model", "label", "metric")):
+            raise InputError(f"node '{node_id}' (column '{node.column}') is entirely null in the "
+                             f"{' and '.join(where)} window: there is nothing to compare")

@@ -156,7 +156,7 @@ def _union_by_name(backend: BaseBackend, files: list[Path], suffix: str, text: s
     return len({tuple(names) for names in columns.values()}) > 1
 
 
-def _read(backend: BaseBackend, table: TableLike, label: str, keep: list[str] | None = None) -> ibis.Table:
+def read_table(backend: BaseBackend, table: TableLike, label: str, keep: list[str] | None = None) -> ibis.Table:
     """The table as the engine sees it; a DataFrame is handed over with only the ``keep`` columns.
 
     ``keep``: the columns the caller needs, which every file of a glob must hold.
@@ -222,15 +222,15 @@ def _load_once(backend: BaseBackend, raw: ibis.Table, table: TableLike, label: s
 
 def table_columns(table: TableLike, label: str = "data", engine: Engine = "duckdb") -> list[str]:
     """Column names of a table, read the way ``open_windows`` reads it."""
-    return list(_read(connect(engine), table, label).columns)
+    return list(read_table(connect(engine), table, label).columns)
 
 
 def _read_named(backend: BaseBackend, graph: LineageGraph, table: TableLike, label: str) -> ibis.Table:
     """The table, checked to hold every column the graph names (a missing one names its closest match)."""
     if isinstance(table, pd.DataFrame):
         check_columns(graph, [str(c) for c in table.columns], table=label)
-        return _read(backend, table, label, keep=graph.columns())
-    raw = _read(backend, table, label, keep=graph.columns())
+        return read_table(backend, table, label, keep=graph.columns())
+    raw = read_table(backend, table, label, keep=graph.columns())
     check_columns(graph, list(raw.columns), table=label)
     return _load_once(backend, raw, table, label, graph.columns())
 
@@ -267,7 +267,7 @@ def open_node_table(backend: BaseBackend, graph: LineageGraph, table: TableLike,
     prediction log, so only the columns of ``nodes`` must be there.
     """
     columns = [graph.nodes[n].column for n in nodes]
-    raw = _read(backend, table, label, keep=columns)
+    raw = read_table(backend, table, label, keep=columns)
     present = list(raw.columns)
     name = "DataFrame" if isinstance(table, pd.DataFrame) else str(table)
     for node_id, column in zip(nodes, columns):
@@ -351,5 +351,10 @@ def open_windows(
                 raise
             raise ParameterError(f"{exc} ({_time_range(backend, raw, t, graph.time_column, split)})") from None
     backend = connect(engine, spark_master)
-    return (_named_window(backend, graph, _read_named(backend, graph, reference, "reference"), "reference"),
-            _named_window(backend, graph, _read_named(backend, graph, current, "current"), "current"))
+    return open_window(backend, graph, reference, "reference"), open_window(backend, graph, current, "current")
+
+
+def open_window(backend: BaseBackend, graph: LineageGraph, table: TableLike, label: str) -> Window:
+    """One window read on ``backend``: a fitted reference opens each current window on its own backend,
+    where the queries that read both windows find them."""
+    return _named_window(backend, graph, _read_named(backend, graph, table, label), label)

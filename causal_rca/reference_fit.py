@@ -1,0 +1,105 @@
+"""What a diagnosis learns from the reference window alone, learnt once (``CausalRCA.fit``).
+
+The reference is read, its metric node resolved, the model artifact loaded,
+and the reference's seeded sample and metric frame taken under the
+reference's own column types. A diagnosis of a current window asks for the
+sample and the frame under the types both windows agree on: when they are
+the ones fitted (the usual case) it gets copies of the fitted ones, otherwise
+they are read again from the reference window exactly as a one-call diagnosis
+reads them. Either way the answer is the bytes a one-call diagnosis gives.
+
+Not learnt here, because the code that learns them judges the current window
+in the same pass: the mechanism surrogates (``causal/mechanism.py`` fits and
+scores in one call) and the attribution's fitted mechanisms (they are fitted
+on the encoded reference, whose encoding depends on the types both windows
+share). docs/fitted.md says what that costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from causal_rca.diagnosis.classes import class_node_dtypes
+from causal_rca.lineage import LineageGraph
+from causal_rca.metrics.frames import metric_frames
+from causal_rca.metrics.target import MetricTarget, resolve_metric
+from causal_rca.windows.frames import node_samples, resolve_dtypes
+from causal_rca.windows.tables import TableLike, Window, open_window
+
+FrameKey = tuple[tuple[str, ...], bool, str | None]
+
+
+@dataclass(frozen=True)
+class ReferenceFit:
+    """The reference window and what was learnt from it; read-only once made (``fit_reference``)."""
+
+    graph: LineageGraph
+    target: MetricTarget
+    artifact: Any  # the metric's model artifact (model/artifact.py), or None
+    window: Window
+    seed: int
+    sample_rows: int
+    dtypes: dict[str, str]  # the reference's own node types, as the sample below was read
+    numbers_as_text: bool
+    sample: pd.DataFrame = field(repr=False)
+    texts: pd.DataFrame = field(repr=False)
+    frame_key: FrameKey = ((), False, None)
+    frame: pd.DataFrame = field(default=None, repr=False)
+
+    @property
+    def backend(self) -> BaseBackend:
+        """The engine the reference lives on: current windows are opened there too."""
+        return self.window.backend
+
+
+def reference_window(graph: LineageGraph, reference: TableLike | Window, backend: BaseBackend) -> Window:
+    """The reference as a window on ``backend`` (a window already open is taken as it is)."""
+    return reference if isinstance(reference, Window) else open_window(backend, graph, reference, "reference")
+
+
+def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: int, sample_rows: int,
+                  artifact: Any, review_segments: bool) -> ReferenceFit:
+    """Read the reference once: metric target, types, seeded sample and metric frame.
+
+    ``review_segments``: the model review will run (an artifact or a training set), so the
+    metric frame carries the graph's segment columns, as the one-call diagnosis reads it.
+    """
+    target = resolve_metric(graph, metric, reference)
+    dtypes = class_node_dtypes(graph, metric, target.spec, resolve_dtypes(graph, reference))
+    numbers_as_text = reference.rows <= sample_rows
+    sample, texts = node_samples(reference, graph, dtypes, sample_rows, seed, numbers_as_text=numbers_as_text)
+    key = _frame_key(graph, target, dtypes, graph.segments if review_segments else ())
+    (frame,) = metric_frames(graph, metric, target.spec, dtypes, (reference,), extra=key[0], with_time=key[1])
+    return ReferenceFit(graph, target, artifact, reference, seed, sample_rows, dtypes, numbers_as_text,
+                        sample, texts, key, frame)
+
+
+def _frame_key(graph: LineageGraph, target: MetricTarget, dtypes: dict[str, str],
+               extra: tuple[str, ...]) -> FrameKey:
+    """What a metric frame depends on besides the window: extra columns, time, the prediction's type."""
+    return tuple(extra), bool(graph.time_column), dtypes.get(target.prediction) if target.prediction else None
+
+
+def reference_sample(fit: ReferenceFit, dtypes: dict[str, str],
+                     numbers_as_text: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reference's seeded sample under ``dtypes``: the fitted one when the types agree, else read again.
+
+    Copies: the steps after it may add columns to their sample, and the fit serves many diagnoses.
+    """
+    if dtypes == fit.dtypes and list(dtypes) == list(fit.dtypes) and numbers_as_text == fit.numbers_as_text:
+        return fit.sample.copy(), fit.texts.copy()
+    return node_samples(fit.window, fit.graph, dtypes, fit.sample_rows, fit.seed, numbers_as_text=numbers_as_text)
+
+
+def reference_frame(fit: ReferenceFit, dtypes: dict[str, str], extra: tuple[str, ...]) -> pd.DataFrame:
+    """The reference's metric frame for ``dtypes`` and ``extra`` columns: the fitted one when they agree."""
+    key = _frame_key(fit.graph, fit.target, dtypes, extra)
+    if key == fit.frame_key:
+        return fit.frame.copy()
+    (frame,) = metric_frames(fit.graph, fit.target.node, fit.target.spec, dtypes, (fit.window,), extra=key[0],
+                             with_time=key[1])
+    return frame
