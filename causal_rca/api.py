@@ -45,6 +45,7 @@ from causal_rca.metrics import (
 from causal_rca.metrics.compute import class_key
 from causal_rca.metrics.spec import JOINT_FORMS
 from causal_rca.metrics.target import metric_to_explain, resolve_metric
+from causal_rca.model.driver_review import review_drivers
 from causal_rca.model.review import ReviewInputs, load_model, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
@@ -62,9 +63,10 @@ _EXTRA = "__extra__"  # prefix of the extra columns read with the metric's
 LENIENT_CONFIDENCE = 0.5  # scores of causes that passed only the lenient mechanism test
 Progress = Callable[[str], None]
 # The steps ``diagnose`` announces to ``progress``, in order (attribution only when there is a change to explain).
-# The model review runs only for a model-aware diagnosis (an artifact, --training, or no labels yet).
+# The model review runs only for a model-aware diagnosis (an artifact, --training, or no labels yet);
+# the decision drivers (SHAP) only with an artifact.
 STEPS = ("reading windows", "sampling", "measuring the metric", "counting values", "measuring signals",
-         "testing mechanisms", "attributing the change", "reviewing the model")
+         "testing mechanisms", "attributing the change", "reviewing the model", "explaining the model's drivers")
 
 
 def _metric_spec(graph: LineageGraph, metric_id: str, reference: Window | None = None) -> MetricSpec:
@@ -453,6 +455,9 @@ def _diagnose(
             trust_model=trust_model, golden=golden, training=training, label_free=unlabelled is not None,
             estimate=estimate, artifact=artifact, engine=ref_w.backend), causes)
         warnings += review_warnings
+    # SHAP decision drivers, with an artifact only; evidence on the causes, no re-ranking (model/driver_review.py)
+    drivers, causes, driver_warnings = review_drivers(graph, metric, artifact, ref_s, cur_s, causes, seed, say)
+    warnings += driver_warnings
     anomalies = [_as_anomaly(s) for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal))
                  if s.anomalous]
     broken_contracts = [_as_anomaly(s) for s in null_contract_violations(graph, profiles)]
@@ -472,6 +477,7 @@ def _diagnose(
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
         model_aware=ModelFindings(**model_aware) if model_aware else None, metric_over_time=over_time, class_findings=class_findings, graph_warnings=[e.to_dict() for e in missing], data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        decision_drivers=drivers,
         **_report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

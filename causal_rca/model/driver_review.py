@@ -1,0 +1,142 @@
+"""Decision drivers in a diagnosis: which models scored the windows, and what the comparison says about the causes.
+
+Runs only when the model node names an artifact (``diagnose`` calls
+``review_drivers`` once, after the model review). The artifact is the model
+that served the current window. When it reproduces the logged outputs of both
+windows, the same model scored both: the decision logic is unchanged by
+construction and only the input effect is tested. When it does not (a new
+version, a fine-tune, a wrong artifact), the model that scored the other window
+is not at hand, so each window's logged outputs are learned by a surrogate
+(the same gradient-boosted trees, the same seed, fitted on that window's
+rows) and the two surrogates are compared on the same rows.
+
+The comparison is added as ``decision_drivers`` evidence on causes; it
+changes no score and no ranking (docs/how-it-decides.md, "Decision drivers").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from causal_rca.diagnosis.model import Cause, Evidence
+from causal_rca.lineage import LineageGraph
+from causal_rca.model.artifact import ModelArtifact
+from causal_rca.model.drivers import INSTALL_NOTE, numeric_rows, compare_drivers, load_shap
+from causal_rca.model.inputs import input_frame, model_inputs, model_node_of
+
+REPRODUCED = 0.95  # share of a window's logged outputs the artifact must reproduce to have scored it
+FIDELITY_TOLERANCE = 1e-3  # a logged score and the artifact's agree within this
+SURROGATE_ROWS = 5_000  # rows per window a surrogate of the logged outputs learns from
+MODEL_MODES = ("model_change", "concept_drift")  # what drivers shifting on unchanged inputs supports
+NOT_INPUT_MODES = (*MODEL_MODES, "label_shift")
+SHOWN = 3  # inputs named in an evidence sentence
+
+
+def _reproduced(art: ModelArtifact, X: pd.DataFrame, logged: pd.Series) -> float:
+    """Share of rows whose logged output (score, value or class) the artifact gives again."""
+    if pd.api.types.is_numeric_dtype(logged):
+        mine, ok = art.score(X), logged.notna().to_numpy()
+        return float(np.mean(np.isclose(mine[ok], logged.to_numpy(dtype=float)[ok], atol=FIDELITY_TOLERANCE)))
+    predicted = np.asarray(art.estimator.predict(X)).astype(str)
+    ok = logged.notna().to_numpy()
+    return float(np.mean(predicted[ok] == logged.astype(str).to_numpy()[ok]))
+
+
+def _surrogate(X: np.ndarray, logged: pd.Series, seed: int) -> Any:
+    """Gradient-boosted trees that learn one window's logged outputs from its model inputs."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    ok = logged.notna().to_numpy()
+    X, y = X[ok][:SURROGATE_ROWS], logged[ok].iloc[:SURROGATE_ROWS]
+    if pd.api.types.is_numeric_dtype(y):
+        return HistGradientBoostingRegressor(random_state=seed).fit(X, y.to_numpy(dtype=float))
+    return HistGradientBoostingClassifier(random_state=seed).fit(X, y.astype(str).to_numpy())
+
+
+def _sentence(block: dict[str, Any], key: str) -> str:
+    by_node = {i["node"]: i for i in block["inputs"]}
+    parts = []
+    for node in block[key][:SHOWN]:
+        i = by_node[node]
+        parts.append(f"{node} {i['reference']['mean_abs']:.3g} → {i['current']['mean_abs']:.3g}")
+    more = len(block[key]) - SHOWN
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def _top(block: dict[str, Any], key: str) -> dict[str, Any] | None:
+    node = block[key][0] if block[key] else None
+    return next((i for i in block["inputs"] if i["node"] == node), None)
+
+
+def driver_evidence(block: dict[str, Any], cause: Cause, model_node: str) -> Evidence:
+    """What the drivers comparison says about one cause (evidence only: its score is left alone)."""
+    model_cause = cause.node == model_node or cause.failure_mode in MODEL_MODES
+    if block["logic_changed"]:
+        top = _top(block, "logic_changed")
+        what = (f"the model's decision drivers shifted on the same inputs ({_sentence(block, 'logic_changed')}, "
+                f"mean |contribution| in the reference → current model)")
+        verdict = ("supports a change of the model or of what it learned, not of its inputs" if model_cause else
+                   "the model itself behaves differently: this weighs against an input fault alone")
+        return Evidence("decision_drivers", top["reference"]["mean_abs"], top["current"]["mean_abs"],
+                        top["logic_change"]["p_value"], f"{what}: {verdict}")
+    same = ("the same model scored both windows" if block["same_model"]
+            else "the surrogates of both windows' outputs agree on the same inputs")
+    moved = (f"; the contributions moved with the input values ({_sentence(block, 'input_effect_changed')})"
+             if block["input_effect_changed"] else "")
+    if cause.failure_mode == "concept_drift":
+        verdict = "the model is unchanged while the outcome's relation to the inputs moved"
+    elif model_cause:
+        verdict = "this weighs against a change of the model"
+    else:
+        verdict = "supports an input fault under an unchanged model"
+    top = _top(block, "input_effect_changed")
+    return Evidence("decision_drivers", None if top is None else top["reference"]["mean_abs"],
+                    None if top is None else top["current"]["mean_abs"],
+                    None if top is None else top["input_effect"]["p_value"],
+                    f"the model's decision drivers are unchanged on the same inputs ({same}){moved}: {verdict}")
+
+
+def _models(art: ModelArtifact, graph: LineageGraph, inputs: tuple[str, ...], model_node: str,
+            reference: pd.DataFrame, current: pd.DataFrame, seed: int):
+    """(reference model, current model, reference rows, current rows, same model?, how the models were chosen)."""
+    Xr, Xc = input_frame(graph, inputs, reference), input_frame(graph, inputs, current)
+    shares = (_reproduced(art, Xr, reference[model_node]), _reproduced(art, Xc, current[model_node]))
+    if min(shares) >= REPRODUCED:
+        return art.estimator, art.estimator, Xr, Xc, True, "the artifact, which reproduces both windows' outputs"
+    codebook = {c: pd.Index(pd.unique(pd.concat([Xr[c], Xc[c]]).dropna())) for c in Xr.columns
+                if not pd.api.types.is_numeric_dtype(Xr[c])}
+    Nr, Nc = numeric_rows(Xr, codebook), numeric_rows(Xc, codebook)
+    how = (f"surrogates of each window's logged outputs (the artifact reproduces {shares[0]:.0%} of the reference "
+           f"window's and {shares[1]:.0%} of the current window's: another model scored "
+           f"{'the reference window' if shares[1] >= REPRODUCED else 'at least one window'})")
+    return (_surrogate(Nr, reference[model_node], seed), _surrogate(Nc, current[model_node], seed),
+            pd.DataFrame(Nr, columns=Xr.columns), pd.DataFrame(Nc, columns=Xc.columns), False, how)
+
+
+def review_drivers(graph: LineageGraph, metric: str, artifact: ModelArtifact | None, reference: pd.DataFrame,
+                   current: pd.DataFrame, causes: list[Cause], seed: int,
+                   progress: Callable[[str], None] | None = None,
+                   ) -> tuple[dict[str, Any] | None, list[Cause], list[str]]:
+    """(the ``decision_drivers`` block, the causes with its evidence, warnings); ``None`` without an artifact.
+
+    ``reference`` and ``current`` are the node-keyed samples. Without ``shap``
+    the diagnosis goes on and a warning says how to install it.
+    """
+    model_node = model_node_of(graph, metric)
+    if artifact is None or model_node is None:
+        return None, causes, []
+    shap = load_shap()
+    if shap is None:
+        return None, causes, [INSTALL_NOTE]
+    if progress:
+        progress("explaining the model's drivers")
+    inputs = model_inputs(graph, model_node)
+    ref_model, cur_model, Xr, Xc, same, how = _models(artifact, graph, inputs, model_node, reference, current, seed)
+    block = compare_drivers(ref_model, cur_model, Xr, Xc, seed=seed, names=list(inputs), same_model=same, shap=shap)
+    block = {"models": how, **block}
+    causes = [replace(c, evidence=[*c.evidence, driver_evidence(block, c, model_node)]) for c in causes]
+    return block, causes, []
