@@ -1,0 +1,113 @@
+"""Decision drivers in a diagnosis, through the command line: the ``decision_drivers`` block, its
+evidence on the causes, the reports, and the path where shap is not installed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from causal_rca.model.drivers import INSTALL_NOTE
+from causal_rca.model.driver_review import review_drivers
+from causal_rca.model.save import save_skops
+from tests.conftest import run_cli, tiny_frame
+from tests.test_model_artifact import _files, _fitted_tiny_model, _why
+
+pytest.importorskip("shap", reason="the decision drivers need the explain extra: pip install 'causal-rca[explain]'")
+
+
+def _finetune_files(tmp_path: Path) -> dict[str, Path]:
+    """The reference scored by the tiny model; the current window, inputs unchanged, by a "fine-tune"
+    that learned from rows whose outcome follows the category only (the artifact is the fine-tune)."""
+    old = _fitted_tiny_model()
+    recent = tiny_frame(3000, 9)
+    recent["y"] = (recent["cat"] == "c").astype(int)
+    new = clone(old).fit(recent[["fx", "cat"]], recent["y"])
+    files = _files(tmp_path, "model.skops", model=old)
+    current = tiny_frame(3000, 4, start="2026-02-01")
+    current["score"] = new.predict_proba(current[["fx", "cat"]])[:, 1]
+    current.to_csv(files["current"], index=False)
+    save_skops(new, tmp_path / "model.skops")
+    return files
+
+
+def test_an_input_fault_under_the_same_model_keeps_the_drivers(tmp_path, capsys) -> None:
+    files = _files(tmp_path, "model.skops")  # fx served x 100 in the current window, one model
+    save_skops(files["model"], tmp_path / "model.skops")
+    code, out, err = run_cli(_why(files), capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    b = d["decision_drivers"]
+    assert b["same_model"] is True and b["models"].startswith("the artifact")
+    assert b["method"] == "PermutationExplainer" and {i["node"] for i in b["inputs"]} == {"fx", "cat"}
+    assert b["logic_changed"] == [] and "fx" in b["input_effect_changed"]
+    top = d["causes"][0]
+    assert top["node"] == "fx"
+    said = [e["detail"] for e in top["evidence"] if e["test"] == "decision_drivers"]
+    assert len(said) == 1 and "supports an input fault" in said[0]
+
+
+def test_a_fine_tune_shifts_the_drivers_on_the_same_inputs(tmp_path, capsys) -> None:
+    files = _finetune_files(tmp_path)
+    code, out, err = run_cli(_why(files), capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    b = d["decision_drivers"]
+    assert b["same_model"] is False and "surrogates" in b["models"]
+    assert b["method"] == "TreeExplainer"  # surrogates are gradient-boosted trees
+    assert "cat" in b["logic_changed"] and "fx" in b["logic_changed"]
+    fx = next(i for i in b["inputs"] if i["node"] == "fx")
+    assert fx["logic_change"]["change"] < 0  # the fine-tune forgot fx
+    for fmt, heading in (("text", "Decision drivers"), ("markdown", "## Decision drivers"),
+                         ("html", 'id="decision-drivers"')):
+        code, out, err = run_cli([*_why(files)[:-3], "--format", fmt, "--quiet"], capsys)
+        assert code == 0 and heading in out, (fmt, err)
+        assert "changed on the same inputs: " in out
+
+
+def test_without_shap_the_diagnosis_says_how_to_install_it_and_goes_on(tmp_path, capsys, monkeypatch) -> None:
+    files = _files(tmp_path, "model.skops")
+    save_skops(files["model"], tmp_path / "model.skops")
+    monkeypatch.setitem(sys.modules, "shap", None)  # ``import shap`` raises ImportError
+    code, out, err = run_cli(_why(files), capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert "decision_drivers" not in d
+    assert INSTALL_NOTE in d["warnings"] and "pip install 'causal-rca[explain]'" in INSTALL_NOTE
+    assert d["causes"][0]["node"] == "fx"
+    assert not any(e["test"] == "decision_drivers" for c in d["causes"] for e in c["evidence"])
+
+
+def test_no_artifact_no_drivers(tiny_files, capsys) -> None:
+    code, out, err = run_cli(["why", "recall", "--graph", tiny_files["graph"], "--reference", tiny_files["reference"],
+                              "--current", tiny_files["current"], "--format", "json", "--quiet"], capsys)
+    assert code == 0, err
+    assert "decision_drivers" not in json.loads(out)
+    from causal_rca.lineage import load_graph
+
+    assert review_drivers(load_graph(tiny_files["graph"]), "recall", None, pd.DataFrame(), pd.DataFrame(),
+                          [], 0) == (None, [], [])
+
+
+def test_bad_finetune_scenario_end_to_end(tmp_path, capsys) -> None:
+    """The credit scenario's refresh, exported with its model: the drivers shifted on the same inputs
+    and the model_change cause carries that as evidence; the ranking is the engine's own."""
+    code, _out, err = run_cli(["scenarios", "export", "credit_bad_finetune", "--out", tmp_path, "--with-model"],
+                              capsys)
+    assert code == 0, err
+    code, out, err = run_cli(["why", "roc_auc", "--graph", tmp_path / "graph.yaml", "--reference",
+                              tmp_path / "reference.csv", "--current", tmp_path / "current.csv", "--format", "json",
+                              "--quiet"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    b = d["decision_drivers"]
+    assert b["same_model"] is False and b["logic_changed"]
+    assert b["rows"]["reference"] <= 400 and b["rows"]["current"] <= 400
+    model = next(c for c in d["causes"] if c["node"] == "credit_model")
+    assert model["failure_mode"] == "model_change"
+    said = next(e["detail"] for e in model["evidence"] if e["test"] == "decision_drivers")
+    assert "supports a change of the model" in said
