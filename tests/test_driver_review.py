@@ -11,13 +11,43 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from causal_rca.diagnosis.model import Cause
 from causal_rca.model.drivers import INSTALL_NOTE
-from causal_rca.model.driver_review import review_drivers
+from causal_rca.model.driver_review import driver_evidence, review_drivers
 from causal_rca.model.save import save_skops
 from tests.conftest import run_cli, tiny_frame
 from tests.test_model_artifact import _files, _fitted_tiny_model, _why
 
 pytest.importorskip("shap", reason="the decision drivers need the explain extra: pip install 'causal-rca[explain]'")
+
+
+def _block(logic_changed: list[str], input_moved: list[str]) -> dict:
+    def change(flagged: bool) -> dict:
+        return {"change": 0.1 if flagged else 0.0, "ci": [0.05, 0.15] if flagged else [-0.01, 0.01],
+                "p_value": 1e-6 if flagged else 1.0, "significant": flagged}
+
+    inputs = [{"node": n, "reference": {"mean_abs": 0.2, "ci": [0.1, 0.3]}, "current": {"mean_abs": 0.3, "ci": [0.2, 0.4]},
+               "logic_change": change(n in logic_changed), "input_effect": change(n in input_moved)} for n in ("a", "b")]
+    return {"same_model": not logic_changed, "inputs": inputs, "logic_changed": logic_changed,
+            "input_effect_changed": input_moved}
+
+
+@pytest.mark.parametrize("node, mode, logic_changed, expected", [
+    ("m", "model_change", ["a"], "supports a change of the model"),
+    ("y", "concept_drift", ["a"], "supports a change of the model"),
+    ("a", "scale_change", ["a"], "weighs against this cause alone"),
+    ("a", "scale_change", [], "supports an input fault under an unchanged model"),
+    ("m", "model_change", [], "weighs against a change of the model"),
+    ("y", "concept_drift", [], "the model is unchanged"),
+    ("y", "label_shift", [], "the model is unchanged"),
+])
+def test_what_the_drivers_say_about_each_kind_of_cause(node, mode, logic_changed, expected) -> None:
+    cause = Cause(rank=1, node=node, failure_mode=mode, category=None, score=0.5, contribution=None, p_value=None,
+                  evidence=[], why=[], mitigation="")
+    e = driver_evidence(_block(logic_changed, ["a"]), cause, "m")
+    assert e.test == "decision_drivers" and expected in e.detail
+    assert ("a 0.2 → 0.3" in e.detail)  # the input named with both windows' mean |contribution|
+    assert e.p_value == 1e-6
 
 
 def _finetune_files(tmp_path: Path) -> dict[str, Path]:

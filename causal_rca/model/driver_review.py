@@ -23,16 +23,17 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.diagnosis.model import Cause, Evidence
+from causal_rca.errors import first_line
 from causal_rca.lineage import LineageGraph
 from causal_rca.model.artifact import ModelArtifact
-from causal_rca.model.drivers import INSTALL_NOTE, numeric_rows, compare_drivers, load_shap
+from causal_rca.model.drivers import INSTALL_NOTE, compare_drivers, load_shap, numeric_rows
 from causal_rca.model.inputs import input_frame, model_inputs, model_node_of
+from causal_rca.model.review import FIDELITY_TOLERANCE
 
 REPRODUCED = 0.95  # share of a window's logged outputs the artifact must reproduce to have scored it
-FIDELITY_TOLERANCE = 1e-3  # a logged score and the artifact's agree within this
 SURROGATE_ROWS = 5_000  # rows per window a surrogate of the logged outputs learns from
 MODEL_MODES = ("model_change", "concept_drift")  # what drivers shifting on unchanged inputs supports
-NOT_INPUT_MODES = (*MODEL_MODES, "label_shift")
+OUTCOME_MODES = ("concept_drift", "label_shift")  # the outcome moved, not the model or its inputs
 SHOWN = 3  # inputs named in an evidence sentence
 
 
@@ -80,15 +81,15 @@ def driver_evidence(block: dict[str, Any], cause: Cause, model_node: str) -> Evi
         what = (f"the model's decision drivers shifted on the same inputs ({_sentence(block, 'logic_changed')}, "
                 f"mean |contribution| in the reference → current model)")
         verdict = ("supports a change of the model or of what it learned, not of its inputs" if model_cause else
-                   "the model itself behaves differently: this weighs against an input fault alone")
+                   "the model itself also behaves differently: this weighs against this cause alone")
         return Evidence("decision_drivers", top["reference"]["mean_abs"], top["current"]["mean_abs"],
                         top["logic_change"]["p_value"], f"{what}: {verdict}")
     same = ("the same model scored both windows" if block["same_model"]
             else "the surrogates of both windows' outputs agree on the same inputs")
     moved = (f"; the contributions moved with the input values ({_sentence(block, 'input_effect_changed')})"
              if block["input_effect_changed"] else "")
-    if cause.failure_mode == "concept_drift":
-        verdict = "the model is unchanged while the outcome's relation to the inputs moved"
+    if cause.failure_mode in OUTCOME_MODES:
+        verdict = "the model is unchanged: what moved is the outcome, not the model"
     elif model_cause:
         verdict = "this weighs against a change of the model"
     else:
@@ -135,8 +136,13 @@ def review_drivers(graph: LineageGraph, metric: str, artifact: ModelArtifact | N
     if progress:
         progress("explaining the model's drivers")
     inputs = model_inputs(graph, model_node)
-    ref_model, cur_model, Xr, Xc, same, how = _models(artifact, graph, inputs, model_node, reference, current, seed)
-    block = compare_drivers(ref_model, cur_model, Xr, Xc, seed=seed, names=list(inputs), same_model=same, shap=shap)
+    try:
+        ref_model, cur_model, Xr, Xc, same, how = _models(artifact, graph, inputs, model_node, reference, current,
+                                                          seed)
+        block = compare_drivers(ref_model, cur_model, Xr, Xc, seed=seed, names=list(inputs), same_model=same,
+                                shap=shap)
+    except ValueError as exc:  # e.g. a window whose logged class never varies: nothing for a surrogate to learn
+        return None, causes, [f"decision drivers (SHAP) skipped: {first_line(exc)}"]
     block = {"models": how, **block}
     causes = [replace(c, evidence=[*c.evidence, driver_evidence(block, c, model_node)]) for c in causes]
     return block, causes, []
