@@ -99,6 +99,21 @@ def test_a_fine_tune_shifts_the_drivers_on_the_same_inputs(tmp_path, capsys) -> 
         assert "changed on the same inputs: " in out
 
 
+def test_surrogates_of_one_model_flag_no_driver_change(tmp_path, capsys, monkeypatch) -> None:
+    """The surrogate path (taken when the artifact does not reproduce a window) on one model: both
+    surrogates learn the same targets on the same rows, so surrogate error alone changes nothing."""
+    from causal_rca.model import driver_review
+
+    files = _files(tmp_path, "model.skops")
+    save_skops(files["model"], tmp_path / "model.skops")
+    monkeypatch.setattr(driver_review, "REPRODUCED", 1.01)  # no share of rows is enough: surrogates
+    code, out, err = run_cli(_why(files), capsys)
+    assert code == 0, err
+    b = json.loads(out)["decision_drivers"]
+    assert b["same_model"] is False and "surrogates" in b["models"] and b["method"] == "TreeExplainer"
+    assert b["logic_changed"] == [] and "fx" in b["input_effect_changed"]
+
+
 def test_without_shap_the_diagnosis_says_how_to_install_it_and_goes_on(tmp_path, capsys, monkeypatch) -> None:
     files = _files(tmp_path, "model.skops")
     save_skops(files["model"], tmp_path / "model.skops")

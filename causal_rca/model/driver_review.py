@@ -5,10 +5,14 @@ Runs only when the model node names an artifact (``diagnose`` calls
 that served the current window. When it reproduces the logged outputs of both
 windows, the same model scored both: the decision logic is unchanged by
 construction and only the input effect is tested. When it does not (a new
-version, a fine-tune, a wrong artifact), the model that scored the other window
-is not at hand, so each window's logged outputs are learned by a surrogate
-(the same gradient-boosted trees, the same seed, fitted on that window's
-rows) and the two surrogates are compared on the same rows.
+version, a fine-tune, a wrong artifact), the model that scored the reference
+window is not at hand: what it did is only known from its logged outputs on
+the reference rows. So two surrogates (the same gradient-boosted trees, the
+same seed) learn from the *same* reference rows, one the logged outputs and
+one the artifact's outputs, and are compared. Same rows, same procedure:
+one model behind both targets gives the same surrogate twice, so surrogate
+error alone flags nothing (surrogates fitted on each window's own rows would
+differ wherever the inputs moved).
 
 The comparison is added as ``decision_drivers`` evidence on causes; it
 changes no score and no ranking (docs/how-it-decides.md, "Decision drivers").
@@ -37,22 +41,27 @@ OUTCOME_MODES = ("concept_drift", "label_shift")  # the outcome moved, not the m
 SHOWN = 3  # inputs named in an evidence sentence
 
 
-def _reproduced(art: ModelArtifact, X: pd.DataFrame, logged: pd.Series) -> float:
-    """Share of rows whose logged output (score, value or class) the artifact gives again."""
+def _outputs(art: ModelArtifact, X: pd.DataFrame, logged: pd.Series) -> pd.Series:
+    """The artifact's outputs on rows, in the logged column's kind: a score or value, or a class (as text)."""
     if pd.api.types.is_numeric_dtype(logged):
-        mine, ok = art.score(X), logged.notna().to_numpy()
-        return float(np.mean(np.isclose(mine[ok], logged.to_numpy(dtype=float)[ok], atol=FIDELITY_TOLERANCE)))
-    predicted = np.asarray(art.estimator.predict(X)).astype(str)
+        return pd.Series(art.score(X), index=logged.index)
+    return pd.Series(np.asarray(art.estimator.predict(X)).astype(str), index=logged.index)
+
+
+def _reproduced(mine: pd.Series, logged: pd.Series) -> float:
+    """Share of rows whose logged output (score, value or class) the artifact gives again."""
     ok = logged.notna().to_numpy()
-    return float(np.mean(predicted[ok] == logged.astype(str).to_numpy()[ok]))
+    if pd.api.types.is_numeric_dtype(logged):
+        return float(np.mean(np.isclose(mine.to_numpy(dtype=float)[ok], logged.to_numpy(dtype=float)[ok],
+                                        atol=FIDELITY_TOLERANCE)))
+    return float(np.mean(mine.to_numpy()[ok] == logged.astype(str).to_numpy()[ok]))
 
 
-def _surrogate(X: np.ndarray, logged: pd.Series, seed: int) -> Any:
-    """Gradient-boosted trees that learn one window's logged outputs from its model inputs."""
+def _surrogate(X: np.ndarray, y: pd.Series, rows: np.ndarray, seed: int) -> Any:
+    """Gradient-boosted trees that learn a model's outputs ``y`` from its inputs, on ``rows`` only."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    ok = logged.notna().to_numpy()
-    X, y = X[ok][:SURROGATE_ROWS], logged[ok].iloc[:SURROGATE_ROWS]
+    X, y = X[rows], y.iloc[rows]
     if pd.api.types.is_numeric_dtype(y):
         return HistGradientBoostingRegressor(random_state=seed).fit(X, y.to_numpy(dtype=float))
     return HistGradientBoostingClassifier(random_state=seed).fit(X, y.astype(str).to_numpy())
@@ -105,16 +114,22 @@ def _models(art: ModelArtifact, graph: LineageGraph, inputs: tuple[str, ...], mo
             reference: pd.DataFrame, current: pd.DataFrame, seed: int):
     """(reference model, current model, reference rows, current rows, same model?, how the models were chosen)."""
     Xr, Xc = input_frame(graph, inputs, reference), input_frame(graph, inputs, current)
-    shares = (_reproduced(art, Xr, reference[model_node]), _reproduced(art, Xc, current[model_node]))
+    logged_r, logged_c = reference[model_node], current[model_node]
+    mine_r = _outputs(art, Xr, logged_r)
+    shares = (_reproduced(mine_r, logged_r), _reproduced(_outputs(art, Xc, logged_c), logged_c))
     if min(shares) >= REPRODUCED:
         return art.estimator, art.estimator, Xr, Xc, True, "the artifact, which reproduces both windows' outputs"
     codebook = {c: pd.Index(pd.unique(pd.concat([Xr[c], Xc[c]]).dropna())) for c in Xr.columns
                 if not pd.api.types.is_numeric_dtype(Xr[c])}
     Nr, Nc = numeric_rows(Xr, codebook), numeric_rows(Xc, codebook)
-    how = (f"surrogates of each window's logged outputs (the artifact reproduces {shares[0]:.0%} of the reference "
-           f"window's and {shares[1]:.0%} of the current window's: another model scored "
-           f"{'the reference window' if shares[1] >= REPRODUCED else 'at least one window'})")
-    return (_surrogate(Nr, reference[model_node], seed), _surrogate(Nc, current[model_node], seed),
+    rows = np.flatnonzero(logged_r.notna().to_numpy())[:SURROGATE_ROWS]
+    if pd.api.types.is_numeric_dtype(logged_r):  # where the artifact reproduces a row, both targets are the log's
+        same = np.isclose(mine_r.to_numpy(dtype=float), logged_r.to_numpy(dtype=float), atol=FIDELITY_TOLERANCE)
+        mine_r = mine_r.where(~same, logged_r)
+    how = (f"surrogates learned on the same reference rows from the reference window's logged outputs and from "
+           f"the artifact's (it reproduces {shares[0]:.0%} of the reference window's outputs and {shares[1]:.0%} "
+           f"of the current window's: another model scored {'the reference window' if shares[1] >= REPRODUCED else 'at least one window'})")
+    return (_surrogate(Nr, logged_r, rows, seed), _surrogate(Nr, mine_r, rows, seed),
             pd.DataFrame(Nr, columns=Xr.columns), pd.DataFrame(Nc, columns=Xc.columns), False, how)
 
 

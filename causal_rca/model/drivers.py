@@ -9,8 +9,9 @@ size (Holm-adjusted over the inputs), never a fixed gap:
 
 - **per window**: the mean |contribution| of the model that scored the
   window, on that window's rows (what the reports show side by side);
-- **decision logic**: both windows' models on the *same* rows (the two
-  windows' rows pooled), a paired test: a change here is the model's
+- **decision logic**: both windows' models on the *same* rows (the reference
+  window's, where both models are known: the reference model scored them),
+  a paired test: a change here is the model's
   behaviour changing, not its inputs (a fine-tune, a retrain, a wrong
   artifact);
 - **input effect**: the current model on both windows' rows, a two-sample
@@ -243,8 +244,8 @@ def compare_drivers(reference_model: Any, current_model: Any, reference: pd.Data
     effect_ci = _interval(_boot_means(a_cc, rng) - _boot_means(a_cr, rng))
     effect_p = _holm(_welch_p(a_cc, a_cr))
     logic = None
-    if not same_model:  # both models on the same (pooled) rows, paired
-        d = np.vstack([a_cr, a_cc]) - np.vstack([a_rr, contrib(reference_model, Xc)])
+    if not same_model:  # both models on the same (reference) rows, paired
+        d = a_cr - a_rr
         logic = (d.mean(axis=0), _interval(_boot_means(d, rng)), _holm(_paired_p(d)))
     inputs = []
     for j, name in enumerate(names):
