@@ -43,6 +43,8 @@ def driver_sentences(d: Diagnosis) -> list[str]:
            f"{b['models']}; * marks a change significant after Holm's adjustment over the inputs"]
     if b["logic_changed"]:
         out.append("the model's decision drivers changed on the same inputs: " + ", ".join(b["logic_changed"]))
+    elif b["same_model"]:
+        out.append("one model scored both windows: its decision drivers are unchanged by construction")
     else:
         out.append("the model's decision drivers are unchanged on the same inputs")
     if b["input_effect_changed"]:
