@@ -46,7 +46,9 @@ def test_what_the_drivers_say_about_each_kind_of_cause(node, mode, logic_changed
                   evidence=[], why=[], mitigation="")
     e = driver_evidence(_block(logic_changed, ["a"]), cause, "m")
     assert e.test == "decision_drivers" and expected in e.detail
-    assert ("a 0.2 → 0.3" in e.detail)  # the input named with both windows' mean |contribution|
+    # the input named with the two means its change compares (0.1 apart: the flagged change)
+    assert "a 0.2 → 0.3" in e.detail
+    assert (e.reference, e.current) == pytest.approx((0.2, 0.3))
     assert e.p_value == 1e-6
 
 

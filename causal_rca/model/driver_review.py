@@ -67,35 +67,43 @@ def _surrogate(X: np.ndarray, y: pd.Series, rows: np.ndarray, seed: int) -> Any:
     return HistGradientBoostingClassifier(random_state=seed).fit(X, y.astype(str).to_numpy())
 
 
+def _pair(i: dict[str, Any], key: str) -> tuple[float, float]:
+    """The mean |contribution| a change compares: the two models on the reference rows (``logic_change``),
+    or the current model on the reference and on the current rows (``input_effect``)."""
+    if key == "logic_changed":
+        return i["reference"]["mean_abs"], i["reference"]["mean_abs"] + i["logic_change"]["change"]
+    return i["current"]["mean_abs"] - i["input_effect"]["change"], i["current"]["mean_abs"]
+
+
 def _sentence(block: dict[str, Any], key: str) -> str:
     by_node = {i["node"]: i for i in block["inputs"]}
-    parts = []
-    for node in block[key][:SHOWN]:
-        i = by_node[node]
-        parts.append(f"{node} {i['reference']['mean_abs']:.3g} → {i['current']['mean_abs']:.3g}")
+    parts = [f"{node} {_pair(by_node[node], key)[0]:.3g} → {_pair(by_node[node], key)[1]:.3g}"
+             for node in block[key][:SHOWN]]
     more = len(block[key]) - SHOWN
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
 
 
-def _top(block: dict[str, Any], key: str) -> dict[str, Any] | None:
+def _top(block: dict[str, Any], key: str) -> tuple[dict[str, Any] | None, tuple[float | None, float | None]]:
+    """The input flagged first for ``key`` and its two means, or ``(None, (None, None))``."""
     node = block[key][0] if block[key] else None
-    return next((i for i in block["inputs"] if i["node"] == node), None)
+    top = next((i for i in block["inputs"] if i["node"] == node), None)
+    return top, (None, None) if top is None else _pair(top, key)
 
 
 def driver_evidence(block: dict[str, Any], cause: Cause, model_node: str) -> Evidence:
     """What the drivers comparison says about one cause (evidence only: its score is left alone)."""
     model_cause = cause.node == model_node or cause.failure_mode in MODEL_MODES
     if block["logic_changed"]:
-        top = _top(block, "logic_changed")
-        what = (f"the model's decision drivers shifted on the same inputs ({_sentence(block, 'logic_changed')}, "
-                f"mean |contribution| in the reference → current model)")
+        top, (ref, cur) = _top(block, "logic_changed")
+        what = (f"the model's decision drivers shifted on the same inputs ({_sentence(block, 'logic_changed')}: "
+                f"mean |contribution| of the reference → current model on the reference rows)")
         verdict = ("supports a change of the model or of what it learned, not of its inputs" if model_cause else
                    "the model itself also behaves differently: this weighs against this cause alone")
-        return Evidence("decision_drivers", top["reference"]["mean_abs"], top["current"]["mean_abs"],
-                        top["logic_change"]["p_value"], f"{what}: {verdict}")
+        return Evidence("decision_drivers", ref, cur, top["logic_change"]["p_value"], f"{what}: {verdict}")
     same = ("the same model scored both windows" if block["same_model"]
             else "the surrogates of both windows' outputs agree on the same inputs")
-    moved = (f"; the contributions moved with the input values ({_sentence(block, 'input_effect_changed')})"
+    moved = (f"; the contributions moved with the input values ({_sentence(block, 'input_effect_changed')}: "
+             f"the current model on the reference → current rows)"
              if block["input_effect_changed"] else "")
     if cause.failure_mode in OUTCOME_MODES:
         verdict = "the model is unchanged: what moved is the outcome, not the model"
@@ -103,10 +111,8 @@ def driver_evidence(block: dict[str, Any], cause: Cause, model_node: str) -> Evi
         verdict = "this weighs against a change of the model"
     else:
         verdict = "supports an input fault under an unchanged model"
-    top = _top(block, "input_effect_changed")
-    return Evidence("decision_drivers", None if top is None else top["reference"]["mean_abs"],
-                    None if top is None else top["current"]["mean_abs"],
-                    None if top is None else top["input_effect"]["p_value"],
+    top, (ref, cur) = _top(block, "input_effect_changed")
+    return Evidence("decision_drivers", ref, cur, None if top is None else top["input_effect"]["p_value"],
                     f"the model's decision drivers are unchanged on the same inputs ({same}){moved}: {verdict}")
 
 
