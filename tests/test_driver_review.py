@@ -158,3 +158,22 @@ def test_bad_finetune_scenario_end_to_end(tmp_path, capsys) -> None:
     assert model["failure_mode"] == "model_change"
     said = next(e["detail"] for e in model["evidence"] if e["test"] == "decision_drivers")
     assert "supports a change of the model" in said
+
+
+def test_class_outputs_are_reproduced_by_the_predicted_class() -> None:
+    """A multi-class model logs a class: the artifact reproduces a row when it predicts that class."""
+    import numpy as np
+    from sklearn.tree import DecisionTreeClassifier
+
+    from causal_rca.model.artifact import ModelArtifact
+    from causal_rca.model.driver_review import _outputs, _reproduced
+
+    X = pd.DataFrame({"x": np.arange(40, dtype=float)})
+    tree = DecisionTreeClassifier(random_state=0).fit(X, np.repeat([0, 1, 2, 3], 10))
+    art = ModelArtifact("m", "skops", tree, lambda f: tree.predict_proba(f)[:, 1])
+    logged = pd.Series(pd.Categorical(np.repeat([0, 1, 2, 3], 10)))
+    assert _reproduced(_outputs(art, X, logged), logged) == 1.0
+    logged = pd.Series(pd.Categorical(np.repeat([0, 1, 2, 2], 10)))  # another model: its last class differs
+    assert _reproduced(_outputs(art, X, logged), logged) == 0.75
+    scores = pd.Series(tree.predict_proba(X)[:, 1])
+    assert _reproduced(_outputs(art, X, scores), scores) == 1.0
