@@ -94,6 +94,9 @@ def test_a_fine_tune_shifts_the_drivers_on_the_same_inputs(tmp_path, capsys) -> 
     assert "cat" in b["logic_changed"] and "fx" in b["logic_changed"]
     fx = next(i for i in b["inputs"] if i["node"] == "fx")
     assert fx["logic_change"]["change"] < 0  # the fine-tune forgot fx
+    from causal_rca.diagnosis.model import Diagnosis
+
+    assert Diagnosis.from_json(out).to_dict()["decision_drivers"] == b  # a saved diagnosis keeps the block
     for fmt, heading in (("text", "Decision drivers"), ("markdown", "## Decision drivers"),
                          ("html", 'id="decision-drivers"')):
         code, out, err = run_cli([*_why(files)[:-3], "--format", fmt, "--quiet"], capsys)
