@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install causal-rca and everything it needs on a fresh machine:
 # Debian's graphviz (for `dot`) and chromium (for the HTML report's browser test),
-# then the package with its test extras.
+# then the package with its test extras and the explain extra (shap: the decision-drivers tests need it).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -32,7 +32,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 PYTHON="${PYTHON:-python3}"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[test,explain]'
 # pyenv only exposes new console scripts after a rehash.
 if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 command -v causal-rca >/dev/null 2>&1 || echo "setup: causal-rca is not on PATH; use '$PYTHON -m causal_rca'" >&2

@@ -29,6 +29,7 @@ from causal_rca.explain.over_time import metric_over_time
 from causal_rca.lineage.graph import node_label
 from causal_rca.metrics import compare_windows
 from causal_rca.metrics.frames import metric_frames
+from causal_rca.model.driver_review import review_drivers
 from causal_rca.model.review import ReviewInputs, review
 from causal_rca.model.tables import segment_samples
 from causal_rca.model.unlabelled import WARNING as UNLABELLED_WARNING
@@ -43,9 +44,10 @@ from causal_rca.windows.tables import TableLike, Window
 
 Progress = Callable[[str], None]
 # The steps a diagnosis announces to ``progress``, in order (attribution only when there is a change to explain).
-# The model review runs only for a model-aware diagnosis (an artifact, a training set, or no labels yet).
+# The model review runs only for a model-aware diagnosis (an artifact, a training set, or no labels yet);
+# the decision drivers (SHAP) only with an artifact.
 STEPS = ("reading windows", "sampling", "measuring the metric", "counting values", "measuring signals",
-         "testing mechanisms", "attributing the change", "reviewing the model")
+         "testing mechanisms", "attributing the change", "reviewing the model", "explaining the model's drivers")
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,9 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
             trust_model=queries.trust_model, golden=golden, training=training, label_free=unlabelled is not None,
             estimate=estimate, artifact=artifact, engine=ref_w.backend), causes)
         warnings += review_warnings
+    # SHAP decision drivers, with an artifact only; evidence on the causes, no re-ranking (model/driver_review.py)
+    drivers, causes, driver_warnings = review_drivers(graph, metric, artifact, ref_s, cur_s, causes, seed, say)
+    warnings += driver_warnings
     anomalies = [as_anomaly(s) for s in sorted(signals, key=lambda s: (s.p_adjusted, -s.effect, s.node, s.signal))
                  if s.anomalous]
     broken_contracts = [as_anomaly(s) for s in null_contract_violations(graph, profiles)]
@@ -188,6 +193,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
         checked_clear=checked_clear, warnings=warnings, seed=seed,
         sample_rows=int(max(len(ref_s), len(cur_s))), description=graph.description,
         model_aware=ModelFindings(**model_aware) if model_aware else None, metric_over_time=over_time, class_findings=class_findings, graph_warnings=[e.to_dict() for e in missing], data_quality=data_quality_findings([*broken_contracts, *anomalies]),
+        decision_drivers=drivers,
         **report_extras(graph, dtypes, ref_s, cur_s, causes),
     )
 

@@ -102,7 +102,22 @@ def hostile_diagnosis(graph: LineageGraph | None = None) -> Diagnosis:
         checked_clear=["y"], warnings=[f"node '{HOSTILE_ID}' is odd"], seed=0, sample_rows=1000,
         description=graph.description, distributions=distributions, lineage=graph,
         class_findings=hostile_class_findings(),
+        decision_drivers=hostile_drivers(),
     )
+
+
+def hostile_drivers() -> dict:
+    """A ``decision_drivers`` block (model/drivers.py) whose input and model sentence are hostile strings."""
+    def change(value: float, p: float) -> dict:
+        return {"change": value, "ci": [value - 0.01, value + 0.01], "p_value": p, "significant": p < 0.05}
+
+    inputs = [{"node": node, "reference": {"mean_abs": ref, "ci": [ref - 0.02, ref + 0.02]},
+               "current": {"mean_abs": cur, "ci": [cur - 0.02, cur + 0.02]},
+               "logic_change": change(cur - ref, p), "input_effect": change(0.0, 1.0)}
+              for node, ref, cur, p in ((HOSTILE_ID, 0.4, 0.1, 1e-9), ("f", 0.2, 0.21, 0.8))]
+    return {"models": f"surrogates of {HOSTILE_VALUE}", "method": "TreeExplainer",
+            "rows": {"reference": 400, "current": 400}, "background_rows": None, "same_model": False,
+            "inputs": inputs, "logic_changed": [HOSTILE_ID], "input_effect_changed": []}
 
 
 class TagCollector(HTMLParser):

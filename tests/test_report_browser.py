@@ -192,3 +192,23 @@ def test_blank_check_catches_blank_pages(tmp_path) -> None:
     screenshot(page, png, tmp_path / "profile", 400, 300)
     ink, levels = ink_share(png)
     assert ink < 0.01 and levels <= 2
+
+
+def test_model_report_shows_the_decision_drivers(tmp_path) -> None:
+    """As the browser lays it out: the decision-drivers table, one row per model input with both windows'
+    mean |contribution|, and the sentence naming the inputs whose drivers shifted (a fine-tune)."""
+    pytest.importorskip("shap", reason="the decision drivers need the explain extra: pip install 'causal-rca[explain]'")
+    from tests.conftest import cli_status
+    from tests.test_driver_review import _finetune_files
+    from tests.test_model_artifact import _why
+
+    files = _finetune_files(tmp_path)
+    page = tmp_path / "drivers.html"
+    assert cli_status([*_why(files)[:-3], "--format", "html", "--out", page, "--quiet"]) == 0
+    dom = dump_dom(page, tmp_path / "profile")
+    section = dom[dom.index('id="decision-drivers"'):].split("</ul>")[0]
+    rows = re.findall(r"<tr><td>(\w+)</td>", section)
+    assert sorted(rows) == ["cat", "fx"]
+    assert re.search(r"changed on the same inputs: \w+", section)
+    log = screenshot(page, tmp_path / "drivers.png", tmp_path / "profile2")
+    assert [line for line in log.splitlines() if CONSOLE.search(line)] == []

@@ -79,6 +79,9 @@ class Diagnosis:
         The model-aware review, when it ran.
     data_quality : list of Anomaly
         Contract violations and integrity faults, listed whether or not the metric moved.
+    decision_drivers : dict or None
+        With a model artifact and ``shap``: each input's mean |SHAP contribution| in both windows and which
+        changed (docs/diagnosis-format.md).
     lineage : LineageGraph or None
         The graph itself, for the diagrams (not in the JSON).
 
@@ -133,6 +136,9 @@ class Diagnosis:
     # Added for issue 24 (spec: fields may be added): top causes whose change an undeclared parent
     # would explain (node, parent, p_value, gain, detail; diagnosis/missing_edges.py). Always in the JSON.
     graph_warnings: list[dict[str, Any]] = field(default_factory=list)
+    # Added for issue 20 (spec: fields may be added): with a model artifact, SHAP contributions per input in
+    # both windows and which changed (model/drivers.py); in the JSON only when computed.
+    decision_drivers: dict[str, Any] | None = None
     # The lineage graph the diagnosis was made on, so reports can draw it; not serialised
     # (the JSON names the graph; `from_json(..., graph=)` and `render --graph` supply it again).
     lineage: Any = field(default=None, compare=False)
@@ -142,6 +148,7 @@ class Diagnosis:
         # back from its JSON draws the very same plots.
         object.__setattr__(self, "distributions", json_safe(self.distributions))
         object.__setattr__(self, "metric_over_time", json_safe(self.metric_over_time))
+        object.__setattr__(self, "decision_drivers", json_safe(self.decision_drivers))
 
     def __repr__(self) -> str:
         head = (f"<Diagnosis {self.graph}/{self.target}: {self.reference.value:.3g} → {self.current.value:.3g} "
@@ -182,6 +189,7 @@ class Diagnosis:
             **({"metric_over_time": self.metric_over_time} if self.metric_over_time else {}),
             **({"split": self.split} if self.split is not None else {}),
             **({"model_aware": self.model_aware.to_dict()} if self.model_aware else {}),
+            **({"decision_drivers": self.decision_drivers} if self.decision_drivers is not None else {}),
         })
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -92,6 +92,7 @@ def diagnosis_from_dict(data: dict[str, Any], lineage: LineageGraph | None) -> D
             distributions=_distributions(data.get("distributions") or {}),
             metric_over_time=[dict(b) for b in data.get("metric_over_time") or [] if isinstance(b, dict)],
             split=data.get("split"),
+            decision_drivers=data.get("decision_drivers") if isinstance(data.get("decision_drivers"), dict) else None,
             model_aware=ModelFindings.from_dict(model_aware) if model_aware else None,
             class_findings={k: data[k] for k in CLASS_KEYS if k in data} if "classes" in data else {},
             graph_warnings=[dict(w) for w in data.get("graph_warnings") or [] if isinstance(w, dict)],

@@ -46,7 +46,7 @@ class Evidence(JSONRecord):
     ----------
     test : str
         What was measured: a signal (``null_rate``, ``ks``, …), ``mechanism``,
-        ``attribution``, ``replay``, ``golden_set``, ``moved_with``.
+        ``attribution``, ``replay``, ``golden_set``, ``moved_with``, ``decision_drivers``.
     reference, current : Any
         The value in each window, when the test has one.
     p_value : float or None

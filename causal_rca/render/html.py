@@ -22,6 +22,8 @@ from causal_rca.render.model_findings import model_sentences
 from causal_rca.render.output import INSTALL_HINT, GraphvizMissing, graphviz_available, inline_svg
 from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
 from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
+from causal_rca.render.drivers import COLUMNS as DRIVER_COLUMNS
+from causal_rca.render.drivers import driver_sentences, driver_table
 from causal_rca.render.plots import confusion_change_svg, distribution_svg, metric_over_time_svg
 
 TOP_SECTIONS = 3
@@ -85,6 +87,8 @@ def render_html(d: Diagnosis, standalone: bool = True) -> str:
         data_quality_note=DATA_QUALITY_NOTE, legend=legend,
         slice_note=any("of the drop" in line for line in model_sentences(d)),
         classes=_classes(d),
+        drivers={"columns": DRIVER_COLUMNS, "rows": driver_table(d), "sentences": driver_sentences(d)}
+        if d.decision_drivers else None,
         warning_lines=graph_warning_lines(d) + list(d.warnings),
     )
 

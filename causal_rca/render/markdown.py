@@ -16,6 +16,8 @@ from causal_rca.explain.whys import why_steps
 from causal_rca.render import legend
 from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
 from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
+from causal_rca.render.drivers import COLUMNS as DRIVER_COLUMNS
+from causal_rca.render.drivers import driver_sentences, driver_table
 from causal_rca.render.findings import cite, graph_warning_lines, p_text
 from causal_rca.render.model_findings import model_sentences
 
@@ -72,6 +74,16 @@ def _classes(d: Diagnosis) -> list[str]:
     return lines + [f"- {md_escape(s)}" for s in sentences] + ([""] if sentences else [])
 
 
+def _drivers(d: Diagnosis) -> list[str]:
+    """The decision drivers (SHAP, with a model artifact only)."""
+    if not d.decision_drivers:
+        return []
+    lines = ["## Decision drivers", "", "_Mean |SHAP contribution| per input, with its 95% CI._", "",
+             "| " + " | ".join(md_escape(c) for c in DRIVER_COLUMNS) + " |", "|" + "---|" * len(DRIVER_COLUMNS)]
+    lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in driver_table(d)]
+    return lines + [""] + [f"- {md_escape(s)}" for s in driver_sentences(d)] + [""]
+
+
 def render_markdown(d: Diagnosis) -> str:
     """Summary, metric with CI, ranked causes, why-chains with evidence, mitigation, what was found clear."""
     from causal_rca.render.fishbone import bones
@@ -97,6 +109,7 @@ def render_markdown(d: Diagnosis) -> str:
         for c in d.causes[:3]:
             lines += _cause_section(d, c)
     lines += _classes(d)
+    lines += _drivers(d)
     model = model_sentences(d)
     if model:
         lines += ["## The model", ""] + [f"- {md_escape(line)}" for line in model] + [""]

@@ -19,6 +19,8 @@ from causal_rca.explain.whys import why_steps
 from causal_rca.render import legend
 from causal_rca.render.class_findings import COLUMNS as CLASS_COLUMNS
 from causal_rca.render.class_findings import class_metric_name, class_sentences, class_table
+from causal_rca.render.drivers import COLUMNS as DRIVER_COLUMNS
+from causal_rca.render.drivers import driver_sentences, driver_table
 from causal_rca.render.findings import cite, graph_warning_lines
 from causal_rca.render.model_findings import model_sentences
 
@@ -85,6 +87,18 @@ def _classes(d: Diagnosis) -> list:
     return [table] + ([Text("\n".join(f"- {line}" for line in lines))] if lines else [])
 
 
+def _drivers(d: Diagnosis) -> list:
+    """The decision drivers (SHAP, with a model artifact only)."""
+    if not d.decision_drivers:
+        return []
+    table = Table(title="Decision drivers (mean |SHAP contribution|, 95% CI)")
+    for col in DRIVER_COLUMNS:
+        table.add_column(col)
+    for row in driver_table(d):
+        table.add_row(*(Text(cell) for cell in row))
+    return [table, Text("\n".join(f"- {line}" for line in driver_sentences(d)))]
+
+
 def diagnosis_renderable(d: Diagnosis, verbose: bool = False) -> Group:
     head = Text()
     head.append(d.target, style="bold")
@@ -114,6 +128,7 @@ def diagnosis_renderable(d: Diagnosis, verbose: bool = False) -> Group:
         why.append(f"\nmitigation: {top.mitigation}", style="italic")
         parts.append(Panel(why, title=Text(f"why: {top.node}"), expand=False))
     parts += _classes(d)
+    parts += _drivers(d)
     model = model_sentences(d)
     if model:
         model_text = "\n".join(f"- {line}" for line in model)
