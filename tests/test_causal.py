@@ -212,13 +212,13 @@ def test_worker_processes_rerun_nodes_whose_parents_broke_and_match_one_process(
     """With workers, every test first runs as if no parent broke; the model (whose parents f1 and f2
     broke: defaults in 30% of rows) must be rerun on their consistent rows, giving exactly what one
     process gives, and not the speculative answer."""
-    from causal_rca.causal.mechanism import _conditional_test
+    from causal_rca.causal.mechanism import conditional_test
 
     ref, cur = world(4000, 1), world(4000, 2, f2_default=0.3)
     enc = encode_windows(ref, cur, DTYPES)
     alone = assess_mechanisms(GRAPH, enc, [], seed=0, jobs=1)
     pooled = assess_mechanisms(GRAPH, enc, [], seed=0, jobs=2)
-    speculative = _conditional_test("model", ("f1", "f2"), enc, GRAPH.observed_nodes().index("model"), None, None)
+    speculative = conditional_test("model", ("f1", "f2"), enc, GRAPH.observed_nodes().index("model"), None, None)
     assert "adjusted_for" in alone["model"].measures
     assert speculative.measures["rows_in_support"] != alone["model"].measures["rows_in_support"]  # the rerun matters
     assert pooled == alone

@@ -385,7 +385,7 @@ def _stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarra
     return float(stats.chi2.sf(statistic, df)) if df else 1.0
 
 
-def _conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
+def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
                       default_value: float | None = None, extra_rows: np.ndarray | None = None,
                       outcome: bool = False) -> MechanismResult:
     """``extra_rows`` restricts the test to rows where the node's broken parents still behave
@@ -480,7 +480,7 @@ def _marginal_result(node_id: str, signals: list[Signal]) -> MechanismResult:
     return MechanismResult(node_id, (), "marginal", p, max(MIN_EFFECT, min(1.0, best.effect)), best.detail)
 
 
-def _fallback_value(node_id: str, signals: list[Signal]) -> float | None:
+def fallback_value(node_id: str, signals: list[Signal]) -> float | None:
     """The numeric value whose share jumped at this node (a fallback default), if any."""
     for sig in signals:
         if sig.node == node_id and sig.signal == "default_rate" and sig.anomalous and sig.value is not None:
@@ -622,9 +622,9 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
     the few nodes whose parents did break. The result is the sequential one.
     """
     tested = [(i, node_id, parents_of[node_id]) for i, node_id in enumerate(order) if parents_of[node_id]]
-    calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, _fallback_value(node_id, signals),
+    calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, fallback_value(node_id, signals),
                None), {"outcome": graph.nodes[node_id].kind == "label"}) for i, node_id, parents in tested)
-    done = run_calls(_conditional_test, calls, workers)
+    done = run_calls(conditional_test, calls, workers)
     return {node_id: result for (_i, node_id, _parents), result in zip(tested, done)}
 
 
@@ -647,7 +647,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
     clean: dict[str, np.ndarray | None] = {}
     for i, node_id in enumerate(order):
         parents = parents_of[node_id]
-        fallback = _fallback_value(node_id, signals)
+        fallback = fallback_value(node_id, signals)
         inherited = [clean[p] for p in parents if clean.get(p) is not None]
         upstream_ok = np.logical_and.reduce(inherited) if inherited else None
         if not parents:
@@ -661,7 +661,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
             if upstream_ok is None and node_id in ahead:
                 result = ahead[node_id]
             else:
-                result = _conditional_test(node_id, parents, enc, seed + i, fallback, upstream_ok,
+                result = conditional_test(node_id, parents, enc, seed + i, fallback, upstream_ok,
                                            outcome=graph.nodes[node_id].kind == "label")
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})

@@ -28,7 +28,7 @@ import pandas as pd
 from causal_rca.causal.encoding import EncodedWindows
 from causal_rca.causal.graph_check import ALPHA, MIN_GAIN, encode_predictor, encode_target, determined_by, node_tests
 from causal_rca.causal.mechanism import (
-    MIN_EFFECT, SIGNIFICANCE, MechanismResult, _conditional_test, _fallback_value,
+    MIN_EFFECT, SIGNIFICANCE, MechanismResult, conditional_test, fallback_value,
 )
 from causal_rca.diagnosis.model import Cause, Evidence
 from causal_rca.lineage.graph import LineageGraph
@@ -86,7 +86,7 @@ def _vanishes(node: str, parents: tuple[str, ...], other: str, enc: EncodedWindo
     ``other_rows``: when ``other`` itself broke, the rows where it still behaves as before, as the
     engine tests the children of a broken node (what a child inherits is not its own change).
     """
-    result = _conditional_test(node, (*parents, other), enc, seed, _fallback_value(node, signals), other_rows,
+    result = conditional_test(node, (*parents, other), enc, seed, fallback_value(node, signals), other_rows,
                                outcome=outcome)
     if result.method == "skipped":  # the new parent left the reference's support: nothing to say
         return None

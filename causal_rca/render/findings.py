@@ -46,7 +46,7 @@ def pct(x: Any) -> str:
     """A share as a percentage, written as the signals write theirs; anything else as it is."""
     if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x):
         return str(x)
-    from causal_rca.signals.detect import _pct as format_share  # here: the signals need the data layer
+    from causal_rca.signals.detect import format_share  # here: the signals need the data layer
 
     return format_share(x)
 

@@ -71,7 +71,7 @@ class NodeProfiles:
     current: ColumnProfile
 
 
-def _pct(x: float) -> str:
+def format_share(x: float) -> str:
     if x == 0:
         return "0%"
     if abs(x) < 0.01:
@@ -90,7 +90,7 @@ def _rate_signals(node: str, ref: ColumnProfile, cur: ColumnProfile) -> list[Sig
             node, "null_rate", ref.null_rate, cur.null_rate,
             st.two_proportion(ref.nulls, ref.rows, cur.nulls, cur.rows),
             abs(cur.null_rate - ref.null_rate),
-            f"null rate {_pct(ref.null_rate)} → {_pct(cur.null_rate)}",
+            f"null rate {format_share(ref.null_rate)} → {format_share(cur.null_rate)}",
         )
     )
     ref_nonnull = ref.rows - ref.raw_nulls
@@ -101,7 +101,7 @@ def _rate_signals(node: str, ref: ColumnProfile, cur: ColumnProfile) -> list[Sig
         out.append(
             Signal(
                 node, "coercion", r, c, st.two_proportion(ref.uncastable, ref_nonnull, cur.uncastable, cur_nonnull),
-                abs(c - r), f"{_pct(c)} of values no longer parse as the reference type (reference {_pct(r)})",
+                abs(c - r), f"{format_share(c)} of values no longer parse as the reference type (reference {format_share(r)})",
             )
         )
     ref_kind, cur_kind = logical_dtype(ref.raw_type), logical_dtype(cur.raw_type)
@@ -129,7 +129,7 @@ def _default_signals(node: str, ref_counts: ColumnCounts, cur_counts: ColumnCoun
         out.append(
             Signal(node, "default_rate", ref_share, count / cur.rows,
                    st.two_proportion(round(ref_share * ref.rows), ref.rows, count, cur.rows), delta,
-                   f"value {value!r} in {_pct(ref_share)} → {_pct(count / cur.rows)} of rows", value=value)
+                   f"value {value!r} in {format_share(ref_share)} → {format_share(count / cur.rows)} of rows", value=value)
         )
     ref_share_of_cur_mode = ref_counts.share(cur.mode)
     delta = cur.mode_share - ref_share_of_cur_mode
@@ -140,8 +140,8 @@ def _default_signals(node: str, ref_counts: ColumnCounts, cur_counts: ColumnCoun
             Signal(node, "default_value", ref.mode, cur.mode,
                    st.two_proportion(ref.mode_count, ref.rows, round(cur_share_of_ref_mode * cur.rows), cur.rows),
                    ref.mode_share - cur_share_of_ref_mode,
-                   f"the repeated value changed from {ref.mode!r} ({_pct(ref.mode_share)} of rows) to "
-                   f"{cur.mode!r} ({_pct(cur.mode_share)})")
+                   f"the repeated value changed from {ref.mode!r} ({format_share(ref.mode_share)} of rows) to "
+                   f"{cur.mode!r} ({format_share(cur.mode_share)})")
         )
     return out
 
@@ -184,8 +184,8 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
     c_out = int(((cur < lo) | (cur > hi)).sum())
     rs, cs = r_out / len(ref), c_out / len(cur)
     out.append(Signal(node, "out_of_support", rs, cs, st.two_proportion(r_out, len(ref), c_out, len(cur)),
-                      max(0.0, cs - rs), f"{_pct(cs)} of values outside the reference range "
-                                         f"[{_fmt(lo)}, {_fmt(hi)}] (reference {_pct(rs)})"))
+                      max(0.0, cs - rs), f"{format_share(cs)} of values outside the reference range "
+                                         f"[{_fmt(lo)}, {_fmt(hi)}] (reference {format_share(rs)})"))
     return out
 
 
@@ -205,7 +205,7 @@ def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: f
     if units is None:
         return []
     return [Signal(node, "partial_scale", 1.0, factor, p_drift, share,
-                   f"values on {_pct(share)} of rows rescaled ×{factor:.3g} as a change of units ({units}); "
+                   f"values on {format_share(share)} of rows rescaled ×{factor:.3g} as a change of units ({units}); "
                    f"the other rows as before (mixture fits, KS p = {p_fit:.2g})", value=units)]
 
 
@@ -230,7 +230,7 @@ def _tail_null_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Sign
     p = min(1.0, 2.0 * (1.0 - tail) ** len(cur_ok))
     effect = tail if tail >= 0.5 * lost else 0.0
     return [Signal(node, "tail_nulls", 0.0, tail, p, effect,
-                   f"the new nulls took the values {side} {_fmt(edge)} ({_pct(tail)} of reference values lie "
+                   f"the new nulls took the values {side} {_fmt(edge)} ({format_share(tail)} of reference values lie "
                    f"there, none of {len(cur_ok)} current values do): a format the parser rejects, not random loss")]
 
 
@@ -247,7 +247,7 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
     if k_new:
         names = ", ".join(repr(k) for k in list(new)[:3])
         out.append(Signal(node, "new_categories", 0.0, k_new / n_cur, st.two_proportion(0, n_ref, k_new, n_cur),
-                          k_new / n_cur, f"{_pct(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})"))
+                          k_new / n_cur, f"{format_share(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})"))
         # Did the known categories' mix move too, or only rows outside the reference support arrive?
         seen_cur = {k: v for k, v in cur_counts.items() if k in ref_counts}
         if seen_cur:
@@ -259,7 +259,7 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
     if k_gone:
         out.append(Signal(node, "vanished_categories", k_gone / n_ref, 0.0,
                           st.two_proportion(k_gone, n_ref, 0, n_cur), k_gone / n_ref,
-                          f"{len(gone)} categories covering {_pct(k_gone / n_ref)} of reference rows vanished"))
+                          f"{len(gone)} categories covering {format_share(k_gone / n_ref)} of reference rows vanished"))
     return out
 
 
@@ -280,7 +280,7 @@ def _staleness_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame, max_stal
         r_v, c_v = int((rs > max_staleness).sum()), int((cs > max_staleness).sum())
         out.append(Signal(node, "contract", r_v / len(rs), c_v / len(cs),
                           st.two_proportion(r_v, len(rs), c_v, len(cs)), max(0.0, c_v / len(cs) - r_v / len(rs)),
-                          f"{_pct(c_v / len(cs))} of rows staler than the contract's {_duration(max_staleness)}"))
+                          f"{format_share(c_v / len(cs))} of rows staler than the contract's {_duration(max_staleness)}"))
     return out
 
 
@@ -311,7 +311,7 @@ def _repeat_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame) -> list[Sig
     (r_rep, r_n), (c_rep, c_n) = rates
     rr, cr = r_rep / r_n, c_rep / c_n
     return [Signal(node, "repeats", rr, cr, st.two_proportion(r_rep, r_n, c_rep, c_n), max(0.0, cr - rr),
-                   f"{_pct(cr)} of rows repeat their entity's previous value (reference {_pct(rr)})")]
+                   f"{format_share(cr)} of rows repeat their entity's previous value (reference {format_share(rr)})")]
 
 
 def _repeat_rate(frame: pd.DataFrame) -> tuple[int, int] | None:
@@ -351,8 +351,8 @@ def _contract_signals(node_id: str, graph: LineageGraph, ref: pd.Series, cur: pd
     r, c = violations(ref), violations(cur)
     rr, cr = r.mean() if len(r) else 0.0, c.mean() if len(c) else 0.0
     return [Signal(node_id, "contract", float(rr), float(cr), st.two_proportion(int(r.sum()), len(r), int(c.sum()), len(c)),
-                   max(0.0, float(cr - rr)), f"{_pct(cr)} of rows break the contract's range or allowed values "
-                                             f"(reference {_pct(rr)})")]
+                   max(0.0, float(cr - rr)), f"{format_share(cr)} of rows break the contract's range or allowed values "
+                                             f"(reference {format_share(rr)})")]
 
 
 def _version_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame) -> list[Signal]:
@@ -366,7 +366,7 @@ def _version_signals(node: str, ref: pd.DataFrame, cur: pd.DataFrame) -> list[Si
     new_share = float((~cur_v.isin(seen)).mean())
     new_versions = sorted(set(cur_v) - seen)
     p = st.two_proportion(0, len(ref), int(round(new_share * len(cur_v))), len(cur_v))
-    detail = (f"{_pct(new_share)} of rows served by model version(s) not seen in the reference: "
+    detail = (f"{format_share(new_share)} of rows served by model version(s) not seen in the reference: "
               f"{', '.join(new_versions[:3])}") if new_versions else "same model versions as the reference"
     return [Signal(node, "version", ",".join(sorted(seen)[:3]), ",".join(sorted(set(cur_v))[:3]), p, new_share, detail)]
 
@@ -427,8 +427,8 @@ def null_contract_violations(graph: LineageGraph, profiles: dict[str, NodeProfil
             continue
         p = st.above_rate(cur.nulls, cur.rows, bound)
         out.append(Signal(node_id, "contract", ref.null_rate, cur.null_rate, p, cur.null_rate - bound,
-                          f"{_pct(cur.null_rate)} of rows null, above the contract's max_null_rate "
-                          f"{_pct(bound)} (reference {_pct(ref.null_rate)})"))
+                          f"{format_share(cur.null_rate)} of rows null, above the contract's max_null_rate "
+                          f"{format_share(bound)} (reference {format_share(ref.null_rate)})"))
     adjusted = st.benjamini_hochberg([s.p_value for s in out])
     return [v for v in (replace(s, p_adjusted=a) for s, a in zip(out, adjusted)) if v.anomalous]
 
