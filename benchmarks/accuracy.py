@@ -60,7 +60,7 @@ if str(ROOT) not in sys.path:
 from causal_rca.lineage.loader import graph_from_dict  # noqa: E402
 from causal_rca.metrics import MetricSpec, compare_windows, encode_rows, metric_frame, metric_from_encoded  # noqa: E402
 from causal_rca.scenarios.library import FAILURE_MODES, Truth  # noqa: E402
-from benchmarks.case_families import FAMILIES, default_seed, draw  # noqa: E402
+from benchmarks.case_families import FAMILIES, default_seed, draw, parse_kinds  # noqa: E402
 from causal_rca.scenarios.runner import grade  # noqa: E402
 
 METHODS = ("drift", "dowhy", "causal-rca")
@@ -603,10 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dowhy-permutations", type=int, default=DOWHY_PERMUTATIONS)
     parser.add_argument("--dowhy-time-limit", type=int, default=DOWHY_TIME_LIMIT)
     parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--kinds", default="binary",
+    parser.add_argument("--kinds", type=parse_kinds, default=("binary",),
                         help="random family: model kinds to draw, comma-separated (binary, multiclass, regression)")
     args = parser.parse_args(argv)
-    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    kinds = args.kinds
     options = {"rows": args.dowhy_rows, "test_rows": args.dowhy_test_rows, "num_samples": args.dowhy_samples,
                "permutations": args.dowhy_permutations, "time_limit": args.dowhy_time_limit}
     seed = default_seed(args.family) if args.seed is None else args.seed

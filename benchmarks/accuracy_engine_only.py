@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import causal_rca_answer  # noqa: E402
-from case_families import FAMILIES, default_seed, draw  # noqa: E402
+from case_families import FAMILIES, default_seed, draw, parse_kinds  # noqa: E402
 
 from causal_rca.lineage.loader import graph_from_dict  # noqa: E402
 
@@ -73,10 +73,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=None, help="first seed (default: the family's evaluation seed)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--misses", action="store_true", help="print every case the engine got wrong")
-    ap.add_argument("--kinds", default="binary",
+    ap.add_argument("--kinds", type=parse_kinds, default=("binary",),
                     help="random family: model kinds to draw, comma-separated (binary, multiclass, regression)")
     args = ap.parse_args()
-    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    kinds = args.kinds
     first = default_seed(args.family) if args.seed is None else args.seed
     drawn = [args.seed + i if args.seed is not None else first + i for i in range(args.cases)]
     with ProcessPoolExecutor(args.jobs) as pool:

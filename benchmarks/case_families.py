@@ -35,6 +35,18 @@ class FamilyCase:
     kind: str = "binary"  # the random family's model kind: binary, multiclass or regression
 
 
+def parse_kinds(text: str) -> tuple[str, ...]:
+    """``--kinds binary,multiclass``: the random family's model kinds (argparse reports a bad one)."""
+    import argparse
+
+    from causal_rca.scenarios.random_kinds import KINDS
+
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not kinds or set(kinds) - set(KINDS):
+        raise argparse.ArgumentTypeError(f"expected some of {', '.join(KINDS)}, comma-separated; got {text!r}")
+    return kinds
+
+
 def default_seed(family: str) -> int:
     """The family's evaluation seed: results on it are reported, never tuned on."""
     if family == "blind":

@@ -192,3 +192,15 @@ def test_benchmarks_report_each_kind_as_its_own_row() -> None:
             ("control", False, None, True, ["x"], "label_shift", 3.0, None, "multiclass")]
     line = engine.summary_line(rows)
     assert "AC@1 0.500" in line and "false alarms 1/1" in line and "median s 2.00" in line
+
+
+def test_benchmark_kinds_option() -> None:
+    import argparse
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.case_families import parse_kinds
+
+    assert parse_kinds("binary, multiclass") == ("binary", "multiclass")
+    for bad in ("ternary", "", "binary,,tree"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected some of binary, multiclass, regression"):
+            parse_kinds(bad)
