@@ -32,6 +32,10 @@ never part of what a method is shown.
 
 Every draw comes from named streams of ``simulate.stream_rng``: the same
 seed gives the same graph and frames, byte for byte.
+
+Multi-class models and regressions scored by mape or r2 are drawn by
+``random_kinds`` from streams this module's own draws never read, through the
+``kind`` hooks of ``_build_world`` and ``draw_world_case``.
 """
 
 from __future__ import annotations
