@@ -3,6 +3,7 @@
 
     python benchmarks/accuracy.py --cases 200 --seed 20261123 [--jobs 1] [--out docs/benchmarks.md]
     python benchmarks/accuracy.py --family blind --cases 250 [--jobs 2] [--out docs/benchmarks.md]
+    python benchmarks/accuracy.py --kinds binary,multiclass,regression --cases 300 [--jobs 2]
 
 Cases come from ``causal_rca.scenarios.random_family.draw_case(seed + i)`` (``--family random``) or
 from the held-out ``benchmarks.blind_family`` written from the specs alone (``--family blind``):
@@ -59,7 +60,7 @@ if str(ROOT) not in sys.path:
 from causal_rca.lineage.loader import graph_from_dict  # noqa: E402
 from causal_rca.metrics import MetricSpec, compare_windows, encode_rows, metric_frame, metric_from_encoded  # noqa: E402
 from causal_rca.scenarios.library import FAILURE_MODES, Truth  # noqa: E402
-from benchmarks.case_families import FAMILIES, default_seed, draw  # noqa: E402
+from benchmarks.case_families import FAMILIES, default_seed, draw, parse_kinds  # noqa: E402
 from causal_rca.scenarios.runner import grade  # noqa: E402
 
 METHODS = ("drift", "dowhy", "causal-rca")
@@ -96,6 +97,7 @@ class CaseResult:
     truth_mode: str | None
     answers: dict[str, Answer] = field(default_factory=dict)
     generate_seconds: float = 0.0
+    kind: str = "binary"
 
 
 # --------------------------------------------------------------------------- shared
@@ -304,7 +306,8 @@ def causal_rca_answer(graph, metric: str, ref: pd.DataFrame, cur: pd.DataFrame, 
 # --------------------------------------------------------------------------- one case
 
 
-def run_case(seed: int, dowhy_options: dict[str, Any] | None = None, family: str = "random") -> CaseResult | None:
+def run_case(seed: int, dowhy_options: dict[str, Any] | None = None, family: str = "random",
+             kinds: tuple[str, ...] = ("binary",)) -> CaseResult | None:
     """Draw one case and answer it with the three methods, one thread each (BLAS and OpenMP).
 
     ``None`` for a case its generator marks unusable (the blind family's few faults that never
@@ -312,22 +315,23 @@ def run_case(seed: int, dowhy_options: dict[str, Any] | None = None, family: str
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return _run_case(seed, dowhy_options, family)
+        return _run_case(seed, dowhy_options, family, kinds)
 
 
-def _run_case(seed: int, dowhy_options: dict[str, Any] | None, family: str = "random") -> CaseResult | None:
+def _run_case(seed: int, dowhy_options: dict[str, Any] | None, family: str = "random",
+              kinds: tuple[str, ...] = ("binary",)) -> CaseResult | None:
     from dowhy.gcm import config as gcm_config
 
     gcm_config.disable_progress_bars()
     gcm_config.default_n_jobs = 1
     started = time.perf_counter()
-    case = draw(family, seed)
+    case = draw(family, seed, kinds)
     if not case.usable:
         return None
     generated = time.perf_counter() - started
     graph = graph_from_dict(case.graph, f"<{family} case {seed}>")
     result = CaseResult(seed, len(case.graph["nodes"]), case.metric, case.significant, case.node,
-                        case.mode, generate_seconds=generated)
+                        case.mode, generate_seconds=generated, kind=case.kind)
     result.answers["drift"] = _guarded(drift_ranking, graph, case.metric, case.reference, case.current, seed)
     result.answers["dowhy"] = _guarded(dowhy_ranking, graph, case.metric, case.reference, case.current, seed,
                                        **(dowhy_options or {}))
@@ -369,12 +373,13 @@ class _Diagnosis:
 
 
 def run_benchmark(cases: int, seed: int, jobs: int = 1, dowhy_options: dict[str, Any] | None = None,
-                  progress: bool = False, family: str = "random") -> list[CaseResult]:
+                  progress: bool = False, family: str = "random",
+                  kinds: tuple[str, ...] = ("binary",)) -> list[CaseResult]:
     seeds = [seed + i for i in range(cases)]
     results: list[CaseResult] = []
     if jobs <= 1:
         for i, s in enumerate(seeds):
-            r = run_case(s, dowhy_options, family)
+            r = run_case(s, dowhy_options, family, kinds)
             if r is not None:
                 results.append(r)
                 if progress:
@@ -383,7 +388,7 @@ def run_benchmark(cases: int, seed: int, jobs: int = 1, dowhy_options: dict[str,
     import multiprocessing as mp
 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(run_case, s, dowhy_options, family) for s in seeds]
+        futures = [pool.submit(run_case, s, dowhy_options, family, kinds) for s in seeds]
         for i, fut in enumerate(futures):
             r = fut.result()
             if r is not None:
@@ -407,24 +412,35 @@ def _rate(flags: list[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
 
+def _overall(results: list[CaseResult], method: str) -> dict[str, Any]:
+    """AC@1, AC@3, mode when the node is right, false alarms, errors and median seconds of one method."""
+    g_f = [_graded(r, method) for r in results if r.truth_significant]
+    g_c = [_graded(r, method) for r in results if not r.truth_significant]
+    right = [g for g in g_f if g.node_correct]
+    return {
+        "ac1": _rate([bool(g.node_correct) for g in g_f]),
+        "ac3": _rate([bool(g.in_top3) for g in g_f]),
+        "mode_given_node": _rate([bool(g.mode_correct) for g in right]) if method == "causal-rca" else None,
+        "false_alarm": _rate([g.false_alarm for g in g_c]),
+        "errors": sum(r.answers[method].error is not None for r in results),
+        "median_seconds": statistics.median(r.answers[method].seconds for r in results) if results else None,
+    }
+
+
 def summarise(results: list[CaseResult]) -> dict[str, Any]:
-    out: dict[str, Any] = {"overall": {}, "per_mode": defaultdict(dict), "counts": {}}
+    out: dict[str, Any] = {"overall": {}, "per_mode": defaultdict(dict), "counts": {}, "per_kind": {}}
     faulty = [r for r in results if r.truth_significant]
     controls = [r for r in results if not r.truth_significant]
     out["counts"] = {"cases": len(results), "faulty": len(faulty), "controls": len(controls),
                      "per_mode": {m: sum(r.truth_mode == m for r in faulty) for m in FAILURE_MODES}}
+    for kind in sorted({r.kind for r in results}):
+        mine = [r for r in results if r.kind == kind]
+        out["per_kind"][kind] = {"faulty": sum(r.truth_significant for r in mine),
+                                 "controls": sum(not r.truth_significant for r in mine),
+                                 **{m: _overall(mine, m) for m in METHODS}}
     for method in METHODS:
         g_f = [_graded(r, method) for r in faulty]
-        g_c = [_graded(r, method) for r in controls]
-        right = [g for g in g_f if g.node_correct]
-        out["overall"][method] = {
-            "ac1": _rate([bool(g.node_correct) for g in g_f]),
-            "ac3": _rate([bool(g.in_top3) for g in g_f]),
-            "mode_given_node": _rate([bool(g.mode_correct) for g in right]) if method == "causal-rca" else None,
-            "false_alarm": _rate([g.false_alarm for g in g_c]),
-            "errors": sum(r.answers[method].error is not None for r in results),
-            "median_seconds": statistics.median(r.answers[method].seconds for r in results) if results else None,
-        }
+        out["overall"][method] = _overall(results, method)
         for mode in FAILURE_MODES:
             g_m = [g for r, g in zip(faulty, g_f) if r.truth_mode == mode]
             right_m = [g for g in g_m if g.node_correct]
@@ -461,6 +477,17 @@ def render_tables(summary: dict[str, Any]) -> str:
         lines.append(f"| {mode} | {n} | {' | '.join(cells)} | {_pct(pm['causal-rca']['mode_given_node'])} |")
     fa = " / ".join(_pct(summary["overall"][m]["false_alarm"]) for m in METHODS)
     lines.append(f"| *controls: false alarms* | {c['controls']} | {fa.replace(' / ', ' | ')} | |")
+    kinds = summary.get("per_kind", {})
+    if set(kinds) - {"binary"}:
+        lines += ["", "Per model kind (multi-class and regression drawn by `--kinds`):", "",
+                  "| kind | method | faulty | controls | AC@1 | AC@3 | failure mode right (when node right) "
+                  "| false alarms | median s/case |", "|---|---|---|---|---|---|---|---|---|"]
+        for kind, k in kinds.items():
+            for m in METHODS:
+                o = k[m]
+                med = "—" if o["median_seconds"] is None else f"{o['median_seconds']:.2f}"
+                lines.append(f"| {kind} | {TITLES[m]} | {k['faulty']} | {k['controls']} | {_pct(o['ac1'])} "
+                             f"| {_pct(o['ac3'])} | {_pct(o['mode_given_node'])} | {_pct(o['false_alarm'])} | {med} |")
     return "\n".join(lines)
 
 
@@ -576,12 +603,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dowhy-permutations", type=int, default=DOWHY_PERMUTATIONS)
     parser.add_argument("--dowhy-time-limit", type=int, default=DOWHY_TIME_LIMIT)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--kinds", type=parse_kinds, default=("binary",),
+                        help="random family: model kinds to draw, comma-separated (binary, multiclass, regression)")
     args = parser.parse_args(argv)
+    kinds = args.kinds
     options = {"rows": args.dowhy_rows, "test_rows": args.dowhy_test_rows, "num_samples": args.dowhy_samples,
                "permutations": args.dowhy_permutations, "time_limit": args.dowhy_time_limit}
     seed = default_seed(args.family) if args.seed is None else args.seed
     started = time.perf_counter()
-    results = run_benchmark(args.cases, seed, args.jobs, options, progress=not args.quiet, family=args.family)
+    results = run_benchmark(args.cases, seed, args.jobs, options, progress=not args.quiet, family=args.family,
+                            kinds=kinds)
     total = time.perf_counter() - started
     summary = summarise(results)
     print(render_tables(summary))
@@ -589,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None:
         family = f" --family {args.family}" if args.family != "random" else ""
         command = f"python benchmarks/accuracy.py{family} --cases {args.cases} --seed {seed} --jobs {args.jobs}"
+        command += f" --kinds {','.join(kinds)}" if kinds != ("binary",) else ""
         defaults = {"rows": DOWHY_ROWS, "test_rows": DOWHY_TEST_ROWS, "num_samples": DOWHY_NUM_SAMPLES,
                     "permutations": DOWHY_PERMUTATIONS, "time_limit": DOWHY_TIME_LIMIT}
         flags = {"rows": "--dowhy-rows", "test_rows": "--dowhy-test-rows", "num_samples": "--dowhy-samples",

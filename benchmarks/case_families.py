@@ -32,6 +32,19 @@ class FamilyCase:
     node: str | None
     mode: str | None
     usable: bool = True
+    kind: str = "binary"  # the random family's model kind: binary, multiclass or regression
+
+
+def parse_kinds(text: str) -> tuple[str, ...]:
+    """``--kinds binary,multiclass``: the random family's model kinds (argparse reports a bad one)."""
+    import argparse
+
+    from causal_rca.scenarios.random_kinds import KINDS
+
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not kinds or set(kinds) - set(KINDS):
+        raise argparse.ArgumentTypeError(f"expected some of {', '.join(KINDS)}, comma-separated; got {text!r}")
+    return kinds
 
 
 def default_seed(family: str) -> int:
@@ -43,7 +56,8 @@ def default_seed(family: str) -> int:
     return 20261123
 
 
-def draw(family: str, seed: int) -> FamilyCase:
+def draw(family: str, seed: int, kinds: tuple[str, ...] = ("binary",)) -> FamilyCase:
+    """The case of ``seed``; ``kinds``: the model kinds the random family draws (``random_kinds``)."""
     if family == "blind":
         from benchmarks.blind_family import draw_case
 
@@ -56,9 +70,9 @@ def draw(family: str, seed: int) -> FamilyCase:
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
                           c.truth.failure_mode, c.info.get("significance_check") != "failed")
     if family == "random":
-        from causal_rca.scenarios.random_family import draw_case
+        from causal_rca.scenarios.random_kinds import draw_kind_case
 
-        c = draw_case(seed)
+        c = draw_kind_case(seed, kinds)
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
-                          c.truth.failure_mode)
+                          c.truth.failure_mode, kind=c.details.get("kind", "binary"))
     raise ValueError(f"unknown family {family!r} (one of {', '.join(FAMILIES)})")

@@ -89,6 +89,24 @@ def test_donor_rows_draw_outputs_of_rows_with_the_nearest_inputs():
     assert np.array_equal(drawn, again)  # gcm's global generator, seeded: the same draw
 
 
+def test_donor_rows_outside_a_windows_rows_come_from_both_windows():
+    """A window that never saw an input says nothing of what its model outputs there: the donor is
+    drawn from both windows' rows (a unit change must not be credited to an unchanged model)."""
+    rng = np.random.default_rng(1)
+    own = rng.uniform(0, 1, size=(400, 1))
+    other = rng.uniform(5, 6, size=(400, 1))
+    pooled = (np.r_[own, other], np.r_[np.arange(400.0), 1000 + np.arange(400.0)])
+    mechanism = DonorRows(np.array([False]), pooled)
+    mechanism.fit(own, np.arange(400.0))
+    np.random.seed(0)
+    inside = mechanism.draw_samples(np.full((20, 1), 0.5)).ravel()
+    outside = mechanism.draw_samples(np.full((20, 1), 5.5)).ravel()
+    assert np.all(inside < 400) and np.all(outside >= 1000)
+    alone = DonorRows(np.array([False]))
+    alone.fit(own, np.arange(400.0))
+    assert np.all(alone.draw_samples(np.full((20, 1), 5.5)).ravel() < 400)  # no pool: the nearest own rows
+
+
 @pytest.mark.parametrize("metric", [{"metric": "roc_auc", "class": "contract"}, {"metric": "top_k_accuracy", "k": 2}])
 def test_metrics_that_read_probabilities_are_attributed(metric):
     """One class's roc_auc reads that class's probability column; top-k reads them all."""

@@ -32,14 +32,24 @@ from causal_rca.metrics import MetricSpec, encode_rows, metric_frame
 from causal_rca.metrics.compute import class_key
 
 NEIGHBOURS = 5
+SUPPORT_QUANTILE = 0.99  # a fitted row's distance to its nearest neighbour: beyond this, outside the rows seen
 NEW_CLASS = "__class new in this window__"  # a label code the reference vocabulary lacks
 
 
 class DonorRows(ConditionalStochasticModel):
-    """The model node: the id of a fitted row whose inputs are among the ``NEIGHBOURS`` nearest."""
+    """The model node: the id of a fitted row whose inputs are among the ``NEIGHBOURS`` nearest.
 
-    def __init__(self, categorical: np.ndarray) -> None:
+    A window's rows say what its model outputs only near inputs it saw. An input farther from
+    every fitted row than the fitted rows are from each other (beyond the ``SUPPORT_QUANTILE`` of
+    their nearest-neighbour distances: a unit change, values out of the window's range) draws its
+    donor from both windows' rows (``pooled``) instead: where one window has no evidence, the
+    model is taken to behave as the other window shows, so that a model swap is only credited
+    with what it changed where both windows have rows.
+    """
+
+    def __init__(self, categorical: np.ndarray, pooled: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.categorical = categorical
+        self.pooled = pooled  # (parent values, row ids) of both windows' rows
         self._memo = PredictionMemo()
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
@@ -54,19 +64,38 @@ class DonorRows(ConditionalStochasticModel):
         scale = np.nan_to_num(np.where(scale > 0, scale, np.where(sd > 0, sd, 1.0)), nan=1.0)
         self._centre, self._scale = centre, scale
         self._k = min(NEIGHBOURS, len(X))
-        self._nn = NearestNeighbors(n_neighbors=self._k).fit(self._space(X))
+        space = self._space(X)
+        self._nn = NearestNeighbors(n_neighbors=self._k).fit(space)
+        self._reach, self._pool = np.inf, None
+        if self.pooled is not None and len(X) > 2:
+            spacing = self._nn.kneighbors(space, n_neighbors=2)[0][:, 1]
+            self._reach = float(np.quantile(spacing, SUPPORT_QUANTILE))
+            pooled_x, pooled_ids = self.pooled
+            k = min(NEIGHBOURS, len(pooled_x))
+            self._pool = (NearestNeighbors(n_neighbors=k).fit(self._space(pooled_x)), np.asarray(pooled_ids, float))
 
     def _space(self, X: np.ndarray) -> np.ndarray:
         return support_space(np.asarray(X, dtype=float), self._centre, self._scale, self.categorical)
 
     def draw_samples(self, parent_samples: np.ndarray) -> np.ndarray:
-        (near,) = self._memo.get(parent_samples, lambda: (self._nn.kneighbors(
-            self._space(parent_samples), return_distance=False),))
-        pick = np.random.randint(0, self._k, size=len(near))
-        return self._ids[near[np.arange(len(near)), pick]].reshape(-1, 1)
+        (candidates,) = self._memo.get(parent_samples, lambda: (self._candidates(parent_samples),))
+        pick = np.random.randint(0, candidates.shape[1], size=len(candidates))
+        return candidates[np.arange(len(candidates)), pick].reshape(-1, 1)
+
+    def _candidates(self, parent_samples: np.ndarray) -> np.ndarray:
+        """Per sampled input, the ids of its donor rows (own window, or both beyond its support)."""
+        space = self._space(parent_samples)
+        distance, near = self._nn.kneighbors(space)
+        ids = self._ids[near]
+        outside = distance[:, 0] > self._reach
+        if self._pool is not None and outside.any():
+            nn, pooled_ids = self._pool
+            far = nn.kneighbors(space[outside], n_neighbors=self._k, return_distance=False)
+            ids[outside] = pooled_ids[far]
+        return ids
 
     def clone(self):
-        return DonorRows(self.categorical)
+        return DonorRows(self.categorical, self.pooled)
 
 
 @dataclass(frozen=True)
@@ -104,11 +133,18 @@ class ClassMetricRows(ConditionalStochasticModel):
 
 
 def class_mechanisms(spec: MetricSpec, prediction: str, target: str, categorical: frozenset[str],
-                     outputs: ClassOutputs) -> dict[str, Any]:
-    """Mechanism factories (given the node's ordered parents) for ``attribution.attribute_change``."""
+                     outputs: ClassOutputs, pooled: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Mechanism factories (given the node's ordered parents) for ``attribution.attribute_change``.
+
+    ``pooled``: both windows' encoded rows (the model column holding row ids), the donors of inputs
+    outside a window's own rows."""
 
     def model(parents: list[str]):
-        return DonorRows(np.array([p in categorical for p in parents])) if parents else EmpiricalDistribution()
+        if not parents:
+            return EmpiricalDistribution()
+        rows = None if pooled is None else (pooled[parents].to_numpy(dtype=float),
+                                            pooled[prediction].to_numpy(dtype=float))
+        return DonorRows(np.array([p in categorical for p in parents]), rows)
 
     return {prediction: model, target: lambda parents: ClassMetricRows(spec, outputs, parents.index(prediction))}
 
@@ -155,4 +191,5 @@ def class_attribution_inputs(graph, metric_id: str, spec: MetricSpec, enc, sampl
                        .assign(**{label: s[label].to_numpy()}) for i, (w, s) in enumerate(zip(windows, samples)))
     outputs = class_outputs(output[0], output[1], prediction, label, scores)
     ref, cur = row_id_windows(enc.reference, enc.current, prediction)
-    return ref, cur, class_mechanisms(spec, prediction, ROWS_NODE, enc.categorical, outputs)
+    pooled = pd.concat([ref, cur], ignore_index=True)
+    return ref, cur, class_mechanisms(spec, prediction, ROWS_NODE, enc.categorical, outputs, pooled)

@@ -32,6 +32,10 @@ never part of what a method is shown.
 
 Every draw comes from named streams of ``simulate.stream_rng``: the same
 seed gives the same graph and frames, byte for byte.
+
+Multi-class models and regressions scored by mape or r2 are drawn by
+``random_kinds`` from streams this module's own draws never read, through the
+``kind`` hooks of ``_build_world`` and ``draw_world_case``.
 """
 
 from __future__ import annotations
@@ -229,6 +233,7 @@ class Concept:
     noise: float = 0.0           # classification: share of labels flipped; regression: noise sd
     extra_positive: float = 0.0  # label-definition change: share of negatives counted positive
     drop_positive: float = 0.0   # label-definition change: share of positives no longer counted
+    floor: float | None = None   # regression: the label's least value in units of scale (a duration, a cost)
 
     def signal(self, U: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(U.values())))
@@ -242,7 +247,8 @@ class Concept:
         n = len(s)
         r1, r2, r3 = rng.random(n), rng.random(n), rng.random(n)
         if self.task == "regression":
-            return np.round(self.intercept + self.scale * s + self.noise * ndtri(np.clip(r1, 1e-12, 1 - 1e-12)), 3)
+            y = np.round(self.intercept + self.scale * s + self.noise * ndtri(np.clip(r1, 1e-12, 1 - 1e-12)), 3)
+            return y if self.floor is None else np.maximum(y, self.floor * self.scale)
         p = 1.0 / (1.0 + np.exp(-np.clip(self.intercept + s, -35, 35)))
         y = (r1 < p).astype(np.int64)
         y = np.where(r2 < self.noise, 1 - y, y)
@@ -298,6 +304,8 @@ class ServedModel:
         with threadpool_limits(limits=1, user_api="openmp"):
             if self.task == "classification":
                 return np.round(self.pipeline.predict_proba(X)[:, 1], 6)
+            if self.task == "multiclass":  # rows × classes, in the order of ``classes_``
+                return np.round(self.pipeline.predict_proba(X), 6)
             return np.round(self.pipeline.predict(X), 4)
 
 
@@ -321,6 +329,8 @@ class World:
     model: ServedModel | None = None
     positive_rate: float = 0.0
     label_sd: float = 1.0
+    classes: tuple[str, ...] = ()                         # multi-class: the label's classes, sorted
+    metric_keys: dict[str, Any] = field(default_factory=dict)  # multi-class: metric, average, class, k
 
     def rng(self, stream: str) -> np.random.Generator:
         return stream_rng(self.seed, f"world{self.attempt}/{stream}")
@@ -579,12 +589,17 @@ def _make_concept(rng: np.random.Generator, task: str, sources: list[Source], pa
     return Concept(task, tuple(terms), noise=noise)
 
 
-def _build_world(seed: int, attempt: int, mode: str | None) -> World:
+def _build_world(seed: int, attempt: int, mode: str | None, kind: Any = None) -> World:
+    """``kind`` (``random_kinds.Kind``) draws a multi-class or regression world's task, concept, label
+    and metric instead of the family's own draws (which it leaves untouched when None)."""
     rng = stream_rng(seed, f"world{attempt}/structure")
     task = "regression" if rng.random() < 0.18 else "classification"
-    if mode == "model_change" and task == "regression" and rng.random() < 0.5:
+    if kind is not None:
+        task = kind.task
+    elif mode == "model_change" and task == "regression" and rng.random() < 0.5:
         task = "classification"
-    metric = _pick(rng, list(CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS))
+    metric = _pick(rng, list(CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS)) \
+        if kind is None else ""
     n_src, n_infra, n_feat = _plan_sizes(rng, mode)
     sources = _make_sources(rng, n_src, mode)
     taken = {s.name for s in sources}
@@ -638,15 +653,21 @@ def _build_world(seed: int, attempt: int, mode: str | None) -> World:
             inputs.append(s.name)
     # a stale aggregate's source acts on the outcome monotonically, so a linear model can use it too
     monotone = frozenset([features[0].parents[0]]) if mode == "stale_values" else frozenset()
-    concept = _make_concept(rng, task, sources, label_parents, monotone)
-    label = _uniq(str(_pick(rng, list(CLASS_LABELS if task == "classification" else REGRESSION_LABELS))), taken)
+    extra: dict[str, Any] = {}
+    if kind is None:
+        concept = _make_concept(rng, task, sources, label_parents, monotone)
+        label = _uniq(str(_pick(rng, list(CLASS_LABELS if task == "classification" else REGRESSION_LABELS))), taken)
+    else:
+        concept, stem, metric, extra = kind.parts(rng, sources, label_parents, monotone)
+        label = _uniq(stem, taken)
     stem = label.replace("is_", "").split("_")[0]
     model_name = _uniq(f"{stem}_model", taken)
-    model_kind = _pick(rng, ["linear", "gbm"]) if task == "classification" else _pick(rng, ["linear", "gbm", "gbm"])
+    model_kind = _pick(rng, ["linear", "gbm"]) if task != "regression" else _pick(rng, ["linear", "gbm", "gbm"])
     n_train = int(rng.integers(3000, 6001))
     world = World(seed=seed, attempt=attempt, task=task, metric=metric, sources=sources, loadings=L,
                   infra=infra, infra_base_rate=infra_rate, features=features, model_inputs=tuple(inputs),
-                  model_kind=model_kind, model_name=model_name, label=label, concept=concept, n_train=n_train)
+                  model_kind=model_kind, model_name=model_name, label=label, concept=concept, n_train=n_train,
+                  **extra)
     _fit_world(world, rng)
     return world
 
@@ -696,6 +717,8 @@ def _fit_world(world: World, rng: np.random.Generator) -> None:
         concept = replace(concept, terms=terms)
         rate = float(rng.uniform(0.05, 0.4))
         concept = replace(concept, intercept=_solve_intercept(concept.signal(used_U), rate))
+    elif world.task == "multiclass":
+        concept = concept.settled(rng, used_U)
     else:
         terms = tuple(replace(t, w=t.w / sd) for t in concept.terms)
         scale = float(rng.uniform(5.0, 30.0))
@@ -705,13 +728,17 @@ def _fit_world(world: World, rng: np.random.Generator) -> None:
     y = concept.draw(world.rng("training-labels"), used_U)
     if world.task == "classification":
         world.positive_rate = float(np.mean(y))
-    world.label_sd = float(np.std(y)) or 1.0
+    rate_target = y
+    if world.task == "multiclass":  # category-rate features encode the first class against the rest
+        rate_target = (y == world.classes[0]).astype(float)
+    else:
+        world.label_sd = float(np.std(y)) or 1.0
 
     logged = _logged_sources(world, true, data_rng, n)
     values: dict[str, Any] = dict(logged)
     feat_rng = world.rng("training-features")
     for f in world.features:
-        _fit_feature(f, values, y, world.task, rng)
+        _fit_feature(f, values, rate_target, world.task, rng)
         values[f.name] = _compute_feature(f, values, feat_rng, n)
     world.model = _train_model(world, values, y, world.model_kind, world.rng("model"), version=_version(world, 0))
 
@@ -848,7 +875,7 @@ def _train_model(world: World, values: dict[str, Any], y: np.ndarray, kind: str,
         transformers.append(("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False), list(cat_cols)))
     prep = ColumnTransformer(transformers)
     random_state = int(rng.integers(0, 2**31 - 1))
-    if world.task == "classification":
+    if world.task != "regression":
         if kind == "linear":
             est = LogisticRegression(C=float(strength), class_weight=class_weight, max_iter=500)
         else:
@@ -975,7 +1002,7 @@ def _draw_window(world: World, name: str, n: int, start: pd.Timestamp, days: flo
     if mode == "model_change":
         new = p["model"]
         rows = _rows(fault_rng, n, p["share"], times, "since") if p["share"] < 1 else np.ones(n, dtype=bool)
-        score = np.where(rows, new.predict(values), score)
+        score = np.where(rows.reshape((-1,) + (1,) * (score.ndim - 1)), new.predict(values), score)
         version[rows] = new.version
 
     cols: dict[str, Any] = {KEY: np.arange(n, dtype=np.int64) + (0 if name == "reference" else 10_000_000),
@@ -986,10 +1013,23 @@ def _draw_window(world: World, name: str, n: int, start: pd.Timestamp, days: flo
         cols[f.name] = values[f.name]
         if f.freshness:
             cols[f.freshness] = freshness[f.freshness]
-    cols["score" if world.task == "classification" else "prediction"] = score
+    cols.update(_output_columns(world, score))
     cols["model_version"] = version
     cols[world.label] = y
     return pd.DataFrame(cols)
+
+
+def _output_columns(world: World, output: np.ndarray) -> dict[str, np.ndarray]:
+    """The model's logged columns: a score, a predicted value, or a class and one probability per class."""
+    if world.task != "multiclass":
+        return {"score" if world.task == "classification" else "prediction": output}
+    classes = np.array(world.classes, dtype=object)
+    return {_prediction_column(world): classes[output.argmax(axis=1)],
+            **{f"p_{c}": output[:, i] for i, c in enumerate(world.classes)}}
+
+
+def _prediction_column(world: World) -> str:
+    return {"classification": "score", "regression": "prediction"}.get(world.task, f"predicted_{world.label}")
 
 
 def _schema_changed(s: Source, v: Any, p: dict, rng: np.random.Generator, times: np.ndarray, n: int) -> Any:
@@ -1094,6 +1134,8 @@ def _skewed(f: Feature, out: np.ndarray, values: dict[str, Any], p: dict, rng: n
 
 
 def _drifted_concept(world: World, concept: Concept, p: dict, U: dict[str, np.ndarray]) -> Concept:
+    if concept.task == "multiclass":
+        return concept.drifted(p, U)
     old_signal = concept.signal(U)
     old_rate = None
     if concept.task == "classification":
@@ -1126,6 +1168,8 @@ def _drifted_concept(world: World, concept: Concept, p: dict, U: dict[str, np.nd
 
 
 def _shifted_label(world: World, concept: Concept, p: dict, U: dict[str, np.ndarray]) -> Concept:
+    if concept.task == "multiclass":
+        return concept.shifted(p, U)
     if concept.task == "regression":
         return replace(concept, intercept=concept.intercept + p["shift"] * world.label_sd)
     if p["kind"] == "prior":
@@ -1279,8 +1323,12 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
         if kind == "permute":
             t = next(t for t in world.concept.terms if t.kind == "cat")
             p["perm"] = [int(i) for i in rng.permutation(len(t.effects))]
+        if world.task == "multiclass":
+            p["class"] = int(rng.integers(len(world.classes)))
     elif mode == "label_shift":
-        if world.task == "regression":
+        if world.task == "multiclass":
+            p.update(world.concept.shift_params(rng))
+        elif world.task == "regression":
             p["shift"] = sign * float(rng.uniform(0.2, 1.0))
         else:
             kind = _pick(rng, ["prior", "prior", "broader", "narrower"])
@@ -1294,7 +1342,7 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
     elif mode == "model_change":
         p["share"] = 1.0 if rng.random() < 0.6 else float(rng.uniform(0.4, 0.9))
         p["variant"] = _pick(rng, ["noisy_finetune", "underfit", "wrong_artifact"] +
-                             (["no_class_weight"] if world.task == "classification" else []))
+                             (["no_class_weight"] if world.task != "regression" else []))
         p["model"] = _new_model(world, p, rng)
     elif mode == "infrastructure":
         p["share"] = float(rng.uniform(0.15, 0.7))
@@ -1329,6 +1377,8 @@ def _new_model(world: World, p: dict, rng: np.random.Generator) -> ServedModel:
         if world.task == "classification":
             flip = data_rng.random(n) < noise
             y = np.where(flip, 1 - y, y)
+        elif world.task == "multiclass":  # a fine-tune on labels that file part of one class elsewhere
+            y = world.concept.mislabelled(y, data_rng, 2 * noise)
         else:
             y = y + data_rng.standard_normal(n) * world.label_sd * noise * 6
         return _train_model(world, values, y, kind, rng, version=version)
@@ -1342,13 +1392,18 @@ def _new_model(world: World, p: dict, rng: np.random.Generator) -> ServedModel:
 
 
 def _metric_spec(world: World) -> MetricSpec:
-    return MetricSpec(world.metric, threshold=0.5, positive=1)
+    if world.task == "multiclass":
+        keys = world.metric_keys
+        return MetricSpec(keys["metric"], multiclass=True, average=keys.get("average"),
+                          target_class=keys.get("class"), k=keys.get("k"), classes=world.classes)
+    return MetricSpec(world.metric_keys.get("metric", world.metric), threshold=0.5, positive=1)
 
 
 def _comparison(world: World, ref: pd.DataFrame, cur: pd.DataFrame, seed: int):
     spec = _metric_spec(world)
-    pred = "score" if world.task == "classification" else "prediction"
-    frames = [metric_frame(spec, w[pred], w[world.label]) for w in (ref, cur)]
+    pred = _prediction_column(world)
+    scores = [w[[f"p_{c}" for c in world.classes]] if spec.needs_class_scores else None for w in (ref, cur)]
+    frames = [metric_frame(spec, w[pred], w[world.label], scores=sc) for w, sc in zip((ref, cur), scores)]
     return compare_windows(spec, frames[0], frames[1], seed)
 
 
@@ -1379,8 +1434,8 @@ def _graph_dict(world: World, rng: np.random.Generator) -> dict:
             if rng.random() < 0.5:
                 node["contract"] = {"max_staleness": str(_pick(rng, ["2h", "6h", "1d"]))}
         nodes[f.name] = node
-    pred = "score" if world.task == "classification" else "prediction"
-    kind = {"linear": "logistic regression" if world.task == "classification" else "ridge regression",
+    pred = _prediction_column(world)
+    kind = {"linear": "logistic regression" if world.task != "regression" else "ridge regression",
             "gbm": "gradient boosting"}[world.model_kind]
     nodes[world.model_name] = {"kind": "model", "parents": list(world.model_inputs), "column": pred,
                                "version_column": "model_version",
@@ -1392,6 +1447,11 @@ def _graph_dict(world: World, rng: np.random.Generator) -> dict:
                                    "metric": world.metric}
     if world.task == "classification" and world.metric not in ("roc_auc", "log_loss"):
         metric_node.update(threshold=0.5, positive=1)
+    if world.metric_keys:  # the new kinds: the metric node's id is not always the metric's name
+        metric_node.update(world.metric_keys)
+    if world.task == "multiclass":
+        nodes[world.model_name]["scores"] = {c: f"p_{c}" for c in world.classes}
+        nodes[world.label]["classes"] = list(world.classes)
     nodes[world.metric] = metric_node
     return {
         "version": 1,
@@ -1426,14 +1486,26 @@ def draw_case(seed: int) -> RandomCase:
     >>> case = draw_case(7)                                    # doctest: +SKIP
     >>> case.truth.node, case.truth.failure_mode               # doctest: +SKIP
     """
+    seed = checked_seed(seed)
+    return draw_world_case(seed, planned_failure_mode(seed))
+
+
+def checked_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
-    mode = planned_failure_mode(seed)
+    return int(seed)
+
+
+def draw_world_case(seed: int, mode: str | None, kind: Any = None, first_attempt: int = 0) -> RandomCase:
+    """The case of ``seed`` with fault ``mode`` (None: a control): pipelines are drawn from world
+    streams ``first_attempt`` on until the fault moves the metric significantly.
+
+    ``kind`` (``random_kinds.Kind``) draws multi-class or regression worlds; with the default
+    ``first_attempt`` 0 and no kind this is the family's own draw, byte for byte."""
     control = mode is None
     tried = 0
-    for world_attempt in range(MAX_WORLDS):
-        world = _build_world(seed, world_attempt, mode)
+    for world_attempt in range(first_attempt, first_attempt + MAX_WORLDS):
+        world = _build_world(seed, world_attempt, mode, kind)
         wrng = world.rng("windows")
         n_ref, n_cur = (int(wrng.integers(MIN_ROWS, MAX_ROWS + 1)) for _ in range(2))
         days = float(wrng.integers(7, 29))
@@ -1448,7 +1520,8 @@ def draw_case(seed: int) -> RandomCase:
             except InputError:
                 continue
             return RandomCase(seed, graph, ref, cur, world.metric, CaseTruth(False, None, None),
-                              {"task": world.task, "world_attempt": world_attempt, "model": world.model_kind})
+                              {"task": world.task, "world_attempt": world_attempt, "model": world.model_kind,
+                               **_kind_detail(kind)})
         ref_values = {f.name: ref[f.name].to_numpy() for f in world.features}
         for fault_attempt in range(MAX_FAULTS):
             tried += 1
@@ -1468,5 +1541,10 @@ def draw_case(seed: int) -> RandomCase:
                 truth = CaseTruth(True, fault.node, _true_mode(mode, fault))
                 return RandomCase(seed, graph, ref, cur, world.metric, truth,
                                   {"task": world.task, "world_attempt": world_attempt, "fault_attempts": tried,
-                                   "model": world.model_kind, "params": params, "change": comparison.change})
+                                   "model": world.model_kind, "params": params, "change": comparison.change,
+                                   **_kind_detail(kind)})
     raise RuntimeError(f"seed {seed}: no significant {mode} case after {MAX_WORLDS} pipelines")
+
+
+def _kind_detail(kind: Any) -> dict[str, str]:
+    return {} if kind is None else {"kind": kind.name}
