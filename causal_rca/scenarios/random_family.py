@@ -383,7 +383,7 @@ def _uniq(name: str, taken: set[str]) -> str:
     return out
 
 
-def _pick(rng: np.random.Generator, items: list, weights: list[float] | None = None):
+def pick_one(rng: np.random.Generator, items: list, weights: list[float] | None = None):
     if weights is None:
         return items[int(rng.integers(len(items)))]
     p = np.asarray(weights, dtype=float)
@@ -498,7 +498,7 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
         else:
             # favour transforms that consume a source nobody uses yet
             fresh_cats = [c for c in cats if c.name in unused]
-            transform = "rate" if fresh_cats and rng.random() < 0.7 else _pick(rng, options, weights)
+            transform = "rate" if fresh_cats and rng.random() < 0.7 else pick_one(rng, options, weights)
 
         def pick_source(pool: list[Source]) -> Source:
             # A stale-values case keeps its aggregate the only view of its source: aggregates
@@ -507,7 +507,7 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
             # the same transform of the same source twice is rare (a second version): avoid it
             pool = [s for s in pool if (transform, s.name) not in done] or pool
             fresh = [s for s in pool if s.name in unused]
-            return _pick(rng, fresh if fresh and rng.random() < 0.8 else pool)
+            return pick_one(rng, fresh if fresh and rng.random() < 0.8 else pool)
 
         if transform == "rate":
             src = pick_source(cats)
@@ -541,11 +541,11 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
             if not pool_nodes:
                 pool_nodes = [s.name for s in numeric]
             fresh = [s.name for s in numeric if s.name in unused and s.name not in reserved]
-            parent = fresh[0] if fresh and rng.random() < 0.7 else str(_pick(rng, pool_nodes))
+            parent = fresh[0] if fresh and rng.random() < 0.7 else str(pick_one(rng, pool_nodes))
             feat = Feature(suffix_name(f"{parent}_bucket"), "bucket", (parent,))
         elif transform == "agg":
             src = pick_source(numeric)
-            window = _pick(rng, ["7d_avg", "30d_avg", "24h_avg", "7d_mean"])
+            window = pick_one(rng, ["7d_avg", "30d_avg", "24h_avg", "7d_mean"])
             name = suffix_name(f"{src.name}_{window}")
             feat = Feature(name, "agg", (src.name,), freshness=f"{name}_at")
         else:
@@ -561,7 +561,7 @@ def _make_features(rng: np.random.Generator, sources: list[Source], n_feat: int,
     return features
 
 
-def _make_concept(rng: np.random.Generator, task: str, sources: list[Source], parents: list[str],
+def make_concept(rng: np.random.Generator, task: str, sources: list[Source], parents: list[str],
                   monotone: frozenset[str] = frozenset()) -> Concept:
     terms: list[Term] = []
     numeric_parents = [p for p in parents if not next(s for s in sources if s.name == p).categorical]
@@ -572,7 +572,7 @@ def _make_concept(rng: np.random.Generator, task: str, sources: list[Source], pa
             eff = rng.normal(0.0, 1.0, len(src.labels))
             terms.append(Term("cat", (p,), float(rng.uniform(0.6, 1.4)), effects=tuple(float(e) for e in eff)))
             continue
-        shape = _pick(rng, ["linear", "linear", "step", "hump", "square"])
+        shape = pick_one(rng, ["linear", "linear", "step", "hump", "square"])
         if p in monotone:
             shape = "linear"
         w = sign * float(rng.uniform(0.5, 1.5))
@@ -598,7 +598,7 @@ def _build_world(seed: int, attempt: int, mode: str | None, kind: Any = None) ->
         task = kind.task
     elif mode == "model_change" and task == "regression" and rng.random() < 0.5:
         task = "classification"
-    metric = _pick(rng, list(CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS)) \
+    metric = pick_one(rng, list(CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS)) \
         if kind is None else ""
     n_src, n_infra, n_feat = _plan_sizes(rng, mode)
     sources = _make_sources(rng, n_src, mode)
@@ -616,7 +616,7 @@ def _build_world(seed: int, attempt: int, mode: str | None, kind: Any = None) ->
     label_parents = [str(p) for p in rng.choice([s.name for s in sources], size=k_label, replace=False)]
     if not any(not next(s for s in sources if s.name == p).categorical for p in label_parents):
         numeric_names = [s.name for s in sources if not s.categorical]
-        label_parents.append(str(_pick(rng, numeric_names)))
+        label_parents.append(str(pick_one(rng, numeric_names)))
     if mode == "stale_values":
         agg_source = next(f for f in features if f.transform == "agg").parents[0]
         if agg_source not in label_parents:
@@ -655,14 +655,14 @@ def _build_world(seed: int, attempt: int, mode: str | None, kind: Any = None) ->
     monotone = frozenset([features[0].parents[0]]) if mode == "stale_values" else frozenset()
     extra: dict[str, Any] = {}
     if kind is None:
-        concept = _make_concept(rng, task, sources, label_parents, monotone)
-        label = _uniq(str(_pick(rng, list(CLASS_LABELS if task == "classification" else REGRESSION_LABELS))), taken)
+        concept = make_concept(rng, task, sources, label_parents, monotone)
+        label = _uniq(str(pick_one(rng, list(CLASS_LABELS if task == "classification" else REGRESSION_LABELS))), taken)
     else:
         concept, stem, metric, extra = kind.parts(rng, sources, label_parents, monotone)
         label = _uniq(stem, taken)
     stem = label.replace("is_", "").split("_")[0]
     model_name = _uniq(f"{stem}_model", taken)
-    model_kind = _pick(rng, ["linear", "gbm"]) if task != "regression" else _pick(rng, ["linear", "gbm", "gbm"])
+    model_kind = pick_one(rng, ["linear", "gbm"]) if task != "regression" else pick_one(rng, ["linear", "gbm", "gbm"])
     n_train = int(rng.integers(3000, 6001))
     world = World(seed=seed, attempt=attempt, task=task, metric=metric, sources=sources, loadings=L,
                   infra=infra, infra_base_rate=infra_rate, features=features, model_inputs=tuple(inputs),
@@ -1235,7 +1235,7 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
                        for f in world.features if f.infra == node)
         return bool(_source_ancestors(world.features, node) & label_parents)
 
-    node = str(_pick(rng, nodes, [4.0 if relevant(n) else 1.0 for n in nodes]))
+    node = str(pick_one(rng, nodes, [4.0 if relevant(n) else 1.0 for n in nodes]))
     p: dict[str, Any] = {"attempt": attempt}
     sign = 1.0 if rng.random() < 0.5 else -1.0
     how = "since" if rng.random() < 0.35 else "random"
@@ -1258,7 +1258,7 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
         p["share"] = 1.0 if rng.random() < 0.75 else float(rng.uniform(0.3, 0.9))
         p["rows"] = how
         p["kind"] = "raw" if f.transform in ("z", "log_z") and rng.random() < 0.5 else "factor"
-        factor, offset = _pick(rng, [(100.0, 0.0), (1000.0, 0.0), (0.01, 0.0), (0.001, 0.0), (60.0, 0.0),
+        factor, offset = pick_one(rng, [(100.0, 0.0), (1000.0, 0.0), (0.01, 0.0), (0.001, 0.0), (60.0, 0.0),
                                      (1 / 60, 0.0), (24.0, 0.0), (3.6, 0.0), (10.0, 0.0), (0.1, 0.0), (1.8, 32.0)])
         p["factor"], p["offset"] = factor, offset
     elif mode == "pipeline_skew":
@@ -1266,7 +1266,7 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
         kinds = ["winsorize", "coarse"]
         specific = {"z": "log_before_scaling", "log_z": "no_log", "rate": "permuted_map", "bucket": "other_edges",
                     "ratio": "no_clip", "combo": "old_weights", "agg": "raw_value"}[f.transform]
-        kind = specific if rng.random() < 0.6 else _pick(rng, kinds)
+        kind = specific if rng.random() < 0.6 else pick_one(rng, kinds)
         p["kind"] = kind
         p["share"] = 1.0 if rng.random() < 0.6 else float(rng.uniform(0.4, 0.9))
         p["rows"] = how
@@ -1292,7 +1292,7 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
         p["rows"] = how
         is_feature = any(f.name == node for f in world.features)
         p["fill"] = "default" if is_feature and rng.random() < 0.4 else "null"
-        p["fill_value"] = float(_pick(rng, [0.0, -1.0, 0.0]))
+        p["fill_value"] = float(pick_one(rng, [0.0, -1.0, 0.0]))
     elif mode == "schema_change":
         s = world.source(node)
         p["share"] = float(rng.uniform(0.2, 1.0))
@@ -1301,23 +1301,23 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
             order = rng.permutation(len(s.labels))
             k = int(rng.integers(max(1, len(s.labels) // 2), len(s.labels) + 1))
             p["renamed"] = [s.labels[int(i)] for i in order[:k]]
-            p["scheme"] = _pick(rng, ["upper", "prefix", "abbrev"])
+            p["scheme"] = pick_one(rng, ["upper", "prefix", "abbrev"])
         elif s.categorical:
-            p["prefix"] = _pick(rng, ["MCC", "CODE", "C", "ID"])
+            p["prefix"] = pick_one(rng, ["MCC", "CODE", "C", "ID"])
         else:
-            p["format"] = _pick(rng, ["unit", "comma", "spaced"])
-            p["unit"] = _pick(rng, ["USD", "EUR", "ms", "units", "km"])
+            p["format"] = pick_one(rng, ["unit", "comma", "spaced"])
+            p["unit"] = pick_one(rng, ["USD", "EUR", "ms", "units", "km"])
     elif mode == "concept_drift":
         has_cat = any(t.kind == "cat" for t in world.concept.terms)
-        kind = _pick(rng, ["reverse", "new_pattern", "permute"] if has_cat else ["reverse", "new_pattern"])
+        kind = pick_one(rng, ["reverse", "new_pattern", "permute"] if has_cat else ["reverse", "new_pattern"])
         p["kind"] = kind
         p["lambda"] = float(rng.uniform(0.5, 1.0))
         p["k"] = int(rng.integers(1, 3))
         numeric_parents = [pn for t in world.concept.terms for pn in t.sources
                            if not world.source(pn).categorical]
         if kind == "new_pattern":
-            p["source"] = str(_pick(rng, numeric_parents))
-            p["shape"] = _pick(rng, ["step", "hump", "square", "linear"])
+            p["source"] = str(pick_one(rng, numeric_parents))
+            p["shape"] = pick_one(rng, ["step", "hump", "square", "linear"])
             p["c"] = float(rng.uniform(-1.0, 1.0))
             p["sign"] = sign
         if kind == "permute":
@@ -1331,7 +1331,7 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
         elif world.task == "regression":
             p["shift"] = sign * float(rng.uniform(0.2, 1.0))
         else:
-            kind = _pick(rng, ["prior", "prior", "broader", "narrower"])
+            kind = pick_one(rng, ["prior", "prior", "broader", "narrower"])
             p["kind"] = kind
             if kind == "prior":
                 p["shift"] = sign * float(rng.uniform(0.5, 1.5))
@@ -1341,7 +1341,7 @@ def _draw_fault(world: World, mode: str, attempt: int, ref_values: dict[str, Any
                 p["share"] = float(rng.uniform(0.2, 0.5))
     elif mode == "model_change":
         p["share"] = 1.0 if rng.random() < 0.6 else float(rng.uniform(0.4, 0.9))
-        p["variant"] = _pick(rng, ["noisy_finetune", "underfit", "wrong_artifact"] +
+        p["variant"] = pick_one(rng, ["noisy_finetune", "underfit", "wrong_artifact"] +
                              (["no_class_weight"] if world.task != "regression" else []))
         p["model"] = _new_model(world, p, rng)
     elif mode == "infrastructure":
@@ -1415,7 +1415,7 @@ def _graph_dict(world: World, rng: np.random.Generator) -> dict:
         if s.categorical:
             node["dtype"] = "categorical"
         if rng.random() < 0.5:
-            node["owner"] = str(_pick(rng, owners))
+            node["owner"] = str(pick_one(rng, owners))
         contract: dict[str, Any] = {}
         if not s.categorical and s.kind in NONNEG_KINDS and rng.random() < 0.3:
             contract["min"] = 0.0
@@ -1432,7 +1432,7 @@ def _graph_dict(world: World, rng: np.random.Generator) -> dict:
         if f.freshness:
             node["freshness"] = f.freshness
             if rng.random() < 0.5:
-                node["contract"] = {"max_staleness": str(_pick(rng, ["2h", "6h", "1d"]))}
+                node["contract"] = {"max_staleness": str(pick_one(rng, ["2h", "6h", "1d"]))}
         nodes[f.name] = node
     pred = _prediction_column(world)
     kind = {"linear": "logistic regression" if world.task != "regression" else "ridge regression",

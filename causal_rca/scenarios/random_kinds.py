@@ -35,8 +35,8 @@ from causal_rca.scenarios.random_family import (
     RandomCase,
     Source,
     Term,
-    _make_concept,
-    _pick,
+    make_concept,
+    pick_one,
     checked_seed,
     draw_case,
     draw_world_case,
@@ -177,13 +177,13 @@ class ClassConcept(Concept):
     def shift_params(self, rng: np.random.Generator) -> dict[str, Any]:
         """A label-definition change by class (spec: a new or re-weighted class is label_shift)."""
         k = len(self.classes)
-        kind = _pick(rng, ["prior", "new_class", "move"])
+        kind = pick_one(rng, ["prior", "new_class", "move"])
         a, b = (int(i) for i in rng.choice(k, size=2, replace=False))
         if kind == "prior":
             return {"kind": kind, "class": a, "shift": float(rng.choice([-1, 1]) * rng.uniform(0.6, 1.5))}
         if kind == "new_class":
             return {"kind": kind, "class": a, "share": float(rng.uniform(0.25, 0.7)),
-                    "name": str(_pick(rng, list(self.spare_names))) if self.spare_names else f"{self.classes[a]}_2"}
+                    "name": str(pick_one(rng, list(self.spare_names))) if self.spare_names else f"{self.classes[a]}_2"}
         return {"kind": kind, "class": a, "to": b, "share": float(rng.uniform(0.25, 1.0))}
 
     def shifted(self, p: dict[str, Any], U: dict[str, np.ndarray]) -> "ClassConcept":
@@ -208,7 +208,7 @@ def _class_concept(rng: np.random.Generator, sources: list[Source], parents: lis
     terms: list[Term] = []
     class_of: list[int] = []
     for k in range(len(classes)):
-        one = _make_concept(rng, "classification", sources, parents, monotone)
+        one = make_concept(rng, "classification", sources, parents, monotone)
         terms += one.terms
         class_of += [k] * len(one.terms)
     noise = float(rng.uniform(0.0, 0.03))
@@ -227,10 +227,10 @@ class Kind:
               monotone: frozenset[str]) -> tuple[Concept, str, str, dict[str, Any]]:
         """(concept, label name, metric node id, extra World fields)."""
         if self.task == "regression":
-            metric = str(_pick(rng, ["mae", "rmse", "mape", "r2"]))
-            concept = replace(_make_concept(rng, "regression", sources, parents, monotone), floor=REGRESSION_FLOOR)
-            return concept, str(_pick(rng, list(REGRESSION_TARGETS))), metric, {"metric_keys": {"metric": metric}}
-        label = str(_pick(rng, list(CLASS_VOCABULARIES)))
+            metric = str(pick_one(rng, ["mae", "rmse", "mape", "r2"]))
+            concept = replace(make_concept(rng, "regression", sources, parents, monotone), floor=REGRESSION_FLOOR)
+            return concept, str(pick_one(rng, list(REGRESSION_TARGETS))), metric, {"metric_keys": {"metric": metric}}
+        label = str(pick_one(rng, list(CLASS_VOCABULARIES)))
         vocabulary = CLASS_VOCABULARIES[label]
         n = int(rng.integers(MIN_CLASSES, MAX_CLASSES + 1))
         chosen = set(rng.choice(len(vocabulary), size=n, replace=False).tolist())
@@ -240,7 +240,7 @@ class Kind:
         name, keys, _ = MULTICLASS_METRICS[int(rng.choice(len(MULTICLASS_METRICS), p=_metric_weights()))]
         keys = {"metric": name, **keys}
         if "class" in keys:
-            keys["class"] = str(_pick(rng, list(classes)))
+            keys["class"] = str(pick_one(rng, list(classes)))
         return concept, label, _metric_id(keys), {"classes": classes, "metric_keys": keys}
 
 
