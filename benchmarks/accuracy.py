@@ -5,7 +5,7 @@
     python benchmarks/accuracy.py --family blind --cases 250 [--jobs 2] [--out docs/benchmarks.md]
     python benchmarks/accuracy.py --kinds binary,multiclass,regression --cases 300 [--jobs 2]
 
-Cases come from ``causal_rca.scenarios.random_family.draw_case(seed + i)`` (``--family random``) or
+Cases come from ``benchmarks.cases.random_family.draw_case(seed + i)`` (``--family random``) or
 from the held-out ``benchmarks.blind_family`` written from the specs alone (``--family blind``):
 random pipelines (6–40 nodes) with one fault from the 11 failure modes, or
 none (controls). Three methods answer on the same cases, side by side:
@@ -537,7 +537,7 @@ def render_random_section(summary: dict[str, Any], command: str, total_seconds: 
                           dowhy_options: dict[str, Any]) -> str:
     o = {**{"rows": DOWHY_ROWS, "test_rows": DOWHY_TEST_ROWS, "num_samples": DOWHY_NUM_SAMPLES,
             "permutations": DOWHY_PERMUTATIONS, "time_limit": DOWHY_TIME_LIMIT}, **(dowhy_options or {})}
-    cases = f"""**Cases.** `causal_rca.scenarios.random_family.draw_case(seed + i)`: random pipelines of 6–40 nodes
+    cases = f"""**Cases.** `benchmarks.cases.random_family.draw_case(seed + i)`: random pipelines of 6–40 nodes
 (correlated numeric and categorical sources, 0–2 unobserved infra nodes, features computed with
 stored training statistics, a real scikit-learn model, a label from a ground-truth concept, one
 metric), one fault from the 11 failure modes at a random eligible node with a random strength, or

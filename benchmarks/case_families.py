@@ -1,6 +1,6 @@
 """The benchmark's two case families, drawn through one door.
 
-- ``random``: ``causal_rca.scenarios.random_family`` — the project's own generator, which the
+- ``random``: ``benchmarks.cases.random_family`` — the project's own generator, which the
   engine was developed against (its evaluation seed is still untouched by tuning).
 - ``blind``: ``benchmarks.blind_family`` — written from the specs alone, never reading the
   engine (docs/blind-family.md); the held-out family. Its few cases whose fault did not move
@@ -39,7 +39,7 @@ def parse_kinds(text: str) -> tuple[str, ...]:
     """``--kinds binary,multiclass``: the random family's model kinds (argparse reports a bad one)."""
     import argparse
 
-    from causal_rca.scenarios.random_kinds import KINDS
+    from benchmarks.cases.random_kinds import KINDS
 
     kinds = tuple(k.strip() for k in text.split(",") if k.strip())
     if not kinds or set(kinds) - set(KINDS):
@@ -70,7 +70,7 @@ def draw(family: str, seed: int, kinds: tuple[str, ...] = ("binary",)) -> Family
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
                           c.truth.failure_mode, c.info.get("significance_check") != "failed")
     if family == "random":
-        from causal_rca.scenarios.random_kinds import draw_kind_case
+        from benchmarks.cases.random_kinds import draw_kind_case
 
         c = draw_kind_case(seed, kinds)
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,

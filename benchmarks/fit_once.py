@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.scale import SEED, inputs  # noqa: E402
 from causal_rca.api import diagnose  # noqa: E402
 from causal_rca.fitted import CausalRCA  # noqa: E402
-from causal_rca.scenarios.scale_family import scale_pipeline, write_window  # noqa: E402
+from benchmarks.cases.scale_family import scale_pipeline, write_window  # noqa: E402
 
 TARGET_RATIO = 0.25
 

@@ -107,7 +107,7 @@ def false_alarms() -> None:
 
 
 def runtime(repeats: int) -> None:
-    from causal_rca.scenarios.scale_family import scale_pipeline, write_window
+    from benchmarks.cases.scale_family import scale_pipeline, write_window
     from causal_rca.windows.validate import check_table
 
     print("\n## Runtime: 40 nodes, 20,000 rows\n")

@@ -5,7 +5,7 @@
                                [--dowhy] [--dowhy-limit 1200] [--repeats 1] [--data /tmp/causal-rca-scale]
                                [--out docs/benchmarks.md]
 
-Inputs come from ``causal_rca.scenarios.scale_family`` (one model input served
+Inputs come from ``benchmarks.cases.scale_family`` (one model input served
 null in 30% of current rows; truth: that node, ``missing_values``), written as
 Parquet once and reused. Every measurement runs in a fresh process (the
 command line, ``--format json --quiet``), so wall time includes start-up and
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from causal_rca.scenarios.scale_family import scale_pipeline, write_window  # noqa: E402
+from benchmarks.cases.scale_family import scale_pipeline, write_window  # noqa: E402
 
 SEED = 7
 SECTION = "## Scale"
@@ -223,7 +223,7 @@ def dowhy_vs(data: Path, limit: float, nodes: int = 50, rows: int = 100_000) -> 
 def section(rows: list[dict], versus: dict | None, command: str) -> str:
     lines = [SECTION, "",
              f"Produced by `{command}` on this machine (2 cores, shared), "
-             f"{time.strftime('%Y-%m-%d')}. Inputs: `causal_rca.scenarios.scale_family` (seed {SEED}), Parquet, "
+             f"{time.strftime('%Y-%m-%d')}. Inputs: `benchmarks.cases.scale_family` (seed {SEED}), Parquet, "
              "one model input null in 30% of current rows. Each `why` is a fresh process "
              "(`--format json --quiet`): wall time includes start-up; peak memory is its maximum resident set. "
              "Floor: DuckDB alone reading every named column of both windows once (median of 3).", "",
@@ -296,7 +296,7 @@ def targets_section(rows: list[dict], command: str) -> str:
              f"{time.strftime('%Y-%m-%d')}. Each `why` is a fresh process (`--format json --quiet`): wall time "
              "includes start-up; the figure is the median of the runs listed; peak memory is the largest maximum "
              "resident set among them. Floor: DuckDB alone reading every named column of both windows once "
-             "(median of 3, same run). Inputs: `causal_rca.scenarios.scale_family` (seed "
+             "(median of 3, same run). Inputs: `benchmarks.cases.scale_family` (seed "
              f"{SEED}), one model input null in 30% of current rows.", "",
              "| case | runs (s) | median (s) | floor (s) | × floor | peak (GiB) | target | met | top cause | truth "
              "| before: median (s), peak (GiB) | × faster | same answer |",

@@ -12,7 +12,7 @@ import pytest
 from causal_rca.lineage.loader import check_columns, graph_from_dict
 from causal_rca.metrics import MetricSpec, compare_windows, metric_frame
 from causal_rca.scenarios.library import FAILURE_MODES
-from causal_rca.scenarios.random_family import (
+from benchmarks.cases.random_family import (
     MAX_NODES, MAX_ROWS, MIN_NODES, MIN_ROWS, draw_case, planned_failure_mode,
 )
 

@@ -14,8 +14,8 @@ from causal_rca.lineage.loader import check_columns, graph_from_dict
 from causal_rca.metrics import MetricSpec, compare_windows, metric_frame
 from causal_rca.metrics.target import resolve_metric
 from causal_rca.scenarios.library import FAILURE_MODES
-from causal_rca.scenarios.random_family import MIN_ROWS, draw_case
-from causal_rca.scenarios.random_kinds import (
+from benchmarks.cases.random_family import MIN_ROWS, draw_case
+from benchmarks.cases.random_kinds import (
     MAX_CLASSES, MIN_CLASSES, MULTICLASS_METRICS, REGRESSION_FLOOR, _metric_id, draw_kind_case, kind_of_seed,
     planned_kind_mode,
 )

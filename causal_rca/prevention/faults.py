@@ -1,7 +1,7 @@
 """Fault injectors: one failure mode of the vocabulary, applied to real rows of one node.
 
 They break real reference rows the way the scenario library breaks its
-simulated worlds (``scenarios/random_family.py``: nulls on a share of rows, a
+simulated worlds (``benchmarks/cases/random_family.py``: nulls on a share of rows, a
 number spelled as text, a change of units, values beyond the training range,
 a frozen cache, a serving path that computes a feature differently, a service
 that falls back to defaults on the rows its calls failed, a model or label

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from causal_rca.scenarios.random_family import (
+from benchmarks.cases.random_family import (
     CONTROL_SHARE,
     FAILURE_MODES,
     Concept,
