@@ -406,3 +406,34 @@ def test_a_band_is_judged_by_rows_off_its_computation_not_by_its_log_loss() -> N
     assert not moved.changed
     recut = assess_mechanisms(g, encode_windows(ref, frame(25, cuts=(18.5, 27, 30)), dtypes), [], seed=0)["bmi_band"]
     assert recut.changed and "not what the reference computation gives" in recut.detail
+
+
+@pytest.mark.parametrize("parent_effect, label_is_candidate", [(0.065, True), (0.8, False)])
+def test_a_label_is_a_messenger_only_of_a_parent_that_broke_comparably(parent_effect, label_is_candidate) -> None:
+    """A prior that moves drags its correlated inputs a little: that small move does not explain
+    the label's large change; a feature that defaulted in a third of rows does."""
+    from causal_rca.causal.mechanism import MechanismResult
+
+    g = graph_from_dict({"version": 1, "name": "prior", "nodes": {
+        "channel": {"kind": "source", "column": "channel"},
+        "m": {"kind": "model", "parents": ["channel"], "column": "s"},
+        "y": {"kind": "label", "parents": ["channel"], "column": "y"},
+        "r": {"kind": "metric", "parents": ["m", "y"], "metric": "accuracy"}}})
+    mech = {"channel": MechanismResult("channel", (), "classification", 1e-4, parent_effect, "moved", p_adjusted=1e-3),
+            "y": MechanismResult("y", ("channel",), "classification", 1e-30, 1.0, "changed", p_adjusted=1e-29)}
+    nodes = {c.node for c in find_candidates(g, mech, relevant={"channel", "m", "y"})}
+    assert ("y" in nodes) is label_is_candidate
+    assert "channel" in nodes
+
+
+def test_a_count_window_cut_short_moves_the_counts_beside_the_zeros() -> None:
+    """A fallback to 0 leaves the non-zero counts as they were; a count over one hour instead of 24 does not."""
+    from causal_rca.causal.mechanism import _drift_outside_default
+
+    rng = np.random.default_rng(9)
+    ref = pd.DataFrame({"c": rng.poisson(1.5, 4000).astype(float)})
+    fallback = pd.DataFrame({"c": np.where(rng.random(4000) < 0.6, 0.0, rng.poisson(1.5, 4000)).astype(float)})
+    cut_short = pd.DataFrame({"c": rng.poisson(1.5 / 24, 4000).astype(float)})
+    kinds = {"c": "numeric"}
+    assert _drift_outside_default("c", encode_windows(ref, fallback, kinds), 0.0, 0.01)["drift_outside_default"] == 0.0
+    assert _drift_outside_default("c", encode_windows(ref, cut_short, kinds), 0.0, 0.01)["drift_outside_default"] > 0.3

@@ -253,3 +253,15 @@ def test_other_changes_are_not_a_partial_change_of_units(how) -> None:
            "population": rng.gamma(2.0, 28.0, 2000),
            "shape": rng.gamma(3.0, 20.0, 2000)}[how]
     assert "partial_scale" not in {s.signal for s in _numeric_signals("x", ref, cur)}
+
+
+def test_a_new_population_out_of_range_is_no_partial_change_of_units() -> None:
+    """Both fit a mixture with a scaled copy on the bulk; only the rescaled rows keep the reference's shape past its edge."""
+    from causal_rca.signals.statistics import rescaled_tail_fit
+
+    rng = np.random.default_rng(21)
+    ref = rng.lognormal(4.2, 0.5, 3000)
+    partly = np.where(rng.random(3000) < 0.2, 1000 * rng.lognormal(4.2, 0.5, 3000), rng.lognormal(4.2, 0.5, 3000))
+    assert rescaled_tail_fit(ref, partly, 1000.0) >= 0.01
+    new_market = np.r_[rng.lognormal(4.2, 0.5, 2400), rng.uniform(1000, 4700, 600)]  # a cluster of its own
+    assert rescaled_tail_fit(ref, new_market, 28.5) < 0.01

@@ -513,13 +513,18 @@ def _drift_inside_support(node_id: str, enc: EncodedWindows) -> dict[str, float]
     return {"drift_inside_support": d}
 
 
-def _drift_outside_default(node_id: str, enc: EncodedWindows, value: float) -> dict[str, float]:
+def _drift_outside_default(node_id: str, enc: EncodedWindows, value: float,
+                           level: float | None = None) -> dict[str, float]:
     """A fallback adds rows at one value and leaves the others as they were; a population
-    that moved (a count whose level fell, so that small values gain share) moves them too."""
+    that moved (a count whose level fell, so that small values gain share) moves them too.
+
+    ``level``: count the distance only when the KS test rejects at it. A computed node asks
+    this of its marginal only when its own per-row deviations cannot tell (a noisy mechanism,
+    such as a count over an entity's last 24 hours), and few rows may be left beside the value."""
     ref = enc.reference[node_id].to_numpy(dtype=float)
     cur = enc.current[node_id].to_numpy(dtype=float)
-    d, _p = st.ks_two_sample(ref[ref != value], cur[cur != value])
-    return {"drift_outside_default": d}
+    d, p = st.ks_two_sample(ref[ref != value], cur[cur != value])
+    return {"drift_outside_default": d if level is None or p < level else 0.0}
 
 
 def _with_staleness(result: MechanismResult, signals: list[Signal]) -> MechanismResult:
@@ -665,6 +670,9 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                                            outcome=graph.nodes[node_id].kind == "label")
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
+            if fallback is not None:  # did the rows beside the repeated value move too? (classify.py)
+                result = replace(result, measures={**result.measures,
+                                                   **_drift_outside_default(node_id, enc, fallback, SIGNIFICANCE)})
             if design_effects and node_id in design_effects:  # rows repeat entities (signals/clustering.py)
                 deff = design_effects[node_id]
                 measures = {k: (deflated_p(v, deff) if k in CLUSTERED_MEASURES else v)

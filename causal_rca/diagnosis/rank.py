@@ -26,6 +26,8 @@ class Candidate:
     latent: bool = False
 
 
+# A parent's break explains away its label's change only when at least this share of the label's effect.
+MESSENGER_SHARE = 0.5
 DEGRADATION_SIGNALS = ("null_rate", "default_rate", "staleness", "coercion", "contract")
 
 
@@ -36,11 +38,16 @@ def _label_is_messenger(graph: LineageGraph, node_id: str, mechanisms: dict[str,
     although the world did not. Concept drift and label shift need stable inputs (spec).
 
     Only a parent that passed the adjusted test counts: when nothing did and every lead is
-    lenient, a parent's weak wobble does not explain away the label's own change.
+    lenient, a parent's weak wobble does not explain away the label's own change. Nor does a
+    parent whose change is much weaker than the label's (under half its effect): when the prior
+    itself moves, the inputs that go with the label move a little with it (a fraud wave brings
+    more of the channel fraud uses), and that small move cannot account for the label's large one.
     """
     if graph.nodes[node_id].kind != "label":
         return False
-    return any(p in changed and mechanisms[p].p_adjusted < SIGNIFICANCE for p in mechanisms[node_id].parents)
+    own = mechanisms[node_id].effect
+    return any(p in changed and mechanisms[p].p_adjusted < SIGNIFICANCE
+               and mechanisms[p].effect >= MESSENGER_SHARE * own for p in mechanisms[node_id].parents)
 
 
 def _degraded(node_id: str, mechanisms: dict[str, MechanismResult], signals: list[Signal]) -> bool:

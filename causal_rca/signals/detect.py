@@ -190,6 +190,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
 
 
 MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a partial change of units
+TAIL_FITS = 0.01  # the rows past the reference range, divided by the factor, rejected as its values below this
 
 
 def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: float) -> list[Signal]:
@@ -198,7 +199,7 @@ def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: f
     as for sources' full rescalings: an arbitrary factor fitted to a mixture could be any change
     of shape."""
     factor, share, p_fit = st.partial_rescale_fit(ref, cur)
-    if p_fit < MIXTURE_FITS or share <= 0.0:
+    if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(ref, cur, factor) < TAIL_FITS:
         return []
     spread = float(np.subtract(*np.quantile(ref, [0.75, 0.25]))) or float(np.std(ref))
     units = unit_conversion(factor, 0.0, spread * factor)

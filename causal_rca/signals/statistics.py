@@ -250,3 +250,26 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.
         return 1.0, 0.0, 0.0
     n_eff = max(1, int(len(ref) * len(cur) / (len(ref) + len(cur))))
     return c, w, float(stats.kstwo.sf(d, n_eff))
+
+
+def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, min_rows: int = 30) -> float:
+    """p that the current values beyond the reference range are reference values times ``factor``.
+
+    A mixture fit is judged mostly on the bulk; the rows a rescaling pushed past the reference's
+    range are where its shape shows. Divided by the factor they must look like the reference
+    values that the factor carries past that edge. A new population out of range (a new market's
+    prices) is a cluster of its own and fails. 1.0 when either side has too few rows to judge."""
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    if len(ref) == 0 or len(cur) == 0 or not (factor > 0 and math.isfinite(factor)):
+        return 1.0
+    if factor > 1:
+        edge = float(ref.max())
+        tail, source = cur[cur > edge], ref[ref > edge / factor]
+    else:
+        edge = float(ref.min())
+        if edge <= 0:
+            return 1.0
+        tail, source = cur[cur < edge], ref[ref < edge / factor]
+    if len(tail) < min_rows or len(source) < min_rows:
+        return 1.0
+    return ks_two_sample(tail / factor, source)[1]
