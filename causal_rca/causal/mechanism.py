@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 from scipy import stats
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.linear_model import LinearRegression
 from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.encoding import (
-    UNSEEN, EncodedWindows, effective_parents, is_discrete, joint_support_mask, support_mask,
+    UNSEEN, EncodedWindows, effective_parents, is_discrete, support_index, support_mask,
 )
-from causal_rca.causal.fitting import MIN_ROWS, TREE_LEAVES, trainable
+from causal_rca.causal.fitting import MIN_ROWS
+from causal_rca.causal.mechanism_fits import (
+    ClassificationFit, IndicatorFit, MechanismFit, MechanismFits, RegressionFit, column_digests, fit_indicator,
+    fit_key, fit_values,
+)
 from causal_rca.causal.rescaling import line_fit, rescaling_measures
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
@@ -42,7 +45,8 @@ MIN_EFFECT = 0.1
 MIN_EFFECT_OUTCOME = 0.06
 # p-values among a result's measures that rows of one entity make look stronger than they are.
 CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata"})
-MAX_FIT_ROWS = 6000
+# The reference's value model of a node, fitted only when a test gets that far (``mechanism_fits.fit_values``).
+ValuesFit = Callable[[], "RegressionFit | ClassificationFit | None"]
 DETERMINISTIC = 0.05  # reference residuals below this share of the node's spread: a computed node
 MATERIAL = 0.2  # a deviation this large (share of spread) is a different value, not surrogate error
 # Signals that describe a root node's marginal (its mechanism, when it has no parents).
@@ -77,28 +81,14 @@ class MechanismResult:
         return self.p_adjusted < SIGNIFICANCE and self.effect >= floor
 
 
-def _split(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Train on 70% (at most MAX_FIT_ROWS), hold out every other row: the holdout is the
-    yardstick the current window is compared with, so it should be as large as we can afford."""
-    idx = rng.permutation(n)
-    cut = min(int(n * 0.7), MAX_FIT_ROWS)
-    return np.sort(idx[:cut]), np.sort(idx[cut:])
-
-
-def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray,
-                    seed: int) -> tuple[float, float, float, float]:
+def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarray) -> tuple[float, float, float, float]:
     """(p, effect, expected rate, observed rate) for "this happens more often than the parents explain".
 
     Used for "is missing" and "holds the fallback default": an outage that fills a
     typical value is invisible in residuals but plain in how often the value occurs.
+    ``indicator`` is the reference's model of the event (``mechanism_fits.fit_indicator``).
     """
-    k = int(y_ref.sum())
-    if k < 20 or k > len(y_ref) - 20:
-        expected = np.full(len(y_cur), (k + 0.5) / (len(y_ref) + 1.0))
-    else:
-        clf = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed)
-        clf.fit(trainable(X_ref), y_ref)
-        expected = clf.predict_proba(X_cur)[:, 1]
+    expected = indicator.expected(X_cur)
     obs = float(y_cur.sum())
     exp = float(expected.sum())
     var = float((expected * (1 - expected)).sum())
@@ -108,22 +98,16 @@ def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_c
     return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
 
 
-def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
+def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
                      outcome: bool = False, default_value: float | None = None) -> tuple[float, float, dict[str, float]]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
-    ref_idx = np.flatnonzero(ok_ref)
-    if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
+    if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
         return 1.0, 0.0, {}
-    train, hold = _split(len(ref_idx), rng)
-    train, hold = ref_idx[train], ref_idx[hold]
-    if np.ptp(x_ref[train]) == 0:
-        pred_hold = np.full(len(hold), x_ref[train][0])
-        pred_cur = np.full(int(ok_cur.sum()), x_ref[train][0])
-    else:
-        predict, pred_hold = _fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
-        pred_cur = predict(X_cur[ok_cur])
+    fit = values()
+    hold, pred_hold = fit.hold, fit.pred_hold
+    pred_cur = fit.surrogate.predict(X_cur[ok_cur])
     r0 = x_ref[hold] - pred_hold
     r1 = x_cur[ok_cur] - pred_cur
     spread = float(np.std(x_ref[ok_ref])) or 1.0
@@ -159,31 +143,6 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
     return min(1.0, 2 * min(p_signed, p_abs)), min(1.0, max(d_signed, d_abs, spread_change)), measures
 
 
-def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray, seed: int):
-    """(predict, its predictions of the holdout) for node ~ parents: a linear fit when it predicts
-    the holdout as well as or better than gradient boosting, else boosting. Many features are
-    linear in their parents (z-scores, weighted risk indices); trees approximate a line by steps,
-    coarsely where the reference is sparse, and a population that moves into those regions then
-    looks like a broken mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all.
-    The holdout's predictions come back with the fit: they decided between the two."""
-    means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
-    means = np.where(np.isfinite(means), means, 0.0)
-
-    def design(A: np.ndarray) -> np.ndarray:
-        return np.c_[np.where(np.isnan(A), means, A), np.isnan(A).astype(float)]
-
-    linear = LinearRegression().fit(design(X), y)
-    linear_hold = linear.predict(design(X_hold))
-    linear_err = float(np.mean((linear_hold - y_hold) ** 2))
-    if linear_err <= 0.001 * float(np.var(y_hold)):
-        return (lambda A: linear.predict(design(A))), linear_hold
-    boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed).fit(trainable(X), y)
-    boost_hold = boost.predict(X_hold)
-    if linear_err < float(np.mean((boost_hold - y_hold) ** 2)):
-        return (lambda A: linear.predict(design(A))), linear_hold
-    return boost.predict, boost_hold
-
-
 def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: float, tol: float) -> dict[str, float]:
     """Which rows took the repeated value? A fallback (an outage, a timeout) hits rows whatever
     they should have held; a computation that changed (clipping, a remapped category) hits rows
@@ -197,26 +156,22 @@ def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: floa
     return {"default_selectivity": d}
 
 
-def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
+def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
                          outcome: bool = False) -> tuple[float, float, dict[str, float]]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
-    ref_idx = np.flatnonzero(ok_ref)
-    if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
+    if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
         return 1.0, 0.0, {}
-    train, hold = _split(len(ref_idx), rng)
-    train, hold = ref_idx[train], ref_idx[hold]
-    classes = np.unique(x_ref[train])
+    fit = values()
+    hold, classes = fit.hold, fit.classes
     y_cur = x_cur[ok_cur]
     if len(classes) < 2:
         prob_hold = np.ones(len(hold))
         prob_cur = np.where(y_cur == classes[0], 1.0, 1e-4)
         p_pos_hold = p_pos_cur = None
     else:
-        clf = HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed)
-        clf.fit(trainable(X_ref[train]), x_ref[train])
+        clf, ph = fit.model, fit.proba_hold
         col = {c: i for i, c in enumerate(clf.classes_)}
-        ph = clf.predict_proba(X_ref[hold])
         pc = clf.predict_proba(X_cur[ok_cur])
         prob_hold = np.array([ph[i, col[c]] if c in col else 1e-4 for i, c in enumerate(x_ref[hold])])
         prob_cur = np.array([pc[i, col[c]] if c in col else 1e-4 for i, c in enumerate(y_cur)])
@@ -387,17 +342,20 @@ def _stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarra
 
 def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
                       default_value: float | None = None, extra_rows: np.ndarray | None = None,
-                      outcome: bool = False) -> MechanismResult:
+                      outcome: bool = False, fitted: MechanismFit | None = None) -> MechanismResult:
     """``extra_rows`` restricts the test to rows where the node's broken parents still behave
-    as before: what remains of the node's change is its own, not inherited (descendant adjustment)."""
-    rng = np.random.default_rng(seed)
+    as before: what remains of the node's change is its own, not inherited (descendant adjustment).
+    ``fitted``: the reference-only parts, learnt by ``CausalRCA.fit`` (``mechanism_fits``) for
+    these very reference rows and seed; fitted here when not given, as they were fitted there."""
     X_ref = enc.reference[list(parents)].to_numpy(dtype=float)
     X_cur = enc.current[list(parents)].to_numpy(dtype=float)
     inside = np.ones(len(X_cur), dtype=bool)
     for j, parent in enumerate(parents):
         inside &= support_mask(X_ref[:, j], X_cur[:, j], parent in enc.categorical)
     categorical = np.array([p in enc.categorical for p in parents])
-    inside &= joint_support_mask(X_ref, X_cur, categorical, seed)
+    support = fitted.support if fitted is not None else support_index(X_ref, categorical, seed)
+    if support is not None:
+        inside &= support.inside(X_cur)
     if extra_rows is not None:
         inside &= extra_rows
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
@@ -408,26 +366,29 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
                                consistent=np.zeros(len(x_cur_full), dtype=bool))
     X_cur, x_cur = X_cur[inside], x_cur_full[inside]
     row_ok = np.ones(len(x_cur), dtype=bool)
-    p_null, e_null, exp_rate, obs_rate = _indicator_part(np.isnan(x_ref), X_ref, np.isnan(x_cur), X_cur, seed)
+    nulls = fitted.nulls if fitted is not None else fit_indicator(np.isnan(x_ref), X_ref, seed)
+    p_null, e_null, exp_rate, obs_rate = _indicator_part(nulls, np.isnan(x_cur), X_cur)
     p_def, e_def, exp_def, obs_def = 1.0, 0.0, 0.0, 0.0
     if node_id in enc.categorical:
         default_value = None
     parent_null_share = float("nan")
     if default_value is not None:
         with np.errstate(invalid="ignore"):
-            p_def, e_def, exp_def, obs_def = _indicator_part(x_ref == default_value, X_ref,
-                                                             x_cur == default_value, X_cur, seed)
+            p_def, e_def, exp_def, obs_def = _indicator_part(fit_indicator(x_ref == default_value, X_ref, seed),
+                                                             x_cur == default_value, X_cur)
             defaulted = x_cur == default_value
         if defaulted.any():
             # Defaults exactly where a parent is null: the null handling changed (skew);
             # defaults where the parents had values: the value was lost (outage).
             parent_null_share = float(np.isnan(X_cur[defaulted]).any(axis=1).mean())
-    if node_id in enc.categorical:
+    is_category = node_id in enc.categorical
+    values = (lambda: fitted.values) if fitted is not None else (lambda: fit_values(x_ref, X_ref, seed, is_category))
+    if is_category:
         method = "classification"
-        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome)
+        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome)
     else:
         method = "regression"
-        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome,
+        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
                                                   default_value)
     if p_null < SIGNIFICANCE and np.isnan(x_ref).mean() < 0.01:
         row_ok &= ~np.isnan(x_cur)
@@ -614,7 +575,7 @@ def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
 
 def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                        order: list[str], parents_of: dict[str, tuple[str, ...]],
-                       workers: int) -> dict[str, MechanismResult]:
+                       workers: int, fitted: Callable[[str, int], MechanismFit | None]) -> dict[str, MechanismResult]:
     """Every node's conditional test as if none of its parents broke, on ``workers`` processes.
 
     Which parents broke is only known in topological order, but it is rare: the
@@ -623,25 +584,35 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
     """
     tested = [(i, node_id, parents_of[node_id]) for i, node_id in enumerate(order) if parents_of[node_id]]
     calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, fallback_value(node_id, signals),
-               None), {"outcome": graph.nodes[node_id].kind == "label"}) for i, node_id, parents in tested)
+               None), {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i)})
+             for i, node_id, parents in tested)
     done = run_calls(conditional_test, calls, workers)
     return {node_id: result for (_i, node_id, _parents), result in zip(tested, done)}
 
 
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                       nodes: list[str] | None = None, jobs: int | None = None,
-                      design_effects: dict[str, float] | None = None) -> dict[str, MechanismResult]:
+                      design_effects: dict[str, float] | None = None,
+                      fits: MechanismFits | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
     A node below a broken node is tested only on rows where every broken node above it still
     behaves as its reference mechanism says, so that it is not blamed for what it inherited.
     ``jobs``: worker processes for the conditional tests (see ``workers.worker_count``).
+    ``fits``: reference fits learnt by ``CausalRCA.fit``; a test whose key matches uses its fit
+    (the current rows a test keeps never change what was fitted on the reference).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
     provisional = SIGNIFICANCE / max(1, len(order))  # before BH: Bonferroni decides what "broke"
     parents_of = {node_id: effective_parents(graph, node_id) for node_id in order}
     workers = worker_count(sum(1 for parents in parents_of.values() if parents), jobs)
-    ahead = _speculative_tests(graph, enc, signals, seed, order, parents_of, workers) if workers > 1 else {}
+    digests = column_digests(enc.reference) if fits else {}
+
+    def fitted(node_id: str, i: int) -> MechanismFit | None:
+        return fits.get(fit_key(node_id, parents_of[node_id], enc.categorical, seed + i, digests)) if fits else None
+
+    ahead = (_speculative_tests(graph, enc, signals, seed, order, parents_of, workers, fitted)
+             if workers > 1 else {})
     results: dict[str, MechanismResult] = {}
     # Rows where the node and everything above it behave as the reference says (None: all rows).
     clean: dict[str, np.ndarray | None] = {}
@@ -662,7 +633,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                 result = ahead[node_id]
             else:
                 result = conditional_test(node_id, parents, enc, seed + i, fallback, upstream_ok,
-                                           outcome=graph.nodes[node_id].kind == "label")
+                                           outcome=graph.nodes[node_id].kind == "label", fitted=fitted(node_id, i))
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if design_effects and node_id in design_effects:  # rows repeat entities (signals/clustering.py)
