@@ -7,6 +7,8 @@ ask whether current rows — restricted to parent values the reference
 covers — follow that learned mechanism as well as held-out reference rows
 do (regression residuals, or per-row log-loss for categories). Root nodes
 have no parents: their marginal signals are their mechanism test.
+What a test learns from the reference alone is ``mechanism_fits.py``'s, which
+``CausalRCA.fit`` learns once and a diagnosis looks up by its key.
 """
 
 from __future__ import annotations

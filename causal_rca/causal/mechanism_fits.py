@@ -174,7 +174,7 @@ def fit_key(node_id: str, parents: tuple[str, ...], categorical: frozenset[str],
             digests: dict[str, str]) -> FitKey:
     """What a node's reference fit depends on: node, parents, their kinds, seed, the encoded reference rows."""
     columns = (node_id, *parents)
-    return (columns, tuple(c in categorical for c in columns), seed, tuple(digests[c] for c in columns))
+    return (columns, tuple(c in categorical for c in columns), seed, tuple(digests.get(c) for c in columns))
 
 
 MechanismFits = dict  # FitKey -> MechanismFit, read-only once ``fit_mechanisms`` made it
