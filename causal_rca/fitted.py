@@ -134,7 +134,7 @@ class CausalRCA:
             window = reference_window(graph, reference, backend)
             self.fitted_ = fit_reference(graph, metric, window, seed=self.seed, sample_rows=self.sample_rows,
                                          artifact=artifact, review_segments=artifact is not None
-                                         or q.training is not None)
+                                         or q.training is not None, jobs=q.jobs)
         self._fit_warnings = tuple(raised)
         return self
 

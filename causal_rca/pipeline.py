@@ -133,7 +133,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
     enc = encode_windows(ref_s, cur_s, dtypes,
                          {} if unlabelled else label_overrides(graph, metric, spec, ref_s, cur_s))
     mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
-                                   jobs=jobs, design_effects=clustering)
+                                   jobs=jobs, design_effects=clustering, fits=fit.mechanism_fits)
 
     # The causal graph of the metric: observed ancestors through effective parents.
     metric_graph = metric_causal_graph(graph, metric, spec, dtypes, labelled=not unlabelled)

@@ -8,11 +8,12 @@ the ones fitted (the usual case) it gets copies of the fitted ones, otherwise
 they are read again from the reference window exactly as a one-call diagnosis
 reads them. Either way the answer is the bytes a one-call diagnosis gives.
 
-Not learnt here, because the code that learns them judges the current window
-in the same pass: the mechanism surrogates (``causal/mechanism.py`` fits and
-scores in one call) and the attribution's fitted mechanisms (they are fitted
-on the encoded reference, whose encoding depends on the types both windows
-share). docs/fitted.md says what that costs.
+The mechanism tests' reference fits (surrogates, holdout predictions, the
+missing-value models, the parents' support index: ``causal/mechanism_fits.py``)
+are learnt here too, on the reference sample encoded as a diagnosis encodes
+it, and kept under a key of everything they read; a diagnosis whose encoded
+reference or seeds differ fits its own. Not learnt here yet: the attribution's
+fitted mechanisms (docs/fitted.md says what that costs).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from typing import Any
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from causal_rca.causal.encoding import effective_parents, encode_windows, label_overrides
+from causal_rca.causal.mechanism_fits import MechanismFits, fit_mechanisms
+from causal_rca.causal.workers import worker_count
 from causal_rca.diagnosis.classes import class_node_dtypes
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics.frames import metric_frames
@@ -49,6 +53,7 @@ class ReferenceFit:
     texts: pd.DataFrame = field(repr=False)
     frame_key: FrameKey = ((), False, None)
     frame: pd.DataFrame = field(default=None, repr=False)
+    mechanism_fits: MechanismFits = field(default_factory=dict, repr=False)  # see causal/mechanism_fits.py
 
     @property
     def backend(self) -> BaseBackend:
@@ -62,11 +67,12 @@ def reference_window(graph: LineageGraph, reference: TableLike | Window, backend
 
 
 def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: int, sample_rows: int,
-                  artifact: Any, review_segments: bool) -> ReferenceFit:
+                  artifact: Any, review_segments: bool, jobs: int | None = None) -> ReferenceFit:
     """Read the reference once: metric target, types, seeded sample and metric frame.
 
     ``review_segments``: the model review will run (an artifact or a training set), so the
     metric frame carries the graph's segment columns, as the one-call diagnosis reads it.
+    ``jobs``: processes for the mechanism fits (``workers.worker_count``).
     """
     target = resolve_metric(graph, metric, reference)
     dtypes = class_node_dtypes(graph, metric, target.spec, resolve_dtypes(graph, reference))
@@ -74,8 +80,20 @@ def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: 
     sample, texts = node_samples(reference, graph, dtypes, sample_rows, seed, numbers_as_text=numbers_as_text)
     key = _frame_key(graph, target, dtypes, graph.segments if review_segments else ())
     (frame,) = metric_frames(graph, metric, target.spec, dtypes, (reference,), extra=key[0], with_time=key[1])
+    fits = mechanism_fits(graph, target, sample, dtypes, seed, jobs)
     return ReferenceFit(graph, target, artifact, reference, seed, sample_rows, dtypes, numbers_as_text,
-                        sample, texts, key, frame)
+                        sample, texts, key, frame, fits)
+
+
+def mechanism_fits(graph: LineageGraph, target: MetricTarget, sample: pd.DataFrame, dtypes: dict[str, str],
+                   seed: int, jobs: int | None) -> MechanismFits:
+    """The mechanism tests' reference fits, for the nodes and seeds ``mechanism.assess_mechanisms`` gives them
+    when the current window agrees on the types and is labelled (the usual diagnosis)."""
+    enc = encode_windows(sample, sample, dtypes, label_overrides(graph, target.node, target.spec, sample, sample))
+    order = [n for n in graph.observed_nodes() if n in dtypes]
+    tests = [(n, effective_parents(graph, n), seed + i) for i, n in enumerate(order)]
+    tests = [t for t in tests if t[1]]
+    return fit_mechanisms(enc.reference, enc.categorical, tests, worker_count(len(tests), jobs))
 
 
 def _frame_key(graph: LineageGraph, target: MetricTarget, dtypes: dict[str, str],

@@ -151,7 +151,7 @@ def test_discrete_parent_is_in_support_only_at_its_levels() -> None:
 
 
 def test_fallback_hits_rows_whatever_their_value_a_clip_by_their_value() -> None:
-    from causal_rca.causal.mechanism import _default_selectivity
+    from causal_rca.causal.outcome_tests import default_selectivity as _default_selectivity
 
     rng = np.random.default_rng(0)
     expected = rng.normal(0, 1, 4000)
@@ -364,7 +364,8 @@ def _relabelled(n: int, seed: int, how: str) -> tuple[np.ndarray, np.ndarray, np
 
 @pytest.mark.parametrize("seed", range(3))
 def test_a_moved_prior_does_not_follow_an_input_a_changed_relation_does(seed) -> None:
-    from causal_rca.causal.mechanism import _deviation_follows_input, _recalibrated
+    from causal_rca.causal.outcome_tests import deviation_follows_input as _deviation_follows_input
+    from causal_rca.causal.outcome_tests import recalibrated as _recalibrated
 
     p0, y0, x0 = _relabelled(3000, 100 + seed, "none")
 

@@ -127,20 +127,34 @@ def support_space(X: np.ndarray, centre: np.ndarray, scale: np.ndarray, categori
     return np.clip(Z, -1e6, 1e6)  # values near the float limit overflow to inf in robust units
 
 
-def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.ndarray, seed: int,
-                       k: int = 5, max_reference: int = 3000) -> np.ndarray:
-    """Rows of ``X_cur`` whose parent *combination* lies where reference rows are.
+@dataclass(frozen=True)
+class SupportIndex:
+    """The reference side of ``joint_support_mask``: learnt once per reference, asked per window."""
 
-    Each parent can be inside its own range while the combination never
-    occurred (a feature rescaled while its sibling was not); a mechanism fitted
-    on the reference cannot be judged there. A current row is inside when its
-    k-th nearest reference neighbour is no farther than three times what
-    those neighbours see among themselves.
-    """
+    centre: np.ndarray
+    scale: np.ndarray
+    categorical: np.ndarray
+    neighbours: object  # sklearn NearestNeighbors over the reference rows in support space
+    own: np.ndarray  # each reference row's distance to its k-th neighbour
+    k: int
+
+    def inside(self, X_cur: np.ndarray) -> np.ndarray:
+        """Rows of ``X_cur`` whose k-th nearest reference row is within three local spacings."""
+        Zc = support_space(X_cur, self.centre, self.scale, self.categorical)
+        dist, idx = self.neighbours.kneighbors(Zc, n_neighbors=self.k, return_distance=True)
+        # Local, like LOF: a reference that lies on a thin curve is dense along it and empty beside it.
+        local = np.median(self.own[idx], axis=1)
+        floor = 0.05  # robust units: rows this close are inside whatever the local density
+        return dist[:, self.k - 1] <= np.maximum(3.0 * local, floor)
+
+
+def support_index(X_ref: np.ndarray, categorical: np.ndarray, seed: int, k: int = 5,
+                  max_reference: int = 3000) -> SupportIndex | None:
+    """The reference's neighbour index for ``joint_support_mask`` (None: every combination is inside)."""
     from sklearn.neighbors import NearestNeighbors
 
     if X_ref.shape[1] < 2 or len(X_ref) <= k + 1:
-        return np.ones(len(X_cur), dtype=bool)
+        return None
     rng = np.random.default_rng(seed)
     ref = X_ref[rng.choice(len(X_ref), max_reference, replace=False)] if len(X_ref) > max_reference else X_ref
     centre = np.nanmedian(ref, axis=0)
@@ -151,14 +165,23 @@ def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.nda
     scale = np.nan_to_num(scale, nan=1.0)
     centre = np.nan_to_num(centre, nan=0.0)
     Zr = support_space(ref, centre, scale, categorical)
-    Zc = support_space(X_cur, centre, scale, categorical)
     nn = NearestNeighbors(n_neighbors=k + 1).fit(Zr)
     own = nn.kneighbors(Zr, return_distance=True)[0][:, k]  # column 0 is the row itself
-    dist, idx = nn.kneighbors(Zc, n_neighbors=k, return_distance=True)
-    # Local, like LOF: a reference that lies on a thin curve is dense along it and empty beside it.
-    local = np.median(own[idx], axis=1)
-    floor = 0.05  # robust units: rows this close are inside whatever the local density
-    return dist[:, k - 1] <= np.maximum(3.0 * local, floor)
+    return SupportIndex(centre, scale, np.asarray(categorical), nn, own, k)
+
+
+def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.ndarray, seed: int,
+                       k: int = 5, max_reference: int = 3000) -> np.ndarray:
+    """Rows of ``X_cur`` whose parent *combination* lies where reference rows are.
+
+    Each parent can be inside its own range while the combination never
+    occurred (a feature rescaled while its sibling was not); a mechanism fitted
+    on the reference cannot be judged there. A current row is inside when its
+    k-th nearest reference neighbour is no farther than three times what
+    those neighbours see among themselves.
+    """
+    index = support_index(X_ref, categorical, seed, k, max_reference)
+    return np.ones(len(X_cur), dtype=bool) if index is None else index.inside(X_cur)
 
 
 DISCRETE_LEVELS = 50

@@ -7,42 +7,46 @@ ask whether current rows — restricted to parent values the reference
 covers — follow that learned mechanism as well as held-out reference rows
 do (regression residuals, or per-row log-loss for categories). Root nodes
 have no parents: their marginal signals are their mechanism test.
+What a test learns from the reference alone is ``mechanism_fits.py``'s, which
+``CausalRCA.fit`` learns once and a diagnosis looks up by its key.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 from scipy import stats
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.linear_model import LinearRegression
 from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.encoding import (
-    UNSEEN, EncodedWindows, effective_parents, is_discrete, joint_support_mask, support_mask,
+    UNSEEN, EncodedWindows, effective_parents, support_index, support_mask,
 )
-from causal_rca.causal.fitting import MIN_ROWS, TREE_LEAVES, trainable
+from causal_rca.causal.fitting import MIN_ROWS
+from causal_rca.causal.mechanism_fits import (
+    ClassificationFit, IndicatorFit, MechanismFit, MechanismFits, RegressionFit, column_digests, fit_indicator,
+    fit_key, fit_values,
+)
+from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and its levels are imported from here too)
+    CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
+)
+from causal_rca.causal.outcome_tests import (
+    auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
+)
 from causal_rca.causal.rescaling import line_fit, rescaling_measures
+from causal_rca.causal.sources import measured_inputs, sources_given_each_other
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.clustering import deflated_p
 from causal_rca.signals.detect import Signal
 
-SIGNIFICANCE = 0.01
-# When the metric moved significantly and no node passes the test above, each node is judged
-# alone at this level: the metric's move is itself evidence that something changed.
-LENIENT_SIGNIFICANCE = 0.05
-MIN_EFFECT = 0.1
-# Categorical outcomes are also tested within strata of the reference mechanism's prediction,
-# which is calibrated whatever the fit's quality, so a smaller effect can be trusted.
-MIN_EFFECT_OUTCOME = 0.06
-# p-values among a result's measures that rows of one entity make look stronger than they are.
-CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata"})
-MAX_FIT_ROWS = 6000
+
+# The reference's value model of a node, fitted only when a test gets that far (``mechanism_fits.fit_values``).
+ValuesFit = Callable[[], "RegressionFit | ClassificationFit | None"]
 DETERMINISTIC = 0.05  # reference residuals below this share of the node's spread: a computed node
 MATERIAL = 0.2  # a deviation this large (share of spread) is a different value, not surrogate error
 # Signals that describe a root node's marginal (its mechanism, when it has no parents).
@@ -52,53 +56,14 @@ MARGINAL_SIGNALS = (
 )
 
 
-@dataclass(frozen=True)
-class MechanismResult:
-    node: str
-    parents: tuple[str, ...]
-    method: str  # "marginal", "regression", "classification", "skipped"
-    p_value: float
-    effect: float
-    detail: str
-    measures: dict[str, float] = field(default_factory=dict)
-    p_adjusted: float = 1.0
-    # Current-sample rows where the node behaves as its reference mechanism says (None: all).
-    consistent: np.ndarray | None = field(default=None, compare=False, repr=False)
-    # Judged by the lenient test (see ``lenient_mechanisms``).
-    lenient: bool = False
-    # Sources that moved with this one and are unchanged given it (``_sources_given_each_other``).
-    moved_with: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        floor = MIN_EFFECT_OUTCOME if self.method == "classification" else MIN_EFFECT
-        if self.lenient:
-            return self.p_value < LENIENT_SIGNIFICANCE and self.effect >= floor
-        return self.p_adjusted < SIGNIFICANCE and self.effect >= floor
-
-
-def _split(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Train on 70% (at most MAX_FIT_ROWS), hold out every other row: the holdout is the
-    yardstick the current window is compared with, so it should be as large as we can afford."""
-    idx = rng.permutation(n)
-    cut = min(int(n * 0.7), MAX_FIT_ROWS)
-    return np.sort(idx[:cut]), np.sort(idx[cut:])
-
-
-def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray,
-                    seed: int) -> tuple[float, float, float, float]:
+def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarray) -> tuple[float, float, float, float]:
     """(p, effect, expected rate, observed rate) for "this happens more often than the parents explain".
 
     Used for "is missing" and "holds the fallback default": an outage that fills a
     typical value is invisible in residuals but plain in how often the value occurs.
+    ``indicator`` is the reference's model of the event (``mechanism_fits.fit_indicator``).
     """
-    k = int(y_ref.sum())
-    if k < 20 or k > len(y_ref) - 20:
-        expected = np.full(len(y_cur), (k + 0.5) / (len(y_ref) + 1.0))
-    else:
-        clf = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed)
-        clf.fit(trainable(X_ref), y_ref)
-        expected = clf.predict_proba(X_cur)[:, 1]
+    expected = indicator.expected(X_cur)
     obs = float(y_cur.sum())
     exp = float(expected.sum())
     var = float((expected * (1 - expected)).sum())
@@ -108,22 +73,16 @@ def _indicator_part(y_ref: np.ndarray, X_ref: np.ndarray, y_cur: np.ndarray, X_c
     return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
 
 
-def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
+def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
                      outcome: bool = False, default_value: float | None = None) -> tuple[float, float, dict[str, float]]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
-    ref_idx = np.flatnonzero(ok_ref)
-    if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
+    if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
         return 1.0, 0.0, {}
-    train, hold = _split(len(ref_idx), rng)
-    train, hold = ref_idx[train], ref_idx[hold]
-    if np.ptp(x_ref[train]) == 0:
-        pred_hold = np.full(len(hold), x_ref[train][0])
-        pred_cur = np.full(int(ok_cur.sum()), x_ref[train][0])
-    else:
-        predict, pred_hold = _fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
-        pred_cur = predict(X_cur[ok_cur])
+    fit = values()
+    hold, pred_hold = fit.hold, fit.pred_hold
+    pred_cur = fit.surrogate.predict(X_cur[ok_cur])
     r0 = x_ref[hold] - pred_hold
     r1 = x_cur[ok_cur] - pred_cur
     spread = float(np.std(x_ref[ok_ref])) or 1.0
@@ -135,7 +94,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
         **rescaling_measures(pred_cur, x_cur[ok_cur], (pred_hold, x_ref[hold])),
     }
     if default_value is not None:
-        measures.update(_default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))
+        measures.update(default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))
     if float(np.sqrt(np.mean(r0 ** 2))) < DETERMINISTIC * spread:
         # A computed feature or a model score: the parents fix the value. Scale-free tests would
         # flag the surrogate's own small errors off the reference manifold; what matters is the
@@ -155,68 +114,26 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
     # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
     if outcome:
-        measures["p_follows_input"] = _deviation_follows_input(r0, X_ref[hold], r1, X_cur[ok_cur])
+        measures["p_follows_input"] = deviation_follows_input(r0, X_ref[hold], r1, X_cur[ok_cur])
     return min(1.0, 2 * min(p_signed, p_abs)), min(1.0, max(d_signed, d_abs, spread_change)), measures
 
 
-def _fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray, seed: int):
-    """(predict, its predictions of the holdout) for node ~ parents: a linear fit when it predicts
-    the holdout as well as or better than gradient boosting, else boosting. Many features are
-    linear in their parents (z-scores, weighted risk indices); trees approximate a line by steps,
-    coarsely where the reference is sparse, and a population that moves into those regions then
-    looks like a broken mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all.
-    The holdout's predictions come back with the fit: they decided between the two."""
-    means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
-    means = np.where(np.isfinite(means), means, 0.0)
-
-    def design(A: np.ndarray) -> np.ndarray:
-        return np.c_[np.where(np.isnan(A), means, A), np.isnan(A).astype(float)]
-
-    linear = LinearRegression().fit(design(X), y)
-    linear_hold = linear.predict(design(X_hold))
-    linear_err = float(np.mean((linear_hold - y_hold) ** 2))
-    if linear_err <= 0.001 * float(np.var(y_hold)):
-        return (lambda A: linear.predict(design(A))), linear_hold
-    boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed).fit(trainable(X), y)
-    boost_hold = boost.predict(X_hold)
-    if linear_err < float(np.mean((boost_hold - y_hold) ** 2)):
-        return (lambda A: linear.predict(design(A))), linear_hold
-    return boost.predict, boost_hold
-
-
-def _default_selectivity(expected: np.ndarray, observed: np.ndarray, value: float, tol: float) -> dict[str, float]:
-    """Which rows took the repeated value? A fallback (an outage, a timeout) hits rows whatever
-    they should have held; a computation that changed (clipping, a remapped category) hits rows
-    *by* what they should have held. KS distance between the expected values of rows that took
-    the value without the reference computation giving it and of rows that kept their own."""
-    took = (observed == value) & (np.abs(expected - value) > tol)
-    kept = observed != value
-    if took.sum() < MIN_ROWS or kept.sum() < MIN_ROWS:
-        return {}
-    d, _p = st.ks_two_sample(expected[took], expected[kept])
-    return {"default_selectivity": d}
-
-
-def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarray,
+def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
                          outcome: bool = False) -> tuple[float, float, dict[str, float]]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
-    ref_idx = np.flatnonzero(ok_ref)
-    if len(ref_idx) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
+    if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
         return 1.0, 0.0, {}
-    train, hold = _split(len(ref_idx), rng)
-    train, hold = ref_idx[train], ref_idx[hold]
-    classes = np.unique(x_ref[train])
+    fit = values()
+    hold, classes = fit.hold, fit.classes
     y_cur = x_cur[ok_cur]
     if len(classes) < 2:
         prob_hold = np.ones(len(hold))
         prob_cur = np.where(y_cur == classes[0], 1.0, 1e-4)
         p_pos_hold = p_pos_cur = None
     else:
-        clf = HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed)
-        clf.fit(trainable(X_ref[train]), x_ref[train])
+        clf, ph = fit.model, fit.proba_hold
         col = {c: i for i, c in enumerate(clf.classes_)}
-        ph = clf.predict_proba(X_ref[hold])
         pc = clf.predict_proba(X_cur[ok_cur])
         prob_hold = np.array([ph[i, col[c]] if c in col else 1e-4 for i, c in enumerate(x_ref[hold])])
         prob_cur = np.array([pc[i, col[c]] if c in col else 1e-4 for i, c in enumerate(y_cur)])
@@ -248,7 +165,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         measures["rate_reference"] = float(y_hold.mean())
         measures["rate_current"] = float(y_c.mean())
         measures["rate_expected"] = float(p_pos_cur.mean())
-        measures.update(_base_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c))
+        measures.update(base_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c))
         # A base rate moving away from what the parents predict is a change even when it
         # makes outcomes easier to predict (fewer positives: log-loss falls).
         gap = abs(measures["rate_current"] - measures["rate_expected"]) / max(measures["rate_expected"], 0.02)
@@ -256,13 +173,13 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok: np.ndarr
         if 0 < y_hold.sum() < len(y_hold) and 0 < y_c.sum() < len(y_c):
             measures["auc_reference"] = float(roc_auc_score(y_hold, p_pos_hold))
             measures["auc_current"] = float(roc_auc_score(y_c, p_pos_cur))
-            measures["auc_se"] = math.hypot(_auc_se(measures["auc_reference"], y_hold),
-                                            _auc_se(measures["auc_current"], y_c))
-            p_strata = _stratified_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c)
+            measures["auc_se"] = math.hypot(auc_se(measures["auc_reference"], y_hold),
+                                            auc_se(measures["auc_current"], y_c))
+            p_strata = stratified_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c)
             measures["p_within_strata"] = p_strata
-            measures["p_follows_input"] = _deviation_follows_input(
-                y_hold - _recalibrated(p_pos_hold, y_hold), X_ref[hold],
-                y_c - _recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
+            measures["p_follows_input"] = deviation_follows_input(
+                y_hold - recalibrated(p_pos_hold, y_hold), X_ref[hold],
+                y_c - recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures
     elif outcome and len(classes) > 2:  # a multi-class label: new classes, class mix, class-level map
         measures.update(class_outcome_measures(clf.classes_, ph, x_ref[hold], pc, y_cur))
@@ -288,116 +205,22 @@ def _computed_category(wrong_hold: np.ndarray, wrong_cur: np.ndarray, prob_hold:
     return st.two_proportion(k0, len(wrong_hold), k1, len(wrong_cur)), min(1.0, max(0.0, 3.0 * excess)), measures
 
 
-def _input_groups(x_hold: np.ndarray, x_cur: np.ndarray, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Group codes for one input: its levels when it has few, else deciles of the reference; nulls
-    form a group of their own."""
-    known = x_hold[~np.isnan(x_hold)]
-    if len(np.unique(known)) <= 2 * bins:
-        levels = np.unique(known)
-        code = lambda x: np.where(np.isnan(x), -1, np.where(np.isin(x, levels), np.searchsorted(levels, np.nan_to_num(x)), -2))  # noqa: E731
-    else:
-        edges = np.unique(np.quantile(known, np.linspace(0, 1, bins + 1)[1:-1]))
-        code = lambda x: np.where(np.isnan(x), -1, np.searchsorted(edges, np.nan_to_num(x)))  # noqa: E731
-    return code(x_hold), code(x_cur)
-
-
-def _deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.ndarray, X_cur: np.ndarray,
-                             min_group: int = 20) -> float:
-    """p-value (Bonferroni over inputs) that the outcome's deviation from the reference mechanism
-    now depends on where an input lies.
-
-    A moved prior moves every row's outcome alike, once the deviations are taken net of their
-    overall level; a changed relation moves the rows of one region of an input (a segment, a
-    range). Per input, each group's mean deviation now is compared with the same group's on
-    the reference holdout (the fit's own errors there cancel), summed as a chi-square.
-    """
-    dev_hold, dev_cur = dev_hold - dev_hold.mean(), dev_cur - dev_cur.mean()
-    # A group whose outcomes the mechanism fixes exactly has no spread to judge by (float dust).
-    negligible = 1e-9 * (float(np.var(np.r_[dev_hold, dev_cur])) + 1e-12)
-    p_values = []
-    for j in range(X_cur.shape[1]):
-        g_hold, g_cur = _input_groups(X_hold[:, j], X_cur[:, j])
-        statistic, groups = 0.0, 0
-        for g in np.unique(g_hold[g_hold != -2]):
-            a, b = dev_hold[g_hold == g], dev_cur[g_cur == g]
-            if len(a) < min_group or len(b) < min_group:
-                continue
-            se2 = a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)
-            if se2 > negligible:
-                statistic += (b.mean() - a.mean()) ** 2 / se2
-                groups += 1
-        if groups >= 2:
-            p_values.append(float(stats.chi2.sf(statistic, groups - 1)))
-    return min(1.0, min(p_values) * len(p_values)) if p_values else 1.0
-
-
-def _recalibrated(p: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The outcome rate as a monotone function of the reference prediction, fitted on these rows:
-    whatever form a moved prior takes (relabelling at random, a changed odds), it is monotone in
-    the prediction, so what it leaves is a deviation no input explains."""
-    from sklearn.isotonic import IsotonicRegression
-
-    return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y).predict(p)
-
-
-def _base_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray) -> dict[str, float]:
-    """Did the outcome's base rate move beyond what the parents predict, beyond sampling noise?
-
-    The reference fit predicts each current row's probability of the positive class; with no
-    change of prior, the current positives are a sum of those Bernoulli draws. Its own
-    miscalibration is measured on the reference holdout and subtracted, so the gap is
-    (observed - predicted) now minus (observed - predicted) then, with the standard error of
-    both Poisson-binomial sums: a test at the windows' own sizes, not a fixed gap.
-    """
-    gap = (y_cur.mean() - p_cur.mean()) - (y_ref.mean() - p_ref.mean())
-    se = math.sqrt(float(np.sum(p_cur * (1 - p_cur))) / len(p_cur) ** 2
-                   + float(np.sum(p_ref * (1 - p_ref))) / len(p_ref) ** 2)
-    p = float(2 * stats.norm.sf(abs(gap) / se)) if se > 0 else (0.0 if gap else 1.0)
-    return {"base_rate_gap": float(gap), "base_rate_se": se, "base_rate_p": p}
-
-
-def _auc_se(auc: float, y: np.ndarray) -> float:
-    """Hanley and McNeil's standard error of an AUC from its positives and negatives."""
-    n1, n0 = float(y.sum()), float(len(y) - y.sum())
-    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
-    return math.sqrt(max(auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2) + (n0 - 1) * (q2 - auc ** 2), 0.0) / (n1 * n0))
-
-
-def _stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray,
-                          bins: int = 10) -> float:
-    """Does the outcome rate differ between windows among rows the reference mechanism scores alike?
-
-    One 2×2 chi-square per decile of the predicted probability, summed (df = strata). Both windows
-    are scored by the same reference fit, so its own miscalibration cancels out.
-    """
-    edges = np.unique(np.quantile(p_ref, np.linspace(0, 1, bins + 1)[1:-1]))
-    b_ref, b_cur = np.digitize(p_ref, edges), np.digitize(p_cur, edges)
-    statistic, df = 0.0, 0
-    for b in range(len(edges) + 1):
-        r, c = y_ref[b_ref == b], y_cur[b_cur == b]
-        if len(r) < 20 or len(c) < 20:
-            continue
-        table = np.array([[r.sum(), len(r) - r.sum()], [c.sum(), len(c) - c.sum()]], dtype=float)
-        if (table.sum(axis=0) == 0).any():
-            continue
-        statistic += stats.chi2_contingency(table, correction=False)[0]
-        df += 1
-    return float(stats.chi2.sf(statistic, df)) if df else 1.0
-
-
 def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
                       default_value: float | None = None, extra_rows: np.ndarray | None = None,
-                      outcome: bool = False) -> MechanismResult:
+                      outcome: bool = False, fitted: MechanismFit | None = None) -> MechanismResult:
     """``extra_rows`` restricts the test to rows where the node's broken parents still behave
-    as before: what remains of the node's change is its own, not inherited (descendant adjustment)."""
-    rng = np.random.default_rng(seed)
+    as before: what remains of the node's change is its own, not inherited (descendant adjustment).
+    ``fitted``: the reference-only parts, learnt by ``CausalRCA.fit`` (``mechanism_fits``) for
+    these very reference rows and seed; fitted here when not given, as they were fitted there."""
     X_ref = enc.reference[list(parents)].to_numpy(dtype=float)
     X_cur = enc.current[list(parents)].to_numpy(dtype=float)
     inside = np.ones(len(X_cur), dtype=bool)
     for j, parent in enumerate(parents):
         inside &= support_mask(X_ref[:, j], X_cur[:, j], parent in enc.categorical)
     categorical = np.array([p in enc.categorical for p in parents])
-    inside &= joint_support_mask(X_ref, X_cur, categorical, seed)
+    support = fitted.support if fitted is not None else support_index(X_ref, categorical, seed)
+    if support is not None:
+        inside &= support.inside(X_cur)
     if extra_rows is not None:
         inside &= extra_rows
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
@@ -408,26 +231,29 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
                                consistent=np.zeros(len(x_cur_full), dtype=bool))
     X_cur, x_cur = X_cur[inside], x_cur_full[inside]
     row_ok = np.ones(len(x_cur), dtype=bool)
-    p_null, e_null, exp_rate, obs_rate = _indicator_part(np.isnan(x_ref), X_ref, np.isnan(x_cur), X_cur, seed)
+    nulls = fitted.nulls if fitted is not None else fit_indicator(np.isnan(x_ref), X_ref, seed)
+    p_null, e_null, exp_rate, obs_rate = _indicator_part(nulls, np.isnan(x_cur), X_cur)
     p_def, e_def, exp_def, obs_def = 1.0, 0.0, 0.0, 0.0
     if node_id in enc.categorical:
         default_value = None
     parent_null_share = float("nan")
     if default_value is not None:
         with np.errstate(invalid="ignore"):
-            p_def, e_def, exp_def, obs_def = _indicator_part(x_ref == default_value, X_ref,
-                                                             x_cur == default_value, X_cur, seed)
+            p_def, e_def, exp_def, obs_def = _indicator_part(fit_indicator(x_ref == default_value, X_ref, seed),
+                                                             x_cur == default_value, X_cur)
             defaulted = x_cur == default_value
         if defaulted.any():
             # Defaults exactly where a parent is null: the null handling changed (skew);
             # defaults where the parents had values: the value was lost (outage).
             parent_null_share = float(np.isnan(X_cur[defaulted]).any(axis=1).mean())
-    if node_id in enc.categorical:
+    is_category = node_id in enc.categorical
+    values = (lambda: fitted.values) if fitted is not None else (lambda: fit_values(x_ref, X_ref, seed, is_category))
+    if is_category:
         method = "classification"
-        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome)
+        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome)
     else:
         method = "regression"
-        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, rng, seed, row_ok, outcome,
+        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
                                                   default_value)
     if p_null < SIGNIFICANCE and np.isnan(x_ref).mean() < 0.01:
         row_ok &= ~np.isnan(x_cur)
@@ -536,81 +362,6 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
                    detail=stale[0].detail)
 
 
-# A source with these signals lost values or changed type: a failure of its own, never what a
-# population tilt along another source does to it.
-OWN_FAILURE_SIGNALS = frozenset({"dtype", "coercion", "null_rate", "staleness", "tail_nulls", "partial_scale"})
-
-
-def _measured_inputs(graph: LineageGraph, order: list[str], parents_of: dict[str, tuple[str, ...]]) -> list[str]:
-    """Nodes that record the world rather than compute from it: sources, and parentless features.
-
-    Sources fed by a declared unobserved node (a service, a vendor file) are left out: the
-    graph already names their common cause, and moving together is how it shows
-    (rank.find_candidates groups them under it).
-    """
-    return [n for n in order if (graph.nodes[n].kind == "source"
-                                 or (not parents_of[n] and graph.nodes[n].kind == "feature"))
-            and all(graph.nodes[p].observed for p in graph.nodes[n].parents)]
-
-
-def _given(enc: EncodedWindows, node_id: str, other: str, seed: int) -> tuple[float, float]:
-    """(KS D, p): did ``node_id`` change given ``other`` alone (signals.statistics.stratified_change)?"""
-    x_ref = enc.reference[other].to_numpy(dtype=float)
-    return st.stratified_change(enc.reference[node_id].to_numpy(dtype=float), x_ref,
-                                enc.current[node_id].to_numpy(dtype=float), enc.current[other].to_numpy(dtype=float),
-                                other in enc.categorical or is_discrete(x_ref), seed)
-
-
-def _sources_given_each_other(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal],
-                              results: dict[str, MechanismResult], inputs: list[str], seed: int,
-                              threshold: float, design_effects: dict[str, float] | None) -> dict[str, MechanismResult]:
-    """Sources are correlated in the world whether or not an edge joins them: weight, horsepower
-    and cylinders move together when the population tilts along one. A tilt (or a new
-    sub-population) along A changes A's distribution given B, but not B's given A.
-
-    For every ordered pair of changed sources the engine asks whether one changed given the
-    other alone (a stratified test, cheap enough for every pair). B is a messenger of A when
-    B is unchanged given A (p >= 0.01) while A changed given B (p below the provisional
-    level): B's own mechanism result is replaced by that test, and A records B in
-    ``moved_with``. Two sources each unchanged given the other (nearly the same column)
-    cannot be told apart, and nothing changes for them.
-    """
-    failed = {s.node for s in signals if s.anomalous and s.signal in OWN_FAILURE_SIGNALS}
-    moved = [n for n in inputs if results[n].p_value < threshold and results[n].effect >= MIN_EFFECT
-             and results[n].method != "skipped"]
-    if len(moved) < 2:
-        return results
-    test: dict[tuple[str, str], tuple[float, float]] = {}
-    for i, node_id in enumerate(moved):
-        for j, other in enumerate(moved):
-            if other != node_id:
-                d, p = _given(enc, node_id, other, seed + 104729 + i * len(moved) + j)
-                if design_effects and node_id in design_effects:
-                    p = deflated_p(p, design_effects[node_id])
-                test[node_id, other] = (d, p)
-    followed: dict[str, list[str]] = {}
-    for (node_id, other), (_d, p) in test.items():
-        if node_id not in failed and p >= SIGNIFICANCE and test[other, node_id][1] < threshold:
-            followed.setdefault(node_id, []).append(other)
-    out = dict(results)
-    for node_id, leaders in followed.items():
-        best = max(leaders, key=lambda o: (test[node_id, o][1], o))
-        d, p = test[node_id, best]
-        out[node_id] = replace(
-            results[node_id], p_value=p, effect=d,
-            detail=f"moved with {', '.join(sorted(leaders))}: given {best}, unchanged ({results[node_id].detail})",
-            measures={**results[node_id].measures, "sibling_p_value": p})
-    for node_id in moved:
-        if node_id in followed:
-            continue
-        messengers = tuple(sorted(n for n, leaders in followed.items() if node_id in leaders))
-        if messengers:
-            p = max(test[node_id, m][1] for m in messengers)
-            out[node_id] = replace(results[node_id], moved_with=messengers,
-                                   measures={**results[node_id].measures, "sibling_p_value": p})
-    return out
-
-
 def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
     """The encoded columns one test reads: what a worker process is sent instead of every node."""
     cols = list(dict.fromkeys(columns))
@@ -619,7 +370,7 @@ def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
 
 def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                        order: list[str], parents_of: dict[str, tuple[str, ...]],
-                       workers: int) -> dict[str, MechanismResult]:
+                       workers: int, fitted: Callable[[str, int], MechanismFit | None]) -> dict[str, MechanismResult]:
     """Every node's conditional test as if none of its parents broke, on ``workers`` processes.
 
     Which parents broke is only known in topological order, but it is rare: the
@@ -628,25 +379,35 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
     """
     tested = [(i, node_id, parents_of[node_id]) for i, node_id in enumerate(order) if parents_of[node_id]]
     calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, fallback_value(node_id, signals),
-               None), {"outcome": graph.nodes[node_id].kind == "label"}) for i, node_id, parents in tested)
+               None), {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i)})
+             for i, node_id, parents in tested)
     done = run_calls(conditional_test, calls, workers)
     return {node_id: result for (_i, node_id, _parents), result in zip(tested, done)}
 
 
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                       nodes: list[str] | None = None, jobs: int | None = None,
-                      design_effects: dict[str, float] | None = None) -> dict[str, MechanismResult]:
+                      design_effects: dict[str, float] | None = None,
+                      fits: MechanismFits | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
     A node below a broken node is tested only on rows where every broken node above it still
     behaves as its reference mechanism says, so that it is not blamed for what it inherited.
     ``jobs``: worker processes for the conditional tests (see ``workers.worker_count``).
+    ``fits``: reference fits learnt by ``CausalRCA.fit``; a test whose key matches uses its fit
+    (the current rows a test keeps never change what was fitted on the reference).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
     provisional = SIGNIFICANCE / max(1, len(order))  # before BH: Bonferroni decides what "broke"
     parents_of = {node_id: effective_parents(graph, node_id) for node_id in order}
     workers = worker_count(sum(1 for parents in parents_of.values() if parents), jobs)
-    ahead = _speculative_tests(graph, enc, signals, seed, order, parents_of, workers) if workers > 1 else {}
+    digests = column_digests(enc.reference) if fits else {}
+
+    def fitted(node_id: str, i: int) -> MechanismFit | None:
+        return fits.get(fit_key(node_id, parents_of[node_id], enc.categorical, seed + i, digests)) if fits else None
+
+    ahead = (_speculative_tests(graph, enc, signals, seed, order, parents_of, workers, fitted)
+             if workers > 1 else {})
     results: dict[str, MechanismResult] = {}
     # Rows where the node and everything above it behave as the reference says (None: all rows).
     clean: dict[str, np.ndarray | None] = {}
@@ -667,7 +428,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                 result = ahead[node_id]
             else:
                 result = conditional_test(node_id, parents, enc, seed + i, fallback, upstream_ok,
-                                           outcome=graph.nodes[node_id].kind == "label")
+                                           outcome=graph.nodes[node_id].kind == "label", fitted=fitted(node_id, i))
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if fallback is not None:  # did the rows beside the repeated value move too? (classify.py)
@@ -685,7 +446,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         # is not judged on those rows even though the imputation between them passed it on unchanged.
         own = results[node_id].consistent if broke else None
         clean[node_id] = upstream_ok if own is None else (own if upstream_ok is None else upstream_ok & own)
-    results = _sources_given_each_other(graph, enc, signals, results, _measured_inputs(graph, order, parents_of),
+    results = sources_given_each_other(graph, enc, signals, results, measured_inputs(graph, order, parents_of),
                                         seed, provisional, design_effects)
     adjusted = st.benjamini_hochberg([r.p_value for r in results.values()])
     return {k: replace(r, p_adjusted=a) for (k, r), a in zip(results.items(), adjusted)}

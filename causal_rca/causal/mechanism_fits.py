@@ -1,0 +1,192 @@
+"""The reference-only half of a node's mechanism test, fitted once and kept by ``CausalRCA.fit``.
+
+A mechanism test (``mechanism.conditional_test``) fits node ~ parents on a
+reference train split, predicts the reference holdout (the yardstick), fits
+"is missing" ~ parents, and indexes the parents' joint support; only then does
+it score the current window. None of that reads the current window, so a
+fitted model learns it once (``fit_mechanisms``) and each diagnosis looks it
+up by a key made of everything those fits read: the node, its parents, which
+of them are categories, the seed, and the bytes of the encoded reference
+columns. A key that does not match (other types agreed with the current
+window, an unlabelled current window, another seed) is fitted again, exactly
+as the one-call diagnosis fits it, so the answer is the same bytes either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression
+
+from causal_rca.causal.encoding import SupportIndex, support_index
+from causal_rca.causal.fitting import MIN_ROWS, TREE_LEAVES, trainable
+from causal_rca.causal.workers import run_calls
+
+MAX_FIT_ROWS = 6000
+FitKey = tuple
+
+
+def split_rows(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Train on 70% (at most MAX_FIT_ROWS), hold out every other row: the holdout is the
+    yardstick the current window is compared with, so it should be as large as we can afford."""
+    idx = rng.permutation(n)
+    cut = min(int(n * 0.7), MAX_FIT_ROWS)
+    return np.sort(idx[:cut]), np.sort(idx[cut:])
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """node ~ parents for a numeric node: a constant, a linear fit (missing values as indicators), or boosting."""
+
+    constant: float | None = None
+    linear: LinearRegression | None = None
+    means: np.ndarray | None = None
+    boost: HistGradientBoostingRegressor | None = None
+
+    def predict(self, A: np.ndarray) -> np.ndarray:
+        """Predictions for parent rows ``A``."""
+        if self.constant is not None:
+            return np.full(len(A), self.constant)
+        if self.boost is not None:
+            return self.boost.predict(A)
+        return self.linear.predict(_design(A, self.means))
+
+
+def _design(A: np.ndarray, means: np.ndarray) -> np.ndarray:
+    return np.c_[np.where(np.isnan(A), means, A), np.isnan(A).astype(float)]
+
+
+def fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray,
+                  seed: int) -> tuple[Surrogate, np.ndarray]:
+    """(surrogate, its predictions of the holdout) for node ~ parents: a linear fit when it predicts
+    the holdout as well as or better than gradient boosting, else boosting. Many features are
+    linear in their parents (z-scores, weighted risk indices); trees approximate a line by steps,
+    coarsely where the reference is sparse, and a population that moves into those regions then
+    looks like a broken mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all.
+    The holdout's predictions come back with the fit: they decided between the two."""
+    means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
+    means = np.where(np.isfinite(means), means, 0.0)
+    linear = LinearRegression().fit(_design(X, means), y)
+    linear_hold = linear.predict(_design(X_hold, means))
+    linear_err = float(np.mean((linear_hold - y_hold) ** 2))
+    if linear_err <= 0.001 * float(np.var(y_hold)):
+        return Surrogate(linear=linear, means=means), linear_hold
+    boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES,
+                                          random_state=seed).fit(trainable(X), y)
+    boost_hold = boost.predict(X_hold)
+    if linear_err < float(np.mean((boost_hold - y_hold) ** 2)):
+        return Surrogate(linear=linear, means=means), linear_hold
+    return Surrogate(boost=boost), boost_hold
+
+
+@dataclass(frozen=True)
+class RegressionFit:
+    """A numeric node's reference fit: its split, surrogate and holdout predictions."""
+
+    train: np.ndarray
+    hold: np.ndarray
+    surrogate: Surrogate
+    pred_hold: np.ndarray
+
+
+@dataclass(frozen=True)
+class ClassificationFit:
+    """A categorical node's reference fit: its split, classes, classifier (None: one class) and holdout probabilities."""
+
+    train: np.ndarray
+    hold: np.ndarray
+    classes: np.ndarray
+    model: HistGradientBoostingClassifier | None
+    proba_hold: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class IndicatorFit:
+    """P(event | parents) on the reference: a classifier, or a constant rate when the event is too rare or common."""
+
+    model: HistGradientBoostingClassifier | None
+    rate: float
+
+    def expected(self, X_cur: np.ndarray) -> np.ndarray:
+        """Each current row's probability of the event."""
+        return np.full(len(X_cur), self.rate) if self.model is None else self.model.predict_proba(X_cur)[:, 1]
+
+
+def fit_indicator(y_ref: np.ndarray, X_ref: np.ndarray, seed: int) -> IndicatorFit:
+    """The reference's model of how often an event (missing, the fallback value) happens given the parents."""
+    k = int(y_ref.sum())
+    if k < 20 or k > len(y_ref) - 20:
+        return IndicatorFit(None, (k + 0.5) / (len(y_ref) + 1.0))
+    clf = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES, random_state=seed)
+    clf.fit(trainable(X_ref), y_ref)
+    return IndicatorFit(clf, float("nan"))
+
+
+def fit_values(x_ref: np.ndarray, X_ref: np.ndarray, seed: int,
+               categorical: bool) -> RegressionFit | ClassificationFit | None:
+    """The value model of a node on its non-missing reference rows (None: too few rows to fit)."""
+    ref_idx = np.flatnonzero(~np.isnan(x_ref))
+    if len(ref_idx) < MIN_ROWS * 2:
+        return None
+    train, hold = split_rows(len(ref_idx), np.random.default_rng(seed))
+    train, hold = ref_idx[train], ref_idx[hold]
+    if categorical:
+        classes = np.unique(x_ref[train])
+        if len(classes) < 2:
+            return ClassificationFit(train, hold, classes, None, None)
+        clf = HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES,
+                                             random_state=seed)
+        clf.fit(trainable(X_ref[train]), x_ref[train])
+        return ClassificationFit(train, hold, classes, clf, clf.predict_proba(X_ref[hold]))
+    if np.ptp(x_ref[train]) == 0:
+        constant = x_ref[train][0]
+        return RegressionFit(train, hold, Surrogate(constant=constant), np.full(len(hold), constant))
+    surrogate, pred_hold = fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
+    return RegressionFit(train, hold, surrogate, pred_hold)
+
+
+@dataclass(frozen=True)
+class MechanismFit:
+    """Everything a node's conditional test learns from the reference alone."""
+
+    support: SupportIndex | None
+    nulls: IndicatorFit
+    values: RegressionFit | ClassificationFit | None
+
+
+def fit_mechanism(x_ref: np.ndarray, X_ref: np.ndarray, parent_categorical: np.ndarray, seed: int,
+                  categorical: bool) -> MechanismFit:
+    """The reference-only parts of ``mechanism.conditional_test`` for one node, in the order it fits them."""
+    return MechanismFit(support_index(X_ref, parent_categorical, seed), fit_indicator(np.isnan(x_ref), X_ref, seed),
+                        fit_values(x_ref, X_ref, seed, categorical))
+
+
+def column_digests(reference: pd.DataFrame) -> dict[str, str]:
+    """A digest of each encoded reference column's bytes: the part of a fit key that names the exact rows."""
+    return {c: hashlib.blake2b(np.ascontiguousarray(reference[c].to_numpy(dtype=float)).tobytes(),
+                               digest_size=16).hexdigest() for c in reference.columns}
+
+
+def fit_key(node_id: str, parents: tuple[str, ...], categorical: frozenset[str], seed: int,
+            digests: dict[str, str]) -> FitKey:
+    """What a node's reference fit depends on: node, parents, their kinds, seed, the encoded reference rows."""
+    columns = (node_id, *parents)
+    return (columns, tuple(c in categorical for c in columns), seed, tuple(digests.get(c) for c in columns))
+
+
+MechanismFits = dict  # FitKey -> MechanismFit, read-only once ``fit_mechanisms`` made it
+
+
+def fit_mechanisms(reference: pd.DataFrame, categorical: frozenset[str], tests: list[tuple[str, tuple[str, ...], int]],
+                   workers: int = 1) -> MechanismFits:
+    """The reference fits of ``tests`` (node, parents, seed) on the encoded reference, keyed by ``fit_key``."""
+    digests = column_digests(reference)
+    tests = [(n, parents, s) for n, parents, s in tests if all(c in reference.columns for c in (n, *parents))]
+    calls = (((reference[n].to_numpy(dtype=float), reference[list(parents)].to_numpy(dtype=float),
+               np.array([p in categorical for p in parents]), s, n in categorical), {}) for n, parents, s in tests)
+    done = run_calls(fit_mechanism, calls, workers)
+    return {fit_key(n, parents, categorical, s, digests): fitted for (n, parents, s), fitted in zip(tests, done)}
+

@@ -1,0 +1,126 @@
+"""Tests over a node's reference fit and its current scores: base rates, strata, AUC, where deviations lie.
+
+Each compares the current window with the reference holdout as scored by the
+same reference fit (``mechanism.conditional_test``), so the fit's own errors
+cancel; they read arrays only, not the windows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from causal_rca.causal.fitting import MIN_ROWS
+from causal_rca.signals import statistics as st
+
+
+def default_selectivity(expected: np.ndarray, observed: np.ndarray, value: float, tol: float) -> dict[str, float]:
+    """Which rows took the repeated value? A fallback (an outage, a timeout) hits rows whatever
+    they should have held; a computation that changed (clipping, a remapped category) hits rows
+    *by* what they should have held. KS distance between the expected values of rows that took
+    the value without the reference computation giving it and of rows that kept their own."""
+    took = (observed == value) & (np.abs(expected - value) > tol)
+    kept = observed != value
+    if took.sum() < MIN_ROWS or kept.sum() < MIN_ROWS:
+        return {}
+    d, _p = st.ks_two_sample(expected[took], expected[kept])
+    return {"default_selectivity": d}
+
+
+def input_groups(x_hold: np.ndarray, x_cur: np.ndarray, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Group codes for one input: its levels when it has few, else deciles of the reference; nulls
+    form a group of their own."""
+    known = x_hold[~np.isnan(x_hold)]
+    if len(np.unique(known)) <= 2 * bins:
+        levels = np.unique(known)
+        code = lambda x: np.where(np.isnan(x), -1, np.where(np.isin(x, levels), np.searchsorted(levels, np.nan_to_num(x)), -2))  # noqa: E731
+    else:
+        edges = np.unique(np.quantile(known, np.linspace(0, 1, bins + 1)[1:-1]))
+        code = lambda x: np.where(np.isnan(x), -1, np.searchsorted(edges, np.nan_to_num(x)))  # noqa: E731
+    return code(x_hold), code(x_cur)
+
+
+def deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.ndarray, X_cur: np.ndarray,
+                             min_group: int = 20) -> float:
+    """p-value (Bonferroni over inputs) that the outcome's deviation from the reference mechanism
+    now depends on where an input lies.
+
+    A moved prior moves every row's outcome alike, once the deviations are taken net of their
+    overall level; a changed relation moves the rows of one region of an input (a segment, a
+    range). Per input, each group's mean deviation now is compared with the same group's on
+    the reference holdout (the fit's own errors there cancel), summed as a chi-square.
+    """
+    dev_hold, dev_cur = dev_hold - dev_hold.mean(), dev_cur - dev_cur.mean()
+    # A group whose outcomes the mechanism fixes exactly has no spread to judge by (float dust).
+    negligible = 1e-9 * (float(np.var(np.r_[dev_hold, dev_cur])) + 1e-12)
+    p_values = []
+    for j in range(X_cur.shape[1]):
+        g_hold, g_cur = input_groups(X_hold[:, j], X_cur[:, j])
+        statistic, groups = 0.0, 0
+        for g in np.unique(g_hold[g_hold != -2]):
+            a, b = dev_hold[g_hold == g], dev_cur[g_cur == g]
+            if len(a) < min_group or len(b) < min_group:
+                continue
+            se2 = a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)
+            if se2 > negligible:
+                statistic += (b.mean() - a.mean()) ** 2 / se2
+                groups += 1
+        if groups >= 2:
+            p_values.append(float(stats.chi2.sf(statistic, groups - 1)))
+    return min(1.0, min(p_values) * len(p_values)) if p_values else 1.0
+
+
+def recalibrated(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The outcome rate as a monotone function of the reference prediction, fitted on these rows:
+    whatever form a moved prior takes (relabelling at random, a changed odds), it is monotone in
+    the prediction, so what it leaves is a deviation no input explains."""
+    from sklearn.isotonic import IsotonicRegression
+
+    return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y).predict(p)
+
+
+def base_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray) -> dict[str, float]:
+    """Did the outcome's base rate move beyond what the parents predict, beyond sampling noise?
+
+    The reference fit predicts each current row's probability of the positive class; with no
+    change of prior, the current positives are a sum of those Bernoulli draws. Its own
+    miscalibration is measured on the reference holdout and subtracted, so the gap is
+    (observed - predicted) now minus (observed - predicted) then, with the standard error of
+    both Poisson-binomial sums: a test at the windows' own sizes, not a fixed gap.
+    """
+    gap = (y_cur.mean() - p_cur.mean()) - (y_ref.mean() - p_ref.mean())
+    se = math.sqrt(float(np.sum(p_cur * (1 - p_cur))) / len(p_cur) ** 2
+                   + float(np.sum(p_ref * (1 - p_ref))) / len(p_ref) ** 2)
+    p = float(2 * stats.norm.sf(abs(gap) / se)) if se > 0 else (0.0 if gap else 1.0)
+    return {"base_rate_gap": float(gap), "base_rate_se": se, "base_rate_p": p}
+
+
+def auc_se(auc: float, y: np.ndarray) -> float:
+    """Hanley and McNeil's standard error of an AUC from its positives and negatives."""
+    n1, n0 = float(y.sum()), float(len(y) - y.sum())
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    return math.sqrt(max(auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2) + (n0 - 1) * (q2 - auc ** 2), 0.0) / (n1 * n0))
+
+
+def stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray,
+                          bins: int = 10) -> float:
+    """Does the outcome rate differ between windows among rows the reference mechanism scores alike?
+
+    One 2×2 chi-square per decile of the predicted probability, summed (df = strata). Both windows
+    are scored by the same reference fit, so its own miscalibration cancels out.
+    """
+    edges = np.unique(np.quantile(p_ref, np.linspace(0, 1, bins + 1)[1:-1]))
+    b_ref, b_cur = np.digitize(p_ref, edges), np.digitize(p_cur, edges)
+    statistic, df = 0.0, 0
+    for b in range(len(edges) + 1):
+        r, c = y_ref[b_ref == b], y_cur[b_cur == b]
+        if len(r) < 20 or len(c) < 20:
+            continue
+        table = np.array([[r.sum(), len(r) - r.sum()], [c.sum(), len(c) - c.sum()]], dtype=float)
+        if (table.sum(axis=0) == 0).any():
+            continue
+        statistic += stats.chi2_contingency(table, correction=False)[0]
+        df += 1
+    return float(stats.chi2.sf(statistic, df)) if df else 1.0
