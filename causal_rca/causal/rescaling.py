@@ -40,7 +40,7 @@ def _plainline_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
 
 
 def rescaling_measures(expected: np.ndarray, observed: np.ndarray,
-               holdout: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+                       holdout: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
     """Current values against what the reference mechanism gives: a rescaled computation
     (raw counts for normalised ones, new units) lies on a line with a slope far from 1.
 
@@ -155,7 +155,6 @@ def same_form_after_rescaling(expected: np.ndarray, observed: np.ndarray, slope:
     spread_a, spread_b = (float(np.mean(np.abs(v - np.median(v)))) for v in (a, b))
     ratio = spread_b / spread_a if spread_a > 0 else (1.0 if spread_b == 0 else math.inf)
     return (p if math.isfinite(p) else 0.0), ratio
-
 
 
 MAX_DECIMALS = 15
