@@ -29,7 +29,7 @@ from causal_rca.causal.attribution import PredictionMemo
 from causal_rca.causal.encoding import UNSEEN, support_space, category_vocabulary
 from causal_rca.causal.metric_graph import ROWS_NODE
 from causal_rca.metrics import MetricSpec, encode_rows, metric_frame
-from causal_rca.metrics.compute import class_key
+from causal_rca.metrics.values import class_key
 
 NEIGHBOURS = 5
 SUPPORT_QUANTILE = 0.99  # a fitted row's distance to its nearest neighbour: beyond this, outside the rows seen
@@ -159,7 +159,7 @@ def row_id_windows(reference: pd.DataFrame, current: pd.DataFrame, prediction: s
 def class_outputs(reference: pd.DataFrame, current: pd.DataFrame, prediction: str, label: str,
                   scores: tuple[pd.DataFrame, pd.DataFrame] | None) -> ClassOutputs:
     """``reference``/``current``: the node samples; ``scores``: the metric's probability columns of the
-    same rows (``metrics.compute.score_columns`` names), when the metric reads them."""
+    same rows (``metrics.inputs.score_columns`` names), when the metric reads them."""
     vocabulary = category_vocabulary(reference[label])
     classes = np.empty(len(vocabulary), dtype=object)
     for text, code in vocabulary.items():

@@ -32,7 +32,8 @@ from statsmodels.stats.proportion import proportion_confint
 from causal_rca.errors import InputError
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.metrics import MetricSpec, compare_windows, estimate_metric, metric_frame
-from causal_rca.metrics.compute import class_key, score_columns
+from causal_rca.metrics.inputs import score_columns
+from causal_rca.metrics.values import class_key
 from causal_rca.metrics.spec import AVERAGED
 from causal_rca.signals import statistics as st
 from causal_rca.windows.stats import fetch_all, typed_expression
@@ -57,7 +58,7 @@ def class_node_dtypes(graph: LineageGraph, metric_id: str, spec: MetricSpec, dty
 def class_frames(graph: LineageGraph, metric_id: str, windows: tuple[Window, Window]) -> list[pd.DataFrame]:
     """Prediction, label and (when the model declares ``scores``) every class probability, per window.
 
-    Score columns are named as ``metrics.compute.score_columns`` names them, in ``scores`` order.
+    Score columns are named as ``metrics.inputs.score_columns`` names them, in ``scores`` order.
     """
     prediction, label = graph.metric_inputs(metric_id)
     model = graph.nodes[prediction]

@@ -30,7 +30,8 @@ from causal_rca.lineage.graph import (
     Node,
 )
 from causal_rca.lineage.nesting import MAX_DEPTH, too_deep
-from causal_rca.metrics.compute import class_key, needs_scores_message
+from causal_rca.metrics.inputs import needs_scores_message
+from causal_rca.metrics.values import class_key
 from causal_rca.metrics.spec import MULTICLASS_ONLY, MetricSpec, format_value, metric_key_problems
 from causal_rca.lineage.schema import (
     ID_PATTERN,

@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from causal_rca.errors import InputError
 from causal_rca.lineage.graph import CATEGORIES, DTYPES, KINDS, METRICS
-from causal_rca.metrics.compute import class_key
+from causal_rca.metrics.values import class_key
 from causal_rca.metrics.spec import AVERAGES
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")

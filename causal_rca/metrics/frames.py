@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
-from causal_rca.metrics.compute import class_key, metric_frame
+from causal_rca.metrics.inputs import metric_frame
+from causal_rca.metrics.values import class_key
 from causal_rca.metrics.spec import MetricSpec
 from causal_rca.windows.frames import TIME
 from causal_rca.windows.stats import fetch_all, typed_expression

@@ -30,7 +30,7 @@ AVERAGES = ("macro", "weighted", "micro")
 MULTICLASS_ONLY = frozenset({"top_k_accuracy"})
 DEFAULT_K = 3
 
-# How the per-row encoding becomes the metric (compute.py dispatches on it):
+# How the per-row encoding becomes the metric (encoding.py dispatches on it):
 #   proportion  0/1 per row, the metric is their mean (Wilson interval)
 #   mean        a loss or error per row, the metric is their mean (normal interval)
 #   rmse        squared error per row, the metric is the root of their mean

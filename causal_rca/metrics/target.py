@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from causal_rca.errors import InputError, ParameterError
-from causal_rca.metrics.compute import class_key
+from causal_rca.metrics.values import class_key
 from causal_rca.metrics.spec import MetricSpec
 
 if TYPE_CHECKING:

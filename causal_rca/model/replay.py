@@ -61,7 +61,7 @@ from causal_rca.diagnosis.findings import Replay as ReplayResult  # the record a
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec, estimate_metric, metric_frame
 from causal_rca.metrics.spec import REGRESSION
-from causal_rca.metrics.compute import Z95
+from causal_rca.metrics.intervals import Z95
 from causal_rca.windows.frames import TIME, freshness_key
 
 DRAWS = 3  # replays per reverted node when imputation is random (Rubin's rules combine them)

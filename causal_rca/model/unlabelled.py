@@ -14,7 +14,7 @@ import pandas as pd
 
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricComparison, MetricEstimate, MetricSpec, estimate_metric
-from causal_rca.metrics.compute import Z95
+from causal_rca.metrics.intervals import Z95
 from causal_rca.model import estimate
 from causal_rca.windows.stats import null_counts
 from causal_rca.windows.tables import Window

@@ -22,8 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from causal_rca.errors import InputError
 from causal_rca.lineage import LineageGraph
-from causal_rca.metrics import MetricSpec, compare_windows, metric_frame
-from causal_rca.metrics.compute import MetricComparison
+from causal_rca.metrics import MetricComparison, MetricSpec, compare_windows, metric_frame
 from causal_rca.metrics.target import metric_to_explain, resolve_metric
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
 from causal_rca.model.replay import ReplayContext, model_surrogate, propagate
