@@ -1,8 +1,8 @@
 """The validated lineage graph the rest of the engine reads.
 
-The loader (``loader.py``) is the only place that turns YAML into these
-objects, so everything downstream may assume every rule of
-``spec/lineage.md`` already holds.
+The loader (``loader.py``, which builds them in ``build.py``) is the only
+place that turns YAML into these objects, so everything downstream may
+assume every rule of ``spec/lineage.md`` already holds.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 These models check the *shape* of each value (types, enumerations, ranges of
 single fields) so the loader can turn every problem into one readable line.
 Rules that span several keys or nodes (parents exist, acyclicity, which keys
-belong to which kind, shared columns, metric inputs) live in ``loader.py``,
+belong to which kind, shared columns, metric inputs) live in ``rules.py``,
 because they need the whole graph.
 
 Keys starting with ``x-`` are the user's own: they are moved into ``extras``

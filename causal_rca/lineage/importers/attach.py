@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from causal_rca.errors import InputError
-from causal_rca.lineage.loader import parse_yaml
+from causal_rca.lineage.safe_yaml import parse_yaml
 
 TOP_LEVEL = ("name", "description", "time_column", "key_column", "segments")
 #: keys read by the importer itself, not copied into the graph
