@@ -1,4 +1,4 @@
-"""Putting a failed service back, and how replay draws lost values (model/replay.py).
+"""Putting a failed service back, and how replay draws lost values (model/replay*.py).
 
 A small synthetic lender: a bureau service (unobserved) sends a score, a
 count of delinquencies (mostly 0) and a monthly debt (null when there is no
@@ -16,9 +16,11 @@ from threadpoolctl import threadpool_limits
 
 from causal_rca.lineage.loader import graph_from_dict
 from causal_rca.metrics import MetricSpec, compute_metric, metric_frame
-from causal_rca.model.replay import (
-    ReplayContext, _identifier_codes, _Numeric, _one_service, _service_hits, replay, replayed_nodes,
-)
+from causal_rca.model.replay import replay
+from causal_rca.model.replay_context import ReplayContext
+from causal_rca.model.replay_impute import identifier_codes
+from causal_rca.model.replay_mechanisms import NumericMechanism
+from causal_rca.model.replay_service import one_service, replayed_nodes, service_hits
 
 SPEC = MetricSpec(name="roc_auc", threshold=0.5, positive=1)
 GRAPH = graph_from_dict({
@@ -92,12 +94,12 @@ def _ctx_stub() -> ReplayContext:
 def test_a_service_stands_for_all_the_fields_it_sends() -> None:
     assert replayed_nodes(GRAPH, "bureau", DTYPES) == FIELDS
     assert replayed_nodes(GRAPH, "score", DTYPES) == ("score",)
-    assert _one_service(_ctx_stub(), FIELDS) and not _one_service(_ctx_stub(), ("income", "score"))
+    assert one_service(_ctx_stub(), FIELDS) and not one_service(_ctx_stub(), ("income", "score"))
 
 
 def test_the_failed_calls_are_found_by_row_and_healthy_defaults_are_left_alone(timeouts) -> None:
     ctx, failed, _healthy = timeouts
-    hits = _service_hits(ctx, FIELDS, ctx.current)
+    hits = service_hits(ctx, FIELDS, ctx.current)
     # Per field, a fallback 0 delinquencies or a null debt looks like most healthy answers; per row it does not.
     assert (hits == failed).mean() > 0.99, ((hits & ~failed).sum(), (~hits & failed).sum())
     cur = ctx.current
@@ -126,13 +128,13 @@ def test_drawn_values_carry_the_noise_of_unseen_rows() -> None:
     rng = np.random.default_rng(2)
     X = rng.normal(size=(9000, 30))
     y = X[:, 0] + rng.normal(size=9000)
-    mech = _Numeric(X[:6000], y[:6000], 0, (X[6000:], y[6000:]))
+    mech = NumericMechanism(X[:6000], y[:6000], 0, (X[6000:], y[6000:]))
     in_sample = np.std(y[:6000] - mech.predict(X[:6000]))
     X_new = rng.normal(size=(4000, 30))
     spread = np.std(mech.draw(X_new, rng) - X_new[:, 0])
     assert in_sample < 0.9 and 0.9 < spread < 1.15, (in_sample, spread)
     # Without held-out rows, two folds of the fit rows give the same honesty.
-    spread_folds = np.std(_Numeric(X[:6000], y[:6000], 0).draw(X_new, rng) - X_new[:, 0])
+    spread_folds = np.std(NumericMechanism(X[:6000], y[:6000], 0).draw(X_new, rng) - X_new[:, 0])
     assert 0.9 < spread_folds < 1.15, spread_folds
 
 
@@ -142,14 +144,14 @@ def test_a_drawn_count_stays_a_count_and_an_amount_stays_positive() -> None:
     counts = rng.poisson(np.exp(0.5 * X[:, 0])).astype(float)
     amounts = np.exp(X[:, 0] + rng.normal(size=3000))
     for y in (counts, amounts):
-        drawn = _Numeric(X, y, 0).draw(rng.normal(size=(2000, 3)), rng)
+        drawn = NumericMechanism(X, y, 0).draw(rng.normal(size=(2000, 3)), rng)
         assert np.isin(drawn, y).all()  # donors' values: never between the levels, never below zero
 
 
 def test_codes_are_told_from_counts() -> None:
     rng = np.random.default_rng(5)
     mcc = rng.choice([4121.0, 5411, 5541, 5812, 5912, 5999, 7995], 5000)
-    assert _identifier_codes(mcc)
-    assert not _identifier_codes(rng.poisson(2.0, 5000).astype(float))  # a count
-    assert not _identifier_codes(rng.normal(size=5000))  # a quantity
-    assert not _identifier_codes(rng.choice([0.0, 10.0], 5000))  # a two-level flag
+    assert identifier_codes(mcc)
+    assert not identifier_codes(rng.poisson(2.0, 5000).astype(float))  # a count
+    assert not identifier_codes(rng.normal(size=5000))  # a quantity
+    assert not identifier_codes(rng.choice([0.0, 10.0], 5000))  # a two-level flag

@@ -18,7 +18,7 @@ from causal_rca.lineage.loader import graph_from_dict
 from causal_rca.metrics import (
     MetricSpec, compute_metric, encode_rows, metric_frame, metric_from_encoded, metric_from_weighted,
 )
-from causal_rca.model.replay import ReplayContext
+from causal_rca.model.replay_context import ReplayContext
 from causal_rca.model.reweight import counterfactual, effective_rows, how_for, population_weights
 
 SPEC = MetricSpec(name="accuracy", threshold=0.5, positive=1)

@@ -26,7 +26,9 @@ from causal_rca.model import confidence, estimate, segments, support
 from causal_rca.model.artifact import ModelArtifact, load_artifact
 from causal_rca.model.golden import golden_check
 from causal_rca.model.inputs import check_feature_names, model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import ReplayContext, baseline, replayed_nodes
+from causal_rca.model.replay import baseline
+from causal_rca.model.replay_context import ReplayContext
+from causal_rca.model.replay_service import replayed_nodes
 from causal_rca.model.reweight import counterfactual, how_for
 from causal_rca.model.tables import read_nodes
 from causal_rca.windows.engines import Engine

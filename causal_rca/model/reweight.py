@@ -48,7 +48,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from causal_rca.causal.encoding import effective_parents, encode_windows, support_mask
 from causal_rca.errors import InputError
 from causal_rca.metrics import BOOTSTRAP_RESAMPLES, encode_rows, metric_frame, metric_from_weighted
-from causal_rca.model.replay import DRAWS, ReplayContext, ReplayResult, current_labels, model_scores, baseline, replay, result
+from causal_rca.model.replay import DRAWS, ReplayResult, current_labels, model_scores, baseline, replay, result
+from causal_rca.model.replay_context import ReplayContext
 
 How = Literal["rows", "population"]
 

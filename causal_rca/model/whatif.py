@@ -18,7 +18,9 @@ from __future__ import annotations
 from causal_rca.errors import InputError
 from causal_rca.metrics import estimate_metric, metric_frame
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import ReplayContext, ReplayResult, replayed_nodes
+from causal_rca.model.replay import ReplayResult
+from causal_rca.model.replay_context import ReplayContext
+from causal_rca.model.replay_service import replayed_nodes
 from causal_rca.model.reweight import How, counterfactual
 from causal_rca.reference_fit import ReferenceFit, reference_sample
 from causal_rca.windows.frames import node_sample, resolve_dtypes

@@ -1,7 +1,7 @@
 """A faulty window made from real reference rows: the fault injected, carried down, the model re-run.
 
 A fault at a source changes nothing downstream unless the pipeline recomputes
-what reads it. The replay machinery (``model/replay.py``) already carries a
+what reads it. The replay machinery (``model/replay_propagate.py``) already carries a
 changed node down the graph to the model's inputs, keeping each descendant's
 own row noise (abduction); here it carries an *injected* change instead of a
 reverted one. The model's score is then recomputed: with the artifact
@@ -25,7 +25,9 @@ from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricComparison, MetricSpec, compare_windows, metric_frame
 from causal_rca.metrics.target import metric_to_explain, resolve_metric
 from causal_rca.model.inputs import model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import ReplayContext, model_surrogate, propagate
+from causal_rca.model.replay import model_surrogate
+from causal_rca.model.replay_context import ReplayContext
+from causal_rca.model.replay_propagate import propagate
 from causal_rca.model.review import load_model
 from causal_rca.prevention.faults import Injected, inject
 from causal_rca.windows.frames import as_node_types, resolve_dtypes
