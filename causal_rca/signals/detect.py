@@ -16,6 +16,7 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
+from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.units import conversion_within_noise, unit_conversion
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
@@ -37,6 +38,7 @@ MIN_EFFECT = {
     "new_categories": 0.01,
     "seen_mix": 0.05,
     "vanished_categories": 0.02,
+    "renamed_categories": 0.01,
     "scale": 0.17,
     "partial_scale": 0.05,
     "out_of_support": 0.02,
@@ -235,6 +237,15 @@ def _tail_null_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Sign
                    f"there, none of {len(cur_ok)} current values do): a format the parser rejects, not random loss")]
 
 
+def _renaming_detail(renaming: Renaming, ref_counts: dict[str, int], new: dict[str, int], n_ref: int, k_new: int) -> str:
+    shown = ", ".join(f"{r!r} → {n!r}" for r, n in renaming.pairs[:3])
+    if renaming.by == "names":
+        return f"the unseen categories are the reference's written anew ({shown}): same names up to case and punctuation"
+    shares = ", ".join(f"{format_share(ref_counts[r] / n_ref)} → {format_share(new[n] / k_new)}" for r, n in renaming.pairs[:3])
+    return (f"the unseen categories reproduce the reference's share profile one for one ({shown}; shares {shares}; "
+            f"chi-square p = {renaming.p_profile:.2g}): the same categories under new names")
+
+
 def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict[str, int]) -> list[Signal]:
     if not ref_counts or not cur_counts:
         return []
@@ -249,6 +260,11 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
         names = ", ".join(repr(k) for k in list(new)[:3])
         out.append(Signal(node, "new_categories", 0.0, k_new / n_cur, st.two_proportion(0, n_ref, k_new, n_cur),
                           k_new / n_cur, f"{format_share(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})"))
+        renaming = renamed_categories(ref_counts, new)
+        if renaming is not None:
+            out.append(Signal(node, "renamed_categories", len(ref_counts), len(new),
+                              st.two_proportion(0, n_ref, k_new, n_cur), k_new / n_cur,
+                              _renaming_detail(renaming, ref_counts, new, n_ref, k_new)))
         # Did the known categories' mix move too, or only rows outside the reference support arrive?
         seen_cur = {k: v for k, v in cur_counts.items() if k in ref_counts}
         if seen_cur:
