@@ -7,6 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
+import pytest
+
 from causal_rca.signals.clustering import deflated_p, design_effects
 from causal_rca.windows.frames import KEY
 
@@ -45,3 +47,16 @@ def test_deflation_equals_the_test_on_the_effective_sample() -> None:
 
     p = 2 * stats.norm.sf(4.0)
     assert abs(deflated_p(p, 12.0) - 2 * stats.norm.sf(4.0 / np.sqrt(12.0))) < 1e-12
+
+
+def test_a_proportion_test_keeps_its_z_past_the_underflow_of_its_p() -> None:
+    """77% of 6,160 rows in a category the 4,728 reference rows never had, a design effect of 133:
+    the z of 70 deflates to 6 (still clear); deflated from the underflowed p it would be 3.3."""
+    from scipy import stats
+
+    from causal_rca.signals.statistics import two_proportion, two_proportion_z
+
+    z = two_proportion_z(0, 4728, 4713, 6160)
+    assert two_proportion(0, 4728, 4713, 6160) == 0.0 and z > 60
+    assert deflated_p(0.0, 133.0, z) < 1e-8 < deflated_p(0.0, 133.0)
+    assert deflated_p(0.0, 133.0, z) == pytest.approx(2 * stats.norm.sf(z / np.sqrt(133.0)))

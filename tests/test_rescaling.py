@@ -87,3 +87,24 @@ def test_a_rebinned_bucket_index_is_no_rescaling_a_unit_change_of_a_count_is() -
     counts = np.floor(tenure / 30.0)
     in_other_units = rescaling_measures(counts[2000:], 12 * counts[2000:], (counts[:2000], counts[:2000]))
     assert _rescaled(in_other_units)
+
+
+def test_a_partial_affine_conversion_is_found_past_the_surrogates_misses_at_the_edges() -> None:
+    """°C→°F on three rows in four of an exact computation whose surrogate, like a tree, is flat
+    past the edges of its training rows: the unchanged edge rows miss it by more than 5% of the
+    spread but by no more than it missed held-out reference rows, so they are not counted as
+    rescaled rows (a handful of them bent the rescaled rows' line to R² = 0)."""
+    rng = np.random.default_rng(11)
+
+    def surrogate(x: np.ndarray) -> np.ndarray:
+        return np.clip(x, 2.98, 3.66)  # flat beyond the training rows' quantiles
+
+    reference = np.round(np.log(rng.normal(26.5, 4.0, 6000).clip(19, 40)), 4)
+    holdout = (surrogate(reference[:2000]), reference[:2000])
+    current = np.round(np.log(rng.normal(26.5, 4.0, 2600).clip(19, 40)), 4)
+    converted = rng.random(2600) < 0.76
+    served = np.where(converted, np.round(1.8 * current + 32.0, 4), current)
+    measures = rescaling_measures(surrogate(current), served, holdout)
+    assert measures["rescale_deviating_slope"] == pytest.approx(1.8, rel=0.02)
+    assert measures["rescale_deviating_r2"] > 0.99
+    assert _rescaled(measures)

@@ -52,7 +52,7 @@ MATERIAL = 0.2  # a deviation this large (share of spread) is a different value,
 # Signals that describe a root node's marginal (its mechanism, when it has no parents).
 MARGINAL_SIGNALS = (
     "null_rate", "coercion", "dtype", "default_rate", "default_value", "drift", "new_categories",
-    "vanished_categories", "scale", "partial_scale", "out_of_support", "staleness", "contract",
+    "vanished_categories", "renamed_categories", "scale", "partial_scale", "out_of_support", "staleness", "contract",
 )
 
 

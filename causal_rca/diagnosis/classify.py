@@ -198,6 +198,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         return "schema_change", [k for k in ("dtype", "coercion") if k in s]
     if "vanished_categories" in s and "new_categories" in s:
         return "schema_change", ["vanished_categories", "new_categories"]
+    if "renamed_categories" in s:  # the known categories under new names: a re-encoding upstream
+        return "schema_change", ["renamed_categories", "new_categories"]
     if "staleness" in s or ("contract" in s and "staleness" in s.get("contract").detail):
         return "stale_values", ["staleness"]
     if "repeats" in s:  # entities' rows repeat their previous value: frozen per key

@@ -18,7 +18,8 @@ DATA_QUALITY_NOTE = "found whether or not the metric moved: not a cause ranking"
 
 #: Signals that say a value is broken, missing, mistyped, stale, rescaled or outside the support.
 INTEGRITY_SIGNALS = ("contract", "null_rate", "coercion", "dtype", "default_rate", "default_value",
-                     "new_categories", "vanished_categories", "staleness", "scale", "partial_scale", "out_of_support")
+                     "new_categories", "vanished_categories", "renamed_categories", "staleness", "scale", "partial_scale",
+                     "out_of_support")
 
 
 def data_quality_findings(anomalies: Iterable[Any]) -> list[Any]:

@@ -117,7 +117,9 @@ def score_candidates(candidates: list[Candidate], contributions: dict[str, float
     strength = {c.node: min(1.0, c.effect / 0.5) for c in candidates}
     if contributions:
         explained = {c.node: max(0.0, direction * contributions.get(c.node, 0.0)) for c in candidates}
-        total = sum(explained.values())
+        # A share of the metric's move, not of what the candidates happen to explain: when they
+        # explain a fifth of the drop between them, none of them is "the" explanation of it.
+        total = max(sum(explained.values()), abs(change))
         share = {n: (v / total if total > 0 else 0.0) for n, v in explained.items()}
         weight = ATTRIBUTION_WEIGHT
     else:

@@ -63,11 +63,16 @@ def _design_effect(values: pd.Series, keys: pd.Series) -> float:
     return 1.0 + (m_weighted - 1.0) * icc
 
 
-def deflated_p(p: float, design_effect: float) -> float:
-    """The two-sided p-value of the same statistic on ``1 / design_effect`` of the sample."""
+def deflated_p(p: float, design_effect: float, z: float | None = None) -> float:
+    """The two-sided p-value of the same statistic on ``1 / design_effect`` of the sample.
+
+    ``z``, when the test kept it, is used as is: a p that underflowed to 0 says only that z is
+    beyond 38, and a clear change (77% of rows in a new category, z = 70) deflated from 38 by
+    a design effect of 130 would look like noise."""
     if design_effect <= 1.0 or p >= 1.0:
         return p
-    z = stats.norm.isf(p / 2) if p > 0.0 else 38.0  # p = 0 is an underflow: a z beyond what floats resolve
+    if z is None:
+        z = stats.norm.isf(p / 2) if p > 0.0 else 38.0  # p = 0 is an underflow: a z beyond what floats resolve
     return float(2 * stats.norm.sf(z / math.sqrt(design_effect)))
 
 
@@ -81,6 +86,6 @@ def clustered_signals(signals: list[Signal], effects: dict[str, float]) -> list[
     if not effects:
         return signals
     signals = [s if s.signal in ROW_PROCESS_SIGNALS or "staler than" in s.detail
-               else replace(s, p_value=deflated_p(s.p_value, effects.get(s.node, 1.0))) for s in signals]
+               else replace(s, p_value=deflated_p(s.p_value, effects.get(s.node, 1.0), s.z)) for s in signals]
     adjusted = st.benjamini_hochberg([s.p_value for s in signals])
     return [replace(s, p_adjusted=a) for s, a in zip(signals, adjusted)]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
+from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.units import conversion_within_noise, unit_conversion
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
@@ -37,6 +38,7 @@ MIN_EFFECT = {
     "new_categories": 0.01,
     "seen_mix": 0.05,
     "vanished_categories": 0.02,
+    "renamed_categories": 0.01,
     "scale": 0.17,
     "partial_scale": 0.05,
     "out_of_support": 0.02,
@@ -59,6 +61,7 @@ class Signal:
     detail: str
     p_adjusted: float = 1.0
     value: str | None = None  # the value a signal is about (the repeated default), as text
+    z: float | None = None  # |z| of a z-test: its p at an effective sample size, past p's underflow
 
     @property
     def anomalous(self) -> bool:
@@ -91,6 +94,7 @@ def _rate_signals(node: str, ref: ColumnProfile, cur: ColumnProfile) -> list[Sig
             st.two_proportion(ref.nulls, ref.rows, cur.nulls, cur.rows),
             abs(cur.null_rate - ref.null_rate),
             f"null rate {format_share(ref.null_rate)} → {format_share(cur.null_rate)}",
+            z=st.two_proportion_z(ref.nulls, ref.rows, cur.nulls, cur.rows),
         )
     )
     ref_nonnull = ref.rows - ref.raw_nulls
@@ -185,7 +189,8 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
     rs, cs = r_out / len(ref), c_out / len(cur)
     out.append(Signal(node, "out_of_support", rs, cs, st.two_proportion(r_out, len(ref), c_out, len(cur)),
                       max(0.0, cs - rs), f"{format_share(cs)} of values outside the reference range "
-                                         f"[{_fmt(lo)}, {_fmt(hi)}] (reference {format_share(rs)})"))
+                                         f"[{_fmt(lo)}, {_fmt(hi)}] (reference {format_share(rs)})",
+                      z=st.two_proportion_z(r_out, len(ref), c_out, len(cur))))
     return out
 
 
@@ -235,6 +240,15 @@ def _tail_null_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Sign
                    f"there, none of {len(cur_ok)} current values do): a format the parser rejects, not random loss")]
 
 
+def _renaming_detail(renaming: Renaming, ref_counts: dict[str, int], new: dict[str, int], n_ref: int, k_new: int) -> str:
+    shown = ", ".join(f"{r!r} → {n!r}" for r, n in renaming.pairs[:3])
+    if renaming.by == "names":
+        return f"the unseen categories are the reference's written anew ({shown}): same names up to case and punctuation"
+    shares = ", ".join(f"{format_share(ref_counts[r] / n_ref)} → {format_share(new[n] / k_new)}" for r, n in renaming.pairs[:3])
+    return (f"the unseen categories reproduce the reference's share profile one for one ({shown}; shares {shares}; "
+            f"chi-square p = {renaming.p_profile:.2g}): the same categories under new names")
+
+
 def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict[str, int]) -> list[Signal]:
     if not ref_counts or not cur_counts:
         return []
@@ -247,8 +261,15 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
     k_new = sum(new.values())
     if k_new:
         names = ", ".join(repr(k) for k in list(new)[:3])
+        z_new = st.two_proportion_z(0, n_ref, k_new, n_cur)
         out.append(Signal(node, "new_categories", 0.0, k_new / n_cur, st.two_proportion(0, n_ref, k_new, n_cur),
-                          k_new / n_cur, f"{format_share(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})"))
+                          k_new / n_cur, f"{format_share(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})",
+                          z=z_new))
+        renaming = renamed_categories(ref_counts, new)
+        if renaming is not None:
+            out.append(Signal(node, "renamed_categories", len(ref_counts), len(new),
+                              st.two_proportion(0, n_ref, k_new, n_cur), k_new / n_cur,
+                              _renaming_detail(renaming, ref_counts, new, n_ref, k_new), z=z_new))
         # Did the known categories' mix move too, or only rows outside the reference support arrive?
         seen_cur = {k: v for k, v in cur_counts.items() if k in ref_counts}
         if seen_cur:
@@ -260,7 +281,8 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
     if k_gone:
         out.append(Signal(node, "vanished_categories", k_gone / n_ref, 0.0,
                           st.two_proportion(k_gone, n_ref, 0, n_cur), k_gone / n_ref,
-                          f"{len(gone)} categories covering {format_share(k_gone / n_ref)} of reference rows vanished"))
+                          f"{len(gone)} categories covering {format_share(k_gone / n_ref)} of reference rows vanished",
+                          z=st.two_proportion_z(k_gone, n_ref, 0, n_cur)))
     return out
 
 

@@ -16,14 +16,19 @@ from statsmodels.stats.multitest import multipletests
 
 def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
     """p-value of a pooled two-proportion z-test (1.0 when undefined)."""
+    return float(2 * stats.norm.sf(two_proportion_z(k1, n1, k2, n2)))
+
+
+def two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> float:
+    """|z| of the pooled two-proportion test (0 when undefined). Kept beside the p-value because
+    p underflows to 0 near z = 38, and a test at an effective sample size needs the z itself."""
     if n1 <= 0 or n2 <= 0:
-        return 1.0
+        return 0.0
     p = (k1 + k2) / (n1 + n2)
     if p <= 0.0 or p >= 1.0:
-        return 1.0
+        return 0.0
     se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-    z = (k2 / n2 - k1 / n1) / se
-    return float(2 * stats.norm.sf(abs(z)))
+    return abs(k2 / n2 - k1 / n1) / se
 
 
 def above_rate(k: int, n: int, rate: float) -> float:
