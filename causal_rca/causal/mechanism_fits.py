@@ -186,8 +186,8 @@ def fit_values(x_ref: np.ndarray, X_ref: np.ndarray, seed: int,
         surrogate, pred_hold = Surrogate(constant=constant), np.full(len(hold), constant)
     else:
         surrogate, pred_hold = fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
-    return RegressionFit(train, hold, surrogate, pred_hold, yardstick(x_ref[hold] - pred_hold, signed=True),
-                         holdout(pred_hold, x_ref[hold]))
+    residuals = yardstick(x_ref[hold] - pred_hold, signed=True)
+    return RegressionFit(train, hold, surrogate, pred_hold, residuals, holdout(pred_hold, x_ref[hold], residuals.values))
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,7 @@ def _plainline_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
 class Holdout:
     """What ``rescaling_measures`` reads of the reference holdout, computed once per fit (``holdout``)."""
 
-    predictions: np.ndarray = field(repr=False)  # the surrogate's, on the holdout
-    values: np.ndarray = field(repr=False)
-    k: float  # the line of values on predictions: slope, intercept
+    k: float  # the line of the holdout's values on the surrogate's predictions: slope, intercept
     m: float
     calibrated: np.ndarray = field(repr=False)  # values net of that line
     residuals: np.ndarray = field(repr=False)  # values - predictions
@@ -55,15 +53,17 @@ class Holdout:
     spread: float  # their standard deviation
 
 
-def holdout(pred_hold: np.ndarray, y_hold: np.ndarray) -> Holdout:
-    """The reference side of ``rescaling_measures``: the holdout's own line, residuals and rounding."""
+def holdout(pred_hold: np.ndarray, y_hold: np.ndarray, residuals: np.ndarray | None = None) -> Holdout:
+    """The reference side of ``rescaling_measures``: the holdout's own line, residuals and rounding.
+
+    ``residuals``: ``y_hold - pred_hold`` when the caller has them (kept once, not twice)."""
     k, m = (1.0, 0.0)
     if len(pred_hold) >= MIN_ROWS and np.ptp(pred_hold) > 0:
         k, m = (float(v) for v in np.polyfit(pred_hold, y_hold, 1))
     if not (np.isfinite([k, m]).all() and k > 0):
         k, m = 1.0, 0.0
     rule = rounding_rule(y_hold)
-    return Holdout(pred_hold, y_hold, k, m, y_hold - (k * pred_hold + m), y_hold - pred_hold, rule,
+    return Holdout(k, m, y_hold - (k * pred_hold + m), y_hold - pred_hold if residuals is None else residuals, rule,
                    float(np.median(apply_rounding_rule(y_hold, rule))), float(np.std(y_hold)))
 
 

@@ -18,21 +18,26 @@ from scipy import stats
 
 @dataclass(frozen=True)
 class SortedSample:
-    """A sample's finite values in order, with its ECDF at each of them (``sorted_sample``)."""
+    """A sample's finite values in order, with how many are at or below each (``sorted_sample``)."""
 
     values: np.ndarray = field(repr=False)
-    cdf: np.ndarray = field(repr=False)  # searchsorted(values, values, side="right") / len(values)
+    at_or_below: np.ndarray = field(repr=False)  # searchsorted(values, values, side="right"), as int32
+
+    @property
+    def cdf(self) -> np.ndarray:
+        """The sample's ECDF at each of its values (exactly SciPy's: the counts are integers)."""
+        return self.at_or_below / len(self.values)
 
     @property
     def nbytes(self) -> int:
         """Memory held (a fitted model keeps one per reference column it tests)."""
-        return int(self.values.nbytes + self.cdf.nbytes)
+        return int(self.values.nbytes + self.at_or_below.nbytes)
 
 
 def sorted_sample(a: np.ndarray) -> SortedSample:
     """``a``'s finite values sorted, ready for ``ks_sorted``."""
     values = np.sort(a[np.isfinite(a)])
-    return SortedSample(values, np.searchsorted(values, values, side="right") / max(len(values), 1))
+    return SortedSample(values, np.searchsorted(values, values, side="right").astype(np.int32))
 
 
 def ks_sorted(a: SortedSample, b: SortedSample) -> tuple[float, float]:
