@@ -3,7 +3,9 @@
 A mechanism test (``mechanism.conditional_test``) fits node ~ parents on a
 reference train split, predicts the reference holdout (the yardstick), fits
 "is missing" ~ parents, and indexes the parents' joint support; only then does
-it score the current window. None of that reads the current window, so a
+it score the current window. What it reads of the holdout (the residuals or
+log-losses sorted for the KS tests, the rescaling test's holdout line) and each
+parent's own support are kept with the fits. None of that reads the current window, so a
 fitted model learns it once (``fit_mechanisms``) and each diagnosis looks it
 up by a key made of everything those fits read: the node, its parents, which
 of them are categories, the seed, and the bytes of the encoded reference
