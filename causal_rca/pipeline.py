@@ -121,7 +121,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
                                             ref_s, cur_s, repeated_only=beyond_sample)
 
     say("measuring signals")
-    signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s)
+    signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s, fit.baselines)
     clustering = design_effects(ref_s, cur_s, dtypes)  # rows that repeat an entity count once between them
     signals = clustered_signals(signals, clustering)
     if clustering:

@@ -12,8 +12,10 @@ The mechanism tests' reference fits (surrogates, holdout predictions, the
 missing-value models, the parents' support index: ``causal/mechanism_fits.py``)
 are learnt here too, on the reference sample encoded as a diagnosis encodes
 it, and kept under a key of everything they read; a diagnosis whose encoded
-reference or seeds differ fits its own. Not learnt here yet: the attribution's
-fitted mechanisms (docs/fitted.md says what that costs).
+reference or seeds differ fits its own. So are the numeric signals' reference
+side (``signals/baselines.py``: the sorted sample, its quantiles and range),
+each under a digest of the column it was read from. Not learnt here yet: the
+attribution's fitted mechanisms (docs/fitted.md says what that costs).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from causal_rca.diagnosis.classes import class_node_dtypes
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics.frames import metric_frames
 from causal_rca.metrics.target import MetricTarget, resolve_metric
+from causal_rca.signals.baselines import Baselines, numeric_baselines
 from causal_rca.windows.frames import node_samples, resolve_dtypes
 from causal_rca.windows.tables import TableLike, Window, open_window
 
@@ -54,6 +57,7 @@ class ReferenceFit:
     frame_key: FrameKey = ((), False, None)
     frame: pd.DataFrame = field(default=None, repr=False)
     mechanism_fits: MechanismFits = field(default_factory=dict, repr=False)  # see causal/mechanism_fits.py
+    baselines: Baselines = field(default_factory=dict, repr=False)  # numeric signals' reference side (signals/baselines.py)
 
     @property
     def backend(self) -> BaseBackend:
@@ -82,7 +86,7 @@ def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: 
     (frame,) = metric_frames(graph, metric, target.spec, dtypes, (reference,), extra=key[0], with_time=key[1])
     fits = mechanism_fits(graph, target, sample, dtypes, seed, jobs)
     return ReferenceFit(graph, target, artifact, reference, seed, sample_rows, dtypes, numbers_as_text,
-                        sample, texts, key, frame, fits)
+                        sample, texts, key, frame, fits, numeric_baselines(sample, dtypes))
 
 
 def mechanism_fits(graph: LineageGraph, target: MetricTarget, sample: pd.DataFrame, dtypes: dict[str, str],

@@ -193,26 +193,50 @@ def is_discrete(ref: np.ndarray) -> bool:
     return len(levels) <= DISCRETE_LEVELS and len(ref) >= 20 * len(levels)
 
 
+@dataclass(frozen=True)
+class ColumnSupport:
+    """The reference side of ``support_mask`` for one column, read once (a fitted model keeps it per parent)."""
+
+    categorical: bool
+    null_ok: bool  # the reference has nulls (1% or more): a current null is inside
+    levels: np.ndarray | None  # a discrete column's levels: only these are inside
+    bounds: tuple[float, float] | None  # a continuous column's support (``support_bounds``)
+
+    def mask(self, cur: np.ndarray) -> np.ndarray:
+        """Rows of ``cur`` whose value lies where the reference has data."""
+        isnan = np.isnan(cur)
+        if self.categorical:
+            inside = ~isnan & (cur != UNSEEN)
+        elif self.levels is not None:
+            inside = ~isnan & np.isin(cur, self.levels)
+        else:
+            lo, hi = self.bounds
+            with np.errstate(invalid="ignore"):
+                inside = ~isnan & (cur >= lo) & (cur <= hi)
+        return inside | (isnan & self.null_ok)
+
+
+def column_support(ref: np.ndarray, categorical: bool) -> ColumnSupport:
+    """What ``support_mask`` reads of a reference column."""
+    from causal_rca.signals.statistics import support_bounds
+
+    ref_null_share = float(np.isnan(ref).mean()) if len(ref) else 0.0
+    if categorical:
+        return ColumnSupport(True, ref_null_share >= 0.01, None, None)
+    levels = np.unique(ref[~np.isnan(ref)])
+    if len(levels) <= DISCRETE_LEVELS and len(ref) >= 20 * len(levels):  # is_discrete
+        return ColumnSupport(False, ref_null_share >= 0.01, levels, None)
+    return ColumnSupport(False, ref_null_share >= 0.01, None, support_bounds(ref))
+
+
 def support_mask(ref: np.ndarray, cur: np.ndarray, categorical: bool) -> np.ndarray:
     """Rows of ``cur`` whose value lies where the reference has data.
 
     A mechanism can only be judged where it was seen: a model never shown a
-    null must not be blamed for what it does with one.
+    null must not be blamed for what it does with one. A categorical column is
+    inside unless null or unseen; a discrete feature (a bucket, a category's
+    rate) was only seen at its levels, so a value between them (a fallback
+    prior, a new bucket) is as new to a model as an unseen category; a
+    continuous one must lie within the reference's support.
     """
-    from causal_rca.signals.statistics import support_bounds
-
-    ref_null_share = float(np.isnan(ref).mean()) if len(ref) else 0.0
-    null_ok = ref_null_share >= 0.01
-    isnan = np.isnan(cur)
-    levels = np.unique(ref[~np.isnan(ref)])
-    if categorical:
-        inside = ~isnan & (cur != UNSEEN)
-    elif is_discrete(ref):
-        # A discrete feature (a bucket, a category's rate) was only seen at its levels: a value
-        # between them (a fallback prior, a new bucket) is as new to a model as an unseen category.
-        inside = ~isnan & np.isin(cur, levels)
-    else:
-        lo, hi = support_bounds(ref)
-        with np.errstate(invalid="ignore"):
-            inside = ~isnan & (cur >= lo) & (cur <= hi)
-    return inside | (isnan & null_ok)
+    return column_support(ref, categorical).mask(cur)

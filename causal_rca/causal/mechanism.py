@@ -23,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.encoding import (
-    UNSEEN, EncodedWindows, effective_parents, support_index, support_mask,
+    UNSEEN, EncodedWindows, column_support, effective_parents, support_index, support_mask,
 )
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.causal.mechanism_fits import (
@@ -43,6 +43,7 @@ from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.clustering import deflated_p
 from causal_rca.signals.detect import Signal
+from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 
 
 # The reference's value model of a node, fitted only when a test gets that far (``mechanism_fits.fit_values``).
@@ -81,9 +82,9 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
         return 1.0, 0.0, {}
     fit = values()
-    hold, pred_hold = fit.hold, fit.pred_hold
+    hold = fit.hold
     pred_cur = fit.surrogate.predict(X_cur[ok_cur])
-    r0 = x_ref[hold] - pred_hold
+    r0 = fit.residuals.values  # x_ref[hold] - fit.pred_hold, with its summaries (mechanism_fits.yardstick)
     r1 = x_cur[ok_cur] - pred_cur
     spread = float(np.std(x_ref[ok_ref])) or 1.0
     scale = float(np.std(r0)) or 1e-12
@@ -91,7 +92,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
         "residual_sd_reference": float(np.std(r0)),
         "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
-        **rescaling_measures(pred_cur, x_cur[ok_cur], (pred_hold, x_ref[hold])),
+        **rescaling_measures(pred_cur, x_cur[ok_cur], fit.holdout),
     }
     if default_value is not None:
         measures.update(default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))
@@ -107,9 +108,9 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
         return st.two_proportion(k0, len(r0), k1, len(r1)), min(1.0, max(0.0, 3.0 * excess)), measures
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
-    row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > np.quantile(np.abs(r0), 0.995)]] = False
-    d_signed, p_signed = st.ks_two_sample(r0, r1)
-    d_abs, p_abs = st.ks_two_sample(np.abs(r0), np.abs(r1))
+    row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
+    d_signed, p_signed = ks_sorted(fit.residuals.ordered, sorted_sample(r1))
+    d_abs, p_abs = ks_sorted(fit.residuals.absolute, sorted_sample(np.abs(r1)))
     # An outcome whose noise grows (a concept that loosened) moves the spread more than any
     # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
@@ -127,15 +128,14 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
     fit = values()
     hold, classes = fit.hold, fit.classes
     y_cur = x_cur[ok_cur]
+    prob_hold = fit.prob_hold  # each holdout row's probability of its own class
     if len(classes) < 2:
-        prob_hold = np.ones(len(hold))
         prob_cur = np.where(y_cur == classes[0], 1.0, 1e-4)
         p_pos_hold = p_pos_cur = None
     else:
         clf, ph = fit.model, fit.proba_hold
         col = {c: i for i, c in enumerate(clf.classes_)}
         pc = clf.predict_proba(X_cur[ok_cur])
-        prob_hold = np.array([ph[i, col[c]] if c in col else 1e-4 for i, c in enumerate(x_ref[hold])])
         prob_cur = np.array([pc[i, col[c]] if c in col else 1e-4 for i, c in enumerate(y_cur)])
         p_pos_hold = ph[:, -1] if len(classes) == 2 else None
         p_pos_cur = pc[:, -1] if len(classes) == 2 else None
@@ -145,10 +145,10 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
                 measures = {"unseen_share": float((y_cur == UNSEEN).mean())}
                 return _computed_category(wrong_hold, clf.classes_[pc.argmax(axis=1)] != y_cur,
                                           prob_hold, prob_cur, ok_cur, row_ok, measures)
-    loss0 = -np.log(np.clip(prob_hold, 1e-4, 1.0))
+    loss0 = fit.losses.values
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
-    row_ok[np.flatnonzero(ok_cur)[loss1 > np.quantile(loss0, 0.995)]] = False
-    d, p_ks = st.ks_two_sample(loss0, loss1)
+    row_ok[np.flatnonzero(ok_cur)[loss1 > fit.losses.tail]] = False
+    d, p_ks = ks_sorted(fit.losses.ordered, sorted_sample(loss1))
     # A changed concept shows in the tail (positives now badly predicted), which KS on the
     # whole loss distribution barely sees: test the mean loss too, and size the effect by
     # how much worse the reference mechanism explains current outcomes.
@@ -215,14 +215,17 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     X_ref = enc.reference[list(parents)].to_numpy(dtype=float)
     X_cur = enc.current[list(parents)].to_numpy(dtype=float)
     inside = np.ones(len(X_cur), dtype=bool)
-    for j, parent in enumerate(parents):
-        inside &= support_mask(X_ref[:, j], X_cur[:, j], parent in enc.categorical)
-    categorical = np.array([p in enc.categorical for p in parents])
-    support = fitted.support if fitted is not None else support_index(X_ref, categorical, seed)
-    if support is not None:
-        inside &= support.inside(X_cur)
+    supports = (fitted.parent_supports if fitted is not None
+                else [column_support(X_ref[:, j], p in enc.categorical) for j, p in enumerate(parents)])
+    for j, parent_support in enumerate(supports):
+        inside &= parent_support.mask(X_cur[:, j])
     if extra_rows is not None:
         inside &= extra_rows
+    categorical = np.array([p in enc.categorical for p in parents])
+    support = fitted.support if fitted is not None else support_index(X_ref, categorical, seed)
+    rows = np.flatnonzero(inside)
+    if support is not None and len(rows):  # only rows still in question need their neighbours
+        inside[rows] = support.inside(X_cur[rows])
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
     x_cur_full = enc.current[node_id].to_numpy(dtype=float)
     if inside.sum() < MIN_ROWS:

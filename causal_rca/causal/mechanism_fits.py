@@ -3,7 +3,9 @@
 A mechanism test (``mechanism.conditional_test``) fits node ~ parents on a
 reference train split, predicts the reference holdout (the yardstick), fits
 "is missing" ~ parents, and indexes the parents' joint support; only then does
-it score the current window. None of that reads the current window, so a
+it score the current window. What it reads of the holdout (the residuals or
+log-losses sorted for the KS tests, the rescaling test's holdout line) and each
+parent's own support are kept with the fits. None of that reads the current window, so a
 fitted model learns it once (``fit_mechanisms``) and each diagnosis looks it
 up by a key made of everything those fits read: the node, its parents, which
 of them are categories, the seed, and the bytes of the encoded reference
@@ -21,9 +23,11 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression
 
-from causal_rca.causal.encoding import SupportIndex, support_index
+from causal_rca.causal.encoding import ColumnSupport, SupportIndex, column_support, support_index
 from causal_rca.causal.fitting import MIN_ROWS, TREE_LEAVES, trainable
+from causal_rca.causal.rescaling import Holdout, holdout
 from causal_rca.causal.workers import run_calls
+from causal_rca.signals.sorted_ks import SortedSample, sorted_sample
 
 MAX_FIT_ROWS = 6000
 FitKey = tuple
@@ -83,24 +87,62 @@ def fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.n
 
 
 @dataclass(frozen=True)
+class Yardstick:
+    """A sample of the reference's per-row misfit (holdout residuals or log-losses) and what every
+    test reads of it, computed once: the current rows' misfit is compared with it."""
+
+    values: np.ndarray  # in holdout order: means and spreads are summed in that order
+    tail: float  # the 99.5th percentile of ``np.abs(values)`` (``values`` for a loss)
+    ordered: SortedSample  # for the KS tests
+    absolute: SortedSample | None  # |values|, for residuals
+
+
+def yardstick(values: np.ndarray, signed: bool) -> Yardstick:
+    """``values``' summary; ``signed``: residuals (their absolute values are tested too), not losses."""
+    magnitude = np.abs(values) if signed else values
+    return Yardstick(values, np.quantile(magnitude, 0.995), sorted_sample(values),
+                     sorted_sample(magnitude) if signed else None)
+
+
+@dataclass(frozen=True)
 class RegressionFit:
-    """A numeric node's reference fit: its split, surrogate and holdout predictions."""
+    """A numeric node's reference fit: its split, surrogate and holdout predictions, and what the
+    tests read of the holdout (its residuals, the line and rounding ``rescaling_measures`` needs)."""
 
     train: np.ndarray
     hold: np.ndarray
     surrogate: Surrogate
     pred_hold: np.ndarray
+    residuals: Yardstick
+    holdout: Holdout
 
 
 @dataclass(frozen=True)
 class ClassificationFit:
-    """A categorical node's reference fit: its split, classes, classifier (None: one class) and holdout probabilities."""
+    """A categorical node's reference fit: its split, classes, classifier (None: one class) and holdout
+    probabilities, with each holdout row's probability of its own class and its log-loss."""
 
     train: np.ndarray
     hold: np.ndarray
     classes: np.ndarray
     model: HistGradientBoostingClassifier | None
     proba_hold: np.ndarray | None
+    prob_hold: np.ndarray
+    losses: Yardstick
+
+
+def classification_fit(train: np.ndarray, hold: np.ndarray, classes: np.ndarray, x_hold: np.ndarray,
+                       model: HistGradientBoostingClassifier | None,
+                       proba_hold: np.ndarray | None) -> ClassificationFit:
+    """The fit with its holdout yardstick: each holdout row's probability of its own class (1e-4
+    for a class the model never saw; 1 when there is one class) and the log-losses they give."""
+    if model is None:
+        prob_hold = np.ones(len(hold))
+    else:
+        col = {c: i for i, c in enumerate(model.classes_)}
+        prob_hold = np.array([proba_hold[i, col[c]] if c in col else 1e-4 for i, c in enumerate(x_hold)])
+    return ClassificationFit(train, hold, classes, model, proba_hold, prob_hold,
+                             yardstick(-np.log(np.clip(prob_hold, 1e-4, 1.0)), signed=False))
 
 
 @dataclass(frozen=True)
@@ -136,16 +178,18 @@ def fit_values(x_ref: np.ndarray, X_ref: np.ndarray, seed: int,
     if categorical:
         classes = np.unique(x_ref[train])
         if len(classes) < 2:
-            return ClassificationFit(train, hold, classes, None, None)
+            return classification_fit(train, hold, classes, x_ref[hold], None, None)
         clf = HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES,
                                              random_state=seed)
         clf.fit(trainable(X_ref[train]), x_ref[train])
-        return ClassificationFit(train, hold, classes, clf, clf.predict_proba(X_ref[hold]))
+        return classification_fit(train, hold, classes, x_ref[hold], clf, clf.predict_proba(X_ref[hold]))
     if np.ptp(x_ref[train]) == 0:
         constant = x_ref[train][0]
-        return RegressionFit(train, hold, Surrogate(constant=constant), np.full(len(hold), constant))
-    surrogate, pred_hold = fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
-    return RegressionFit(train, hold, surrogate, pred_hold)
+        surrogate, pred_hold = Surrogate(constant=constant), np.full(len(hold), constant)
+    else:
+        surrogate, pred_hold = fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
+    residuals = yardstick(x_ref[hold] - pred_hold, signed=True)
+    return RegressionFit(train, hold, surrogate, pred_hold, residuals, holdout(pred_hold, x_ref[hold], residuals.values))
 
 
 @dataclass(frozen=True)
@@ -155,13 +199,15 @@ class MechanismFit:
     support: SupportIndex | None
     nulls: IndicatorFit
     values: RegressionFit | ClassificationFit | None
+    parent_supports: tuple[ColumnSupport, ...] = ()  # each parent's own support (``encoding.support_mask``)
 
 
 def fit_mechanism(x_ref: np.ndarray, X_ref: np.ndarray, parent_categorical: np.ndarray, seed: int,
                   categorical: bool) -> MechanismFit:
     """The reference-only parts of ``mechanism.conditional_test`` for one node, in the order it fits them."""
+    supports = tuple(column_support(X_ref[:, j], bool(c)) for j, c in enumerate(parent_categorical))
     return MechanismFit(support_index(X_ref, parent_categorical, seed), fit_indicator(np.isnan(x_ref), X_ref, seed),
-                        fit_values(x_ref, X_ref, seed, categorical))
+                        fit_values(x_ref, X_ref, seed, categorical), supports)
 
 
 def column_digests(reference: pd.DataFrame) -> dict[str, str]:

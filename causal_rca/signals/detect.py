@@ -16,7 +16,9 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
+from causal_rca.signals.baselines import Baselines, NumericBaseline, baseline_for, numeric_baseline, thinned
 from causal_rca.signals.renaming import Renaming, renamed_categories
+from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 from causal_rca.signals.units import conversion_within_noise, unit_conversion
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
@@ -155,16 +157,21 @@ def _unit_factor(levels: tuple[float, float, float, float], cur: np.ndarray) -> 
     return levels[0] != 1.0 and unit_conversion(levels[0], levels[1], spread) is not None
 
 
-def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal]:
+def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
+                     baseline: NumericBaseline | None = None) -> list[Signal]:
+    """``baseline``: what is read of ``ref`` alone, when a fitted model has it (``signals/baselines.py``)."""
     ref = ref[np.isfinite(ref)]
     cur = cur[np.isfinite(cur)]
     if len(ref) < 10 or len(cur) < 10:
         return []
+    base = baseline or numeric_baseline(ref)
     out: list[Signal] = []
-    d, p = st.ks_two_sample(ref, cur)
-    out.append(Signal(node, "drift", float(np.median(ref)), float(np.median(cur)), p, d,
-                      f"distribution moved (KS D={d:.2f}); median {_fmt(np.median(ref))} → {_fmt(np.median(cur))}"))
-    scale, shift, r2 = st.affine_fit(ref, cur)
+    cur_sorted = sorted_sample(cur)
+    d, p = ks_sorted(base.sample, cur_sorted)
+    cur_median = np.median(cur)
+    out.append(Signal(node, "drift", float(base.median), float(cur_median), p, d,
+                      f"distribution moved (KS D={d:.2f}); median {_fmt(base.median)} → {_fmt(cur_median)}"))
+    scale, shift, r2 = st.affine_fit(ref, cur, ref_quantiles=base.quantiles)
     how = f"quantiles on a line, R²={r2:.3f}"
     levels = st.level_affine_fit(ref, cur) if r2 < 0.995 else None
     if levels is not None and levels[2] >= LEVELS_R2 and (levels[3] >= SAME_SHARES or _unit_factor(levels, cur)):
@@ -177,14 +184,15 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal
     if r2 >= 0.995 and scale > 0:  # a change of units is exact; a population shift is not
         effect = abs(math.log10(scale))
         spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
-        units = unit_conversion(scale, shift, spread) or conversion_within_noise(ref, cur, scale)
+        units = unit_conversion(scale, shift, spread) or conversion_within_noise(
+            ref, cur, scale, thinned=(base.thinned, thinned(cur_sorted.values, len(cur))))
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
                           f"values rescaled ×{scale:.3g} ({how})"
                           + (f", as a change of units: {units}" if units else ""), value=units))
     elif p < SIGNIFICANCE:
         out += _partial_unit_change(node, ref, cur, p)
-    lo, hi = st.support_bounds(ref, margin=0.0)  # tight: a skewed variable's tail must not widen it
-    r_out = int(((ref < lo) | (ref > hi)).sum())
+    lo, hi = base.bounds  # st.support_bounds(ref, margin=0.0), tight: a skewed variable's tail must not widen it
+    r_out = base.outside
     c_out = int(((cur < lo) | (cur > hi)).sum())
     rs, cs = r_out / len(ref), c_out / len(cur)
     out.append(Signal(node, "out_of_support", rs, cs, st.two_proportion(r_out, len(ref), c_out, len(cur)),
@@ -401,11 +409,13 @@ def measure_signals(
     dtypes: dict[str, str],
     ref_sample: pd.DataFrame,
     cur_sample: pd.DataFrame,
+    baselines: Baselines | None = None,
 ) -> tuple[list[Signal], dict[str, NodeProfiles]]:
     """All signals for all observed nodes, with BH-adjusted p-values.
 
     Counts and rates come from the engine's exact counts (``windows.counts``);
-    distribution tests from the seeded samples.
+    distribution tests from the seeded samples. ``baselines``: the reference sample's numeric
+    columns as a fitted model read them (used for the columns they were read from).
     """
     signals: list[Signal] = []
     profiles: dict[str, NodeProfiles] = {}
@@ -416,7 +426,9 @@ def measure_signals(
         signals += _rate_signals(node_id, ref_p, cur_p)
         signals += _default_signals(node_id, ref_c, cur_c)
         if dtype in ("numeric", "boolean", "datetime"):
-            signals += _numeric_signals(node_id, ref_sample[node_id].to_numpy(float), cur_sample[node_id].to_numpy(float))
+            ref_values = ref_sample[node_id].to_numpy(float)
+            signals += _numeric_signals(node_id, ref_values, cur_sample[node_id].to_numpy(float),
+                                        baseline_for(baselines, node_id, ref_values))
             signals += _tail_null_signals(node_id, ref_sample[node_id].to_numpy(float),
                                           cur_sample[node_id].to_numpy(float))
         else:

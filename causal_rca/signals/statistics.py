@@ -13,6 +13,8 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
+
 
 def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
     """p-value of a pooled two-proportion z-test (1.0 when undefined)."""
@@ -39,13 +41,11 @@ def above_rate(k: int, n: int, rate: float) -> float:
 
 
 def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(KS statistic D in [0, 1], p-value); (0, 1) when a side is empty."""
-    a = a[np.isfinite(a)]
-    b = b[np.isfinite(b)]
-    if len(a) < 2 or len(b) < 2:
-        return 0.0, 1.0
-    res = stats.ks_2samp(a, b, method="asymp")
-    return float(res.statistic), float(res.pvalue)
+    """(KS statistic D in [0, 1], p-value); (0, 1) when a side is empty.
+
+    The asymptotic p-value, exactly as ``stats.ks_2samp(a, b, method="asymp")`` gives it
+    (``sorted_ks``: a side sorted once can be tested many times)."""
+    return ks_sorted(sorted_sample(a), sorted_sample(b))
 
 
 def stratified_change(y_ref: np.ndarray, x_ref: np.ndarray, y_cur: np.ndarray, x_cur: np.ndarray,
@@ -122,17 +122,17 @@ def chi_square_counts(ref: Mapping[str, int], cur: Mapping[str, int]) -> tuple[f
 QUANTILES = np.linspace(0.05, 0.95, 19)
 
 
-def affine_fit(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, float]:
+def affine_fit(ref: np.ndarray, cur: np.ndarray, ref_quantiles: np.ndarray | None = None) -> tuple[float, float, float]:
     """Fit cur-quantiles ≈ scale · ref-quantiles + shift; returns (scale, shift, R²).
 
     A rescaled feature keeps its shape: its quantiles lie on a line whose
-    slope is far from 1 with R² near 1.
+    slope is far from 1 with R² near 1. ``ref_quantiles``: ``ref``'s at QUANTILES, when known.
     """
     ref = ref[np.isfinite(ref)]
     cur = cur[np.isfinite(cur)]
     if len(ref) < 10 or len(cur) < 10:
         return 1.0, 0.0, 0.0
-    qr = np.quantile(ref, QUANTILES)
+    qr = np.quantile(ref, QUANTILES) if ref_quantiles is None else ref_quantiles
     qc = np.quantile(cur, QUANTILES)
     if np.ptp(qr) == 0:
         return 1.0, 0.0, 0.0

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from causal_rca.signals.statistics import ks_two_sample
+from causal_rca.signals.sorted_ks import SortedSample, ks_sorted, sorted_sample
 
 # (name, multiplicative factor, offset): observed = factor · reference + offset.
 _BASE = [
@@ -77,22 +77,28 @@ THINNED = 5000  # values a side the KS test is asked on (a ×100 change is clear
 NEAR = 0.06  # |log10| distance from the fitted slope within which conversions are tried (a factor 1.15)
 
 
-def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: float) -> str | None:
+def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: float,
+                            thinned: tuple[SortedSample, np.ndarray] | None = None) -> str | None:
     """A conversion the fitted slope misses by more than the fixed tolerance but sampling noise does not rule out.
 
     The slope of a quantile line fitted at a few thousand rows is itself noisy (a few percent
     for a skewed variable). Undo each nearby conversion and ask the data: is the converted
-    current window distributed as the reference (two-sample KS at the windows' sizes)?"""
+    current window distributed as the reference (two-sample KS at the windows' sizes)?
+    ``thinned``: both sides already thinned as below, the reference's ready for ``ks_sorted``
+    (a fitted model keeps it: ``signals/baselines.py``)."""
     if not (slope > 0 and math.isfinite(slope)):
         return None
     # Every k-th value in order, at most THINNED a side: sorted once, not once per conversion tried. The
     # test is then a little less sharp, which only matters for a factor already within 15% of a conversion.
-    reference, current = (np.sort(v[np.isfinite(v)])[::max(1, len(v) // THINNED)] for v in (reference, current))
+    if thinned is None:
+        reference, current = (np.sort(v[np.isfinite(v)])[::max(1, len(v) // THINNED)] for v in (reference, current))
+        thinned = (sorted_sample(reference), current)
+    reference_sorted, current = thinned
     best: tuple[float, str] | None = None
     for name, factor, offset in CONVERSIONS:
         if abs(math.log10(slope / factor)) > NEAR:
             continue
-        _, p = ks_two_sample(reference, (current - offset) / factor)
+        _, p = ks_sorted(reference_sorted, sorted_sample((current - offset) / factor))
         if p >= CONSISTENT and (best is None or p > best[0]):
             best = (p, name)
     return None if best is None else best[1]

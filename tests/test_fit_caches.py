@@ -1,0 +1,98 @@
+"""What a fitted model computes once gives the very numbers computed afresh (docs/fitted.md).
+
+The KS test on pre-sorted samples against SciPy's, a numeric node's signals with and without
+its fitted baseline, the distinct pairs of ``rescaling_measures`` against ``np.unique(axis=0)``,
+and a mechanism test with its fitted yardsticks against one that fits its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from causal_rca.causal.rescaling import distinct_pairs, holdout, rescaling_measures
+from causal_rca.signals.baselines import baseline_for, numeric_baseline, numeric_baselines
+from causal_rca.signals.detect import _numeric_signals
+from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
+
+
+def _scipy_ks(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return 0.0, 1.0
+    res = stats.ks_2samp(a, b, method="asymp")
+    return float(res.statistic), float(res.pvalue)
+
+
+def _pairs(rng: np.random.Generator, kind: int, n1: int, n2: int) -> tuple[np.ndarray, np.ndarray]:
+    if kind == 0:
+        return rng.normal(size=n1), rng.normal(0.05, 1.0, size=n2)
+    if kind == 1:  # few levels: ties everywhere
+        return rng.integers(0, 5, n1).astype(float), rng.integers(0, 6, n2).astype(float)
+    if kind == 2:  # rounded and skewed
+        return np.round(rng.exponential(size=n1), 1), np.round(rng.exponential(1.1, size=n2), 1)
+    a, b = rng.normal(size=n1), rng.normal(size=n2)  # nulls and infinities are left out
+    a[rng.random(n1) < 0.1] = np.nan
+    b[rng.random(n2) < 0.1] = np.inf
+    return a, b
+
+
+def test_ks_on_sorted_samples_is_scipys_to_the_bit() -> None:
+    rng = np.random.default_rng(0)
+    for i in range(400):
+        n1, n2 = rng.integers(0, 40, 2) if i % 4 == 0 else rng.integers(2, 3000, 2)
+        a, b = _pairs(rng, i % 4, int(n1), int(n2))
+        assert ks_sorted(sorted_sample(a), sorted_sample(b)) == _scipy_ks(a, b), (i, n1, n2)
+
+
+def test_a_shifted_sample_is_told_apart() -> None:
+    rng = np.random.default_rng(1)
+    d, p = ks_sorted(sorted_sample(rng.normal(size=2000)), sorted_sample(rng.normal(0.5, 1.0, size=2000)))
+    assert d > 0.1 and p < 1e-10
+
+
+@pytest.mark.parametrize("kind", ["continuous", "levels", "rescaled", "partly_rescaled"])
+def test_numeric_signals_with_a_fitted_baseline_are_the_same(kind: str) -> None:
+    rng = np.random.default_rng(2)
+    ref = rng.gamma(4.0, 2.0, 20000)
+    cur = {"continuous": rng.gamma(4.0, 2.2, 20000),
+           "levels": rng.integers(0, 9, 20000).astype(float),
+           "rescaled": rng.gamma(4.0, 2.0, 20000) / 1.609344,
+           "partly_rescaled": np.where(rng.random(20000) < 0.3, 1000.0, 1.0) * rng.gamma(4.0, 2.0, 20000)}[kind]
+    if kind == "levels":
+        ref = rng.integers(0, 9, 20000).astype(float)
+    ref[:50] = np.nan
+    baseline = numeric_baseline(ref)
+    assert _numeric_signals("x", ref, cur, baseline) == _numeric_signals("x", ref, cur)
+    assert baseline_for({"x": baseline}, "x", ref) is baseline
+    assert baseline_for({"x": baseline}, "x", ref[::-1].copy()) is None  # other rows: computed afresh
+    assert baseline_for({"x": baseline}, "y", ref) is None
+
+
+def test_baselines_are_read_for_the_numeric_nodes_only() -> None:
+    import pandas as pd
+
+    sample = pd.DataFrame({"n": np.arange(30.0), "c": ["a"] * 30, "b": [0.0, 1.0] * 15})
+    assert set(numeric_baselines(sample, {"n": "numeric", "c": "categorical", "b": "boolean"})) == {"n", "b"}
+
+
+def test_distinct_pairs_are_nps_unique_rows() -> None:
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n = int(rng.integers(0, 3000))
+        first = rng.integers(-3, 7, n).astype(float) if trial % 2 else np.round(rng.normal(size=n), 2)
+        second = first * rng.choice([1.0, 2.0, -0.0], n)
+        expected = np.unique(np.c_[first, second], axis=0)
+        got_first, got_second = distinct_pairs(first, second)
+        assert np.array_equal(np.c_[got_first, got_second], expected)
+
+
+def test_rescaling_measures_from_a_fitted_holdout_are_the_same() -> None:
+    rng = np.random.default_rng(4)
+    pred_hold = rng.normal(size=3000)
+    y_hold = np.round(pred_hold + rng.normal(0, 0.3, 3000), 3)
+    expected = rng.normal(size=4000)
+    observed = np.where(rng.random(4000) < 0.4, 10.0, 1.0) * np.round(expected + rng.normal(0, 0.3, 4000), 3)
+    fresh = rescaling_measures(expected, observed, (pred_hold, y_hold))
+    assert fresh and rescaling_measures(expected, observed, holdout(pred_hold, y_hold)) == fresh
