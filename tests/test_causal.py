@@ -226,6 +226,26 @@ def test_worker_processes_rerun_nodes_whose_parents_broke_and_match_one_process(
                if alone[n].consistent is not None)
 
 
+def test_reruns_below_a_suspect_run_in_waves_and_match_one_process() -> None:
+    """A node with an anomalous signal is not tried ahead of its parents' verdicts: the nodes below it
+    are tested in waves once their parents are finished. The answer must still be the sequential one
+    (f1 and f2 broke; the model below them is judged on their consistent rows)."""
+    from causal_rca.causal.mechanism_waves import nodes_below
+
+    ref, cur = world(4000, 1), world(4000, 2, f2_default=0.3)
+    enc = encode_windows(ref, cur, DTYPES)
+    signals = [Signal("f2", "default_rate", 0.0, 0.3, 1e-12, 0.3, "value 0 in 0% → 30%", p_adjusted=1e-12,
+                      value="0.0")]
+    order = [n for n in GRAPH.observed_nodes() if n in DTYPES]
+    assert nodes_below(order, {n: effective_parents(GRAPH, n) for n in order}, {"f2"}) == {"model"}
+    alone = assess_mechanisms(GRAPH, enc, signals, seed=0, jobs=1)
+    pooled = assess_mechanisms(GRAPH, enc, signals, seed=0, jobs=2)
+    assert "adjusted_for" in alone["model"].measures
+    assert list(pooled) == list(alone) and pooled == alone
+    assert all(np.array_equal(pooled[n].consistent, alone[n].consistent) for n in alone
+               if alone[n].consistent is not None)
+
+
 def _label_mechanism(gap: float, se: float, auc_current: float = 0.8, rate: float = 0.2):
     from scipy import stats
 

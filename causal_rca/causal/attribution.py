@@ -226,7 +226,11 @@ def _mechanism(node: str, graph: nx.DiGraph, categorical: frozenset[str], seed: 
 
 
 def _fit_rows(node: str, parents: list[str], data: pd.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """What a non-root mechanism learns from: (parents, node) on at most ``FIT_ROWS`` seeded rows."""
+    """What a non-root mechanism learns from: (parents, node) on at most ``FIT_ROWS`` seeded rows.
+
+    The columns are taken before the rows: the rows drawn depend only on the row count and the
+    seed, and drawing them from every node's column cost 0.1 s per fit at 500 nodes."""
+    data = data[[*parents, node]]
     if len(data) > FIT_ROWS:
         data = data.sample(n=FIT_ROWS, random_state=seed % (2**32))
     return data[parents].to_numpy(dtype=float), data[node].to_numpy(dtype=float)
