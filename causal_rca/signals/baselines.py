@@ -22,8 +22,7 @@ import pandas as pd
 
 from causal_rca.signals.sorted_ks import SortedSample, sorted_sample
 from causal_rca.signals.statistics import QUANTILES, support_bounds
-from causal_rca.signals.units import THINNED
-
+from causal_rca.signals.units import thin_ordered
 
 
 @dataclass(frozen=True)
@@ -49,11 +48,6 @@ def column_digest(values: np.ndarray) -> str:
     return hashlib.blake2b(np.ascontiguousarray(values, dtype=float).tobytes(), digest_size=16).hexdigest()
 
 
-def thinned(ordered: np.ndarray, size: int) -> np.ndarray:
-    """Every k-th of ``ordered`` values, k chosen from ``size`` (the sample's length) to keep about THINNED."""
-    return ordered[::max(1, size // THINNED)]
-
-
 def numeric_baseline(raw: np.ndarray) -> NumericBaseline:
     """The baseline of a reference column (nulls and infinities are left out, as the signals leave them)."""
     ref = raw[np.isfinite(raw)]
@@ -62,7 +56,7 @@ def numeric_baseline(raw: np.ndarray) -> NumericBaseline:
     quantiles = np.quantile(ref, QUANTILES) if len(ref) else np.full(len(QUANTILES), np.nan)
     return NumericBaseline(column_digest(raw), sample, np.median(ref) if len(ref) else np.nan,
                            quantiles, (lo, hi), int(((ref < lo) | (ref > hi)).sum()),
-                           sorted_sample(thinned(sample.values, len(ref))))
+                           sorted_sample(thin_ordered(sample.values, len(ref))))
 
 
 Baselines = dict  # node -> NumericBaseline

@@ -16,10 +16,10 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
-from causal_rca.signals.baselines import Baselines, NumericBaseline, baseline_for, numeric_baseline, thinned
+from causal_rca.signals.baselines import Baselines, NumericBaseline, baseline_for, numeric_baseline
 from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
-from causal_rca.signals.units import conversion_within_noise, unit_conversion
+from causal_rca.signals.units import conversion_within_noise, thin_ordered, unit_conversion
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
@@ -90,13 +90,11 @@ def _fmt(x: float) -> str:
 
 def _rate_signals(node: str, ref: ColumnProfile, cur: ColumnProfile) -> list[Signal]:
     out: list[Signal] = []
+    p_null, z_null = st.two_proportion_test(ref.nulls, ref.rows, cur.nulls, cur.rows)
     out.append(
         Signal(
-            node, "null_rate", ref.null_rate, cur.null_rate,
-            st.two_proportion(ref.nulls, ref.rows, cur.nulls, cur.rows),
-            abs(cur.null_rate - ref.null_rate),
-            f"null rate {format_share(ref.null_rate)} → {format_share(cur.null_rate)}",
-            z=st.two_proportion_z(ref.nulls, ref.rows, cur.nulls, cur.rows),
+            node, "null_rate", ref.null_rate, cur.null_rate, p_null, abs(cur.null_rate - ref.null_rate),
+            f"null rate {format_share(ref.null_rate)} → {format_share(cur.null_rate)}", z=z_null,
         )
     )
     ref_nonnull = ref.rows - ref.raw_nulls
@@ -185,7 +183,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
         effect = abs(math.log10(scale))
         spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
         units = unit_conversion(scale, shift, spread) or conversion_within_noise(
-            ref, cur, scale, thinned=(base.thinned, thinned(cur_sorted.values, len(cur))))
+            ref, cur, scale, thinned=(base.thinned, thin_ordered(cur_sorted.values, len(cur))))
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
                           f"values rescaled ×{scale:.3g} ({how})"
                           + (f", as a change of units: {units}" if units else ""), value=units))
@@ -195,10 +193,10 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
     r_out = base.outside
     c_out = int(((cur < lo) | (cur > hi)).sum())
     rs, cs = r_out / len(ref), c_out / len(cur)
-    out.append(Signal(node, "out_of_support", rs, cs, st.two_proportion(r_out, len(ref), c_out, len(cur)),
-                      max(0.0, cs - rs), f"{format_share(cs)} of values outside the reference range "
-                                         f"[{_fmt(lo)}, {_fmt(hi)}] (reference {format_share(rs)})",
-                      z=st.two_proportion_z(r_out, len(ref), c_out, len(cur))))
+    p_out, z_out = st.two_proportion_test(r_out, len(ref), c_out, len(cur))
+    out.append(Signal(node, "out_of_support", rs, cs, p_out, max(0.0, cs - rs),
+                      f"{format_share(cs)} of values outside the reference range "
+                      f"[{_fmt(lo)}, {_fmt(hi)}] (reference {format_share(rs)})", z=z_out))
     return out
 
 
@@ -269,14 +267,12 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
     k_new = sum(new.values())
     if k_new:
         names = ", ".join(repr(k) for k in list(new)[:3])
-        z_new = st.two_proportion_z(0, n_ref, k_new, n_cur)
-        out.append(Signal(node, "new_categories", 0.0, k_new / n_cur, st.two_proportion(0, n_ref, k_new, n_cur),
-                          k_new / n_cur, f"{format_share(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})",
-                          z=z_new))
+        p_new, z_new = st.two_proportion_test(0, n_ref, k_new, n_cur)
+        out.append(Signal(node, "new_categories", 0.0, k_new / n_cur, p_new, k_new / n_cur,
+                          f"{format_share(k_new / n_cur)} of rows in {len(new)} unseen categories ({names})", z=z_new))
         renaming = renamed_categories(ref_counts, new)
         if renaming is not None:
-            out.append(Signal(node, "renamed_categories", len(ref_counts), len(new),
-                              st.two_proportion(0, n_ref, k_new, n_cur), k_new / n_cur,
+            out.append(Signal(node, "renamed_categories", len(ref_counts), len(new), p_new, k_new / n_cur,
                               _renaming_detail(renaming, ref_counts, new, n_ref, k_new), z=z_new))
         # Did the known categories' mix move too, or only rows outside the reference support arrive?
         seen_cur = {k: v for k, v in cur_counts.items() if k in ref_counts}
@@ -287,10 +283,10 @@ def _categorical_signals(node: str, ref_counts: dict[str, int], cur_counts: dict
     gone = {k: v for k, v in ref_counts.items() if k not in cur_counts}
     k_gone = sum(gone.values())
     if k_gone:
-        out.append(Signal(node, "vanished_categories", k_gone / n_ref, 0.0,
-                          st.two_proportion(k_gone, n_ref, 0, n_cur), k_gone / n_ref,
+        p_gone, z_gone = st.two_proportion_test(k_gone, n_ref, 0, n_cur)
+        out.append(Signal(node, "vanished_categories", k_gone / n_ref, 0.0, p_gone, k_gone / n_ref,
                           f"{len(gone)} categories covering {format_share(k_gone / n_ref)} of reference rows vanished",
-                          z=st.two_proportion_z(k_gone, n_ref, 0, n_cur)))
+                          z=z_gone))
     return out
 
 

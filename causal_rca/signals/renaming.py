@@ -45,7 +45,7 @@ def renamed_categories(ref_counts: Mapping[str, int], new_counts: Mapping[str, i
     if len(by_name) == len(ref_counts):
         matched = [(by_name.get(normalised_name(k)), k) for k in new_counts]
         if all(ref for ref, _ in matched):
-            return Renaming([(ref, new) for ref, new in matched], "names", 1.0)
+            return Renaming(matched, "names", 1.0)
     n_ref, n_new = sum(ref_counts.values()), sum(new_counts.values())
     ref_sorted = sorted(ref_counts.items(), key=lambda kv: -kv[1])
     # Reference categories too rare to show among the new rows may be missing from them.

@@ -18,7 +18,13 @@ from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 
 def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
     """p-value of a pooled two-proportion z-test (1.0 when undefined)."""
-    return float(2 * stats.norm.sf(two_proportion_z(k1, n1, k2, n2)))
+    return two_proportion_test(k1, n1, k2, n2)[0]
+
+
+def two_proportion_test(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """(p-value, |z|) of the pooled two-proportion test: the z for tests at an effective sample size."""
+    z = two_proportion_z(k1, n1, k2, n2)
+    return float(2 * stats.norm.sf(z)), z
 
 
 def two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> float:

@@ -77,6 +77,11 @@ THINNED = 5000  # values a side the KS test is asked on (a ×100 change is clear
 NEAR = 0.06  # |log10| distance from the fitted slope within which conversions are tried (a factor 1.15)
 
 
+def thin_ordered(ordered: np.ndarray, size: int) -> np.ndarray:
+    """Every k-th of ``ordered`` values, k chosen from ``size`` (the sample's length) to keep about THINNED."""
+    return ordered[::max(1, size // THINNED)]
+
+
 def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: float,
                             thinned: tuple[SortedSample, np.ndarray] | None = None) -> str | None:
     """A conversion the fitted slope misses by more than the fixed tolerance but sampling noise does not rule out.
@@ -91,7 +96,7 @@ def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: f
     # Every k-th value in order, at most THINNED a side: sorted once, not once per conversion tried. The
     # test is then a little less sharp, which only matters for a factor already within 15% of a conversion.
     if thinned is None:
-        reference, current = (np.sort(v[np.isfinite(v)])[::max(1, len(v) // THINNED)] for v in (reference, current))
+        reference, current = (thin_ordered(np.sort(v[np.isfinite(v)]), len(v)) for v in (reference, current))
         thinned = (sorted_sample(reference), current)
     reference_sorted, current = thinned
     best: tuple[float, str] | None = None
