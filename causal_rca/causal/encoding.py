@@ -14,6 +14,7 @@ import pandas as pd
 
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.metrics import MetricSpec, is_positive
+from causal_rca.windows.frames import KEY
 
 UNSEEN = -1.0
 
@@ -23,6 +24,9 @@ class EncodedWindows:
     reference: pd.DataFrame  # float columns, one per observed node
     current: pd.DataFrame
     categorical: frozenset[str]  # nodes whose codes are categories, not magnitudes
+    # Each row's entity (codes of the graph's key_column shared by both windows, -1 for none); None without one.
+    reference_keys: np.ndarray | None = None
+    current_keys: np.ndarray | None = None
 
 
 def effective_parents(graph: LineageGraph, node_id: str) -> tuple[str, ...]:
@@ -104,7 +108,11 @@ def encode_windows(
             ref_out[node_id] = category_codes(ref[node_id], vocabulary)
             cur_out[node_id] = category_codes(cur[node_id], vocabulary)
             categorical.add(node_id)
-    return EncodedWindows(pd.DataFrame(ref_out), pd.DataFrame(cur_out), frozenset(categorical))
+    keys = (None, None)
+    if KEY in cur and KEY in ref:
+        codes = pd.factorize(pd.concat([ref[KEY], cur[KEY]], ignore_index=True))[0]
+        keys = (codes[:len(ref)], codes[len(ref):])
+    return EncodedWindows(pd.DataFrame(ref_out), pd.DataFrame(cur_out), frozenset(categorical), *keys)
 
 
 def label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: pd.DataFrame,

@@ -22,6 +22,7 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.class_outcome import class_outcome_measures
+from causal_rca.causal.clustered_rows import Shares, clustered_parts
 from causal_rca.causal.encoding import (
     UNSEEN, EncodedWindows, column_support, effective_parents, support_index, support_mask,
 )
@@ -42,7 +43,6 @@ from causal_rca.causal.sources import measured_inputs, sources_given_each_other
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
-from causal_rca.signals.clustering import deflated_p
 from causal_rca.signals.detect import Signal
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 
@@ -76,12 +76,13 @@ def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarra
 
 
 def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
-                     outcome: bool = False, default_value: float | None = None) -> tuple[float, float, dict[str, float]]:
-    """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference."""
+                     outcome: bool = False, default_value: float | None = None) -> tuple[float, float, dict, list]:
+    """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference.
+    Last: what the test compares, per current row with a value (``clustered_rows``)."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
-        return 1.0, 0.0, {}
+        return 1.0, 0.0, {}, []
     fit = values()
     hold = fit.hold
     pred_cur = fit.surrogate.predict(X_cur[ok_cur])
@@ -106,7 +107,8 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
         k0, k1 = int((np.abs(r0) > tol).sum()), int((np.abs(r1) > tol).sum())
         excess = k1 / len(r1) - k0 / len(r0)
         measures["material_deviation_share"] = k1 / len(r1)
-        return st.two_proportion(k0, len(r0), k1, len(r1)), min(1.0, max(0.0, 3.0 * excess)), measures
+        return (st.two_proportion(k0, len(r0), k1, len(r1)), min(1.0, max(0.0, 3.0 * excess)), measures,
+                Shares(np.abs(r0) > tol, hold, np.abs(r1) > tol))
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
@@ -117,15 +119,16 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
     if outcome:
         measures["p_follows_input"] = deviation_follows_input(r0, X_ref[hold], r1, X_cur[ok_cur])
-    return min(1.0, 2 * min(p_signed, p_abs)), min(1.0, max(d_signed, d_abs, spread_change)), measures
+    p = min(1.0, 2 * min(p_signed, p_abs))
+    return p, min(1.0, max(d_signed, d_abs, spread_change)), measures, [r1, np.abs(r1)]
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
-                         outcome: bool = False) -> tuple[float, float, dict[str, float]]:
+                         outcome: bool = False) -> tuple[float, float, dict, list]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
-        return 1.0, 0.0, {}
+        return 1.0, 0.0, {}, []
     fit = values()
     hold, classes = fit.hold, fit.classes
     y_cur = x_cur[ok_cur]
@@ -145,7 +148,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
             if wrong_hold.mean() < DETERMINISTIC:
                 measures = {"unseen_share": float((y_cur == UNSEEN).mean())}
                 return _computed_category(wrong_hold, clf.classes_[pc.argmax(axis=1)] != y_cur,
-                                          prob_hold, prob_cur, ok_cur, row_ok, measures)
+                                          prob_hold, prob_cur, ok_cur, row_ok, measures, hold)
     loss0 = fit.losses.values
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
     row_ok[np.flatnonzero(ok_cur)[loss1 > fit.losses.tail]] = False
@@ -181,17 +184,17 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
             measures["p_follows_input"] = deviation_follows_input(
                 y_hold - recalibrated(p_pos_hold, y_hold), X_ref[hold],
                 y_c - recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
-            return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures
+            return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures, [loss1]
     elif outcome and len(classes) > 2:  # a multi-class label: new classes, class mix, class-level map
         measures.update(class_outcome_measures(clf.classes_, ph, x_ref[hold], pc, y_cur))
         d = max(d, min(1.0, 3.0 * measures["class_prior_shift"]))
-        return min(1.0, 3 * min(p_ks, p_mean, measures["class_prior_p"])), d, measures
-    return min(1.0, 2 * min(p_ks, p_mean)), d, measures
+        return min(1.0, 3 * min(p_ks, p_mean, measures["class_prior_p"])), d, measures, [loss1]
+    return min(1.0, 2 * min(p_ks, p_mean)), d, measures, [loss1]
 
 
 def _computed_category(wrong_hold: np.ndarray, wrong_cur: np.ndarray, prob_hold: np.ndarray, prob_cur: np.ndarray,
-                       ok_cur: np.ndarray, row_ok: np.ndarray,
-                       measures: dict[str, float]) -> tuple[float, float, dict[str, float]]:
+                       ok_cur: np.ndarray, row_ok: np.ndarray, measures: dict[str, float],
+                       hold: np.ndarray) -> tuple[float, float, dict, Shares]:
     """A computed category (a band, a bucket, a code): its parents fix the value, so what matters
     is the share of rows whose category is not the one the reference computation gives. The
     log-loss of such a fit is near zero everywhere but at the band edges, and a population that
@@ -203,7 +206,8 @@ def _computed_category(wrong_hold: np.ndarray, wrong_cur: np.ndarray, prob_hold:
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
     measures = {**measures, "material_deviation_share": k1 / len(wrong_cur),
                 "log_loss_reference": float(loss0.mean()), "log_loss_current": float(loss1.mean())}
-    return st.two_proportion(k0, len(wrong_hold), k1, len(wrong_cur)), min(1.0, max(0.0, 3.0 * excess)), measures
+    return (st.two_proportion(k0, len(wrong_hold), k1, len(wrong_cur)), min(1.0, max(0.0, 3.0 * excess)), measures,
+            Shares(wrong_hold, hold, wrong_cur))
 
 
 def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
@@ -254,11 +258,14 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     values = (lambda: fitted.values) if fitted is not None else (lambda: fit_values(x_ref, X_ref, seed, is_category))
     if is_category:
         method = "classification"
-        p_val, e_val, measures = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome)
+        p_val, e_val, measures, compared = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome)
     else:
         method = "regression"
-        p_val, e_val, measures = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
+        p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
                                                   default_value)
+    if enc.current_keys is not None:  # rows repeat entities: each part at its own effective sample size
+        p_null, p_def, p_val, measures = clustered_parts(enc.reference_keys, enc.current_keys[inside], x_cur,
+                                                         default_value, (p_null, p_def, p_val), compared, measures)
     if p_null < SIGNIFICANCE and np.isnan(x_ref).mean() < 0.01:
         row_ok &= ~np.isnan(x_cur)
     if p_def < SIGNIFICANCE and default_value is not None:
@@ -369,7 +376,8 @@ def _with_staleness(result: MechanismResult, signals: list[Signal]) -> Mechanism
 def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
     """The encoded columns one test reads: what a worker process is sent instead of every node."""
     cols = list(dict.fromkeys(columns))
-    return EncodedWindows(enc.reference[cols], enc.current[cols], enc.categorical & frozenset(cols))
+    return replace(enc, reference=enc.reference[cols], current=enc.current[cols],
+                   categorical=enc.categorical & frozenset(cols))
 
 
 def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
@@ -451,11 +459,6 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
             if fallback is not None:  # did the rows beside the repeated value move too? (classify.py)
                 result = replace(result, measures={**result.measures,
                                                    **_drift_outside_default(node_id, enc, fallback, SIGNIFICANCE)})
-            if design_effects and node_id in design_effects:  # rows repeat entities (signals/clustering.py)
-                deff = design_effects[node_id]
-                measures = {k: (deflated_p(v, deff) if k in CLUSTERED_MEASURES else v)
-                            for k, v in result.measures.items()}
-                result = replace(result, p_value=deflated_p(result.p_value, deff), measures=measures)
         results[node_id] = _with_staleness(result, signals)
         broke = (results[node_id].effect >= MIN_EFFECT and results[node_id].p_value < provisional
                  and results[node_id].consistent is not None)

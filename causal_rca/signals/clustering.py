@@ -43,20 +43,32 @@ def _design_effect(values: pd.Series, keys: pd.Series) -> float:
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().sum() < values.notna().sum():  # categories: their codes (constancy is what matters)
         numbers = pd.Series(pd.factorize(values)[0], index=values.index, dtype=float).where(values.notna())
-    frame = pd.DataFrame({"x": numbers, "k": keys}).dropna()
-    if len(frame) < 3:
+    return row_design_effect(numbers.to_numpy(dtype=float), pd.factorize(keys)[0])
+
+
+def row_design_effect(values: np.ndarray, keys: np.ndarray) -> float:
+    """Kish's design effect of ``values`` (floats, NaN: none) over rows of the entities ``keys`` (codes, -1: none).
+
+    A test compares some quantity row by row (a value, a residual, "this row deviates"); how
+    strongly *that* quantity clusters by entity is what shrinks the test's sample, whatever
+    the node's values do: a computed feature whose parent repeats per customer deviates
+    wherever its parent was null, and that may or may not be a customer's trait."""
+    values = np.asarray(values, dtype=float)
+    keep = ~np.isnan(values) & (keys >= 0)
+    x, k = values[keep], keys[keep]
+    if len(x) < 3:
         return 1.0
-    groups = frame.groupby("k")["x"]
-    sizes = groups.size().to_numpy(dtype=float)
-    n, k = sizes.sum(), len(sizes)
-    if k < 2 or k == n:
+    _, groups = np.unique(k, return_inverse=True)
+    sizes = np.bincount(groups).astype(float)
+    n, m = sizes.sum(), len(sizes)
+    if m < 2 or m == n:
         return 1.0
-    means = groups.mean()
-    grand = frame["x"].mean()
-    ss_between = float((sizes * (means.to_numpy() - grand) ** 2).sum())
-    ss_within = float(((frame["x"] - frame["k"].map(means)) ** 2).sum())
-    ms_between, ms_within = ss_between / (k - 1), ss_within / (n - k)
-    m0 = (n - (sizes ** 2).sum() / n) / (k - 1)
+    means = np.bincount(groups, weights=x) / sizes
+    grand = x.mean()
+    ss_between = float((sizes * (means - grand) ** 2).sum())
+    ss_within = float(((x - means[groups]) ** 2).sum())
+    ms_between, ms_within = ss_between / (m - 1), ss_within / (n - m)
+    m0 = (n - (sizes ** 2).sum() / n) / (m - 1)
     denominator = ms_between + (m0 - 1) * ms_within
     icc = min(max((ms_between - ms_within) / denominator, 0.0), 1.0) if denominator > 0 else 1.0
     m_weighted = float((sizes ** 2).sum() / n)
