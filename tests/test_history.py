@@ -1,210 +1,104 @@
-"""The diagnosis history: record, list, show, similar incidents; and the CLI around it."""
+"""Features over an entity's history: which computation reproduces them, and did it change (causal/history.py)."""
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import sqlite3
-import threading
-import time
-from contextlib import closing, contextmanager
-from pathlib import Path
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
-import pytest
-
-from causal_rca.cli.app import main
-from causal_rca.errors import InputError
-from causal_rca.history import store
-from tests.conftest import run_cli
+from causal_rca.causal.history import Computation, history_result, learn_computation
+from causal_rca.causal.mechanism_result import SIGNIFICANCE
+from causal_rca.windows.frames import KEY, TIME
 
 
-def _diagnosis(node: str | None, mode: str | None, anomalies: list[tuple[str, str]], graph: str = "g") -> dict:
-    causes = [{"rank": 1, "node": node, "failure_mode": mode}] if node else []
-    return {"graph": graph, "target": "recall", "change": -0.1, "significant": bool(node), "causes": causes,
-            "anomalies": [{"node": n, "signal": s} for n, s in anomalies]}
+def _log(seed: int, entities: int = 150, events: int = 12, start: float = 0.0) -> pd.DataFrame:
+    """One row per event: entity, epoch seconds, and a value that varies per event."""
+    rng = np.random.default_rng(seed)
+    keys = np.repeat([f"c{i}" for i in range(entities)], events)
+    times = start + np.concatenate([np.sort(rng.uniform(0, 20 * 86400, events)) for _ in range(entities)])
+    frame = pd.DataFrame({KEY: keys, TIME: times, "amount": np.round(rng.gamma(2.0, 30.0, len(keys)), 2)})
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # logs need not be in order
 
 
-def test_record_list_show_and_similar(tmp_path) -> None:
-    db = tmp_path / "h.sqlite"
-    a = store.record(db, _diagnosis("amount", "missing_values", [("amount", "null_rate")]), "why")
-    b = store.record(db, _diagnosis("amount", "missing_values", [("amount", "null_rate"), ("x", "drift")]), "watch")
-    c = store.record(db, _diagnosis("country", "distribution_shift", [("country", "drift")]), "why")
-    d = store.record(db, _diagnosis("amount", "missing_values", [("amount", "null_rate")], graph="other"), "why")
-    assert [r.id for r in store.records(db)] == [a, b, c, d]
-    assert store.get(db, b).diagnosis["anomalies"][1] == {"node": "x", "signal": "drift"}
-    ranked = store.similar(db, a)
-    assert [r.id for r, _ in ranked] == [b]  # c shares nothing, d is another graph
-    assert ranked[0][1] == pytest.approx(0.5 + 0.3 + 0.2 * 0.5)
+def _rolling(frame: pd.DataFrame, parent: str, length: int, with_current: bool) -> pd.Series:
+    """The feature as a pipeline computes it: pandas, per entity in time order."""
+    ordered = frame.sort_values([KEY, TIME])
+    values = ordered[parent] if with_current else ordered.groupby(KEY)[parent].shift(1)
+    rolled = values.groupby(ordered[KEY]).rolling(length, min_periods=1).mean().reset_index(level=0, drop=True)
+    return rolled.reindex(frame.index).round(6)
 
 
-def test_missing_or_broken_history_is_one_clear_error(tmp_path) -> None:
-    with pytest.raises(InputError, match="does not exist"):
-        store.records(tmp_path / "none.sqlite")
-    broken = tmp_path / "broken.sqlite"
-    broken.write_text("not a database")
-    with pytest.raises(InputError):
-        store.records(broken)
-    db = tmp_path / "h.sqlite"
-    store.record(db, _diagnosis("a", "scale_change", []), "why")
-    with pytest.raises(InputError, match="no diagnosis 7"):
-        store.get(db, 7)
+def _with_feature(frame: pd.DataFrame, length: int = 5, with_current: bool = False) -> pd.DataFrame:
+    return frame.assign(avg=_rolling(frame, "amount", length, with_current))
 
 
-def test_why_records_and_history_lists(tmp_path, capsys) -> None:
-    from causal_rca.scenarios import export_scenario, get_scenario
-
-    paths = export_scenario(get_scenario("schema_change_coerced_nulls"), tmp_path / "x")
-    db = tmp_path / "h.sqlite"
-    args = ["why", "recall", "--graph", str(paths["graph"]), "--reference", str(paths["reference"]),
-            "--current", str(paths["current"]), "--format", "json", "--quiet", "--record", str(db)]
-    for _ in range(2):
-        with pytest.raises(SystemExit) as exit_info:
-            main(args)
-        assert exit_info.value.code == 0
-    out = capsys.readouterr().out
-    assert json.loads(out.split("\n}\n")[0] + "\n}")["causes"][0]["node"] == "merchant_category"
-    with sqlite3.connect(db) as con:
-        assert con.execute("SELECT count(*), min(top_node) FROM diagnoses").fetchone() == (2, "merchant_category")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["history", str(db), "--similar", "1"])
-    assert exit_info.value.code == 0
-    assert "merchant_category" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exit_info:
-        main(["history", str(tmp_path / "missing.sqlite")])
-    assert exit_info.value.code == 2
+def test_the_reference_computation_is_learnt() -> None:
+    reference = _with_feature(_log(1))
+    assert learn_computation(reference, "avg", ("amount",), seed=0) == Computation("amount", "mean", "5", False)
 
 
-# Issue 17 (D5): concurrent writers, locks, schema versions and damaged rows.
-
-def _write_fifty(db: str, start) -> None:
-    start.wait()  # all at once: the moment the file is created is the most contended
-    for i in range(50):
-        store.record(Path(db), _diagnosis("amount", "missing_values", [("amount", "null_rate")]), "why", note=str(i))
-
-
-def _list_until(db: str, start, stop) -> None:
-    """Someone runs `causal-rca history` again and again while the writers write."""
-    start.wait()
-    while not stop.is_set():
-        if Path(db).exists():
-            store.records(Path(db))
-        time.sleep(0.01)
+def test_an_unchanged_computation_is_not_a_change_even_when_its_parent_broke() -> None:
+    # The parent was zero-filled on a third of current rows: the child moved, but it is still
+    # the mean of its parent's last five values, so it is a messenger, not a cause.
+    reference = _with_feature(_log(1))
+    current = _log(2, start=30 * 86400)
+    current.loc[current.index % 3 == 0, "amount"] = 0.0
+    current = _with_feature(current)
+    computation = learn_computation(reference, "avg", ("amount",), seed=0)
+    result = history_result("avg", ("amount",), computation, reference, current, "customer")
+    assert result.measures["history_share_current"] == 1.0
+    assert result.p_value > SIGNIFICANCE and result.effect == 0.0
 
 
-def test_eight_concurrent_writers_lose_no_row(tmp_path) -> None:
-    db = str(tmp_path / "h.sqlite")
-    ctx = multiprocessing.get_context("fork")
-    start, stop = ctx.Barrier(10), ctx.Event()
-    writers = [ctx.Process(target=_write_fifty, args=(db, start)) for _ in range(8)]
-    readers = [ctx.Process(target=_list_until, args=(db, start, stop)) for _ in range(2)]
-    for p in writers + readers:
-        p.start()
-    for w in writers:
-        w.join(60)
-    stop.set()
-    for r in readers:
-        r.join(10)
-    assert [p.exitcode for p in writers + readers] == [0] * 10
-    with closing(sqlite3.connect(db)) as con:
-        assert con.execute("SELECT count(*), count(DISTINCT id) FROM diagnoses").fetchone() == (400, 400)
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+def test_a_shorter_window_at_serving_is_a_change() -> None:
+    reference = _with_feature(_log(1))
+    current = _with_feature(_log(2, start=30 * 86400), length=2)
+    computation = learn_computation(reference, "avg", ("amount",), seed=0)
+    result = history_result("avg", ("amount",), computation, reference, current, "customer")
+    assert result.method == "history" and result.p_value < 1e-6 and result.effect == 1.0
+    assert "previous 5 rows per 'customer'" in result.detail
 
 
-@contextmanager
-def _exclusive_lock(db: Path, seconds: float | None = None):
-    """Another connection holds the write lock (``BEGIN EXCLUSIVE``), for ``seconds`` or the whole block."""
-    con = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
-    con.execute("BEGIN EXCLUSIVE")
-    release = threading.Timer(seconds, con.rollback) if seconds is not None else None
-    if release is not None:
-        release.start()
-    try:
-        yield
-    finally:
-        if release is not None:
-            release.join()
-        con.rollback()
-        con.close()
+def test_the_current_event_included_at_serving_is_a_change() -> None:
+    reference = _with_feature(_log(1), length=10)
+    current = _with_feature(_log(2, start=30 * 86400), length=10, with_current=True)
+    computation = learn_computation(reference, "avg", ("amount",), seed=0)
+    assert computation == Computation("amount", "mean", "10", False)
+    result = history_result("avg", ("amount",), computation, reference, current, "customer")
+    assert result.p_value < 1e-6 and not result.consistent.any()
 
 
-def test_a_write_waits_for_a_lock_held_by_another_connection(tmp_path) -> None:
-    db = tmp_path / "h.sqlite"
-    store.record(db, _diagnosis("a", "scale_change", []), "why")
-    began = time.monotonic()
-    with _exclusive_lock(db, seconds=1.0):
-        new = store.record(db, _diagnosis("b", "scale_change", []), "why", timeout=10)
-    assert time.monotonic() - began >= 0.9
-    assert [r.id for r in store.records(db)] == [1, new] == [1, 2]
+def test_a_count_over_the_last_day_is_learnt() -> None:
+    frame = _log(3).sort_values([KEY, TIME])
+    counts = []
+    for _key, rows in frame.groupby(KEY):
+        events = pd.Series(1.0, index=pd.to_datetime(rows[TIME], unit="s"))
+        counts.append(pd.Series(events.rolling("24h", closed="left").count().to_numpy(), index=rows.index))
+    frame["events_24h"] = pd.concat(counts).reindex(frame.index).fillna(0.0)
+    assert learn_computation(frame, "events_24h", ("amount",), seed=0) == Computation(None, "count", "24h", False)
 
 
-def test_a_lock_that_never_clears_is_one_clear_error(tmp_path) -> None:
-    db = tmp_path / "h.sqlite"
-    store.record(db, _diagnosis("a", "scale_change", []), "why")
-    with _exclusive_lock(db), pytest.raises(InputError, match="is locked by another process"):
-        store.record(db, _diagnosis("b", "scale_change", []), "why", timeout=0.3)
-    assert len(store.records(db)) == 1
+def test_a_copy_of_a_parent_that_repeats_per_entity_is_not_a_history_feature() -> None:
+    # An income that is the customer's own repeats on each row, so it equals its own lag;
+    # the same-row value explains the copy at least as well, and the same-row test keeps it.
+    frame = _log(4)
+    income = {k: float(v) for k, v in zip(frame[KEY].unique(), np.arange(frame[KEY].nunique()) * 1000.0)}
+    frame = frame.assign(income=frame[KEY].map(income))
+    assert learn_computation(frame.assign(income_filled=frame["income"]), "income_filled", ("income",), 0) is None
 
 
-def test_cli_prints_the_diagnosis_then_says_the_history_is_locked(tiny_files, tmp_path, capsys, monkeypatch) -> None:
-    db = tmp_path / "h.sqlite"
-    store.record(db, _diagnosis("a", "scale_change", []), "why")
-    monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.3)
-    with _exclusive_lock(db):
-        code, out, err = run_cli(["why", "recall", "--graph", tiny_files["graph"], "--reference",
-                                  tiny_files["reference"], "--current", tiny_files["current"], "--format", "json",
-                                  "--quiet", "--record", db], capsys)
-    assert code == 2 and "Traceback" not in err
-    assert json.loads(out)["target"] == "recall"  # the diagnosis is printed before the history is written
-    assert "is locked by another process" in err and "not recorded" in err
+def test_a_value_unrelated_to_the_history_learns_nothing() -> None:
+    frame = _log(5)
+    noise = np.round(np.random.default_rng(6).normal(size=len(frame)), 3)
+    assert learn_computation(frame.assign(other=noise), "other", ("amount",), seed=0) is None
 
 
-def test_a_history_of_another_shape_or_version_is_refused_by_name(tmp_path, capsys) -> None:
-    foreign = tmp_path / "foreign.sqlite"
-    with closing(sqlite3.connect(foreign)) as con, con:
-        con.execute("CREATE TABLE diagnoses (id INTEGER PRIMARY KEY, payload BLOB)")
-    newer = tmp_path / "newer.sqlite"
-    store.record(newer, _diagnosis("a", "scale_change", []), "why")
-    with closing(sqlite3.connect(newer)) as con:
-        con.execute("PRAGMA user_version = 7")
-    for db, message in ((foreign, "is not a causal-rca history: its 'diagnoses' table has columns id, payload"),
-                        (newer, "has schema version 7, this causal-rca reads version 1")):
-        code, out, err = run_cli(["history", db], capsys)
-        assert code == 2 and "Traceback" not in err and message in err, err
-        with pytest.raises(InputError, match=message.split(":")[0]):
-            store.record(db, _diagnosis("a", "scale_change", []), "why")
-    with closing(sqlite3.connect(foreign)) as con:  # refused without a change
-        assert con.execute("SELECT count(*) FROM diagnoses").fetchone() == (0,)
-
-
-def test_a_history_written_before_versioning_is_still_read_and_written(tmp_path) -> None:
-    db = tmp_path / "old.sqlite"
-    with closing(sqlite3.connect(db)) as con, con:
-        con.execute(store.SCHEMA.replace("IF NOT EXISTS ", ""))
-    store.record(db, _diagnosis("a", "scale_change", []), "why")
-    assert [r.top_node for r in store.records(db)] == ["a"]
-    with closing(sqlite3.connect(db)) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
-
-
-def test_damaged_rows_are_skipped_with_a_warning_naming_them(tmp_path, capsys) -> None:
-    db = tmp_path / "h.sqlite"
-    for _ in range(4):
-        store.record(db, _diagnosis("amount", "missing_values", [("amount", "null_rate")]), "why")
-    with closing(sqlite3.connect(db)) as con, con:
-        con.execute("UPDATE diagnoses SET diagnosis = '{not json' WHERE id = 2")
-        con.execute("UPDATE diagnoses SET change = 'a lot' WHERE id = 3")
-    code, out, err = run_cli(["history", db], capsys)
-    assert code == 0 and "Traceback" not in err
-    assert "diagnosis 2 skipped" in err and "diagnosis 3 skipped: its change is str 'a lot'" in err
-    listed = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
-    assert listed == ["1", "4"]
-    with pytest.warns(store.DamagedRecordWarning) as warned:
-        assert [r.id for r in store.records(db)] == [1, 4]
-    assert [str(w.message).split("': ", 1)[1] for w in warned] == [
-        "diagnosis 2 skipped: its diagnosis is not JSON (Expecting property name enclosed in double quotes: "
-        "line 1 column 2 (char 1))", "diagnosis 3 skipped: its change is str 'a lot'"]
-    code, out, err = run_cli(["history", db, "--similar", "1"], capsys)
-    assert code == 0 and "diagnosis 3 skipped" in err and "│ 4" in out
-    code, out, err = run_cli(["history", db, "--show", "3"], capsys)
-    assert code == 2 and "diagnosis 3 is damaged: its change is str" in err and "Traceback" not in err
+@settings(max_examples=15, deadline=None)
+@given(length=hs.sampled_from([2, 3, 5, 10, 20]), with_current=hs.booleans(), seed=hs.integers(0, 10_000))
+def test_any_rolling_mean_is_learnt_as_one_that_reproduces_it(length: int, with_current: bool, seed: int) -> None:
+    reference = _with_feature(_log(seed, entities=60, events=25), length, with_current)
+    computation = learn_computation(reference, "avg", ("amount",), seed=0)
+    assert computation is not None
+    result = history_result("avg", ("amount",), computation, reference, reference, "customer")
+    assert result.measures["history_share_reference"] == 1.0

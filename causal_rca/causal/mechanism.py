@@ -406,7 +406,8 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                       nodes: list[str] | None = None, jobs: int | None = None,
                       design_effects: dict[str, float] | None = None,
-                      fits: MechanismFits | None = None) -> dict[str, MechanismResult]:
+                      fits: MechanismFits | None = None,
+                      histories: dict[str, MechanismResult] | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
     A node below a broken node is tested only on rows where every broken node above it still
@@ -414,6 +415,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
     ``jobs``: worker processes for the conditional tests (see ``workers.worker_count``).
     ``fits``: reference fits learnt by ``CausalRCA.fit``; a test whose key matches uses its fit
     (the current rows a test keeps never change what was fitted on the reference).
+    ``histories``: history features' own tests (``history.history_results``), which replace their
+    same-row conditional tests; ``design_effects``: the nodes' (for sources tested given each other).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
     provisional = SIGNIFICANCE / max(1, len(order))  # before BH: Bonferroni decides what "broke"
@@ -454,6 +457,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                 extra.update(_drift_outside_default(node_id, enc, fallback))
             result = replace(result, measures={**result.measures, **extra})
         else:
+            result = histories.get(node_id, result) if histories else result
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if fallback is not None:  # did the rows beside the repeated value move too? (classify.py)

@@ -1,0 +1,251 @@
+"""Features computed over an entity's history: is the child still its parent's history, computed the same way?
+
+A rolling mean over an entity's last N events, a lag, a sum or count over the last 24 hours:
+such a child is not a function of its parent's value on the same row, so a surrogate fitted
+on the same-row parent is noisy, a changed window (last 5 → last 2, or the current event now
+included) hides in that noise, and a parent that broke moves the child in ways the same-row
+test blames on the child. With the graph's ``key_column`` and ``time_column`` the history is at
+hand: the reference says which computation over the entity's rows reproduces the child, and
+the current window either still reproduces it or does not.
+
+Only rows whose computation reads rows of the same window can be checked (an entity's first
+events in a window have history before it): a last-10 mean from the 10th event on, a 24-hour
+sum from 24 hours after the window opens. Among those rows the share reproduced is compared
+between windows with a two-proportion test whose variance counts entities
+(``clustered_rows.clustered_two_proportion``). A computation is learnt only when it
+reproduces the child beyond chance (the same computation against the child's values
+shuffled over the rows) and better than the parent's same-row value does; windows larger than
+their sample have broken histories and are not tested (``history_results``' caller decides).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from causal_rca.causal.clustered_rows import clustered_two_proportion
+from causal_rca.causal.encoding import effective_parents
+from causal_rca.causal.fitting import MIN_ROWS
+from causal_rca.causal.mechanism_result import SIGNIFICANCE, MechanismResult
+from causal_rca.lineage.graph import LineageGraph
+from causal_rca.signals import statistics as st
+from causal_rca.windows.frames import KEY, TIME
+
+LAGS = (1, 2, 3)
+ROW_WINDOWS = (2, 3, 4, 5, 7, 10, 14, 15, 20, 25, 30, 50, 100)
+HOURS = 3600.0
+TIME_WINDOWS = {"1h": HOURS, "6h": 6 * HOURS, "24h": 24 * HOURS, "7d": 168 * HOURS, "30d": 720 * HOURS}
+TIME_UNITS = {"seconds": 1.0, "minutes": 60.0, "hours": HOURS, "days": 24 * HOURS}
+
+
+@dataclass(frozen=True)
+class Computation:
+    """One way to compute a value from an entity's earlier rows."""
+
+    parent: str | None  # None: counts rows, reads no value
+    statistic: str  # "lag", "mean", "sum", "count", or "elapsed" (time since the previous row)
+    span: str  # "3" rows, a time window ("24h"), or the unit of an elapsed time
+    with_current: bool  # the window ends at the row itself, or just before it
+
+    def describe(self, key: str) -> str:
+        rows = f"the {'last' if self.with_current else 'previous'} {self.span} rows"
+        if not self.span[-1].isdigit():
+            rows = f"the {'last' if self.with_current else 'previous'} {self.span}"
+        if self.statistic == "lag":
+            return f"'{self.parent}' {self.span} rows earlier per '{key}'"
+        if self.statistic == "elapsed":
+            return f"the {self.span} since the previous row per '{key}'"
+        if self.statistic == "count":
+            return f"the count of {rows} per '{key}'"
+        return f"the {self.statistic} of '{self.parent}' over {rows} per '{key}'"
+
+
+@dataclass(frozen=True)
+class _Ordered:
+    """A window's rows sorted by entity and time: where each entity's rows start, and each row's place."""
+
+    order: np.ndarray  # sorted position -> original row
+    group: np.ndarray
+    position: np.ndarray  # how many earlier rows of the same entity
+    start: np.ndarray  # sorted index of the entity's first row
+    time: np.ndarray  # seconds
+    opened: float  # the window's first time
+
+
+def _ordered(frame: pd.DataFrame) -> _Ordered:
+    keys, times = pd.factorize(frame[KEY])[0], frame[TIME].to_numpy(dtype=float)
+    order = np.lexsort((times, keys))
+    group, time = keys[order], times[order]
+    first = np.r_[True, group[1:] != group[:-1]]
+    starts = np.flatnonzero(first)
+    start = starts[np.cumsum(first) - 1]
+    return _Ordered(order, group, np.arange(len(order)) - start, start, time, float(np.nanmin(times)))
+
+
+def _prefix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ok = ~np.isnan(values)
+    return np.r_[0.0, np.cumsum(np.where(ok, values, 0.0))], np.r_[0, np.cumsum(ok)]
+
+
+def _aggregate(statistic: str, sums: np.ndarray, counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if statistic == "count":
+            return rows.astype(float)
+        if statistic == "sum":
+            return np.where(counts > 0, sums, np.nan)
+        return np.where(counts > 0, sums / counts, np.nan)
+
+
+def _computed(c: Computation, rows: _Ordered, value: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(computed values, rows whose computation reads only this window), both in sorted order."""
+    n = len(rows.order)
+    idx = np.arange(n)
+    if c.statistic == "elapsed":
+        evaluable = rows.position >= 1
+        out = np.full(n, np.nan)
+        out[evaluable] = (rows.time[evaluable] - rows.time[idx[evaluable] - 1]) / TIME_UNITS[c.span]
+        return out, evaluable
+    if c.statistic == "lag":
+        k = int(c.span)
+        evaluable = rows.position >= k
+        out = np.full(n, np.nan)
+        out[evaluable] = value[idx[evaluable] - k]
+        return out, evaluable
+    if c.span.isdigit():
+        length = int(c.span)
+        upper = idx + 1 if c.with_current else idx
+        lower = np.maximum(upper - length, rows.start)
+        evaluable = rows.position >= (length - 1 if c.with_current else length)
+    else:
+        width = TIME_WINDOWS[c.span]
+        # Entity and time in one sortable number: searchsorted finds each window's first row.
+        composite = rows.group.astype(float) * (np.nanmax(rows.time) - rows.opened + 2 * width + 1) + (
+            rows.time - rows.opened)
+        side = "right" if c.with_current else "left"
+        lower = np.searchsorted(composite, composite - width, side=side)
+        upper = idx + 1 if c.with_current else np.searchsorted(composite, composite, side="left")
+        evaluable = rows.time - width >= rows.opened
+    if value is None:
+        return (upper - lower).astype(float), evaluable
+    sums, counts = _prefix(value)
+    return _aggregate(c.statistic, sums[upper] - sums[lower], counts[upper] - counts[lower], upper - lower), evaluable
+
+
+def _candidates(parents: tuple[str, ...]) -> list[Computation]:
+    out = [Computation(None, "count", span, current) for span in TIME_WINDOWS for current in (True, False)]
+    out += [Computation(None, "elapsed", unit, False) for unit in TIME_UNITS]
+    for parent in parents:
+        out += [Computation(parent, "lag", str(k), False) for k in LAGS]
+        for span in (*map(str, ROW_WINDOWS), *TIME_WINDOWS):
+            out += [Computation(parent, s, span, current) for s in ("mean", "sum") for current in (True, False)]
+    return out
+
+
+def _tolerance(child: np.ndarray) -> float:
+    """Half the finest decimal the log writes the child with: a rounded log still matches."""
+    finite = child[np.isfinite(child)][:2000]
+    for decimals in range(0, 10):
+        scaled = finite * 10.0 ** decimals
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return 0.5 * 10.0 ** -decimals + 1e-9
+    return 1e-9
+
+
+def _matches(child: np.ndarray, computed: np.ndarray, tolerance: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(child) & np.isfinite(computed) & (
+            np.abs(child - computed) <= tolerance + 1e-9 * np.abs(child))
+
+
+@dataclass(frozen=True)
+class _Checked:
+    matches: np.ndarray  # sorted order
+    evaluable: np.ndarray
+    rows: _Ordered
+
+
+def _check(c: Computation, frame: pd.DataFrame, child: str, rows: _Ordered, tolerance: float) -> _Checked:
+    value = None if c.parent is None else frame[c.parent].to_numpy(dtype=float)[rows.order]
+    computed, evaluable = _computed(c, rows, value)
+    return _Checked(_matches(frame[child].to_numpy(dtype=float)[rows.order], computed, tolerance), evaluable, rows)
+
+
+def learn_computation(reference: pd.DataFrame, child: str, parents: tuple[str, ...],
+                      seed: int) -> Computation | None:
+    """The computation over the entity's earlier rows that reproduces ``child`` in the reference, if one does."""
+    rows = _ordered(reference)
+    values = reference[child].to_numpy(dtype=float)[rows.order]
+    tolerance = _tolerance(values)
+    best, best_k, best_n = None, 0, 0
+    for c in _candidates(parents):
+        checked = _check(c, reference, child, rows, tolerance)
+        n = int(checked.evaluable.sum())
+        k = int(checked.matches[checked.evaluable].sum())
+        if n >= MIN_ROWS and (best is None or k * best_n > best_k * n):
+            best, best_k, best_n = c, k, n
+    if best is None or best_k == 0:
+        return None
+    checked = _check(best, reference, child, rows, tolerance)
+    ev = checked.evaluable
+    # Beyond chance: the same computation against the child's values in shuffled rows.
+    shuffled = np.random.default_rng(seed).permutation(values[ev])
+    computed, _ = _computed(best, rows, None if best.parent is None
+                            else reference[best.parent].to_numpy(dtype=float)[rows.order])
+    chance = int(_matches(shuffled, computed[ev], tolerance).sum())
+    # Better than the same-row value: a copy of a parent that repeats per entity matches its own lag.
+    same_row = max((int(_matches(values[ev], reference[p].to_numpy(dtype=float)[rows.order][ev], tolerance).sum())
+                    for p in parents), default=0)
+    if best_k <= chance or best_k <= same_row or st.two_proportion(chance, best_n, best_k, best_n) >= SIGNIFICANCE:
+        return None
+    return best
+
+
+def history_result(node_id: str, parents: tuple[str, ...], computation: Computation, reference: pd.DataFrame,
+                   current: pd.DataFrame, key_name: str) -> MechanismResult:
+    """Does the current window reproduce the child by the reference's computation on as many rows?"""
+    tolerance = _tolerance(reference[node_id].to_numpy(dtype=float))
+    ref, cur = (_check(computation, frame, node_id, _ordered(frame), tolerance) for frame in (reference, current))
+    keys_ref = pd.factorize(pd.concat([reference[KEY], current[KEY]], ignore_index=True))[0]
+    k_ref, k_cur = keys_ref[:len(reference)], keys_ref[len(reference):]
+    miss_ref = ~ref.matches[ref.evaluable]
+    miss_cur = ~cur.matches[cur.evaluable]
+    share_ref = 1.0 - float(miss_ref.mean()) if len(miss_ref) else float("nan")
+    share_cur = 1.0 - float(miss_cur.mean()) if len(miss_cur) else float("nan")
+    consistent = np.zeros(len(current), dtype=bool)
+    consistent[cur.rows.order] = cur.matches
+    measures = {"history_share_reference": share_ref, "history_share_current": share_cur,
+                "history_rows_reference": float(len(miss_ref)), "history_rows_current": float(len(miss_cur))}
+    if len(miss_cur) < MIN_ROWS:
+        return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
+                               "too few current rows whose history lies in the window", measures,
+                               consistent=consistent)
+    two_sided = clustered_two_proportion(miss_ref, k_ref[ref.rows.order][ref.evaluable],
+                                         miss_cur, k_cur[cur.rows.order][cur.evaluable])
+    # Only fewer rows reproduced is a change of the computation; more is the reference's own noise.
+    p = two_sided / 2 if share_cur < share_ref else 1.0 - two_sided / 2
+    effect = min(1.0, max(0.0, 3.0 * (share_ref - share_cur)))
+    detail = (f"computed as {computation.describe(key_name)} on {share_ref:.0%} of reference rows and "
+              f"{share_cur:.0%} of current rows whose history lies in the window")
+    return MechanismResult(node_id, parents, "history", p, effect, detail, measures, consistent=consistent)
+
+
+def history_results(graph: LineageGraph, reference: pd.DataFrame, current: pd.DataFrame, dtypes: dict[str, str],
+                    seed: int) -> dict[str, MechanismResult]:
+    """Node -> its history test, for computed numeric features the reference shows to be history features.
+
+    Needs the graph's key and time columns in both samples, and samples that hold their whole windows
+    (a thinned sample breaks every entity's history)."""
+    if KEY not in reference or TIME not in reference or KEY not in current or TIME not in current:
+        return {}
+    out = {}
+    for node_id in dtypes:
+        parents = effective_parents(graph, node_id)
+        numeric = tuple(p for p in parents if dtypes.get(p) == "numeric")
+        if graph.nodes[node_id].kind != "feature" or dtypes.get(node_id) != "numeric" or not numeric:
+            continue
+        computation = learn_computation(reference, node_id, numeric, seed)
+        if computation is not None:
+            out[node_id] = history_result(node_id, parents, computation, reference, current, graph.key_column)
+    return out
