@@ -84,53 +84,69 @@ def _ordered(frame: pd.DataFrame) -> _Ordered:
     return _Ordered(order, group, np.arange(len(order)) - start, start, time, float(np.nanmin(times)))
 
 
-def _prefix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ok = ~np.isnan(values)
-    return np.r_[0.0, np.cumsum(np.where(ok, values, 0.0))], np.r_[0, np.cumsum(ok)]
+class HistoryWindow:
+    """One window's rows in entity and time order, with the bounds and running sums every
+    candidate computation shares (computed once each: ~150 candidates read them)."""
 
+    def __init__(self, frame: pd.DataFrame):
+        self.frame, self.rows = frame, _ordered(frame)
+        self._bounds: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-def _aggregate(statistic: str, sums: np.ndarray, counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if statistic == "count":
-            return rows.astype(float)
-        if statistic == "sum":
-            return np.where(counts > 0, sums, np.nan)
-        return np.where(counts > 0, sums / counts, np.nan)
+    def column(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy(dtype=float)[self.rows.order]
 
+    def bounds(self, span: str, with_current: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(first row, row after the last, evaluable) of each row's window, in sorted order."""
+        if (span, with_current) not in self._bounds:
+            rows = self.rows
+            idx = np.arange(len(rows.order))
+            if span.isdigit():
+                length = int(span)
+                upper = idx + 1 if with_current else idx
+                lower = np.maximum(upper - length, rows.start)
+                evaluable = rows.position >= (length - 1 if with_current else length)
+            else:
+                width = TIME_WINDOWS[span]
+                # Entity and time in one sortable number: searchsorted finds each window's first row.
+                composite = rows.group.astype(float) * (np.nanmax(rows.time) - rows.opened + 2 * width + 1) + (
+                    rows.time - rows.opened)
+                lower = np.searchsorted(composite, composite - width, side="right" if with_current else "left")
+                upper = idx + 1 if with_current else np.searchsorted(composite, composite, side="left")
+                evaluable = rows.time - width >= rows.opened
+            self._bounds[span, with_current] = lower, upper, evaluable
+        return self._bounds[span, with_current]
 
-def _computed(c: Computation, rows: _Ordered, value: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(computed values, rows whose computation reads only this window), both in sorted order."""
-    n = len(rows.order)
-    idx = np.arange(n)
-    if c.statistic == "elapsed":
-        evaluable = rows.position >= 1
-        out = np.full(n, np.nan)
-        out[evaluable] = (rows.time[evaluable] - rows.time[idx[evaluable] - 1]) / TIME_UNITS[c.span]
-        return out, evaluable
-    if c.statistic == "lag":
-        k = int(c.span)
-        evaluable = rows.position >= k
-        out = np.full(n, np.nan)
-        out[evaluable] = value[idx[evaluable] - k]
-        return out, evaluable
-    if c.span.isdigit():
-        length = int(c.span)
-        upper = idx + 1 if c.with_current else idx
-        lower = np.maximum(upper - length, rows.start)
-        evaluable = rows.position >= (length - 1 if c.with_current else length)
-    else:
-        width = TIME_WINDOWS[c.span]
-        # Entity and time in one sortable number: searchsorted finds each window's first row.
-        composite = rows.group.astype(float) * (np.nanmax(rows.time) - rows.opened + 2 * width + 1) + (
-            rows.time - rows.opened)
-        side = "right" if c.with_current else "left"
-        lower = np.searchsorted(composite, composite - width, side=side)
-        upper = idx + 1 if c.with_current else np.searchsorted(composite, composite, side="left")
-        evaluable = rows.time - width >= rows.opened
-    if value is None:
-        return (upper - lower).astype(float), evaluable
-    sums, counts = _prefix(value)
-    return _aggregate(c.statistic, sums[upper] - sums[lower], counts[upper] - counts[lower], upper - lower), evaluable
+    def sums(self, parent: str) -> tuple[np.ndarray, np.ndarray]:
+        """Running sums of the parent's values and of how many it has, from 0."""
+        if parent not in self._sums:
+            values = self.column(parent)
+            ok = ~np.isnan(values)
+            self._sums[parent] = np.r_[0.0, np.cumsum(np.where(ok, values, 0.0))], np.r_[0, np.cumsum(ok)]
+        return self._sums[parent]
+
+    def computed(self, c: Computation) -> tuple[np.ndarray, np.ndarray]:
+        """(computed values, rows whose computation reads only this window), both in sorted order."""
+        rows = self.rows
+        n = len(rows.order)
+        if c.statistic in ("elapsed", "lag"):
+            k = 1 if c.statistic == "elapsed" else int(c.span)
+            evaluable = rows.position >= k
+            earlier = np.flatnonzero(evaluable)
+            out = np.full(n, np.nan)
+            if c.statistic == "elapsed":
+                out[earlier] = (rows.time[earlier] - rows.time[earlier - 1]) / TIME_UNITS[c.span]
+            else:
+                out[earlier] = self.column(c.parent)[earlier - k]
+            return out, evaluable
+        lower, upper, evaluable = self.bounds(c.span, c.with_current)
+        if c.statistic == "count":
+            return (upper - lower).astype(float), evaluable
+        sums, counts = self.sums(c.parent)
+        total, valid = sums[upper] - sums[lower], counts[upper] - counts[lower]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = total if c.statistic == "sum" else total / valid
+        return np.where(valid > 0, out, np.nan), evaluable
 
 
 def _candidates(parents: tuple[str, ...]) -> list[Computation]:
@@ -166,47 +182,45 @@ class _Checked:
     rows: _Ordered
 
 
-def _check(c: Computation, frame: pd.DataFrame, child: str, rows: _Ordered, tolerance: float) -> _Checked:
-    value = None if c.parent is None else frame[c.parent].to_numpy(dtype=float)[rows.order]
-    computed, evaluable = _computed(c, rows, value)
-    return _Checked(_matches(frame[child].to_numpy(dtype=float)[rows.order], computed, tolerance), evaluable, rows)
+def _check(c: Computation, window: HistoryWindow, child: np.ndarray, tolerance: float) -> _Checked:
+    computed, evaluable = window.computed(c)
+    return _Checked(_matches(child, computed, tolerance), evaluable, window.rows)
 
 
-def learn_computation(reference: pd.DataFrame, child: str, parents: tuple[str, ...],
+def learn_computation(reference: pd.DataFrame | HistoryWindow, child: str, parents: tuple[str, ...],
                       seed: int) -> Computation | None:
     """The computation over the entity's earlier rows that reproduces ``child`` in the reference, if one does."""
-    rows = _ordered(reference)
-    values = reference[child].to_numpy(dtype=float)[rows.order]
+    window = reference if isinstance(reference, HistoryWindow) else HistoryWindow(reference)
+    values = window.column(child)
     tolerance = _tolerance(values)
     best, best_k, best_n = None, 0, 0
     for c in _candidates(parents):
-        checked = _check(c, reference, child, rows, tolerance)
+        checked = _check(c, window, values, tolerance)
         n = int(checked.evaluable.sum())
         k = int(checked.matches[checked.evaluable].sum())
         if n >= MIN_ROWS and (best is None or k * best_n > best_k * n):
             best, best_k, best_n = c, k, n
     if best is None or best_k == 0:
         return None
-    checked = _check(best, reference, child, rows, tolerance)
-    ev = checked.evaluable
+    computed, ev = window.computed(best)
     # Beyond chance: the same computation against the child's values in shuffled rows.
     shuffled = np.random.default_rng(seed).permutation(values[ev])
-    computed, _ = _computed(best, rows, None if best.parent is None
-                            else reference[best.parent].to_numpy(dtype=float)[rows.order])
     chance = int(_matches(shuffled, computed[ev], tolerance).sum())
     # Better than the same-row value: a copy of a parent that repeats per entity matches its own lag.
-    same_row = max((int(_matches(values[ev], reference[p].to_numpy(dtype=float)[rows.order][ev], tolerance).sum())
-                    for p in parents), default=0)
+    same_row = max((int(_matches(values[ev], window.column(p)[ev], tolerance).sum()) for p in parents), default=0)
     if best_k <= chance or best_k <= same_row or st.two_proportion(chance, best_n, best_k, best_n) >= SIGNIFICANCE:
         return None
     return best
 
 
-def history_result(node_id: str, parents: tuple[str, ...], computation: Computation, reference: pd.DataFrame,
-                   current: pd.DataFrame, key_name: str) -> MechanismResult:
+def history_result(node_id: str, parents: tuple[str, ...], computation: Computation,
+                   reference: pd.DataFrame | HistoryWindow, current: pd.DataFrame | HistoryWindow,
+                   key_name: str) -> MechanismResult:
     """Does the current window reproduce the child by the reference's computation on as many rows?"""
-    tolerance = _tolerance(reference[node_id].to_numpy(dtype=float))
-    ref, cur = (_check(computation, frame, node_id, _ordered(frame), tolerance) for frame in (reference, current))
+    windows = [w if isinstance(w, HistoryWindow) else HistoryWindow(w) for w in (reference, current)]
+    tolerance = _tolerance(windows[0].column(node_id))
+    ref, cur = (_check(computation, window, window.column(node_id), tolerance) for window in windows)
+    reference, current = windows[0].frame, windows[1].frame
     keys_ref = pd.factorize(pd.concat([reference[KEY], current[KEY]], ignore_index=True))[0]
     k_ref, k_cur = keys_ref[:len(reference)], keys_ref[len(reference):]
     miss_ref = ~ref.matches[ref.evaluable]
@@ -240,12 +254,13 @@ def history_results(graph: LineageGraph, reference: pd.DataFrame, current: pd.Da
     if KEY not in reference or TIME not in reference or KEY not in current or TIME not in current:
         return {}
     out = {}
+    windows = HistoryWindow(reference), HistoryWindow(current)  # shared: every node reads the same bounds
     for node_id in dtypes:
         parents = effective_parents(graph, node_id)
         numeric = tuple(p for p in parents if dtypes.get(p) == "numeric")
         if graph.nodes[node_id].kind != "feature" or dtypes.get(node_id) != "numeric" or not numeric:
             continue
-        computation = learn_computation(reference, node_id, numeric, seed)
+        computation = learn_computation(windows[0], node_id, numeric, seed)
         if computation is not None:
-            out[node_id] = history_result(node_id, parents, computation, reference, current, graph.key_column)
+            out[node_id] = history_result(node_id, parents, computation, *windows, graph.key_column)
     return out
