@@ -65,7 +65,8 @@ def test_messenger_is_not_changed_root_is() -> None:
     # The model is the same function of (f1, f2); a surrogate fitted on the reference manifold
     # errs just off it, so the model may wobble, but never as clearly as the root.
     assert m["f1"].effect > 2 * m["model"].effect
-    assert m["model"].measures["rows_in_support"] < 0.5  # off-manifold rows were set aside
+    # Off-manifold rows, and rows whose f1 is not what its reference computation gives, were set aside.
+    assert m["model"].method == "skipped" or m["model"].measures["rows_in_support"] < 0.5
 
 
 def test_healthy_windows_change_nothing() -> None:
@@ -449,12 +450,12 @@ def test_a_label_is_a_messenger_only_of_a_parent_that_broke_comparably(parent_ef
 
 def test_a_count_window_cut_short_moves_the_counts_beside_the_zeros() -> None:
     """A fallback to 0 leaves the non-zero counts as they were; a count over one hour instead of 24 does not."""
-    from causal_rca.causal.mechanism import _drift_outside_default
+    from causal_rca.causal.marginal_measures import drift_outside_default
 
     rng = np.random.default_rng(9)
     ref = pd.DataFrame({"c": rng.poisson(1.5, 4000).astype(float)})
     fallback = pd.DataFrame({"c": np.where(rng.random(4000) < 0.6, 0.0, rng.poisson(1.5, 4000)).astype(float)})
     cut_short = pd.DataFrame({"c": rng.poisson(1.5 / 24, 4000).astype(float)})
     kinds = {"c": "numeric"}
-    assert _drift_outside_default("c", encode_windows(ref, fallback, kinds), 0.0, 0.01)["drift_outside_default"] == 0.0
-    assert _drift_outside_default("c", encode_windows(ref, cut_short, kinds), 0.0, 0.01)["drift_outside_default"] > 0.3
+    assert drift_outside_default("c", encode_windows(ref, fallback, kinds), 0.0, 0.01)["drift_outside_default"] == 0.0
+    assert drift_outside_default("c", encode_windows(ref, cut_short, kinds), 0.0, 0.01)["drift_outside_default"] > 0.3

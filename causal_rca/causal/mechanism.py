@@ -31,6 +31,8 @@ from causal_rca.causal.mechanism_fits import (
     ClassificationFit, IndicatorFit, MechanismFit, MechanismFits, RegressionFit, column_digests, fit_indicator,
     fit_key, fit_values,
 )
+from causal_rca.causal.marginal_measures import drift_inside_support, drift_outside_default, root_consistency
+from causal_rca.causal.matched_reference import matched_reference
 from causal_rca.causal.mechanism_waves import in_waves, nodes_below
 from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and its levels are imported from here too)
     CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
@@ -75,9 +77,11 @@ def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarra
     return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
 
 
-def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
-                     outcome: bool = False, default_value: float | None = None) -> tuple[float, float, dict, list]:
+def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray, outcome: bool = False,
+                     default_value: float | None = None, selected: np.ndarray | None = None) -> tuple[float, float, dict, list]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference.
+    ``selected``: the parents' categorical flags when descendant adjustment chose the rows (the
+    residuals are then compared with the nearest held-out rows', ``matched_reference``).
     Last: what the test compares, per current row with a value (``clustered_rows``)."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
@@ -103,7 +107,10 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
         # flag the surrogate's own small errors off the reference manifold; what matters is the
         # share of rows whose value is materially not what the parents imply.
         tol = MATERIAL * spread
-        row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > tol]] = False
+        # Rows below keep only values the reference computation gives as exactly as on its own
+        # holdout: a value off by less than ``tol`` is not counted as a change here, but it still
+        # changes what a model downstream is given.
+        row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > min(tol, fit.residuals.tail)]] = False
         k0, k1 = int((np.abs(r0) > tol).sum()), int((np.abs(r1) > tol).sum())
         excess = k1 / len(r1) - k0 / len(r0)
         measures["material_deviation_share"] = k1 / len(r1)
@@ -112,8 +119,12 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
-    d_signed, p_signed = ks_sorted(fit.residuals.ordered, sorted_sample(r1))
-    d_abs, p_abs = ks_sorted(fit.residuals.absolute, sorted_sample(np.abs(r1)))
+    ordered, absolute = fit.residuals.ordered, fit.residuals.absolute
+    if selected is not None:
+        near = r0[matched_reference(X_ref[hold], X_cur[ok_cur], selected)]
+        ordered, absolute = sorted_sample(near), sorted_sample(np.abs(near))
+    d_signed, p_signed = ks_sorted(ordered, sorted_sample(r1))
+    d_abs, p_abs = ks_sorted(absolute, sorted_sample(np.abs(r1)))
     # An outcome whose noise grows (a concept that loosened) moves the spread more than any
     # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
@@ -224,6 +235,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
                 else [column_support(X_ref[:, j], p in enc.categorical) for j, p in enumerate(parents)])
     for j, parent_support in enumerate(supports):
         inside &= parent_support.mask(X_cur[:, j])
+    adjusted = extra_rows is not None and bool((inside & ~extra_rows).any())  # rows chosen by an upstream fault
     if extra_rows is not None:
         inside &= extra_rows
     categorical = np.array([p in enc.categorical for p in parents])
@@ -262,7 +274,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
-                                                  default_value)
+                                                            default_value, categorical if adjusted else None)
     if enc.current_keys is not None:  # rows repeat entities: each part at its own effective sample size
         p_null, p_def, p_val, measures = clustered_parts(enc.reference_keys, enc.current_keys[inside], x_cur,
                                                          default_value, (p_null, p_def, p_val), compared, measures)
@@ -326,42 +338,6 @@ def fallback_value(node_id: str, signals: list[Signal]) -> float | None:
             except ValueError:
                 return None
     return None
-
-
-def _root_consistency(node_id: str, enc: EncodedWindows, default_value: float | None) -> np.ndarray:
-    """Rows of a root node that look like reference values: inside its support, not a new default."""
-    ref = enc.reference[node_id].to_numpy(dtype=float)
-    cur = enc.current[node_id].to_numpy(dtype=float)
-    ok = support_mask(ref, cur, node_id in enc.categorical)
-    if default_value is not None:
-        ok &= cur != default_value
-    return ok
-
-
-def _drift_inside_support(node_id: str, enc: EncodedWindows) -> dict[str, float]:
-    """Inputs outside the training support arrive as a population of their own, the bulk
-    unchanged; a shifted population moves the bulk and pushes its tail out with it."""
-    if node_id in enc.categorical:
-        return {}
-    ref = enc.reference[node_id].to_numpy(dtype=float)
-    cur = enc.current[node_id].to_numpy(dtype=float)
-    inside = support_mask(ref, cur, categorical=False) & ~np.isnan(cur)
-    d, _p = st.ks_two_sample(ref[~np.isnan(ref)], cur[inside])
-    return {"drift_inside_support": d}
-
-
-def _drift_outside_default(node_id: str, enc: EncodedWindows, value: float,
-                           level: float | None = None) -> dict[str, float]:
-    """A fallback adds rows at one value and leaves the others as they were; a population
-    that moved (a count whose level fell, so that small values gain share) moves them too.
-
-    ``level``: count the distance only when the KS test rejects at it. A computed node asks
-    this of its marginal only when its own per-row deviations cannot tell (a noisy mechanism,
-    such as a count over an entity's last 24 hours), and few rows may be left beside the value."""
-    ref = enc.reference[node_id].to_numpy(dtype=float)
-    cur = enc.current[node_id].to_numpy(dtype=float)
-    d, p = st.ks_two_sample(ref[ref != value], cur[cur != value])
-    return {"drift_outside_default": d if level is None or p < level else 0.0}
 
 
 def _with_staleness(result: MechanismResult, signals: list[Signal]) -> MechanismResult:
@@ -451,10 +427,10 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         inherited, upstream_ok = upstream(node_id)
         if not parents:
             result = replace(_marginal_result(node_id, signals),
-                             consistent=_root_consistency(node_id, enc, fallback))
-            extra = _drift_inside_support(node_id, enc)
+                             consistent=root_consistency(node_id, enc, fallback))
+            extra = drift_inside_support(node_id, enc)
             if fallback is not None:
-                extra.update(_drift_outside_default(node_id, enc, fallback))
+                extra.update(drift_outside_default(node_id, enc, fallback))
             result = replace(result, measures={**result.measures, **extra})
         else:
             result = histories.get(node_id, result) if histories else result
@@ -462,7 +438,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if fallback is not None:  # did the rows beside the repeated value move too? (classify.py)
                 result = replace(result, measures={**result.measures,
-                                                   **_drift_outside_default(node_id, enc, fallback, SIGNIFICANCE)})
+                                                   **drift_outside_default(node_id, enc, fallback, SIGNIFICANCE)})
         results[node_id] = _with_staleness(result, signals)
         broke = (results[node_id].effect >= MIN_EFFECT and results[node_id].p_value < provisional
                  and results[node_id].consistent is not None)

@@ -1,0 +1,45 @@
+"""What a node's marginal says beside its mechanism test: rows that look like the reference's, and drift
+inside the support or beside a fallback value (read by ``diagnosis/classify.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from causal_rca.causal.encoding import EncodedWindows, support_mask
+from causal_rca.signals import statistics as st
+
+
+def root_consistency(node_id: str, enc: EncodedWindows, default_value: float | None) -> np.ndarray:
+    """Rows of a root node that look like reference values: inside its support, not a new default."""
+    ref = enc.reference[node_id].to_numpy(dtype=float)
+    cur = enc.current[node_id].to_numpy(dtype=float)
+    ok = support_mask(ref, cur, node_id in enc.categorical)
+    if default_value is not None:
+        ok &= cur != default_value
+    return ok
+
+
+def drift_inside_support(node_id: str, enc: EncodedWindows) -> dict[str, float]:
+    """Inputs outside the training support arrive as a population of their own, the bulk
+    unchanged; a shifted population moves the bulk and pushes its tail out with it."""
+    if node_id in enc.categorical:
+        return {}
+    ref = enc.reference[node_id].to_numpy(dtype=float)
+    cur = enc.current[node_id].to_numpy(dtype=float)
+    inside = support_mask(ref, cur, categorical=False) & ~np.isnan(cur)
+    d, _p = st.ks_two_sample(ref[~np.isnan(ref)], cur[inside])
+    return {"drift_inside_support": d}
+
+
+def drift_outside_default(node_id: str, enc: EncodedWindows, value: float,
+                           level: float | None = None) -> dict[str, float]:
+    """A fallback adds rows at one value and leaves the others as they were; a population
+    that moved (a count whose level fell, so that small values gain share) moves them too.
+
+    ``level``: count the distance only when the KS test rejects at it. A computed node asks
+    this of its marginal only when its own per-row deviations cannot tell (a noisy mechanism,
+    such as a count over an entity's last 24 hours), and few rows may be left beside the value."""
+    ref = enc.reference[node_id].to_numpy(dtype=float)
+    cur = enc.current[node_id].to_numpy(dtype=float)
+    d, p = st.ks_two_sample(ref[ref != value], cur[cur != value])
+    return {"drift_outside_default": d if level is None or p < level else 0.0}
