@@ -64,18 +64,21 @@ def _robust_variance(dev: np.ndarray, keys: np.ndarray, share: float) -> float:
 
 
 def clustered_parts(reference_keys: np.ndarray, keys: np.ndarray, x_cur: np.ndarray, default_value: float | None,
-                    p_values: tuple[float, float, float], compared: Shares | list[np.ndarray],
+                    p_values: tuple[float, float, float], compared: Shares | list[np.ndarray] | None,
                     measures: dict[str, float]) -> tuple[float, float, float, dict[str, float]]:
     """(p null, p default, p value, measures) at each part's effective sample size.
 
     ``keys``: the tested current rows' entities (``reference_keys``: every reference row's);
     ``compared``: the value test's rows, a share test's (``Shares``) or the per-row quantities a
-    distribution test compared, one entry per current row with a value."""
+    distribution test compared, one entry per current row with a value; None when the value
+    test's p is already at the entities' sample size (a history feature's)."""
     p_null, p_def, p_val = p_values
     p_null = deflated_p(p_null, row_design_effect(np.isnan(x_cur).astype(float), keys))
     if default_value is not None:
         p_def = deflated_p(p_def, row_design_effect((x_cur == default_value).astype(float), keys))
     valued = keys[~np.isnan(x_cur)]
+    if compared is None:
+        return p_null, p_def, p_val, measures
     if isinstance(compared, Shares):
         p_val = clustered_two_proportion(compared.reference, reference_keys[compared.hold], compared.current, valued)
         return p_null, p_def, p_val, measures

@@ -227,8 +227,8 @@ def history_result(node_id: str, parents: tuple[str, ...], computation: Computat
     miss_cur = ~cur.matches[cur.evaluable]
     share_ref = 1.0 - float(miss_ref.mean()) if len(miss_ref) else float("nan")
     share_cur = 1.0 - float(miss_cur.mean()) if len(miss_cur) else float("nan")
-    consistent = np.zeros(len(current), dtype=bool)
-    consistent[cur.rows.order] = cur.matches
+    consistent = np.zeros(len(current), dtype=bool)  # rows that cannot be checked are not held against it
+    consistent[cur.rows.order] = cur.matches | ~cur.evaluable
     measures = {"history_share_reference": share_ref, "history_share_current": share_cur,
                 "history_rows_reference": float(len(miss_ref)), "history_rows_current": float(len(miss_cur))}
     if len(miss_cur) < MIN_ROWS:

@@ -78,7 +78,8 @@ def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarra
 
 
 def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray, outcome: bool = False,
-                     default_value: float | None = None, selected: np.ndarray | None = None) -> tuple[float, float, dict, list]:
+                     default_value: float | None = None,
+                     selected: np.ndarray | None = None) -> tuple[float, float, dict, list]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference.
     ``selected``: the parents' categorical flags when descendant adjustment chose the rows (the
     residuals are then compared with the nearest held-out rows', ``matched_reference``).
@@ -223,8 +224,11 @@ def _computed_category(wrong_hold: np.ndarray, wrong_cur: np.ndarray, prob_hold:
 
 def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
                       default_value: float | None = None, extra_rows: np.ndarray | None = None,
-                      outcome: bool = False, fitted: MechanismFit | None = None) -> MechanismResult:
-    """``extra_rows`` restricts the test to rows where the node's broken parents still behave
+                      outcome: bool = False, fitted: MechanismFit | None = None,
+                      history: MechanismResult | None = None) -> MechanismResult:
+    """``history``: a feature over its entity's history, tested against it (``history.py``): that
+    test replaces the same-row value test; "is missing" and "holds a default" are still asked.
+    ``extra_rows`` restricts the test to rows where the node's broken parents still behave
     as before: what remains of the node's change is its own, not inherited (descendant adjustment).
     ``fitted``: the reference-only parts, learnt by ``CausalRCA.fit`` (``mechanism_fits``) for
     these very reference rows and seed; fitted here when not given, as they were fitted there."""
@@ -246,7 +250,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
     x_cur_full = enc.current[node_id].to_numpy(dtype=float)
     if inside.sum() < MIN_ROWS:
-        return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
+        return history if history is not None else MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
                                "too few current rows with parent values the reference covers",
                                consistent=np.zeros(len(x_cur_full), dtype=bool))
     X_cur, x_cur = X_cur[inside], x_cur_full[inside]
@@ -268,7 +272,11 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
             parent_null_share = float(np.isnan(X_cur[defaulted]).any(axis=1).mean())
     is_category = node_id in enc.categorical
     values = (lambda: fitted.values) if fitted is not None else (lambda: fit_values(x_ref, X_ref, seed, is_category))
-    if is_category:
+    if history is not None:
+        method, p_val, e_val, compared = "history", history.p_value, history.effect, None
+        measures = dict(history.measures)
+        row_ok &= history.consistent[inside]
+    elif is_category:
         method = "classification"
         p_val, e_val, measures, compared = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome)
     else:
@@ -305,6 +313,8 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
                   f"{exp_def:.0%}")
     elif e_null * 5.0 >= e_val:
         detail = f"missing in {obs_rate:.0%} of rows where its parents predict {exp_rate:.0%}"
+    elif method == "history":
+        detail = history.detail
     elif "material_deviation_share" in measures:
         detail = (f"given its parents, {measures['material_deviation_share']:.0%} of values are not what the "
                   f"reference computation gives"
@@ -358,7 +368,8 @@ def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
 
 def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                        order: list[str], parents_of: dict[str, tuple[str, ...]],
-                       workers: int, fitted: Callable[[str, int], MechanismFit | None]) -> dict[str, MechanismResult]:
+                       workers: int, fitted: Callable[[str, int], MechanismFit | None],
+                       histories: dict[str, MechanismResult]) -> dict[str, MechanismResult]:
     """Every node's conditional test as if none of its parents broke, on ``workers`` processes.
 
     Which parents broke is only known in topological order, but it is rare: the
@@ -373,7 +384,8 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
     tested = [(i, node_id, parents_of[node_id]) for i, node_id in enumerate(order)
               if parents_of[node_id] and node_id not in below]
     calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, fallback_value(node_id, signals),
-               None), {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i)})
+               None), {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i),
+                       "history": histories.get(node_id)})
              for i, node_id, parents in tested)
     done = run_calls(conditional_test, calls, workers)
     return {node_id: result for (_i, node_id, _parents), result in zip(tested, done)}
@@ -392,7 +404,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
     ``fits``: reference fits learnt by ``CausalRCA.fit``; a test whose key matches uses its fit
     (the current rows a test keeps never change what was fitted on the reference).
     ``histories``: history features' own tests (``history.history_results``), which replace their
-    same-row conditional tests; ``design_effects``: the nodes' (for sources tested given each other).
+    same-row value tests; ``design_effects``: the nodes' (for sources tested given each other).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
     provisional = SIGNIFICANCE / max(1, len(order))  # before BH: Bonferroni decides what "broke"
@@ -404,7 +416,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
     def fitted(node_id: str, i: int) -> MechanismFit | None:
         return fits.get(fit_key(node_id, parents_of[node_id], enc.categorical, seed + i, digests)) if fits else None
 
-    ahead = (_speculative_tests(graph, enc, signals, seed, order, parents_of, workers, fitted)
+    histories = histories or {}
+    ahead = (_speculative_tests(graph, enc, signals, seed, order, parents_of, workers, fitted, histories)
              if workers > 1 else {})
     results: dict[str, MechanismResult] = {}
     # Rows where the node and everything above it behave as the reference says (None: all rows).
@@ -418,7 +431,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         i, parents = index[node_id], parents_of[node_id]
         return ((node_id, parents, _narrow(enc, (node_id, *parents)) if workers > 1 else enc, seed + i,
                  fallback_value(node_id, signals), upstream_ok),
-                {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i)})
+                {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i),
+                 "history": histories.get(node_id)})
 
     def finish(node_id: str, result: MechanismResult | None) -> None:
         """The node's result as the sequential pass records it (``result``: its conditional test, if it has parents)."""
@@ -433,7 +447,6 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                 extra.update(drift_outside_default(node_id, enc, fallback))
             result = replace(result, measures={**result.measures, **extra})
         else:
-            result = histories.get(node_id, result) if histories else result
             if upstream_ok is not None:
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if fallback is not None:  # did the rows beside the repeated value move too? (classify.py)
