@@ -13,7 +13,7 @@ from typing import Callable
 
 from causal_rca.causal.contributions import attributable, candidate_contributions, unattributed_warning
 from causal_rca.causal.encoding import encode_windows, label_overrides
-from causal_rca.causal.history import history_results
+from causal_rca.causal.history import history_checks, one_broken_history
 from causal_rca.causal.mechanism import assess_mechanisms
 from causal_rca.causal.metric_graph import metric_causal_graph
 from causal_rca.diagnosis.causes import as_anomaly, ranked_causes, report_extras, summary_line
@@ -134,7 +134,9 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
     enc = encode_windows(ref_s, cur_s, dtypes,
                          {} if unlabelled else label_overrides(graph, metric, spec, ref_s, cur_s))
     # Features over an entity's history are tested against it, where the samples hold whole windows.
-    histories = {} if beyond_sample else history_results(graph, ref_s, cur_s, dtypes, seed)
+    histories = {} if beyond_sample else history_checks(graph, ref_s, cur_s, dtypes, seed)
+    histories, several = one_broken_history(histories, graph.key_column)
+    warnings += several
     mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
                                    jobs=jobs, design_effects=clustering, fits=fit.mechanism_fits,
                                    histories=histories)

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from causal_rca.causal.history import Computation, history_result, learn_computation
+from causal_rca.causal.history import Computation, history_check, learn_computation, one_broken_history
 from causal_rca.causal.mechanism_result import SIGNIFICANCE
 from causal_rca.windows.frames import KEY, TIME
 
@@ -46,7 +46,7 @@ def test_an_unchanged_computation_is_not_a_change_even_when_its_parent_broke() -
     current.loc[current.index % 3 == 0, "amount"] = 0.0
     current = _with_feature(current)
     computation = learn_computation(reference, "avg", ("amount",), seed=0)
-    result = history_result("avg", ("amount",), computation, reference, current, "customer")
+    result = history_check("avg", computation, reference, current, "customer").result("avg", ("amount",))
     assert result.measures["history_share_current"] == 1.0
     assert result.p_value > SIGNIFICANCE and result.effect == 0.0
 
@@ -55,7 +55,7 @@ def test_a_shorter_window_at_serving_is_a_change() -> None:
     reference = _with_feature(_log(1))
     current = _with_feature(_log(2, start=30 * 86400), length=2)
     computation = learn_computation(reference, "avg", ("amount",), seed=0)
-    result = history_result("avg", ("amount",), computation, reference, current, "customer")
+    result = history_check("avg", computation, reference, current, "customer").result("avg", ("amount",))
     assert result.method == "history" and result.p_value < 1e-6 and result.effect == 1.0
     assert "previous 5 rows per 'customer'" in result.detail
 
@@ -65,7 +65,7 @@ def test_the_current_event_included_at_serving_is_a_change() -> None:
     current = _with_feature(_log(2, start=30 * 86400), length=10, with_current=True)
     computation = learn_computation(reference, "avg", ("amount",), seed=0)
     assert computation == Computation("amount", "mean", "10", False)
-    result = history_result("avg", ("amount",), computation, reference, current, "customer")
+    result = history_check("avg", computation, reference, current, "customer").result("avg", ("amount",))
     assert result.p_value < 1e-6
     assert result.consistent.sum() == len(current) - result.measures["history_rows_current"]  # only the unchecked
 
@@ -101,5 +101,31 @@ def test_any_rolling_mean_is_learnt_as_one_that_reproduces_it(length: int, with_
     reference = _with_feature(_log(seed, entities=60, events=25), length, with_current)
     computation = learn_computation(reference, "avg", ("amount",), seed=0)
     assert computation is not None
-    result = history_result("avg", ("amount",), computation, reference, reference, "customer")
+    result = history_check("avg", computation, reference, reference, "customer").result("avg", ("amount",))
     assert result.measures["history_share_reference"] == 1.0
+
+
+def test_rows_the_mechanism_test_sets_aside_are_not_counted() -> None:
+    # A new segment whose features were computed from events the log does not hold: its rows
+    # are not reproduced, but they are also below a broken node (the new segment), and the
+    # mechanism test counts only the rows it tests.
+    reference = _with_feature(_log(1))
+    current = _with_feature(_log(2, start=30 * 86400))
+    segment = current[KEY].isin([f"c{i}" for i in range(50)]).to_numpy()
+    current.loc[segment, "avg"] = current.loc[segment, "avg"] * 1.7
+    check = history_check("avg", learn_computation(reference, "avg", ("amount",), 0), reference, current, "customer")
+    assert check.result("avg", ("amount",)).p_value < 1e-6
+    kept = check.result("avg", ("amount",), rows=~segment)
+    assert kept.p_value > SIGNIFICANCE and kept.measures["history_share_current"] == 1.0
+
+
+def test_several_history_features_broken_at_once_are_not_each_blamed() -> None:
+    reference = _with_feature(_log(1)).assign(avg10=lambda f: _rolling(f, "amount", 10, False))
+    current = _log(2, start=30 * 86400)
+    current = _with_feature(current, length=2).assign(avg10=lambda f: _rolling(f, "amount", 3, False))
+    checks = {n: history_check(n, learn_computation(reference, n, ("amount",), 0), reference, current, "customer")
+              for n in ("avg", "avg10")}
+    kept, warnings = one_broken_history(checks, "customer")
+    assert kept == {} and "2 features over each 'customer's history" in warnings[0]
+    alone, none = one_broken_history({"avg": checks["avg"]}, "customer")
+    assert alone == {"avg": checks["avg"]} and none == []

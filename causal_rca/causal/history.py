@@ -28,7 +28,7 @@ import pandas as pd
 from causal_rca.causal.clustered_rows import clustered_two_proportion
 from causal_rca.causal.encoding import effective_parents
 from causal_rca.causal.fitting import MIN_ROWS
-from causal_rca.causal.mechanism_result import SIGNIFICANCE, MechanismResult
+from causal_rca.causal.mechanism_result import MIN_EFFECT, SIGNIFICANCE, MechanismResult
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.windows.frames import KEY, TIME
@@ -213,41 +213,63 @@ def learn_computation(reference: pd.DataFrame | HistoryWindow, child: str, paren
     return best
 
 
-def history_result(node_id: str, parents: tuple[str, ...], computation: Computation,
-                   reference: pd.DataFrame | HistoryWindow, current: pd.DataFrame | HistoryWindow,
-                   key_name: str) -> MechanismResult:
-    """Does the current window reproduce the child by the reference's computation on as many rows?"""
-    windows = [w if isinstance(w, HistoryWindow) else HistoryWindow(w) for w in (reference, current)]
-    tolerance = _tolerance(windows[0].column(node_id))
-    ref, cur = (_check(computation, window, window.column(node_id), tolerance) for window in windows)
-    reference, current = windows[0].frame, windows[1].frame
-    keys_ref = pd.factorize(pd.concat([reference[KEY], current[KEY]], ignore_index=True))[0]
-    k_ref, k_cur = keys_ref[:len(reference)], keys_ref[len(reference):]
-    miss_ref = ~ref.matches[ref.evaluable]
-    miss_cur = ~cur.matches[cur.evaluable]
-    share_ref = 1.0 - float(miss_ref.mean()) if len(miss_ref) else float("nan")
-    share_cur = 1.0 - float(miss_cur.mean()) if len(miss_cur) else float("nan")
-    consistent = np.zeros(len(current), dtype=bool)  # rows that cannot be checked are not held against it
-    consistent[cur.rows.order] = cur.matches | ~cur.evaluable
-    measures = {"history_share_reference": share_ref, "history_share_current": share_cur,
-                "history_rows_reference": float(len(miss_ref)), "history_rows_current": float(len(miss_cur))}
-    if len(miss_cur) < MIN_ROWS:
-        return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
-                               "too few current rows whose history lies in the window", measures,
-                               consistent=consistent)
-    two_sided = clustered_two_proportion(miss_ref, k_ref[ref.rows.order][ref.evaluable],
-                                         miss_cur, k_cur[cur.rows.order][cur.evaluable])
-    # Only fewer rows reproduced is a change of the computation; more is the reference's own noise.
-    p = two_sided / 2 if share_cur < share_ref else 1.0 - two_sided / 2
-    effect = min(1.0, max(0.0, 3.0 * (share_ref - share_cur)))
-    detail = (f"computed as {computation.describe(key_name)} on {share_ref:.0%} of reference rows and "
-              f"{share_cur:.0%} of current rows whose history lies in the window")
-    return MechanismResult(node_id, parents, "history", p, effect, detail, measures, consistent=consistent)
+@dataclass(frozen=True)
+class HistoryCheck:
+    """A history feature's rows, checked against the reference's computation in both windows.
+
+    Current rows are in the window's own order, so that the mechanism test can count only the
+    rows it tests (inside the parents' support, below no broken node): a new segment whose
+    features were computed from events the log does not hold is the segment's change, not
+    the feature's."""
+
+    computation: Computation
+    key_name: str
+    reference_misses: np.ndarray  # evaluable reference rows that the computation does not reproduce
+    reference_keys: np.ndarray
+    current_matches: np.ndarray  # every current row, in the window's order
+    current_evaluable: np.ndarray
+    current_keys: np.ndarray
+
+    def result(self, node_id: str, parents: tuple[str, ...], rows: np.ndarray | None = None) -> MechanismResult:
+        """Does the current window, on ``rows`` (None: all), reproduce the child on as many rows?"""
+        tested = self.current_evaluable if rows is None else self.current_evaluable & rows
+        miss_ref, miss_cur = self.reference_misses, ~self.current_matches[tested]
+        share_ref = 1.0 - float(miss_ref.mean()) if len(miss_ref) else float("nan")
+        share_cur = 1.0 - float(miss_cur.mean()) if len(miss_cur) else float("nan")
+        # Rows that cannot be checked are not held against it downstream.
+        consistent = self.current_matches | ~self.current_evaluable
+        measures = {"history_share_reference": share_ref, "history_share_current": share_cur,
+                    "history_rows_reference": float(len(miss_ref)), "history_rows_current": float(len(miss_cur))}
+        if len(miss_cur) < MIN_ROWS:
+            return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
+                                   "too few current rows whose history lies in the window", measures,
+                                   consistent=consistent)
+        two_sided = clustered_two_proportion(miss_ref, self.reference_keys, miss_cur, self.current_keys[tested])
+        # Only fewer rows reproduced is a change of the computation; more is the reference's own noise.
+        p = two_sided / 2 if share_cur < share_ref else 1.0 - two_sided / 2
+        effect = min(1.0, max(0.0, 3.0 * (share_ref - share_cur)))
+        detail = (f"computed as {self.computation.describe(self.key_name)} on {share_ref:.0%} of reference rows "
+                  f"and {share_cur:.0%} of current rows whose history lies in the window")
+        return MechanismResult(node_id, parents, "history", p, effect, detail, measures, consistent=consistent)
 
 
-def history_results(graph: LineageGraph, reference: pd.DataFrame, current: pd.DataFrame, dtypes: dict[str, str],
-                    seed: int) -> dict[str, MechanismResult]:
-    """Node -> its history test, for computed numeric features the reference shows to be history features.
+def history_check(node_id: str, computation: Computation, reference: pd.DataFrame | HistoryWindow,
+                  current: pd.DataFrame | HistoryWindow, key_name: str) -> HistoryCheck:
+    """Both windows' rows checked against ``computation``."""
+    ref_w, cur_w = (w if isinstance(w, HistoryWindow) else HistoryWindow(w) for w in (reference, current))
+    tolerance = _tolerance(ref_w.column(node_id))
+    ref, cur = (_check(computation, w, w.column(node_id), tolerance) for w in (ref_w, cur_w))
+    codes = pd.factorize(pd.concat([ref_w.frame[KEY], cur_w.frame[KEY]], ignore_index=True))[0]
+    keys_ref, keys_cur = codes[:len(ref_w.frame)], codes[len(ref_w.frame):]
+    matches, evaluable = (np.zeros(len(cur_w.frame), dtype=bool) for _ in range(2))
+    matches[cur.rows.order], evaluable[cur.rows.order] = cur.matches, cur.evaluable
+    return HistoryCheck(computation, key_name, ~ref.matches[ref.evaluable], keys_ref[ref.rows.order][ref.evaluable],
+                        matches, evaluable, keys_cur)
+
+
+def history_checks(graph: LineageGraph, reference: pd.DataFrame, current: pd.DataFrame, dtypes: dict[str, str],
+                   seed: int) -> dict[str, HistoryCheck]:
+    """Node -> its history check, for computed numeric features the reference shows to be history features.
 
     Needs the graph's key and time columns in both samples, and samples that hold their whole windows
     (a thinned sample breaks every entity's history)."""
@@ -262,5 +284,23 @@ def history_results(graph: LineageGraph, reference: pd.DataFrame, current: pd.Da
             continue
         computation = learn_computation(windows[0], node_id, numeric, seed)
         if computation is not None:
-            out[node_id] = history_result(node_id, parents, computation, *windows, graph.key_column)
+            out[node_id] = history_check(node_id, computation, *windows, graph.key_column)
     return out
+
+
+def one_broken_history(checks: dict[str, HistoryCheck], key_name: str) -> tuple[dict[str, HistoryCheck], list[str]]:
+    """The checks to use, and a warning when several history features stopped reproducing at once.
+
+    One feature computed differently (a shorter window, the current event included) stops
+    reproducing alone. When two or more do at once, one cause explains them better than a
+    changed computation each: the log no longer holds the entities' whole history (events
+    not logged, rows dropped or replaced) or the store that serves them all changed. Their
+    rows can then not tell a computation from a log, and they are tested on their same-row
+    values like any feature."""
+    broken = sorted(n for n, c in checks.items()
+                    if (r := c.result(n, ())).p_value < SIGNIFICANCE and r.effect >= MIN_EFFECT)
+    if len(broken) < 2:
+        return checks, []
+    return {}, [f"{len(broken)} features over each '{key_name}'s history stopped reproducing from the log's own "
+                f"history at once ({', '.join(broken)}): the log may miss events of the current window, or their "
+                f"store changed; they were tested on their same-row values"]

@@ -31,6 +31,7 @@ from causal_rca.causal.mechanism_fits import (
     ClassificationFit, IndicatorFit, MechanismFit, MechanismFits, RegressionFit, column_digests, fit_indicator,
     fit_key, fit_values,
 )
+from causal_rca.causal.history import HistoryCheck
 from causal_rca.causal.marginal_measures import drift_inside_support, drift_outside_default, root_consistency
 from causal_rca.causal.matched_reference import matched_reference
 from causal_rca.causal.mechanism_waves import in_waves, nodes_below
@@ -225,7 +226,7 @@ def _computed_category(wrong_hold: np.ndarray, wrong_cur: np.ndarray, prob_hold:
 def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
                       default_value: float | None = None, extra_rows: np.ndarray | None = None,
                       outcome: bool = False, fitted: MechanismFit | None = None,
-                      history: MechanismResult | None = None) -> MechanismResult:
+                      history: HistoryCheck | None = None) -> MechanismResult:
     """``history``: a feature over its entity's history, tested against it (``history.py``): that
     test replaces the same-row value test; "is missing" and "holds a default" are still asked.
     ``extra_rows`` restricts the test to rows where the node's broken parents still behave
@@ -250,7 +251,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
     x_cur_full = enc.current[node_id].to_numpy(dtype=float)
     if inside.sum() < MIN_ROWS:
-        return history if history is not None else MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
+        return history.result(node_id, parents, inside) if history is not None else MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
                                "too few current rows with parent values the reference covers",
                                consistent=np.zeros(len(x_cur_full), dtype=bool))
     X_cur, x_cur = X_cur[inside], x_cur_full[inside]
@@ -273,9 +274,10 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     is_category = node_id in enc.categorical
     values = (lambda: fitted.values) if fitted is not None else (lambda: fit_values(x_ref, X_ref, seed, is_category))
     if history is not None:
-        method, p_val, e_val, compared = "history", history.p_value, history.effect, None
-        measures = dict(history.measures)
-        row_ok &= history.consistent[inside]
+        checked = history.result(node_id, parents, inside)
+        method, p_val, e_val, compared = "history", checked.p_value, checked.effect, None
+        measures = dict(checked.measures)
+        row_ok &= checked.consistent[inside]
     elif is_category:
         method = "classification"
         p_val, e_val, measures, compared = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome)
@@ -314,7 +316,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     elif e_null * 5.0 >= e_val:
         detail = f"missing in {obs_rate:.0%} of rows where its parents predict {exp_rate:.0%}"
     elif method == "history":
-        detail = history.detail
+        detail = checked.detail
     elif "material_deviation_share" in measures:
         detail = (f"given its parents, {measures['material_deviation_share']:.0%} of values are not what the "
                   f"reference computation gives"
@@ -369,7 +371,7 @@ def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
 def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                        order: list[str], parents_of: dict[str, tuple[str, ...]],
                        workers: int, fitted: Callable[[str, int], MechanismFit | None],
-                       histories: dict[str, MechanismResult]) -> dict[str, MechanismResult]:
+                       histories: dict[str, HistoryCheck]) -> dict[str, MechanismResult]:
     """Every node's conditional test as if none of its parents broke, on ``workers`` processes.
 
     Which parents broke is only known in topological order, but it is rare: the
@@ -395,7 +397,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                       nodes: list[str] | None = None, jobs: int | None = None,
                       design_effects: dict[str, float] | None = None,
                       fits: MechanismFits | None = None,
-                      histories: dict[str, MechanismResult] | None = None) -> dict[str, MechanismResult]:
+                      histories: dict[str, HistoryCheck] | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
     A node below a broken node is tested only on rows where every broken node above it still
@@ -403,7 +405,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
     ``jobs``: worker processes for the conditional tests (see ``workers.worker_count``).
     ``fits``: reference fits learnt by ``CausalRCA.fit``; a test whose key matches uses its fit
     (the current rows a test keeps never change what was fitted on the reference).
-    ``histories``: history features' own tests (``history.history_results``), which replace their
+    ``histories``: history features' checks (``history.history_checks``), which replace their
     same-row value tests; ``design_effects``: the nodes' (for sources tested given each other).
     """
     order = nodes if nodes is not None else graph.observed_nodes()
