@@ -459,3 +459,23 @@ def test_a_count_window_cut_short_moves_the_counts_beside_the_zeros() -> None:
     kinds = {"c": "numeric"}
     assert drift_outside_default("c", encode_windows(ref, fallback, kinds), 0.0, 0.01)["drift_outside_default"] == 0.0
     assert drift_outside_default("c", encode_windows(ref, cut_short, kinds), 0.0, 0.01)["drift_outside_default"] > 0.3
+
+
+def test_an_imputation_filling_differently_is_a_change_though_few_rows_are_filled() -> None:
+    # 2% of rows have no source value; the reference filled them with the median, the current
+    # window with 0. Few rows, but on every row with a missing parent the computation changed.
+    def filled(seed: int, fill: float) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        src = rng.gamma(4.0, 10.0, 6000)
+        src[rng.random(6000) < 0.02] = np.nan
+        f1 = np.where(np.isnan(src), fill, src)
+        return pd.DataFrame({"src": src, "f1": f1, "f2": f1 * 0.5, "model": f1 / 100, "y": rng.random(6000) < 0.3})
+
+    enc = encode_windows(filled(1, 40.0), filled(2, 0.0), {**DTYPES, "y": "boolean"})
+    result = assess_mechanisms(GRAPH, enc, [], seed=0)["f1"]
+    assert result.measures["material_deviation_share"] < 0.03  # 3 x that would not reach the effect floor
+    assert result.measures["deviation_where_parent_null"] == 1.0
+    assert result.changed and "100% of rows with a missing parent" in result.detail
+    same = assess_mechanisms(GRAPH, encode_windows(filled(1, 40.0), filled(2, 40.0), {**DTYPES, "y": "boolean"}),
+                             [], seed=0)["f1"]
+    assert not same.changed

@@ -113,11 +113,19 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
         # holdout: a value off by less than ``tol`` is not counted as a change here, but it still
         # changes what a model downstream is given.
         row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > min(tol, fit.residuals.tail)]] = False
-        k0, k1 = int((np.abs(r0) > tol).sum()), int((np.abs(r1) > tol).sum())
-        excess = k1 / len(r1) - k0 / len(r0)
-        measures["material_deviation_share"] = k1 / len(r1)
-        return (st.two_proportion(k0, len(r0), k1, len(r1)), min(1.0, max(0.0, 3.0 * excess)), measures,
-                Shares(np.abs(r0) > tol, hold, np.abs(r1) > tol))
+        dev0, dev1 = np.abs(r0) > tol, np.abs(r1) > tol
+        excess = dev1.mean() - dev0.mean()
+        measures["material_deviation_share"] = float(dev1.mean())
+        effect = min(1.0, max(0.0, 3.0 * excess))
+        # An imputation computed differently changes only the rows it fills: their share of all
+        # rows may be small, but among rows with a missing parent the computation changed outright.
+        null0, null1 = np.isnan(X_ref[hold]).any(axis=1), np.isnan(X_cur[ok_cur]).any(axis=1)
+        if null1.sum() >= MIN_ROWS:
+            filled = float(dev1[null1].mean() - (dev0[null0].mean() if null0.any() else 0.0))
+            measures["deviation_where_parent_null"] = float(dev1[null1].mean())
+            effect = max(effect, min(1.0, filled))
+        return (st.two_proportion(int(dev0.sum()), len(r0), int(dev1.sum()), len(r1)), effect, measures,
+                Shares(dev0, hold, dev1))
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
@@ -320,6 +328,8 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     elif "material_deviation_share" in measures:
         detail = (f"given its parents, {measures['material_deviation_share']:.0%} of values are not what the "
                   f"reference computation gives"
+                  + (f" ({measures['deviation_where_parent_null']:.0%} of rows with a missing parent)"
+                     if measures.get("deviation_where_parent_null", 0.0) >= 0.5 else "")
                   + (f" (shift {measures['residual_shift']:+.2g} sd)" if "residual_shift" in measures else ""))
     elif method == "regression":
         detail = (f"given its parents, values no longer follow the reference mechanism (residual KS D={e_val:.2f}, "
