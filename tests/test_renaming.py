@@ -26,6 +26,11 @@ def test_one_new_category_is_a_new_segment():
     assert renamed_categories(REFERENCE, {"island_c": 400}) is None
 
 
+def test_one_category_written_anew_is_a_renaming():
+    r = renamed_categories({"no": 800, "yes": 200}, {"No": 790})
+    assert r is not None and r.by == "names" and r.pairs == [("no", "No")]
+
+
 def test_an_even_split_has_no_profile_to_recognise():
     assert renamed_categories({"a": 500, "b": 500}, {"x": 260, "y": 240}) is None
 

@@ -3,8 +3,8 @@
 A new market or segment adds categories of its own, with shares of its own. An upstream
 re-encoding (``'no'`` → ``'LIM-00'``, ``'strong_dem'`` → ``'Strong Dem '``) writes the *same*
 categories under new names: every new name stands for one reference category, so either the
-names match once case, spacing and punctuation are ignored, or the new names' shares
-reproduce the reference's share profile one for one. The profile only counts as evidence when
+names match once case, spacing and punctuation are ignored (one such name is enough: `'no'`
+→ `'No'`), or the new names' shares reproduce the reference's share profile one for one. The profile only counts as evidence when
 it has a shape to reproduce: the new names' counts must be unlike an even split (chi-square
 at 1%) and like the reference profile paired by rank (a two-sample chi-square that does not
 reject at 1%), both at the windows' own counts.
@@ -39,13 +39,16 @@ def normalised_name(category: str) -> str:
 
 def renamed_categories(ref_counts: Mapping[str, int], new_counts: Mapping[str, int]) -> Renaming | None:
     """The unseen names as the reference's categories renamed, or None when they are not."""
-    if len(ref_counts) < 2 or len(new_counts) < 2:
+    if not ref_counts or not new_counts:
         return None
     by_name = {normalised_name(k): k for k in ref_counts}
     if len(by_name) == len(ref_counts):
         matched = [(by_name.get(normalised_name(k)), k) for k in new_counts]
+        # One name is enough here: a new market is not spelt like a category the log already has.
         if all(ref for ref, _ in matched):
             return Renaming(matched, "names", 1.0)
+    if len(ref_counts) < 2 or len(new_counts) < 2:
+        return None  # one share has no profile to reproduce
     n_ref, n_new = sum(ref_counts.values()), sum(new_counts.values())
     ref_sorted = sorted(ref_counts.items(), key=lambda kv: -kv[1])
     # Reference categories too rare to show among the new rows may be missing from them.
