@@ -33,7 +33,6 @@ from causal_rca.causal.mechanism_fits import (
 )
 from causal_rca.causal.history import HistoryCheck
 from causal_rca.causal.marginal_measures import drift_inside_support, drift_outside_default, root_consistency
-from causal_rca.causal.matched_reference import matched_reference
 from causal_rca.causal.mechanism_waves import in_waves, nodes_below
 from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and its levels are imported from here too)
     CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
@@ -79,11 +78,8 @@ def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarra
 
 
 def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray, outcome: bool = False,
-                     default_value: float | None = None,
-                     selected: np.ndarray | None = None) -> tuple[float, float, dict, list]:
+                     default_value: float | None = None) -> tuple[float, float, dict, list]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference.
-    ``selected``: the parents' categorical flags when descendant adjustment chose the rows (the
-    residuals are then compared with the nearest held-out rows', ``matched_reference``).
     Last: what the test compares, per current row with a value (``clustered_rows``)."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
@@ -129,12 +125,8 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
-    ordered, absolute = fit.residuals.ordered, fit.residuals.absolute
-    if selected is not None:
-        near = r0[matched_reference(X_ref[hold], X_cur[ok_cur], selected)]
-        ordered, absolute = sorted_sample(near), sorted_sample(np.abs(near))
-    d_signed, p_signed = ks_sorted(ordered, sorted_sample(r1))
-    d_abs, p_abs = ks_sorted(absolute, sorted_sample(np.abs(r1)))
+    d_signed, p_signed = ks_sorted(fit.residuals.ordered, sorted_sample(r1))
+    d_abs, p_abs = ks_sorted(fit.residuals.absolute, sorted_sample(np.abs(r1)))
     # An outcome whose noise grows (a concept that loosened) moves the spread more than any
     # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
@@ -248,7 +240,6 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
                 else [column_support(X_ref[:, j], p in enc.categorical) for j, p in enumerate(parents)])
     for j, parent_support in enumerate(supports):
         inside &= parent_support.mask(X_cur[:, j])
-    adjusted = extra_rows is not None and bool((inside & ~extra_rows).any())  # rows chosen by an upstream fault
     if extra_rows is not None:
         inside &= extra_rows
     categorical = np.array([p in enc.categorical for p in parents])
@@ -292,7 +283,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
-                                                            default_value, categorical if adjusted else None)
+                                                            default_value)
     if enc.current_keys is not None:  # rows repeat entities: each part at its own effective sample size
         p_null, p_def, p_val, measures = clustered_parts(enc.reference_keys, enc.current_keys[inside], x_cur,
                                                          default_value, (p_null, p_def, p_val), compared, measures)
