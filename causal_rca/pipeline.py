@@ -118,7 +118,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
 
     say("counting values")
     ref_counts, cur_counts = measure_counts(ref_w, cur_w, node_columns(graph, dtypes), ref_texts, cur_texts,
-                                            ref_s, cur_s, repeated_only=beyond_sample)
+                                            ref_s, cur_s, repeated_only=beyond_sample, fitted=fit.counts)
 
     say("measuring signals")
     signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s, fit.baselines)

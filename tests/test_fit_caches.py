@@ -96,3 +96,36 @@ def test_rescaling_measures_from_a_fitted_holdout_are_the_same() -> None:
     observed = np.where(rng.random(4000) < 0.4, 10.0, 1.0) * np.round(expected + rng.normal(0, 0.3, 4000), 3)
     fresh = rescaling_measures(expected, observed, (pred_hold, y_hold))
     assert fresh and rescaling_measures(expected, observed, holdout(pred_hold, y_hold)) == fresh
+
+
+def _support_case(rng: np.random.Generator, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference parents, current parents and which are categories, with ties, duplicates and nulls."""
+    d = 2 + kind % 4
+    n = int(rng.integers(8, 4000))
+    X, Y = rng.normal(size=(n, d)), rng.normal(size=(3000, d)) * (0.5, 1.0, 3.0)[kind % 3]
+    categorical = np.arange(d) == d - 1
+    X[:, -1], Y[:, -1] = rng.integers(0, 4, n), rng.integers(-1, 5, 3000)
+    if kind % 3 == 0:  # levels: neighbours tie at equal distances
+        X[:, 0], Y[:, 0] = np.round(X[:, 0], 1), np.round(Y[:, 0], 1)
+    if kind % 4 == 1:
+        X[rng.random(n) < 0.1, 0] = np.nan
+        Y[rng.random(3000) < 0.1, 0] = np.nan
+    if kind % 5 == 2:  # half the reference one repeated row
+        X[: n // 2] = X[0]
+    Y[:500] = X[rng.integers(0, n, 500)]  # current rows on reference rows: distance 0
+    return X, Y, categorical
+
+
+def test_the_support_index_answers_as_sklearn_does() -> None:
+    """SciPy's KD-tree gives the neighbours; where they could differ from sklearn's, sklearn answers."""
+    from causal_rca.causal.encoding import support_index, support_space
+
+    rng = np.random.default_rng(3)
+    for kind in range(40):
+        X, Y, categorical = _support_case(rng, kind)
+        index = support_index(X, categorical, seed=kind)
+        Z = support_space(Y, index.centre, index.scale, index.categorical)
+        dist, idx = index.neighbours.kneighbors(Z, n_neighbors=index.k, return_distance=True)
+        expected = dist[:, -1] <= np.maximum(3.0 * np.median(index.own[idx], axis=1), 0.05)
+        got = index.inside(Y)
+        assert (got == expected).all() and 0 < got.sum() < len(Y), kind
