@@ -2,13 +2,17 @@
 
 The KS test on pre-sorted samples against SciPy's, a numeric node's signals with and without
 its fitted baseline, the distinct pairs of ``rescaling_measures`` against ``np.unique(axis=0)``,
-and a mechanism test with its fitted yardsticks against one that fits its own.
+a mechanism test with its fitted yardsticks against one that fits its own, the support index's
+KD-tree answers against sklearn's, and labels made per distinct value against labels per row.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from scipy import stats
 
 from causal_rca.causal.rescaling import distinct_pairs, holdout, rescaling_measures
@@ -129,3 +133,14 @@ def test_the_support_index_answers_as_sklearn_does() -> None:
         expected = dist[:, -1] <= np.maximum(3.0 * np.median(index.own[idx], axis=1), 0.05)
         got = index.inside(Y)
         assert (got == expected).all() and 0 < got.sum() < len(Y), kind
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.one_of(hs.floats(allow_nan=True, allow_infinity=True), hs.integers(-5, 5).map(float)),
+                max_size=60))
+def test_labels_made_once_per_distinct_number_are_each_values_label(values: list[float]) -> None:
+    """The distribution summaries label a float column per distinct value: the same labels as per row."""
+    from causal_rca.explain.distributions import _label, _labels
+
+    series = pd.Series(values, dtype=float)
+    assert _labels(series).equals(series.dropna().map(_label))
