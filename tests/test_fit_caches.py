@@ -144,3 +144,14 @@ def test_labels_made_once_per_distinct_number_are_each_values_label(values: list
 
     series = pd.Series(values, dtype=float)
     assert _labels(series).equals(series.dropna().map(_label))
+
+
+@settings(max_examples=80, deadline=None)
+@given(hs.lists(hs.one_of(hs.sampled_from([0.0, -0.0, 1.0, 2.5]), hs.floats(allow_nan=False, allow_infinity=False)),
+                max_size=80))
+def test_run_ends_are_searchsorted_right(values: list[float]) -> None:
+    from causal_rca.signals.sorted_ks import run_ends
+
+    ordered = np.sort(np.array(values, dtype=float))
+    expected = np.searchsorted(ordered, ordered, side="right").astype(np.int32)
+    assert run_ends(ordered).dtype == np.int32 and (run_ends(ordered) == expected).all()
