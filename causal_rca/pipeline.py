@@ -73,7 +73,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
     graph, target, ref_w, seed, sample_rows = fit.graph, fit.target, fit.window, fit.seed, fit.sample_rows
     metric, spec, artifact = target.node, target.spec, fit.artifact
     jobs, golden, training, estimate = queries.jobs, queries.golden, queries.training, queries.estimate
-    dtypes = class_node_dtypes(graph, metric, spec, resolve_dtypes(graph, ref_w, cur_w))
+    dtypes = class_node_dtypes(graph, metric, spec, resolve_dtypes(graph, ref_w, cur_w, fit.parsed))
     # A current window without labels is estimated from a binary model's calibrated scores only.
     unlabelled = unlabelled_label(graph, metric, spec, cur_w) if not spec.multiclass else None
     if unlabelled is not None:  # labels not in yet: the engine works on everything else
@@ -119,7 +119,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
 
     say("counting values")
     ref_counts, cur_counts = measure_counts(ref_w, cur_w, node_columns(graph, dtypes), ref_texts, cur_texts,
-                                            ref_s, cur_s, repeated_only=beyond_sample)
+                                            ref_s, cur_s, repeated_only=beyond_sample, fitted=fit.counts)
 
     say("measuring signals")
     signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s, fit.baselines)

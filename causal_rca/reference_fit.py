@@ -14,7 +14,10 @@ are learnt here too, on the reference sample encoded as a diagnosis encodes
 it, and kept under a key of everything they read; a diagnosis whose encoded
 reference or seeds differ fits its own. So are the numeric signals' reference
 side (``signals/baselines.py``: the sorted sample, its quantiles and range),
-each under a digest of the column it was read from. Not learnt here yet: the
+each under a digest of the column it was read from, and the reference window's value counts
+(``windows/counts.py``: ``fit_counts``), each under the node, its column and type and the
+texts it looks up, and how many of its text columns' values read as numbers (``windows/frames.py``:
+``reference_parse_counts``). Not learnt here yet: the
 attribution's fitted mechanisms (docs/fitted.md says what that costs).
 """
 
@@ -34,7 +37,8 @@ from causal_rca.lineage import LineageGraph
 from causal_rca.metrics.frames import metric_frames
 from causal_rca.metrics.target import MetricTarget, resolve_metric
 from causal_rca.signals.baselines import Baselines, numeric_baselines
-from causal_rca.windows.frames import node_samples, resolve_dtypes
+from causal_rca.windows.counts import FittedCounts, fit_counts
+from causal_rca.windows.frames import ParseCounts, node_columns, node_samples, reference_parse_counts, resolve_dtypes
 from causal_rca.windows.tables import TableLike, Window, open_window
 
 FrameKey = tuple[tuple[str, ...], bool, str | None]
@@ -58,6 +62,8 @@ class ReferenceFit:
     frame: pd.DataFrame = field(default=None, repr=False)
     mechanism_fits: MechanismFits = field(default_factory=dict, repr=False)  # see causal/mechanism_fits.py
     baselines: Baselines = field(default_factory=dict, repr=False)  # numeric signals' reference side (signals/baselines.py)
+    counts: FittedCounts = field(default_factory=dict, repr=False)  # the reference's value counts (windows/counts.py)
+    parsed: ParseCounts = field(default_factory=dict, repr=False)  # its text columns' values read as numbers (frames.py)
 
     @property
     def backend(self) -> BaseBackend:
@@ -85,8 +91,10 @@ def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: 
     key = _frame_key(graph, target, dtypes, graph.segments if review_segments else ())
     (frame,) = metric_frames(graph, metric, target.spec, dtypes, (reference,), extra=key[0], with_time=key[1])
     fits = mechanism_fits(graph, target, sample, dtypes, seed, jobs)
+    counts = fit_counts((reference, texts, sample), node_columns(graph, dtypes), repeated_only=not numbers_as_text)
     return ReferenceFit(graph, target, artifact, reference, seed, sample_rows, dtypes, numbers_as_text,
-                        sample, texts, key, frame, fits, numeric_baselines(sample, dtypes))
+                        sample, texts, key, frame, fits, numeric_baselines(sample, dtypes), counts,
+                        reference_parse_counts(graph, reference))
 
 
 def mechanism_fits(graph: LineageGraph, target: MetricTarget, sample: pd.DataFrame, dtypes: dict[str, str],

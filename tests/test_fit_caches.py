@@ -2,13 +2,17 @@
 
 The KS test on pre-sorted samples against SciPy's, a numeric node's signals with and without
 its fitted baseline, the distinct pairs of ``rescaling_measures`` against ``np.unique(axis=0)``,
-and a mechanism test with its fitted yardsticks against one that fits its own.
+a mechanism test with its fitted yardsticks against one that fits its own, the support index's
+KD-tree answers against sklearn's, and labels made per distinct value against labels per row.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from scipy import stats
 
 from causal_rca.causal.rescaling import distinct_pairs, holdout, rescaling_measures
@@ -96,3 +100,58 @@ def test_rescaling_measures_from_a_fitted_holdout_are_the_same() -> None:
     observed = np.where(rng.random(4000) < 0.4, 10.0, 1.0) * np.round(expected + rng.normal(0, 0.3, 4000), 3)
     fresh = rescaling_measures(expected, observed, (pred_hold, y_hold))
     assert fresh and rescaling_measures(expected, observed, holdout(pred_hold, y_hold)) == fresh
+
+
+def _support_case(rng: np.random.Generator, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference parents, current parents and which are categories, with ties, duplicates and nulls."""
+    d = 2 + kind % 4
+    n = int(rng.integers(8, 4000))
+    X, Y = rng.normal(size=(n, d)), rng.normal(size=(3000, d)) * (0.5, 1.0, 3.0)[kind % 3]
+    categorical = np.arange(d) == d - 1
+    X[:, -1], Y[:, -1] = rng.integers(0, 4, n), rng.integers(-1, 5, 3000)
+    if kind % 3 == 0:  # levels: neighbours tie at equal distances
+        X[:, 0], Y[:, 0] = np.round(X[:, 0], 1), np.round(Y[:, 0], 1)
+    if kind % 4 == 1:
+        X[rng.random(n) < 0.1, 0] = np.nan
+        Y[rng.random(3000) < 0.1, 0] = np.nan
+    if kind % 5 == 2:  # half the reference one repeated row
+        X[: n // 2] = X[0]
+    Y[:500] = X[rng.integers(0, n, 500)]  # current rows on reference rows: distance 0
+    return X, Y, categorical
+
+
+def test_the_support_index_answers_as_sklearn_does() -> None:
+    """SciPy's KD-tree gives the neighbours; where they could differ from sklearn's, sklearn answers."""
+    from causal_rca.causal.encoding import support_index, support_space
+
+    rng = np.random.default_rng(3)
+    for kind in range(40):
+        X, Y, categorical = _support_case(rng, kind)
+        index = support_index(X, categorical, seed=kind)
+        Z = support_space(Y, index.centre, index.scale, index.categorical)
+        dist, idx = index.neighbours.kneighbors(Z, n_neighbors=index.k, return_distance=True)
+        expected = dist[:, -1] <= np.maximum(3.0 * np.median(index.own[idx], axis=1), 0.05)
+        got = index.inside(Y)
+        assert (got == expected).all() and 0 < got.sum() < len(Y), kind
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.one_of(hs.floats(allow_nan=True, allow_infinity=True), hs.integers(-5, 5).map(float)),
+                max_size=60))
+def test_labels_made_once_per_distinct_number_are_each_values_label(values: list[float]) -> None:
+    """The distribution summaries label a float column per distinct value: the same labels as per row."""
+    from causal_rca.explain.distributions import _label, _labels
+
+    series = pd.Series(values, dtype=float)
+    assert _labels(series).equals(series.dropna().map(_label))
+
+
+@settings(max_examples=80, deadline=None)
+@given(hs.lists(hs.one_of(hs.sampled_from([0.0, -0.0, 1.0, 2.5]), hs.floats(allow_nan=False, allow_infinity=False)),
+                max_size=80))
+def test_run_ends_are_searchsorted_right(values: list[float]) -> None:
+    from causal_rca.signals.sorted_ks import run_ends
+
+    ordered = np.sort(np.array(values, dtype=float))
+    expected = np.searchsorted(ordered, ordered, side="right").astype(np.int32)
+    assert run_ends(ordered).dtype == np.int32 and (run_ends(ordered) == expected).all()

@@ -105,6 +105,12 @@ def test_concatenated_log_with_mixed_types_reads_as_schema_change(tmp_path: Path
     assert ref_w.column_types["code"] == "VARCHAR"
     assert resolve_dtypes(g, ref_w)["code"] == "categorical"
     assert resolve_dtypes(g, ref_w, cur_w)["code"] == "numeric"
+    # A fitted model counts the reference's side once (frames.reference_parse_counts): the same answer.
+    from causal_rca.windows.frames import reference_parse_counts
+
+    parsed = reference_parse_counts(g, ref_w)
+    assert parsed["code"] == (300, 300)
+    assert resolve_dtypes(g, ref_w, cur_w, parsed)["code"] == "numeric"
 
 
 def test_history_empty_and_no_similar_incident_say_so(tmp_path: Path, tiny_files: dict, capsys) -> None:

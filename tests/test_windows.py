@@ -107,6 +107,28 @@ def test_counts_of_a_whole_window_equal_a_full_group_by() -> None:
     assert rc["a"].share("0.0") == 0.0  # looked up in the reference too: absent there
 
 
+@pytest.mark.parametrize("rows, sample", [(800, 1000), (3000, 300)])
+def test_the_fitted_reference_counts_are_the_counts_of_a_fresh_query(rows: int, sample: int) -> None:
+    """``fit_counts`` learns the reference's counts once; a diagnosis takes the nodes it asks the same way
+    from there and counts only the others (here ``a``, where the current sample adds its fallback value)."""
+    from causal_rca.windows.counts import fit_counts, measure_counts
+    from causal_rca.windows.frames import node_columns, node_samples
+
+    cur = frame(rows)
+    cur.loc[::4, "a"] = 0.0
+    ref_w, cur_w = open_windows(GRAPH, frame(rows), cur)
+    dtypes = resolve_dtypes(GRAPH, ref_w)
+    columns, beyond = node_columns(GRAPH, dtypes), rows > sample
+    (rs, rt) = node_samples(ref_w, GRAPH, dtypes, sample, 0, numbers_as_text=not beyond)
+    (cs, ct) = node_samples(cur_w, GRAPH, dtypes, sample, 1, numbers_as_text=not beyond)
+    fitted = fit_counts((ref_w, rt, rs), columns, repeated_only=beyond)
+    fresh, _ = measure_counts(ref_w, cur_w, columns, rt, ct, rs, cs, repeated_only=beyond)
+    kept, _ = measure_counts(ref_w, cur_w, columns, rt, ct, rs, cs, repeated_only=beyond, fitted=fitted)
+    assert list(kept) == list(fresh) and kept == fresh
+    reused = {node for node in kept if any(kept[node] is c for c in fitted.values())}
+    assert reused == set(columns) - {"a"}
+
+
 def test_a_fallback_default_is_counted_exactly_beyond_the_sample() -> None:
     """A window larger than its sample: the repeated value's count is exact, not scaled from the sample."""
     from causal_rca.windows.counts import measure_counts

@@ -135,6 +135,11 @@ def support_space(X: np.ndarray, centre: np.ndarray, scale: np.ndarray, categori
     return np.clip(Z, -1e6, 1e6)  # values near the float limit overflow to inf in robust units
 
 
+# Relative margin within which two exact k-NN searches' distances could disagree (they sum the
+# squares in different orders: a few units in the last place apart, far below this).
+SAME_DISTANCE = 1e-9
+
+
 @dataclass(frozen=True)
 class SupportIndex:
     """The reference side of ``joint_support_mask``: learnt once per reference, asked per window."""
@@ -145,20 +150,40 @@ class SupportIndex:
     neighbours: object  # sklearn NearestNeighbors over the reference rows in support space
     own: np.ndarray  # each reference row's distance to its k-th neighbour
     k: int
+    tree: object  # scipy cKDTree over the same rows: the fast path of ``inside``
 
     def inside(self, X_cur: np.ndarray) -> np.ndarray:
-        """Rows of ``X_cur`` whose k-th nearest reference row is within three local spacings."""
+        """Rows of ``X_cur`` whose k-th nearest reference row is within three local spacings.
+
+        The answer is sklearn's (``neighbours``), which ``own`` was measured with. SciPy's KD-tree
+        finds the same neighbours faster, and its answer is taken for a row only where it cannot
+        differ: the k nearest rows are a unique set (the (k+1)-th is farther by more than
+        ``SAME_DISTANCE``) and the k-th distance is not within that margin of the threshold. The
+        other rows (ties among reference rows, a distance on the edge) are asked of sklearn.
+        """
         Zc = support_space(X_cur, self.centre, self.scale, self.categorical)
-        dist, idx = self.neighbours.kneighbors(Zc, n_neighbors=self.k, return_distance=True)
+        dist, idx = self.tree.query(Zc, k=self.k + 1)
+        kth, beyond = dist[:, self.k - 1], dist[:, self.k]
+        out, threshold = self._inside(dist[:, :self.k], idx[:, :self.k], with_threshold=True)
+        unsure = (beyond - kth <= SAME_DISTANCE * beyond) | (np.abs(kth - threshold) <= SAME_DISTANCE * threshold)
+        if unsure.any():
+            out[unsure] = self._inside(*self.neighbours.kneighbors(Zc[unsure], n_neighbors=self.k,
+                                                                   return_distance=True))
+        return out
+
+    def _inside(self, dist: np.ndarray, idx: np.ndarray, with_threshold: bool = False):
         # Local, like LOF: a reference that lies on a thin curve is dense along it and empty beside it.
         local = np.median(self.own[idx], axis=1)
         floor = 0.05  # robust units: rows this close are inside whatever the local density
-        return dist[:, self.k - 1] <= np.maximum(3.0 * local, floor)
+        threshold = np.maximum(3.0 * local, floor)
+        out = dist[:, self.k - 1] <= threshold
+        return (out, threshold) if with_threshold else out
 
 
 def support_index(X_ref: np.ndarray, categorical: np.ndarray, seed: int, k: int = 5,
                   max_reference: int = 3000) -> SupportIndex | None:
     """The reference's neighbour index for ``joint_support_mask`` (None: every combination is inside)."""
+    from scipy.spatial import cKDTree
     from sklearn.neighbors import NearestNeighbors
 
     if X_ref.shape[1] < 2 or len(X_ref) <= k + 1:
@@ -175,7 +200,7 @@ def support_index(X_ref: np.ndarray, categorical: np.ndarray, seed: int, k: int 
     Zr = support_space(ref, centre, scale, categorical)
     nn = NearestNeighbors(n_neighbors=k + 1).fit(Zr)
     own = nn.kneighbors(Zr, return_distance=True)[0][:, k]  # column 0 is the row itself
-    return SupportIndex(centre, scale, np.asarray(categorical), nn, own, k)
+    return SupportIndex(centre, scale, np.asarray(categorical), nn, own, k, cKDTree(Zr))
 
 
 def joint_support_mask(X_ref: np.ndarray, X_cur: np.ndarray, categorical: np.ndarray, seed: int,

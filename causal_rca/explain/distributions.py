@@ -27,7 +27,7 @@ def _finite(series: pd.Series) -> np.ndarray:
 
 def _window_shares(values: pd.Series, labels: list[str], other: bool) -> dict[str, Any]:
     rows = len(values)
-    present = values.dropna().map(_label)
+    present = _labels(values)
     counts = present.value_counts()
     shares = [float(counts.get(k, 0)) / rows if rows else 0.0 for k in labels]
     if other:
@@ -43,8 +43,17 @@ def _label(value: Any) -> str:
     return str(value)
 
 
+def _labels(values: pd.Series) -> pd.Series:
+    """``_label`` of each present value. A float column's labels are made once per distinct value (a
+    sample of 20,000 rows repeats its few levels): the label is a function of the number alone."""
+    present = values.dropna()
+    if present.dtype != np.float64:
+        return present.map(_label)
+    return present.map({value: _label(value) for value in present.unique()})
+
+
 def _categorical(ref: pd.Series, cur: pd.Series) -> dict[str, Any]:
-    both = pd.concat([ref.dropna().map(_label), cur.dropna().map(_label)], ignore_index=True)
+    both = pd.concat([_labels(ref), _labels(cur)], ignore_index=True)
     counts = both.value_counts()
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     labels = [k for k, _ in ordered[:TOP_CATEGORIES]]

@@ -145,20 +145,19 @@ def number_candidates(window: Window, column: str, values: pd.Series, k: int = C
     return [spell_number(window, column, value) for value, _n in ranked]
 
 
-def measure_counts(
-    reference: Window,
-    current: Window,
-    columns: Mapping[str, tuple[str, str]],
-    ref_texts: pd.DataFrame,
-    cur_texts: pd.DataFrame,
-    ref_values: pd.DataFrame | None = None,
-    cur_values: pd.DataFrame | None = None,
-    repeated_only: bool = False,
-) -> tuple[dict[str, ColumnCounts], dict[str, ColumnCounts]]:
-    """Both windows' counts. ``*_texts``: the samples' values as text for the non-categorical nodes;
-    a node missing there is counted from its typed sample ``*_values`` (a column stored as numbers)."""
-    min_count = 2 if repeated_only else 1
-    samples = ((reference, ref_texts, ref_values), (current, cur_texts, cur_values))
+# What a node's counts in one window depend on besides the window: the node, its column and type,
+# and the texts looked up (None: its full frequency table).
+CountsKey = tuple[str, str, str, "tuple[str, ...] | None"]
+FittedCounts = dict[CountsKey, ColumnCounts]
+Sampled = tuple[Window, pd.DataFrame, "pd.DataFrame | None"]  # a window, its sample as text, its typed sample
+
+
+def count_candidates(columns: Mapping[str, tuple[str, str]], samples: tuple[Sampled, Sampled],
+                     min_count: int) -> dict[str, list[str]]:
+    """The texts each non-categorical node looks up in both windows; a node absent is grouped fully.
+
+    ``samples``: each window's sample as text, and typed (a node missing from the texts is a
+    column stored as numbers, counted from its typed sample)."""
     candidates = {}
     for key, (column, dtype) in columns.items():
         if dtype == "categorical":
@@ -174,4 +173,46 @@ def measure_counts(
                 else number_candidates(window, column, values[key], min_count=min_count)
                 for (window, texts, values), (present, distinct) in zip(samples, shapes)]
         candidates[key] = list(dict.fromkeys(both[0] + both[1]))
-    return window_counts(reference, columns, candidates), window_counts(current, columns, candidates)
+    return candidates
+
+
+def _counts_key(node: str, columns: Mapping[str, tuple[str, str]], candidates: Mapping[str, list[str]]) -> CountsKey:
+    return (node, *columns[node], tuple(candidates[node]) if node in candidates else None)
+
+
+def fit_counts(reference: Sampled, columns: Mapping[str, tuple[str, str]], repeated_only: bool) -> FittedCounts:
+    """The reference window's counts as a diagnosis asks them when the current sample adds no candidate
+    and repeats values where the reference's does (the usual case), keyed for ``counts_with``."""
+    candidates = count_candidates(columns, (reference, reference), 2 if repeated_only else 1)
+    counted = window_counts(reference[0], columns, candidates)
+    return {_counts_key(node, columns, candidates): counts for node, counts in counted.items()}
+
+
+def counts_with(window: Window, columns: Mapping[str, tuple[str, str]], candidates: Mapping[str, list[str]],
+                fitted: FittedCounts) -> dict[str, ColumnCounts]:
+    """``window_counts``, taking each node counted under the same key from ``fitted`` (the counts are
+    exact integers of that node alone: the same whichever other nodes a query counts beside it)."""
+    known = {node: fitted.get(_counts_key(node, columns, candidates)) for node in columns}
+    rest = {node: column for node, column in columns.items() if known[node] is None}
+    counted = window_counts(window, rest, {n: t for n, t in candidates.items() if n in rest}) if rest else {}
+    return {node: counted[node] if known[node] is None else known[node] for node in columns}
+
+
+def measure_counts(
+    reference: Window,
+    current: Window,
+    columns: Mapping[str, tuple[str, str]],
+    ref_texts: pd.DataFrame,
+    cur_texts: pd.DataFrame,
+    ref_values: pd.DataFrame | None = None,
+    cur_values: pd.DataFrame | None = None,
+    repeated_only: bool = False,
+    fitted: FittedCounts | None = None,
+) -> tuple[dict[str, ColumnCounts], dict[str, ColumnCounts]]:
+    """Both windows' counts. ``*_texts``: the samples' values as text for the non-categorical nodes;
+    a node missing there is counted from its typed sample ``*_values`` (a column stored as numbers).
+    ``fitted``: the reference's counts learnt by ``CausalRCA.fit`` (``fit_counts``)."""
+    min_count = 2 if repeated_only else 1
+    candidates = count_candidates(columns, ((reference, ref_texts, ref_values), (current, cur_texts, cur_values)),
+                                  min_count)
+    return counts_with(reference, columns, candidates, fitted or {}), window_counts(current, columns, candidates)

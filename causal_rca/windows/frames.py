@@ -31,14 +31,16 @@ def version_key(node_id: str) -> str:
     return f"__version__{node_id}"
 
 
-def resolve_dtypes(graph: LineageGraph, reference: Window, current: Window | None = None) -> dict[str, str]:
+def resolve_dtypes(graph: LineageGraph, reference: Window, current: Window | None = None,
+                   reference_parsed: ParseCounts | None = None) -> dict[str, str]:
     """Declared dtype, else the contract's, else what the reference window holds.
 
     With ``current``: a text column whose reference values all read as numbers while some of the
     current window's do not is numeric. That is a log concatenated across an upstream type change
     (``5411`` before, ``MCC-5411`` after): the file stores the column as text only because of the
     current rows, and read as numbers those rows show the change as coercion (``schema_change``),
-    as they do when the two windows are separate files.
+    as they do when the two windows are separate files. ``reference_parsed``: the reference's side
+    of that check, counted once by ``CausalRCA.fit`` (``reference_parse_counts``).
     """
     out: dict[str, str] = {}
     for node_id in graph.observed_nodes():
@@ -48,14 +50,20 @@ def resolve_dtypes(graph: LineageGraph, reference: Window, current: Window | Non
             declared = "categorical"
         out[node_id] = declared or logical_dtype(reference.column_types[node.column])
     if current is not None:
-        undeclared = [n for n in out if not (graph.nodes[n].dtype or (graph.nodes[n].contract and
-                                                                     graph.nodes[n].contract.dtype))]
-        for node_id in numbers_stored_as_text(graph, reference, current, undeclared):
+        for node_id in numbers_stored_as_text(graph, reference, current, _undeclared(graph, out), reference_parsed):
             out[node_id] = "numeric"
     return out
 
 
-def _parse_counts(window: Window, columns: list[str]) -> dict[str, tuple[int, int]]:
+ParseCounts = dict[str, tuple[int, int]]  # per column: (values, values that read as numbers)
+
+
+def _undeclared(graph: LineageGraph, nodes) -> list[str]:
+    return [n for n in nodes if not (graph.nodes[n].dtype or (graph.nodes[n].contract and
+                                                           graph.nodes[n].contract.dtype))]
+
+
+def _parse_counts(window: Window, columns: list[str]) -> ParseCounts:
     """Per column: (values, values that read as numbers)."""
     t = window.table
     aggs = {}
@@ -66,14 +74,28 @@ def _parse_counts(window: Window, columns: list[str]) -> dict[str, tuple[int, in
     return {col: (int(row[f"v{i}"]), int(row[f"n{i}"])) for i, col in enumerate(columns)}
 
 
-def numbers_stored_as_text(graph: LineageGraph, reference: Window, current: Window, nodes: list[str]) -> list[str]:
-    """The nodes whose text column holds only numbers in the reference and some non-numbers in the current."""
-    text = [n for n in nodes if logical_dtype(reference.column_types[graph.nodes[n].column]) == "categorical"
+def _text_nodes(graph: LineageGraph, reference: Window, nodes: list[str]) -> list[str]:
+    """The nodes whose reference column is stored as text: those that may be numbers stored as text."""
+    return [n for n in nodes if logical_dtype(reference.column_types[graph.nodes[n].column]) == "categorical"
             and reference.column_types[graph.nodes[n].column].upper().startswith(("VARCHAR", "STRING"))]
+
+
+def reference_parse_counts(graph: LineageGraph, reference: Window) -> ParseCounts:
+    """The reference's side of ``numbers_stored_as_text`` for every undeclared observed node (one query)."""
+    text = _text_nodes(graph, reference, _undeclared(graph, graph.observed_nodes()))
+    return _parse_counts(reference, sorted({graph.nodes[n].column for n in text})) if text else {}
+
+
+def numbers_stored_as_text(graph: LineageGraph, reference: Window, current: Window, nodes: list[str],
+                           reference_parsed: ParseCounts | None = None) -> list[str]:
+    """The nodes whose text column holds only numbers in the reference and some non-numbers in the current."""
+    text = _text_nodes(graph, reference, nodes)
     if not text:
         return []
     columns = sorted({graph.nodes[n].column for n in text})
-    ref = _parse_counts(reference, columns)
+    known = reference_parsed or {}
+    ref = ({c: known[c] for c in columns} if all(c in known for c in columns)
+           else _parse_counts(reference, columns))
     cur = _parse_counts(current, columns)
     return [n for n in text
             if ref[graph.nodes[n].column][0] > 0 and ref[graph.nodes[n].column][0] == ref[graph.nodes[n].column][1]
