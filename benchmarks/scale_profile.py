@@ -8,8 +8,9 @@ process runs it under cProfile: ``why`` on the command line, or for "fitted" ``C
 ``diagnose`` with only the ``diagnose`` profiled. ``--jobs 1`` (the default here) keeps the causal step's
 work in the profiled process: with worker processes the profile would show the waiting, not the work.
 Prints the run's total, the engine's stages (cumulative seconds and share of the total: a stage's
-functions, see ``STAGES``), and the ``--top`` entries by cumulative time. ``--imports`` runs the case once
-more under ``python -X importtime`` and prints the top-level packages by import time (the start-up).
+functions, see ``STAGES``), and the ``--top`` entries by cumulative and by own time. ``--imports``
+runs the case once more under ``python -X importtime`` and prints the top-level packages by import
+time (the start-up).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def import_times(graph: Path, ref: Path, cur: Path) -> list[tuple[str, float]]:
         if not line.startswith("import time:") or "|" not in line or "cumulative" in line:
             continue
         _self, cumulative, name = line.removeprefix("import time:").split("|")
-        if not name.startswith("  ") or name.startswith("   "):  # top-level imports only (two spaces)
+        if name.startswith(" ") and not name.startswith("  "):  # top-level imports only (one space)
             by_package[name.strip().split(".")[0]] += int(cumulative) / 1e6
     return sorted(by_package.items(), key=lambda kv: -kv[1])
 
@@ -106,13 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     total = stats.total_tt
     print(f"{args.case}: {nodes} nodes × {rows:,} rows ({kind}), truth {truth}, jobs={args.jobs}: "
           f"{total:.2f} s under cProfile")
-    for stage, seconds in stages(stats).items():
+    found = stages(stats)
+    print("stages (cumulative: a stage's time includes the imports it triggers):")
+    for stage, seconds in ((k, found[k]) for k in STAGES if k in found):
         print(f"  {stage:28s} {seconds:7.2f} s  {seconds / total:6.1%}")
-    print(f"top {args.top} by cumulative time:")
-    entries = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])[:args.top]
-    for (path, line, func), (_cc, calls, tt, ct, _callers) in entries:
-        where = path.split("site-packages/")[-1].split("wt-scale/")[-1]
-        print(f"  {ct:7.2f} s {ct / total:6.1%}  (own {tt:6.2f} s, {calls:>7} calls)  {where}:{line}({func})")
+    for title, key in (("cumulative", 3), ("own", 2)):
+        print(f"top {args.top} by {title} time:")
+        for (path, line, func), (_cc, calls, tt, ct, _callers) in sorted(stats.stats.items(),
+                                                                        key=lambda kv: -kv[1][key])[:args.top]:
+            where = path.split("site-packages/")[-1].split(str(ROOT) + "/")[-1]
+            print(f"  {ct:7.2f} s {ct / total:6.1%}  (own {tt:6.2f} s, {calls:>7} calls)  {where}:{line}({func})")
     if args.imports:
         packages = import_times(graph, ref, cur)
         print(f"imports (python -X importtime, top-level, cumulative): {sum(s for _, s in packages):.2f} s")
