@@ -16,6 +16,7 @@ time (the start-up).
 from __future__ import annotations
 
 import argparse
+import json
 import pstats
 import subprocess
 import sys
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.scale import TARGETS, inputs, parse_case  # noqa: E402
+from benchmarks.scale import TARGETS, inputs, parse_case, top  # noqa: E402
 
 # stage: (module file ending, function name), in the order `diagnose` runs them
 STAGES = {
@@ -49,18 +50,19 @@ _FITTED = ("import cProfile, sys\n"
            "from causal_rca import CausalRCA\n"
            "graph, ref, cur, out, jobs = sys.argv[1:6]\n"
            "rca = CausalRCA(graph, 'recall', jobs=int(jobs)).fit(ref)\n"
-           "cProfile.run('rca.diagnose(cur)', out)\n")
+           "cProfile.run('d = rca.diagnose(cur)', out)\n"
+           "print(d.to_json())\n")
 
 
-def profile(graph: Path, ref: Path, cur: Path, out: Path, jobs: int, fitted: bool) -> None:
-    """Write the case's cProfile statistics to ``out`` (a fresh process)."""
+def profile(graph: Path, ref: Path, cur: Path, out: Path, jobs: int, fitted: bool) -> dict:
+    """Write the case's cProfile statistics to ``out`` (a fresh process); its diagnosis."""
     if fitted:
         cmd = [sys.executable, "-c", _FITTED, str(graph), str(ref), str(cur), str(out), str(jobs)]
     else:
         cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "causal_rca", "why", "recall", "--graph",
                str(graph), "--reference", str(ref), "--current", str(cur), "--format", "json", "--quiet",
                "--jobs", str(jobs)]
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return json.loads(subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True).stdout)
 
 
 def stages(stats: pstats.Stats) -> dict[str, float]:
@@ -96,17 +98,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--imports", action="store_true", help="also the start-up's imports (python -X importtime)")
+    ap.add_argument("--answer", type=Path, help="write the profiled run's diagnosis (JSON) to this file")
     args = ap.parse_args(argv)
     name, fault, _ = parse_case(args.case)
     nodes, rows, kind, *_ = TARGETS[name]
     graph, ref, cur, truth = inputs(args.data, nodes, rows, kind, fault)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "case.prof"
-        profile(graph, ref, cur, out, args.jobs, name == "fitted")
+        diagnosis = profile(graph, ref, cur, out, args.jobs, name == "fitted")
         stats = pstats.Stats(str(out))
+    if args.answer:
+        args.answer.write_text(json.dumps(diagnosis, indent=1))
     total = stats.total_tt
     print(f"{args.case}: {nodes} nodes × {rows:,} rows ({kind}), truth {truth}, jobs={args.jobs}: "
-          f"{total:.2f} s under cProfile")
+          f"{total:.2f} s under cProfile; top cause {top(diagnosis)}")
     found = stages(stats)
     print("stages (cumulative: a stage's time includes the imports it triggers):")
     for stage, seconds in ((k, found[k]) for k in STAGES if k in found):
