@@ -34,8 +34,8 @@ from benchmarks.scale import TARGETS, inputs, parse_case, top  # noqa: E402
 STAGES = {
     "imports": [("<frozen importlib._bootstrap>", "_find_and_load")],
     "open the windows": [("windows/tables.py", "open_window")],
-    "fit the reference": [("reference_fit.py", "fit_reference")],
-    "sample the current window": [("windows/frames.py", "node_samples")],
+    "sample both windows": [("windows/frames.py", "node_samples")],
+    "fit the reference's mechanisms": [("reference_fit.py", "mechanism_fits")],
     "metric": [("metrics/frames.py", "metric_frames")],
     "count values": [("windows/counts.py", "measure_counts")],
     "signals": [("signals/detect.py", "measure_signals")],
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--imports", action="store_true", help="also the start-up's imports (python -X importtime)")
     ap.add_argument("--answer", type=Path, help="write the profiled run's diagnosis (JSON) to this file")
+    ap.add_argument("--keep", type=Path, help="keep the cProfile statistics in this file")
     args = ap.parse_args(argv)
     name, fault, _ = parse_case(args.case)
     nodes, rows, kind, *_ = TARGETS[name]
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tmp) / "case.prof"
         diagnosis = profile(graph, ref, cur, out, args.jobs, name == "fitted")
         stats = pstats.Stats(str(out))
+        if args.keep:
+            stats.dump_stats(str(args.keep))
     if args.answer:
         args.answer.write_text(json.dumps(diagnosis, indent=1))
     total = stats.total_tt
@@ -115,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     found = stages(stats)
     print("stages (cumulative: a stage's time includes the imports it triggers):")
     for stage, seconds in ((k, found[k]) for k in STAGES if k in found):
-        print(f"  {stage:28s} {seconds:7.2f} s  {seconds / total:6.1%}")
+        print(f"  {stage:32s} {seconds:7.2f} s  {seconds / total:6.1%}")
     for title, key in (("cumulative", 3), ("own", 2)):
         print(f"top {args.top} by {title} time:")
         for (path, line, func), (_cc, calls, tt, ct, _callers) in sorted(stats.stats.items(),
