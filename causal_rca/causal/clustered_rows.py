@@ -4,7 +4,7 @@ Rows that repeat an entity count once between them only as far as the *compared 
 repeats (``signals/clustering.py``). A node's values may cluster by customer while its test does
 not: a filled feature deviates from its reference computation on each customer's first event,
 one row per customer, and deflating that test by how strongly the feature's *values* cluster
-(a customer's average: a design effect of 25) hides a changed imputation in noise. So each part
+(a customer's average: a design effect of 21) hides a changed imputation in noise. So each part
 of a conditional test is judged by its own per-row quantity:
 
 - a share of rows (a computed value or category that is not what the reference computation
@@ -76,9 +76,9 @@ def clustered_parts(reference_keys: np.ndarray, keys: np.ndarray, x_cur: np.ndar
     p_null = deflated_p(p_null, row_design_effect(np.isnan(x_cur).astype(float), keys))
     if default_value is not None:
         p_def = deflated_p(p_def, row_design_effect((x_cur == default_value).astype(float), keys))
-    valued = keys[~np.isnan(x_cur)]
     if compared is None:
         return p_null, p_def, p_val, measures
+    valued = keys[~np.isnan(x_cur)]
     if isinstance(compared, Shares):
         p_val = clustered_two_proportion(compared.reference, reference_keys[compared.hold], compared.current, valued)
         return p_null, p_def, p_val, measures

@@ -15,7 +15,7 @@ between windows with a two-proportion test whose variance counts entities
 (``clustered_rows.clustered_two_proportion``). A computation is learnt only when it
 reproduces the child beyond chance (the same computation against the child's values
 shuffled over the rows) and better than the parent's same-row value does; windows larger than
-their sample have broken histories and are not tested (``history_results``' caller decides).
+their sample have broken histories and are not tested (``history_checks``' caller decides).
 """
 
 from __future__ import annotations
@@ -50,9 +50,8 @@ class Computation:
     with_current: bool  # the window ends at the row itself, or just before it
 
     def describe(self, key: str) -> str:
-        rows = f"the {'last' if self.with_current else 'previous'} {self.span} rows"
-        if not self.span[-1].isdigit():
-            rows = f"the {'last' if self.with_current else 'previous'} {self.span}"
+        unit = " rows" if self.span.isdigit() else ""
+        rows = f"the {'last' if self.with_current else 'previous'} {self.span}{unit}"
         if self.statistic == "lag":
             return f"'{self.parent}' {self.span} rows earlier per '{key}'"
         if self.statistic == "elapsed":

@@ -24,12 +24,11 @@ from sklearn.metrics import roc_auc_score
 from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.clustered_rows import Shares, clustered_parts
 from causal_rca.causal.encoding import (
-    UNSEEN, EncodedWindows, column_support, effective_parents, support_index, support_mask,
+    UNSEEN, EncodedWindows, column_support, effective_parents, support_index,
 )
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.causal.mechanism_fits import (
-    ClassificationFit, IndicatorFit, MechanismFit, MechanismFits, RegressionFit, column_digests, fit_indicator,
-    fit_key, fit_values,
+    IndicatorFit, MechanismFit, MechanismFits, column_digests, fit_indicator, fit_key, fit_values,
 )
 from causal_rca.causal.history import HistoryCheck
 from causal_rca.causal.marginal_measures import drift_inside_support, drift_outside_default, root_consistency
@@ -40,7 +39,7 @@ from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and 
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
 )
-from causal_rca.causal.rescaling import line_fit, rescaling_measures
+from causal_rca.causal.rescaling import rescaling_measures
 from causal_rca.causal.sources import measured_inputs, sources_given_each_other
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
@@ -250,7 +249,9 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     x_ref = enc.reference[node_id].to_numpy(dtype=float)
     x_cur_full = enc.current[node_id].to_numpy(dtype=float)
     if inside.sum() < MIN_ROWS:
-        return history.result(node_id, parents, inside) if history is not None else MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
+        if history is not None:  # its own test reads the rows' history, not the parents' support
+            return history.result(node_id, parents, inside)
+        return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
                                "too few current rows with parent values the reference covers",
                                consistent=np.zeros(len(x_cur_full), dtype=bool))
     X_cur, x_cur = X_cur[inside], x_cur_full[inside]
