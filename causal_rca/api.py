@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from threadpoolctl import threadpool_limits
 
@@ -20,15 +21,14 @@ from causal_rca.fitted import CausalRCA
 from causal_rca.lineage import LineageGraph
 from causal_rca.library_warnings import captured_warnings, diagnosis_messages
 from causal_rca.metrics.target import metric_to_explain, resolve_metric
-from causal_rca.model.replay import ReplayResult
-from causal_rca.model.reweight import How, check_how
 from causal_rca.pipeline import STEPS, Progress
-from causal_rca.timeline.changepoint import find_change_point
-from causal_rca.timeline.nodes import node_change_points
-from causal_rca.timeline.series import load_timeline
 from causal_rca.windows.engines import Engine
 from causal_rca.windows.frames import SAMPLE_ROWS
 from causal_rca.windows.tables import TableLike, Window, open_windows
+
+if TYPE_CHECKING:  # the replay and the timeline are imported by the calls that use them
+    from causal_rca.model.replay import ReplayResult
+    from causal_rca.model.reweight import How
 
 __all__ = ["SAMPLE_ROWS", "STEPS", "CausalRCA", "diagnose", "what_if_fixed"]
 
@@ -145,6 +145,10 @@ def split_windows(rca: CausalRCA, data: TableLike, split: str) -> tuple[Window, 
 
 def diagnose_auto_split(rca: CausalRCA, data: TableLike) -> Diagnosis:
     """``split='auto'``: split where the metric changed (timeline/changepoint.py), then diagnose."""
+    from causal_rca.timeline.changepoint import find_change_point
+    from causal_rca.timeline.nodes import node_change_points
+    from causal_rca.timeline.series import load_timeline
+
     graph, metric = rca.graph, rca.metric
     say = rca.queries.progress
     if say:
@@ -173,6 +177,8 @@ def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, curren
 
     ``how``: ``"rows"`` puts each row back as it was, ``"population"`` reweights the rows to the
     nodes' reference distribution (model/whatif.py)."""
+    from causal_rca.model.reweight import check_how
+
     check_how(how)  # before any table is read
     rca = CausalRCA(graph, metric, seed=seed, trust_model=trust_model, sample_rows=sample_rows, engine=engine)
     return rca.fit(reference).what_if(current, nodes, how=how)

@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 import causal_rca.causal.dowhy_gcm  # noqa: F401  (before any dowhy import: see that module)
-from dowhy.gcm import EmpiricalDistribution, ProbabilisticCausalModel, config as gcm_config
+import dowhy.gcm.config as gcm_config
+from dowhy.gcm.causal_models import ProbabilisticCausalModel
+from dowhy.gcm.stochastic_models import EmpiricalDistribution
 from dowhy.gcm.causal_mechanisms import ConditionalStochasticModel
 from dowhy.gcm.fitting_sampling import draw_samples
 from dowhy.gcm.causal_models import PARENTS_DURING_FIT

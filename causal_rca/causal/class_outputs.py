@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from dowhy.gcm import EmpiricalDistribution
+import causal_rca.causal.dowhy_gcm  # noqa: F401  (before any dowhy import: see that module)
+from dowhy.gcm.stochastic_models import EmpiricalDistribution
 from dowhy.gcm.causal_mechanisms import ConditionalStochasticModel
 from sklearn.neighbors import NearestNeighbors
 

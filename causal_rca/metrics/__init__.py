@@ -1,26 +1,18 @@
-"""Metrics of a window, their intervals, the change between windows, and the per-row encoding."""
+"""Metrics of a window, their intervals, the change between windows, and the per-row encoding.
 
-from causal_rca.metrics.bootstrap import BOOTSTRAP_RESAMPLES
-from causal_rca.metrics.checks import compute_metric
-from causal_rca.metrics.encoding import encode_rows, metric_from_encoded, metric_from_weighted
-from causal_rca.metrics.inputs import metric_frame
-from causal_rca.metrics.intervals import MetricComparison, MetricEstimate, compare_windows, estimate_metric
-from causal_rca.metrics.spec import METRIC_NAMES, MetricSpec, row_outcome_description
-from causal_rca.metrics.values import is_positive
+The names below are imported when first used (``lazy_loader``): the lineage
+needs only ``metrics.spec`` to validate a graph, and importing the package must
+not bring in the intervals' statistics (``scipy.stats``, pandas) with it.
+"""
 
-__all__ = [
-    "BOOTSTRAP_RESAMPLES",
-    "METRIC_NAMES",
-    "MetricComparison",
-    "MetricEstimate",
-    "MetricSpec",
-    "compare_windows",
-    "compute_metric",
-    "encode_rows",
-    "estimate_metric",
-    "is_positive",
-    "metric_frame",
-    "metric_from_encoded",
-    "metric_from_weighted",
-    "row_outcome_description",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "bootstrap": ["BOOTSTRAP_RESAMPLES"],
+    "checks": ["compute_metric"],
+    "encoding": ["encode_rows", "metric_from_encoded", "metric_from_weighted"],
+    "inputs": ["metric_frame"],
+    "intervals": ["MetricComparison", "MetricEstimate", "compare_windows", "estimate_metric"],
+    "spec": ["METRIC_NAMES", "MetricSpec", "row_outcome_description"],
+    "values": ["is_positive"],
+})

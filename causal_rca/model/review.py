@@ -22,15 +22,10 @@ from causal_rca.diagnosis.vocabulary import MITIGATION
 from causal_rca.errors import InputError, ParameterError
 from causal_rca.lineage import LineageGraph
 from causal_rca.metrics import MetricSpec
-from causal_rca.model import confidence, estimate, segments, support
+# Every fit imports this module for ``load_model``: the review's own statistics and the replay
+# (scikit-learn, the windows' readers) are imported by the functions that use them.
 from causal_rca.model.artifact import ModelArtifact, load_artifact
-from causal_rca.model.golden import golden_check
 from causal_rca.model.inputs import check_feature_names, model_inputs, model_node_of, scores_of
-from causal_rca.model.replay import baseline
-from causal_rca.model.replay_context import ReplayContext
-from causal_rca.model.replay_service import replayed_nodes
-from causal_rca.model.reweight import counterfactual, how_for
-from causal_rca.model.tables import read_nodes
 from causal_rca.windows.engines import Engine
 from causal_rca.windows.tables import TableLike
 
@@ -71,6 +66,8 @@ class ReviewInputs:
 
 def _log_only(r: ReviewInputs, model_node: str | None) -> dict[str, Any]:
     """Findings from the logs alone: confidence, classes, segments, support, label-free estimate."""
+    from causal_rca.model import confidence, estimate, segments
+
     out: dict[str, Any] = {}
     if r.graph.segments and r.significant and not r.label_free:
         out["segments"] = segments.drill_down(r.spec, r.reference_frame, r.current_frame, r.graph.segments, r.change)
@@ -90,6 +87,9 @@ def _log_only(r: ReviewInputs, model_node: str | None) -> dict[str, Any]:
 
 
 def _support(r: ReviewInputs, inputs: tuple[str, ...]) -> dict[str, Any]:
+    from causal_rca.model import support
+    from causal_rca.model.tables import read_nodes
+
     if r.training is not None:
         train = read_nodes(r.training, r.graph, inputs, r.dtypes, "training", TRAINING_ROWS, r.seed, r.engine)
         source = "training table"
@@ -194,6 +194,14 @@ def review(r: ReviewInputs, causes: list[Cause]) -> tuple[dict[str, Any], list[C
     findings["support"] = _support(r, inputs)
     if not node.artifact:
         return findings, causes, warnings
+    # the replay and the golden check, with a model artifact only: their modules are imported here
+    from causal_rca.model.golden import golden_check
+    from causal_rca.model.replay import baseline
+    from causal_rca.model.replay_context import ReplayContext
+    from causal_rca.model.replay_service import replayed_nodes
+    from causal_rca.model.reweight import counterfactual, how_for
+    from causal_rca.model.tables import read_nodes
+
     art = r.artifact or load_model(r.graph, r.metric, trust=r.trust_model, golden=r.golden)
     findings["artifact"] = ArtifactCheck(
         art.source, art.kind, reproduces_reference_scores=_fidelity(art.score, r.graph, inputs, r.reference, model_node),

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import ruptures as rpt
 
 from causal_rca.errors import InputError
 from causal_rca.metrics import compare_windows, metric_from_encoded
@@ -116,6 +115,8 @@ def _ramp_fit(y: np.ndarray) -> tuple[int, int, float]:
 
 def find_change_point(timeline: Timeline, seed: int = 0, bins: int | None = None) -> ChangePoint:
     """The most likely change of the metric (see the module docstring)."""
+    import ruptures as rpt  # here: the diagnosis imports this module for SIGNIFICANCE alone
+
     starts, y = metric_bins(timeline, bins)
     n = len(y)
     if n < 3 * MIN_SEGMENT + 1:
