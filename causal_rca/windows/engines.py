@@ -14,6 +14,12 @@ import ibis
 from ibis.backends import BaseBackend
 
 from causal_rca.errors import InputError, ParameterError, first_line
+from causal_rca.package_init import defer_package_init
+
+# ibis's SQL backends import ``ibis.backends.sql.compilers``, whose ``__init__`` imports the compiler of
+# every database ibis knows (and sqlglot's dialect for each); the backend asks for its own only
+# (``compilers.duckdb``). About 0.1 s of CPU a diagnosis does not need (docs/scale.md, "Imports").
+defer_package_init("ibis.backends.sql.compilers")
 
 ENGINES = ("duckdb", "spark")
 Engine = Union[str, BaseBackend]
