@@ -100,3 +100,14 @@ def test_a_deferred_package_runs_its_init_only_for_its_own_names(tmp_path: Path)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": ""})
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_garbage_left_at_exit_is_still_finalized_after_the_cli_ran() -> None:
+    """The CLI freezes what is left at exit (``cli.app._collect_once_at_exit``) after collecting the garbage:
+    an object in a reference cycle (a connection, a file) is finalized as it would be without it."""
+    code = ("from causal_rca.cli.app import main\n"
+            "for _ in range(3):\n    try:\n        main(['--version'])\n    except SystemExit:\n        pass\n"
+            "class Held:\n    def __del__(self):\n        print('finalized', flush=True)\n"
+            "held = Held()\nheld.me = held\ndel held\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "finalized", (done.stdout, done.stderr)
