@@ -347,6 +347,34 @@ def test_a_csv_window_is_read_once_when_opened(tmp_path) -> None:
     assert len(node_sample(ref_w, GRAPH, resolve_dtypes(GRAPH, ref_w), 50, 0)) == 50
 
 
+def test_a_csv_window_loaded_in_one_statement_is_the_table_the_general_path_loads(tmp_path) -> None:
+    """``tables._load_csv`` (one sniff of the file) and the general path (``read_table`` then
+    ``_load_once``) give the same columns, types and rows in the same order, a late type change included."""
+    from causal_rca.windows import tables
+    from causal_rca.windows.engines import connect
+
+    data = frame(300)
+    data["a"] = data["a"].astype(object)
+    data.loc[290, "a"] = "late text"  # seen as text only when every row is sniffed
+    path = tmp_path / "ref[1].csv"
+    data.to_csv(path, index=False)
+    backend = connect()
+    fast = tables._load_csv(backend, path, GRAPH.columns())
+    general = tables._load_once(backend, tables.read_table(backend, path, "reference", keep=GRAPH.columns()),
+                                path, "reference", GRAPH.columns())
+    assert fast is not None and fast.schema() == general.schema() and fast.schema()["a"].is_string()
+    assert fast.to_pandas().equals(general.to_pandas())
+
+
+def test_a_csv_column_named_in_another_case_is_refused_as_before(tmp_path) -> None:
+    """DuckDB matches column names regardless of case, the graph's check does not: the one-statement
+    load gives way to the general path, which names the column."""
+    path = tmp_path / "ref.csv"
+    frame(100).rename(columns={"s": "S"}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="column 's' not found in reference"):
+        open_windows(GRAPH, path, frame(100))
+
+
 def test_value_counts_of_many_columns_of_mixed_types_equal_per_column_group_bys() -> None:
     """Columns are counted together, unpivoted by stored type: each gets exactly its own group-by."""
     from causal_rca.windows.stats import value_counts
