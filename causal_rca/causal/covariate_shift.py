@@ -9,7 +9,9 @@ Weighting each holdout row by how much likelier its inputs are now than then (a
 classifier of current against reference rows on the parents, the usual density-ratio
 estimate) makes the holdout describe the same inputs as the current rows; its effective
 sample size ``(Σw)² / Σw²`` then says how much reference evidence those inputs have, so a
-region the reference barely saw gives a wide interval, not a false alarm.
+region the reference barely saw gives a wide interval, not a false alarm. When the inputs did
+not detectably move (the classifier's own two-sample test), the holdout is left as it is:
+weights learnt from noise would only blur a concept change the plain comparison sees.
 """
 
 from __future__ import annotations
@@ -38,22 +40,30 @@ class HoldoutWeights:
         return float(np.sum(self.weights * (values - self.mean(values)) ** 2) / np.sum(self.weights))
 
 
-def holdout_weights(X_train: np.ndarray, X_hold: np.ndarray, X_cur: np.ndarray, seed: int) -> HoldoutWeights:
-    """Density ratio current / reference at each holdout row's inputs.
+def holdout_weights(X_train: np.ndarray, X_hold: np.ndarray, X_cur: np.ndarray, seed: int,
+                    level: float = 0.01) -> HoldoutWeights | None:
+    """Density ratio current / reference at each holdout row's inputs; None when the inputs
+    did not detectably move (a weighted holdout would only add the classifier's noise).
 
-    The classifier learns current against the reference rows the surrogate was trained
-    on, so the holdout rows it weighs are rows it never saw (its probabilities there are
-    honest). Probabilities are kept within [1e-3, 1 - 1e-3] so that one row cannot take
-    an infinite weight; a row that nearly alone carries the current inputs already drives
-    the effective sample size down to a few rows."""
+    The classifier learns half of the current rows against the reference rows the surrogate
+    was trained on; whether the inputs moved is its two-sample test: do its scores tell the
+    holdout from the other half of the current rows (Mann-Whitney, at ``level``)? Both are
+    rows it never saw, so the test is honest at their sizes, and so are the weights.
+    Probabilities are kept within [1e-3, 1 - 1e-3] so that one row cannot take an infinite
+    weight; a row that nearly alone carries the current inputs already drives the effective
+    sample size down to a few rows."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    X = np.vstack([X_train, X_cur])
-    y = np.r_[np.zeros(len(X_train)), np.ones(len(X_cur))]
+    order = np.random.default_rng(seed).permutation(len(X_cur))
+    learn, judge = X_cur[order[: len(order) // 2]], X_cur[order[len(order) // 2:]]
+    X = np.vstack([X_train, learn])
+    y = np.r_[np.zeros(len(X_train)), np.ones(len(learn))]
     clf = HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=15, min_samples_leaf=40,
                                          early_stopping=False, random_state=seed)
     clf.fit(X, y)
     p = np.clip(clf.predict_proba(X_hold)[:, 1], 1e-3, 1 - 1e-3)
+    if stats.mannwhitneyu(clf.predict_proba(judge)[:, 1], p, alternative="greater").pvalue >= level:
+        return None
     w = p / (1 - p)
     w = w / w.mean()
     return HoldoutWeights(w, float(w.sum() ** 2 / np.sum(w ** 2)))

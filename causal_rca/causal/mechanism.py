@@ -167,7 +167,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
     row_ok[np.flatnonzero(ok_cur)[loss1 > fit.losses.tail]] = False
     # An outcome's holdout is reweighted to the current inputs (covariate_shift.py): a population
     # that moved to where the fit is weaker must not read as a changed concept.
-    weights = (holdout_weights(X_ref[fit.train], X_ref[hold], X_cur[ok_cur], seed)
+    weights = (holdout_weights(X_ref[fit.train], X_ref[hold], X_cur[ok_cur], seed, SIGNIFICANCE)
                if outcome and p_pos_hold is not None else None)
     d, p_ks, p_mean, expected_loss = loss_change(fit.losses, loss1, weights)
     rel_increase = (loss1.mean() - expected_loss) / max(expected_loss, 1e-3)
