@@ -129,3 +129,13 @@ def test_several_history_features_broken_at_once_are_not_each_blamed() -> None:
     assert kept == {} and "2 features over each 'customer's history" in warnings[0]
     alone, none = one_broken_history({"avg": checks["avg"]}, "customer")
     assert alone == {"avg": checks["avg"]} and none == []
+
+
+def test_the_matching_tolerance_follows_the_logged_decimals_at_any_magnitude() -> None:
+    """Large values written with one decimal are not integers: a 1e-6 relative slack once called them so."""
+    from causal_rca.causal.history import _tolerance
+
+    rng = np.random.default_rng(3)
+    assert abs(_tolerance(np.round(rng.uniform(1e6, 1e7, 500), 1)) - 0.05) < 1e-6
+    assert abs(_tolerance(np.round(rng.uniform(0, 10, 500))) - 0.5) < 1e-6
+    assert abs(_tolerance(np.round(rng.uniform(0, 1, 500), 3)) - 0.0005) < 1e-6

@@ -163,7 +163,7 @@ def _tolerance(child: np.ndarray) -> float:
     finite = child[np.isfinite(child)][:2000]
     for decimals in range(0, 10):
         scaled = finite * 10.0 ** decimals
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
             return 0.5 * 10.0 ** -decimals + 1e-9
     return 1e-9
 

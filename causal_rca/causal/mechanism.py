@@ -23,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.clustered_rows import Shares, clustered_parts
+from causal_rca.causal.covariate_shift import holdout_weights, loss_change
 from causal_rca.causal.encoding import (
     UNSEEN, EncodedWindows, column_support, effective_parents, support_index,
 )
@@ -136,7 +137,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
-                         outcome: bool = False) -> tuple[float, float, dict, list]:
+                         outcome: bool = False, seed: int = 0) -> tuple[float, float, dict, list]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
@@ -164,24 +165,27 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
     loss0 = fit.losses.values
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
     row_ok[np.flatnonzero(ok_cur)[loss1 > fit.losses.tail]] = False
-    d, p_ks = ks_sorted(fit.losses.ordered, sorted_sample(loss1))
-    # A changed concept shows in the tail (positives now badly predicted), which KS on the
-    # whole loss distribution barely sees: test the mean loss too, and size the effect by
-    # how much worse the reference mechanism explains current outcomes.
-    p_mean = float(stats.ttest_ind(loss0, loss1, equal_var=False).pvalue) if np.ptp(np.r_[loss0, loss1]) > 0 else 1.0
-    rel_increase = (loss1.mean() - loss0.mean()) / max(loss0.mean(), 1e-3)
+    # An outcome's holdout is reweighted to the current inputs (covariate_shift.py): a population
+    # that moved to where the fit is weaker must not read as a changed concept.
+    weights = (holdout_weights(X_ref[fit.train], X_ref[hold], X_cur[ok_cur], seed, SIGNIFICANCE)
+               if outcome and p_pos_hold is not None else None)
+    d, p_ks, p_mean, expected_loss = loss_change(fit.losses, loss1, weights)
+    rel_increase = (loss1.mean() - expected_loss) / max(expected_loss, 1e-3)
     # A 3.3% worse log-loss, when significant, is a real change of concept (a churn AUC of
     # 0.75 → 0.72 shows as +4.7%): it weighs like D = 0.1.
     d = max(d, min(1.0, max(0.0, 3.0 * float(rel_increase))))
     measures = {"log_loss_reference": float(loss0.mean()), "log_loss_current": float(loss1.mean()),
                 "unseen_share": float((y_cur == UNSEEN).mean())}
+    if weights is not None:
+        measures.update({"log_loss_expected": expected_loss, "holdout_effective_rows": weights.effective_rows})
     if p_pos_hold is not None:
         y_hold = x_ref[hold] == classes[-1]
         y_c = y_cur == classes[-1]
+        hold_w = None if weights is None else weights.weights
         measures["rate_reference"] = float(y_hold.mean())
         measures["rate_current"] = float(y_c.mean())
         measures["rate_expected"] = float(p_pos_cur.mean())
-        measures.update(base_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c))
+        measures.update(base_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c, hold_w))
         # A base rate moving away from what the parents predict is a change even when it
         # makes outcomes easier to predict (fewer positives: log-loss falls).
         gap = abs(measures["rate_current"] - measures["rate_expected"]) / max(measures["rate_expected"], 0.02)
@@ -191,7 +195,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
             measures["auc_current"] = float(roc_auc_score(y_c, p_pos_cur))
             measures["auc_se"] = math.hypot(auc_se(measures["auc_reference"], y_hold),
                                             auc_se(measures["auc_current"], y_c))
-            p_strata = stratified_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c)
+            p_strata = stratified_rate_test(p_pos_hold, y_hold, p_pos_cur, y_c, weights=hold_w)
             measures["p_within_strata"] = p_strata
             measures["p_follows_input"] = deviation_follows_input(
                 y_hold - recalibrated(p_pos_hold, y_hold), X_ref[hold],
@@ -280,7 +284,8 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
         row_ok &= checked.consistent[inside]
     elif is_category:
         method = "classification"
-        p_val, e_val, measures, compared = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome)
+        p_val, e_val, measures, compared = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
+                                                                seed)
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,

@@ -81,18 +81,24 @@ def recalibrated(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y).predict(p)
 
 
-def base_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray) -> dict[str, float]:
+def base_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray,
+                   weights: np.ndarray | None = None) -> dict[str, float]:
     """Did the outcome's base rate move beyond what the parents predict, beyond sampling noise?
 
     The reference fit predicts each current row's probability of the positive class; with no
     change of prior, the current positives are a sum of those Bernoulli draws. Its own
     miscalibration is measured on the reference holdout and subtracted, so the gap is
     (observed - predicted) now minus (observed - predicted) then, with the standard error of
-    both Poisson-binomial sums: a test at the windows' own sizes, not a fixed gap.
+    both Poisson-binomial sums: a test at the windows' own sizes, not a fixed gap. ``weights``
+    (``covariate_shift.holdout_weights``) measure the miscalibration where the current inputs lie.
     """
-    gap = (y_cur.mean() - p_cur.mean()) - (y_ref.mean() - p_ref.mean())
-    se = math.sqrt(float(np.sum(p_cur * (1 - p_cur))) / len(p_cur) ** 2
-                   + float(np.sum(p_ref * (1 - p_ref))) / len(p_ref) ** 2)
+    if weights is None:
+        then, then_var = y_ref.mean() - p_ref.mean(), float(np.sum(p_ref * (1 - p_ref))) / len(p_ref) ** 2
+    else:
+        w = weights / np.sum(weights)
+        then, then_var = float(np.sum(w * (y_ref - p_ref))), float(np.sum(w ** 2 * p_ref * (1 - p_ref)))
+    gap = (y_cur.mean() - p_cur.mean()) - then
+    se = math.sqrt(float(np.sum(p_cur * (1 - p_cur))) / len(p_cur) ** 2 + then_var)
     p = float(2 * stats.norm.sf(abs(gap) / se)) if se > 0 else (0.0 if gap else 1.0)
     return {"base_rate_gap": float(gap), "base_rate_se": se, "base_rate_p": p}
 
@@ -105,20 +111,27 @@ def auc_se(auc: float, y: np.ndarray) -> float:
 
 
 def stratified_rate_test(p_ref: np.ndarray, y_ref: np.ndarray, p_cur: np.ndarray, y_cur: np.ndarray,
-                          bins: int = 10) -> float:
+                          bins: int = 10, weights: np.ndarray | None = None) -> float:
     """Does the outcome rate differ between windows among rows the reference mechanism scores alike?
 
     One 2×2 chi-square per decile of the predicted probability, summed (df = strata). Both windows
-    are scored by the same reference fit, so its own miscalibration cancels out.
+    are scored by the same reference fit, so its own miscalibration cancels out. ``weights``: the
+    reference rows reweighted to the current inputs, each stratum counted at its effective size.
     """
     edges = np.unique(np.quantile(p_ref, np.linspace(0, 1, bins + 1)[1:-1]))
     b_ref, b_cur = np.digitize(p_ref, edges), np.digitize(p_cur, edges)
     statistic, df = 0.0, 0
     for b in range(len(edges) + 1):
         r, c = y_ref[b_ref == b], y_cur[b_cur == b]
-        if len(r) < 20 or len(c) < 20:
+        if weights is None:
+            n_ref, positives = float(len(r)), float(r.sum())
+        else:
+            wr = weights[b_ref == b]
+            n_ref = float(wr.sum() ** 2 / np.sum(wr ** 2)) if len(wr) else 0.0
+            positives = float(np.sum(wr * r) / np.sum(wr)) * n_ref if len(wr) else 0.0
+        if n_ref < 20 or len(c) < 20:
             continue
-        table = np.array([[r.sum(), len(r) - r.sum()], [c.sum(), len(c) - c.sum()]], dtype=float)
+        table = np.array([[positives, n_ref - positives], [c.sum(), len(c) - c.sum()]], dtype=float)
         if (table.sum(axis=0) == 0).any():
             continue
         statistic += stats.chi2_contingency(table, correction=False)[0]
