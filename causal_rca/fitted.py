@@ -103,13 +103,18 @@ class CausalRCA:
         state = f"fitted on {self.fitted_.window.rows} reference rows" if self.fitted_ else "not fitted"
         return f"<CausalRCA {self.metric or '(the only metric)'}: {state}>"
 
-    def fit(self, reference: TableLike | Window) -> CausalRCA:
+    def fit(self, reference: TableLike | Window, *, attribution: bool = True) -> CausalRCA:
         """Learn what depends on the reference window alone.
 
         Parameters
         ----------
         reference : str, Path, pandas.DataFrame or Window
             The reference window: a CSV or Parquet file (a glob or URL too) or a DataFrame.
+        attribution : bool, default True
+            Also fit the attribution's mechanisms of the reference, for every node that could be a
+            cause (and import DoWhy), so that no diagnosis fits them. False leaves each diagnosis to
+            fit the one or two it needs: what a model asked once should do (``causal_rca.diagnose``).
+            The answers are the same bytes either way.
 
         Returns
         -------
@@ -134,7 +139,7 @@ class CausalRCA:
             window = reference_window(graph, reference, backend)
             self.fitted_ = fit_reference(graph, metric, window, seed=self.seed, sample_rows=self.sample_rows,
                                          artifact=artifact, review_segments=artifact is not None
-                                         or q.training is not None, jobs=q.jobs)
+                                         or q.training is not None, jobs=q.jobs, attribution=attribution)
         self._fit_warnings = tuple(raised)
         return self
 

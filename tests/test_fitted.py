@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -78,3 +79,31 @@ def test_options_are_checked_when_made_and_queries_need_a_fit(case) -> None:
         CausalRCA(s.graph_path, metric=s.metric).diagnose(windows["current"])
     with pytest.raises(ParameterError, match="current="):
         case[2].diagnose([1, 2, 3])
+
+
+def test_the_attributions_reference_mechanisms_are_fitted_once(case, monkeypatch) -> None:
+    """``fit`` learns them; a diagnosis through the attribution uses its players' and fits only the rest
+    (the current side and the pooled windows), with the one-call answer."""
+    import causal_rca.causal.attribution as attribution
+
+    s, windows, rca = case
+    assert rca.fitted_.attribution_fits
+    fits = []
+    real = attribution._fitted
+    monkeypatch.setattr(attribution, "_fitted", lambda m, X, y: (fits.append(len(X)), real(m, X, y))[1])
+    fitted = rca.diagnose(windows["current"])
+    in_fitted = len(fits)
+    one_call = diagnose(s.graph_path, windows["reference"], windows["current"], s.metric, seed=s.seed)
+    assert fitted.causes[0].contribution and fitted.to_json() == one_call.to_json()
+    assert in_fitted < len(fits) - in_fitted  # the one-call diagnosis fitted its players' reference mechanisms
+
+
+def test_reference_mechanisms_of_other_rows_are_not_used(case) -> None:
+    """A key names the exact reference rows: mechanisms fitted on other rows leave the answer as fitted afresh."""
+    _s, windows, rca = case
+    fit = rca.fitted_
+    other = CausalRCA(fit.graph, metric=fit.target.node, seed=fit.seed).fit(windows["reference"].iloc[::-1])
+    assert not set(other.fitted_.attribution_fits) & set(fit.attribution_fits)
+    swapped = CausalRCA(fit.graph, metric=fit.target.node, seed=fit.seed).fit(windows["reference"])
+    swapped.fitted_ = replace(swapped.fitted_, attribution_fits=other.fitted_.attribution_fits)
+    assert swapped.diagnose(windows["current"]).to_json() == rca.diagnose(windows["current"]).to_json()
