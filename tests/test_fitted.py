@@ -107,3 +107,25 @@ def test_reference_mechanisms_of_other_rows_are_not_used(case) -> None:
     swapped = CausalRCA(fit.graph, metric=fit.target.node, seed=fit.seed).fit(windows["reference"])
     swapped.fitted_ = replace(swapped.fitted_, attribution_fits=other.fitted_.attribution_fits)
     assert swapped.diagnose(windows["current"]).to_json() == rca.diagnose(windows["current"]).to_json()
+
+
+def test_diagnoses_leave_no_tables_behind(case, tmp_path: Path) -> None:
+    """Each diagnosis loads its current window into the engine; a fitted model serving many (``watch``)
+    must not keep them: the backend's temporary tables and views are those the fit left, after any number."""
+    from causal_rca.windows.scope import temporary_objects
+
+    s, windows, _rca = case
+    reference, current = tmp_path / "reference.csv", tmp_path / "current.csv"
+    windows["reference"].to_csv(reference, index=False)
+    windows["current"].to_csv(current, index=False)
+    rca = CausalRCA(s.graph_path, metric=s.metric, seed=s.seed).fit(str(reference))
+    backend = rca.fitted_.backend
+    after_fit = temporary_objects(backend)
+    assert any(name.startswith("causal_rca_window_") for name, _kind in after_fit)  # the reference, loaded once
+    first = rca.diagnose(str(current)).to_json()
+    for window in (str(current), windows["current"], str(current)):
+        assert rca.diagnose(window).to_json() == first
+        assert temporary_objects(backend) == after_fit
+    with pytest.raises(Exception):
+        rca.diagnose(str(tmp_path / "missing.csv"))
+    assert temporary_objects(backend) == after_fit
