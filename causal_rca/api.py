@@ -2,7 +2,10 @@
 
 A single code path: the fitted object (``fitted.py``) runs the steps of the
 diagnosis (``pipeline.py``), so a one-call diagnosis and a fitted model asked
-the same question give the same bytes. ``split='auto'`` first finds where the
+the same question give the same bytes. A model asked once is fitted without
+the attribution's reference mechanisms (``fit(..., attribution=False)``): the
+diagnosis fits the one or two its causes need, where ``fit`` would fit every
+node's. ``split='auto'`` first finds where the
 metric changed (``timeline/changepoint.py``), then diagnoses the two sides.
 """
 
