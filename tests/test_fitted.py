@@ -129,3 +129,13 @@ def test_diagnoses_leave_no_tables_behind(case, tmp_path: Path) -> None:
     with pytest.raises(Exception):
         rca.diagnose(str(tmp_path / "missing.csv"))
     assert temporary_objects(backend) == after_fit
+
+
+def test_reference_mechanisms_fitted_on_workers_give_the_same_bytes(case) -> None:
+    """``fit`` with ``jobs=2`` fits the attribution's reference mechanisms on worker processes: the
+    diagnoses that use them are the sequential ones, byte for byte."""
+    s, windows, rca = case
+    parallel = CausalRCA(s.graph_path, metric=s.metric, seed=s.seed, jobs=2).fit(windows["reference"])
+    assert set(parallel.fitted_.attribution_fits) == set(rca.fitted_.attribution_fits)
+    expected = diagnose(s.graph_path, windows["reference"], windows["current"], s.metric, seed=s.seed, jobs=2)
+    assert parallel.diagnose(windows["current"]).to_json() == expected.to_json()
