@@ -2,7 +2,10 @@
 
 A single code path: the fitted object (``fitted.py``) runs the steps of the
 diagnosis (``pipeline.py``), so a one-call diagnosis and a fitted model asked
-the same question give the same bytes. ``split='auto'`` first finds where the
+the same question give the same bytes. A model asked once is fitted without
+the attribution's reference mechanisms (``fit(..., attribution=False)``): the
+diagnosis fits the one or two its causes need, where ``fit`` would fit every
+node's. ``split='auto'`` first finds where the
 metric changed (``timeline/changepoint.py``), then diagnoses the two sides.
 """
 
@@ -122,7 +125,7 @@ def diagnose(
                     jobs=jobs, trust_model=trust_model, golden=golden, training=training, estimate=estimate,
                     progress=progress)
     if data is None:
-        return rca.fit(reference).diagnose(current)
+        return rca.fit(reference, attribution=False).diagnose(current)
     # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
     # shared machine make gradient boosting tens of times slower.
     with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
@@ -130,7 +133,7 @@ def diagnose(
             d = diagnose_auto_split(rca, data)
         else:
             ref_w, cur_w = split_windows(rca, data, split)
-            d = rca.fit(ref_w).diagnose(cur_w)
+            d = rca.fit(ref_w, attribution=False).diagnose(cur_w)
     extra = [m for m in diagnosis_messages(raised) if m not in d.warnings]
     return replace(d, warnings=[*d.warnings, *extra]) if extra else d
 
@@ -161,7 +164,7 @@ def diagnose_auto_split(rca: CausalRCA, data: TableLike) -> Diagnosis:
     # The split is the best of many candidate times, so the windows' own interval is too optimistic:
     # a change the change-point test does not support is not a significant change.
     ref_w, cur_w = split_windows(rca, data, point.time.isoformat())
-    d = rca.fit(ref_w).diagnose(cur_w, split_p_value=None if point.significant else point.p_value)
+    d = rca.fit(ref_w, attribution=False).diagnose(cur_w, split_p_value=None if point.significant else point.p_value)
     split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
     warnings = list(d.warnings)
     if not point.significant:
@@ -181,4 +184,4 @@ def what_if_fixed(graph: LineageGraph | str | Path, reference: TableLike, curren
 
     check_how(how)  # before any table is read
     rca = CausalRCA(graph, metric, seed=seed, trust_model=trust_model, sample_rows=sample_rows, engine=engine)
-    return rca.fit(reference).what_if(current, nodes, how=how)
+    return rca.fit(reference, attribution=False).what_if(current, nodes, how=how)

@@ -24,6 +24,7 @@ from causal_rca.pipeline import Progress, Queries, diagnose_window
 from causal_rca.reference_fit import ReferenceFit, fit_reference, reference_window
 from causal_rca.windows.engines import Engine, connect
 from causal_rca.windows.frames import SAMPLE_ROWS
+from causal_rca.windows.scope import released
 from causal_rca.windows.tables import TableLike, Window, open_window
 
 if TYPE_CHECKING:
@@ -103,13 +104,18 @@ class CausalRCA:
         state = f"fitted on {self.fitted_.window.rows} reference rows" if self.fitted_ else "not fitted"
         return f"<CausalRCA {self.metric or '(the only metric)'}: {state}>"
 
-    def fit(self, reference: TableLike | Window) -> CausalRCA:
+    def fit(self, reference: TableLike | Window, *, attribution: bool = True) -> CausalRCA:
         """Learn what depends on the reference window alone.
 
         Parameters
         ----------
         reference : str, Path, pandas.DataFrame or Window
             The reference window: a CSV or Parquet file (a glob or URL too) or a DataFrame.
+        attribution : bool, default True
+            Also fit the attribution's mechanisms of the reference, for every node that could be a
+            cause (and import DoWhy), so that no diagnosis fits them. False leaves each diagnosis to
+            fit the one or two it needs: what a model asked once should do (``causal_rca.diagnose``).
+            The answers are the same bytes either way.
 
         Returns
         -------
@@ -132,9 +138,10 @@ class CausalRCA:
                 q.progress("reading windows")
             backend = reference.backend if isinstance(reference, Window) else connect(self.engine, self.spark_master)
             window = reference_window(graph, reference, backend)
-            self.fitted_ = fit_reference(graph, metric, window, seed=self.seed, sample_rows=self.sample_rows,
-                                         artifact=artifact, review_segments=artifact is not None
-                                         or q.training is not None, jobs=q.jobs)
+            with released(backend):  # what the fit's queries sent; the reference's own table stays
+                self.fitted_ = fit_reference(graph, metric, window, seed=self.seed, sample_rows=self.sample_rows,
+                                             artifact=artifact, review_segments=artifact is not None
+                                             or q.training is not None, jobs=q.jobs, attribution=attribution)
         self._fit_warnings = tuple(raised)
         return self
 
@@ -162,7 +169,7 @@ class CausalRCA:
         fit = self._fitted()
         if not isinstance(current, Window):
             check_table("current", current)
-        with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
+        with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised, released(fit.backend):
             cur_w = current if isinstance(current, Window) else open_window(fit.backend, fit.graph, current, "current")
             d = diagnose_window(fit, cur_w, self.queries, split_p_value)
         extra = [m for m in diagnosis_messages([*self._fit_warnings, *raised]) if m not in d.warnings]
@@ -199,7 +206,7 @@ class CausalRCA:
         fit = self._fitted()
         if not isinstance(current, Window):
             check_table("current", current)
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with threadpool_limits(limits=1, user_api="openmp"), released(fit.backend):
             return what_if_windows(fit, tuple(nodes), current, how=how)
 
     def save(self, folder: str | Path) -> Path:

@@ -152,7 +152,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
         if attributable(spec, dtypes, metric_graph, labelled=unlabelled is None):
             contributions, limited = candidate_contributions(
                 graph, metric, spec, metric_graph, enc, candidates, (ref_s, cur_s), (ref_w, cur_w),
-                sample_rows=sample_rows, seed=seed, jobs=jobs, say=say)
+                sample_rows=sample_rows, seed=seed, jobs=jobs, say=say, fitted=fit.attribution_fits)
             warnings += limited
         else:
             warnings.append(unattributed_warning(spec))

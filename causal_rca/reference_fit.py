@@ -17,8 +17,10 @@ side (``signals/baselines.py``: the sorted sample, its quantiles and range),
 each under a digest of the column it was read from, and the reference window's value counts
 (``windows/counts.py``: ``fit_counts``), each under the node, its column and type and the
 texts it looks up, and how many of its text columns' values read as numbers (``windows/frames.py``:
-``reference_parse_counts``). Not learnt here yet: the
-attribution's fitted mechanisms (docs/fitted.md says what that costs).
+``reference_parse_counts``). So are the attribution's mechanisms fitted on the reference
+(``causal/attribution.py``: ``reference_mechanisms``, for every node that could be a player), and
+with them DoWhy's import; a one-call diagnosis skips them (``attribution=False``): it needs one
+or two of them and fits those itself, under the same key (docs/fitted.md).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from typing import Any
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from causal_rca.causal.encoding import effective_parents, encode_windows, label_overrides
+from causal_rca.causal.contributions import attributable
+from causal_rca.causal.encoding import EncodedWindows, effective_parents, encode_windows, label_overrides
 from causal_rca.causal.mechanism_fits import MechanismFits, fit_mechanisms
+from causal_rca.causal.metric_graph import metric_causal_graph
 from causal_rca.causal.workers import worker_count
 from causal_rca.diagnosis.classes import class_node_dtypes
 from causal_rca.lineage import LineageGraph
@@ -64,6 +68,7 @@ class ReferenceFit:
     baselines: Baselines = field(default_factory=dict, repr=False)  # numeric signals' reference side (signals/baselines.py)
     counts: FittedCounts = field(default_factory=dict, repr=False)  # the reference's value counts (windows/counts.py)
     parsed: ParseCounts = field(default_factory=dict, repr=False)  # its text columns' values read as numbers (frames.py)
+    attribution_fits: dict = field(default_factory=dict, repr=False)  # attribution.reference_mechanisms
 
     @property
     def backend(self) -> BaseBackend:
@@ -77,12 +82,14 @@ def reference_window(graph: LineageGraph, reference: TableLike | Window, backend
 
 
 def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: int, sample_rows: int,
-                  artifact: Any, review_segments: bool, jobs: int | None = None) -> ReferenceFit:
+                  artifact: Any, review_segments: bool, jobs: int | None = None,
+                  attribution: bool = True) -> ReferenceFit:
     """Read the reference once: metric target, types, seeded sample and metric frame.
 
     ``review_segments``: the model review will run (an artifact or a training set), so the
     metric frame carries the graph's segment columns, as the one-call diagnosis reads it.
     ``jobs``: processes for the mechanism fits (``workers.worker_count``).
+    ``attribution``: also fit the attribution's reference mechanisms (``attribution_fits``).
     """
     target = resolve_metric(graph, metric, reference)
     dtypes = class_node_dtypes(graph, metric, target.spec, resolve_dtypes(graph, reference))
@@ -94,14 +101,33 @@ def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: 
     counts = fit_counts((reference, texts, sample), node_columns(graph, dtypes), repeated_only=not numbers_as_text)
     return ReferenceFit(graph, target, artifact, reference, seed, sample_rows, dtypes, numbers_as_text,
                         sample, texts, key, frame, fits, numeric_baselines(sample, dtypes), counts,
-                        reference_parse_counts(graph, reference))
+                        reference_parse_counts(graph, reference),
+                        attribution_fits(graph, target, sample, dtypes, seed, jobs) if attribution else {})
+
+
+def _encoded(graph: LineageGraph, target: MetricTarget, sample: pd.DataFrame, dtypes: dict[str, str]) -> EncodedWindows:
+    """The reference sample encoded as a labelled diagnosis whose current window agrees on the types encodes it."""
+    return encode_windows(sample, sample, dtypes, label_overrides(graph, target.node, target.spec, sample, sample))
+
+
+def attribution_fits(graph: LineageGraph, target: MetricTarget, sample: pd.DataFrame, dtypes: dict[str, str],
+                     seed: int, jobs: int | None) -> dict:
+    """The attribution's reference mechanisms, for a metric a labelled diagnosis attributes (not a
+    multi-class one: its model and metric nodes get mechanisms of their own, ``class_outputs.py``)."""
+    mg = metric_causal_graph(graph, target.node, target.spec, dtypes, labelled=True)
+    if target.spec.multiclass or not attributable(target.spec, dtypes, mg, labelled=True):
+        return {}
+    from causal_rca.causal.attribution import reference_mechanisms  # DoWhy: imported by the fit, not each diagnosis
+
+    enc = _encoded(graph, target, sample, dtypes)
+    return reference_mechanisms(mg.graph, enc.reference, enc.categorical, seed, jobs)
 
 
 def mechanism_fits(graph: LineageGraph, target: MetricTarget, sample: pd.DataFrame, dtypes: dict[str, str],
                    seed: int, jobs: int | None) -> MechanismFits:
     """The mechanism tests' reference fits, for the nodes and seeds ``mechanism.assess_mechanisms`` gives them
     when the current window agrees on the types and is labelled (the usual diagnosis)."""
-    enc = encode_windows(sample, sample, dtypes, label_overrides(graph, target.node, target.spec, sample, sample))
+    enc = _encoded(graph, target, sample, dtypes)
     order = [n for n in graph.observed_nodes() if n in dtypes]
     tests = [(n, effective_parents(graph, n), seed + i) for i, n in enumerate(order)]
     tests = [t for t in tests if t[1]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -78,3 +79,63 @@ def test_options_are_checked_when_made_and_queries_need_a_fit(case) -> None:
         CausalRCA(s.graph_path, metric=s.metric).diagnose(windows["current"])
     with pytest.raises(ParameterError, match="current="):
         case[2].diagnose([1, 2, 3])
+
+
+def test_the_attributions_reference_mechanisms_are_fitted_once(case, monkeypatch) -> None:
+    """``fit`` learns them; a diagnosis through the attribution uses its players' and fits only the rest
+    (the current side and the pooled windows), with the one-call answer."""
+    import causal_rca.causal.attribution as attribution
+
+    s, windows, rca = case
+    assert rca.fitted_.attribution_fits
+    fits = []
+    real = attribution._fitted
+    monkeypatch.setattr(attribution, "_fitted", lambda m, X, y: (fits.append(len(X)), real(m, X, y))[1])
+    fitted = rca.diagnose(windows["current"])
+    in_fitted = len(fits)
+    one_call = diagnose(s.graph_path, windows["reference"], windows["current"], s.metric, seed=s.seed)
+    assert fitted.causes[0].contribution and fitted.to_json() == one_call.to_json()
+    assert in_fitted < len(fits) - in_fitted  # the one-call diagnosis fitted its players' reference mechanisms
+
+
+def test_reference_mechanisms_of_other_rows_are_not_used(case) -> None:
+    """A key names the exact reference rows: mechanisms fitted on other rows leave the answer as fitted afresh."""
+    _s, windows, rca = case
+    fit = rca.fitted_
+    other = CausalRCA(fit.graph, metric=fit.target.node, seed=fit.seed).fit(windows["reference"].iloc[::-1])
+    assert not set(other.fitted_.attribution_fits) & set(fit.attribution_fits)
+    swapped = CausalRCA(fit.graph, metric=fit.target.node, seed=fit.seed).fit(windows["reference"])
+    swapped.fitted_ = replace(swapped.fitted_, attribution_fits=other.fitted_.attribution_fits)
+    assert swapped.diagnose(windows["current"]).to_json() == rca.diagnose(windows["current"]).to_json()
+
+
+def test_diagnoses_leave_no_tables_behind(case, tmp_path: Path) -> None:
+    """Each diagnosis loads its current window into the engine; a fitted model serving many (``watch``)
+    must not keep them: the backend's temporary tables and views are those the fit left, after any number."""
+    from causal_rca.windows.scope import temporary_objects
+
+    s, windows, _rca = case
+    reference, current = tmp_path / "reference.csv", tmp_path / "current.csv"
+    windows["reference"].to_csv(reference, index=False)
+    windows["current"].to_csv(current, index=False)
+    rca = CausalRCA(s.graph_path, metric=s.metric, seed=s.seed).fit(str(reference))
+    backend = rca.fitted_.backend
+    after_fit = temporary_objects(backend)
+    assert any(name.startswith("causal_rca_window_") for name, _kind in after_fit)  # the reference, loaded once
+    first = rca.diagnose(str(current)).to_json()
+    for window in (str(current), windows["current"], str(current)):
+        assert rca.diagnose(window).to_json() == first
+        assert temporary_objects(backend) == after_fit
+    with pytest.raises(Exception):
+        rca.diagnose(str(tmp_path / "missing.csv"))
+    assert temporary_objects(backend) == after_fit
+
+
+def test_reference_mechanisms_fitted_on_workers_give_the_same_bytes(case) -> None:
+    """``fit`` with ``jobs=2`` fits the attribution's reference mechanisms on worker processes: the
+    diagnoses that use them are the sequential ones, byte for byte."""
+    s, windows, rca = case
+    parallel = CausalRCA(s.graph_path, metric=s.metric, seed=s.seed, jobs=2).fit(windows["reference"])
+    assert set(parallel.fitted_.attribution_fits) == set(rca.fitted_.attribution_fits)
+    expected = diagnose(s.graph_path, windows["reference"], windows["current"], s.metric, seed=s.seed, jobs=2)
+    assert parallel.diagnose(windows["current"]).to_json() == expected.to_json()

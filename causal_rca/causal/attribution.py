@@ -17,9 +17,10 @@ and no fit at all for the hundreds of upstream nodes of a large graph.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import networkx as nx
 import numpy as np
@@ -37,6 +38,7 @@ from dowhy.gcm.shapley import ShapleyApproximationMethods, ShapleyConfig, estima
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from causal_rca.causal.fitting import TREE_LEAVES, trainable
+from causal_rca.causal.mechanism_fits import FitKey, column_digests, fit_key
 from causal_rca.causal.metric_graph import ROWS_NODE, attribution_graph  # noqa: F401 (imported from here too)
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.metrics import MetricSpec, encode_rows, metric_from_encoded
@@ -243,6 +245,44 @@ def _fitted(mechanism, X: np.ndarray, y: np.ndarray):
     return mechanism
 
 
+ReferenceMechanisms = Mapping[FitKey, Any]  # reference_key -> a fitted mechanism, read-only
+
+
+def _node_seeds(graph: nx.DiGraph, seed: int) -> dict[str, int]:
+    """Each node's mechanism seed: by name order, so it does not depend on which nodes are players."""
+    return {node: seed + i for i, node in enumerate(sorted(graph.nodes))}
+
+
+def reference_key(node: str, parents: list[str], categorical: frozenset[str], seed: int,
+                  reference: pd.DataFrame) -> FitKey:
+    """What a mechanism fitted on the reference reads: the node, its parents, their kinds, its seed
+    and the bytes of those columns (``mechanism_fits.fit_key``, the mechanism tests' key)."""
+    return fit_key(node, tuple(parents), categorical, seed, column_digests(reference[[node, *parents]]))
+
+
+def reference_mechanisms(graph: nx.DiGraph, reference: pd.DataFrame, categorical: frozenset[str], seed: int,
+                         jobs: int | None = None) -> dict[FitKey, Any]:
+    """The mechanism ``attribute_change`` fits on the reference for a player's node, for every node
+    that could be one (each node of the metric's graph with parents and a column), keyed by
+    ``reference_key``: a fitted model learns them once (``CausalRCA.fit``) and each diagnosis looks its
+    players' up; a key that does not match (the encoded reference differs) is fitted as before."""
+    seeds = _node_seeds(graph, seed)
+    nodes = [n for n in sorted(graph.nodes) if graph.in_degree(n) and n in reference]
+    parents = {n: get_ordered_predecessors(graph, n) for n in nodes}
+    calls = (((_mechanism(n, graph, categorical, seeds[n]), *_fit_rows(n, parents[n], reference, seeds[n])), {})
+             for n in nodes)
+    done = run_calls(_fitted, calls, worker_count(len(nodes), jobs))
+    return {reference_key(n, parents[n], categorical, seeds[n], reference): m for n, m in zip(nodes, done)}
+
+
+def _unshared(mechanism):
+    """A fitted mechanism kept by the fit, with a memo of its own: the memo is exact, but a
+    diagnosis must not grow the fitted object's memory."""
+    out = copy.copy(mechanism)
+    out._memo = PredictionMemo()
+    return out
+
+
 def _fit_all(model_jobs: list[tuple[ProbabilisticCausalModel, str, pd.DataFrame, int]], jobs: int | None) -> None:
     """Fit every listed (model, node, data, seed), the non-root ones on worker processes when many.
 
@@ -278,6 +318,7 @@ def attribute_change(
     prediction: str | None = None,
     jobs: int | None = None,
     mechanisms: dict[str, Callable[[list[str]], Any]] | None = None,
+    fitted: ReferenceMechanisms | None = None,
 ) -> Attribution:
     """Shapley attribution of the metric change to mechanism swaps of the player groups.
 
@@ -285,10 +326,11 @@ def attribute_change(
     for its children) to the observed nodes whose mechanisms it swaps.
     ``mechanisms``: per node, a factory of its mechanism given its ordered parents, in place of
     the default (a multi-class model's output and metric: causal/class_outputs.py).
+    ``fitted``: reference mechanisms fitted beforehand (``reference_mechanisms``), used where their key matches.
     """
     names = list(players)[:MAX_PLAYERS]
     changed = {n for name in names for n in players[name] if n in graph}
-    seeds = {node: seed + i for i, node in enumerate(sorted(graph.nodes))}
+    seeds = _node_seeds(graph, seed)
     graph, row_drawn = _swap_graph(graph, changed | {target})
     old = causal_model(graph.copy())
     new = causal_model(graph.copy())
@@ -314,7 +356,15 @@ def attribute_change(
             m.set_causal_mechanism(node, custom[node](parents) if node in custom
                                    else _mechanism(node, graph, categorical, seeds[node]))
         if node in changed:
-            to_fit += [(old, node, reference, seeds[node]), (new, node, current, seeds[node])]
+            kept = None
+            if fitted and node not in custom and parents:
+                kept = fitted.get(reference_key(node, parents, categorical, seeds[node], reference))
+            if kept is None:
+                to_fit.append((old, node, reference, seeds[node]))
+            else:
+                old.set_causal_mechanism(node, _unshared(kept))
+                old.graph.nodes[node][PARENTS_DURING_FIT] = parents
+            to_fit.append((new, node, current, seeds[node]))
         else:
             to_fit.append((old, node, pooled, seeds[node]))
             shared.append(node)

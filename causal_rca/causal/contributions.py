@@ -9,7 +9,7 @@ DoWhy is imported only when an attribution is made.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -41,9 +41,12 @@ def unattributed_warning(spec: MetricSpec) -> str:
 def candidate_contributions(graph: LineageGraph, metric: str, spec: MetricSpec, metric_graph: MetricGraph,
                             enc: EncodedWindows, candidates: list[Candidate],
                             samples: tuple[pd.DataFrame, pd.DataFrame], windows: tuple[Window, Window], *,
-                            sample_rows: int, seed: int, jobs: int | None,
-                            say: Callable[[str], None]) -> tuple[dict[str, float], list[str]]:
-    """Each candidate's share of the change (metric units), and the warning when only the strongest were attributed."""
+                            sample_rows: int, seed: int, jobs: int | None, say: Callable[[str], None],
+                            fitted: Mapping | None = None) -> tuple[dict[str, float], list[str]]:
+    """Each candidate's share of the change (metric units), and the warning when only the strongest were attributed.
+
+    ``fitted``: the reference mechanisms a fitted model learnt (``attribution.reference_mechanisms``).
+    """
     say("attributing the change")
     from causal_rca.causal.attribution import attribute_change  # DoWhy: imported on this path only
     from causal_rca.causal.class_outputs import class_attribution_inputs
@@ -56,7 +59,7 @@ def candidate_contributions(graph: LineageGraph, metric: str, spec: MetricSpec, 
     mg = metric_graph
     attribution = attribute_change(mg.graph, mg.target, spec, att_ref, att_cur, players, enc.categorical, seed,
                                    rows_target=mg.rows_target, prediction=mg.target_parents[0] if mg.rows_target
-                                   else None, jobs=jobs, mechanisms=custom)
+                                   else None, jobs=jobs, mechanisms=custom, fitted=fitted)
     warnings = []
     if len(candidates) > len(attribution.players):
         warnings.append(f"attribution limited to the {len(attribution.players)} strongest of "
