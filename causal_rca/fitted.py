@@ -103,13 +103,17 @@ class CausalRCA:
         state = f"fitted on {self.fitted_.window.rows} reference rows" if self.fitted_ else "not fitted"
         return f"<CausalRCA {self.metric or '(the only metric)'}: {state}>"
 
-    def fit(self, reference: TableLike | Window) -> CausalRCA:
+    def fit(self, reference: TableLike | Window, *, mechanism_fits: bool = True) -> CausalRCA:
         """Learn what depends on the reference window alone.
 
         Parameters
         ----------
         reference : str, Path, pandas.DataFrame or Window
             The reference window: a CSV or Parquet file (a glob or URL too) or a DataFrame.
+        mechanism_fits : bool, default True
+            False: leave the mechanism tests' reference fits to the one diagnosis that follows
+            (the one-call ``diagnose``), where each test fits its own and drops it, so that a wide
+            graph does not hold every node's fits at once. Same answer either way.
 
         Returns
         -------
@@ -134,7 +138,7 @@ class CausalRCA:
             window = reference_window(graph, reference, backend)
             self.fitted_ = fit_reference(graph, metric, window, seed=self.seed, sample_rows=self.sample_rows,
                                          artifact=artifact, review_segments=artifact is not None
-                                         or q.training is not None, jobs=q.jobs)
+                                         or q.training is not None, jobs=q.jobs, mechanisms=mechanism_fits)
         self._fit_warnings = tuple(raised)
         return self
 
