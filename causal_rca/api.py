@@ -125,7 +125,7 @@ def diagnose(
                     jobs=jobs, trust_model=trust_model, golden=golden, training=training, estimate=estimate,
                     progress=progress)
     if data is None:
-        return rca.fit(reference, attribution=False).diagnose(current)
+        return rca.fit(reference, attribution=False, mechanism_fits=False).diagnose(current)
     # The models are small: one OpenMP thread is as fast, and many spin-waiting threads on a
     # shared machine make gradient boosting tens of times slower.
     with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
@@ -133,7 +133,7 @@ def diagnose(
             d = diagnose_auto_split(rca, data)
         else:
             ref_w, cur_w = split_windows(rca, data, split)
-            d = rca.fit(ref_w, attribution=False).diagnose(cur_w)
+            d = rca.fit(ref_w, attribution=False, mechanism_fits=False).diagnose(cur_w)
     extra = [m for m in diagnosis_messages(raised) if m not in d.warnings]
     return replace(d, warnings=[*d.warnings, *extra]) if extra else d
 
@@ -164,7 +164,7 @@ def diagnose_auto_split(rca: CausalRCA, data: TableLike) -> Diagnosis:
     # The split is the best of many candidate times, so the windows' own interval is too optimistic:
     # a change the change-point test does not support is not a significant change.
     ref_w, cur_w = split_windows(rca, data, point.time.isoformat())
-    d = rca.fit(ref_w, attribution=False).diagnose(cur_w, split_p_value=None if point.significant else point.p_value)
+    d = rca.fit(ref_w, attribution=False, mechanism_fits=False).diagnose(cur_w, split_p_value=None if point.significant else point.p_value)
     split = {**point.to_dict(), "nodes": [c.to_dict() for c in node_change_points(timeline)]}
     warnings = list(d.warnings)
     if not point.significant:

@@ -104,7 +104,8 @@ class CausalRCA:
         state = f"fitted on {self.fitted_.window.rows} reference rows" if self.fitted_ else "not fitted"
         return f"<CausalRCA {self.metric or '(the only metric)'}: {state}>"
 
-    def fit(self, reference: TableLike | Window, *, attribution: bool = True) -> CausalRCA:
+    def fit(self, reference: TableLike | Window, *, attribution: bool = True,
+            mechanism_fits: bool = True) -> CausalRCA:
         """Learn what depends on the reference window alone.
 
         Parameters
@@ -116,6 +117,10 @@ class CausalRCA:
             cause (and import DoWhy), so that no diagnosis fits them. False leaves each diagnosis to
             fit the one or two it needs: what a model asked once should do (``causal_rca.diagnose``).
             The answers are the same bytes either way.
+        mechanism_fits : bool, default True
+            False: leave the mechanism tests' reference fits to the one diagnosis that follows
+            (the one-call ``diagnose``), where each test fits its own and drops it, so that a wide
+            graph does not hold every node's fits at once. Same answer either way.
 
         Returns
         -------
@@ -141,7 +146,8 @@ class CausalRCA:
             with released(backend):  # what the fit's queries sent; the reference's own table stays
                 self.fitted_ = fit_reference(graph, metric, window, seed=self.seed, sample_rows=self.sample_rows,
                                              artifact=artifact, review_segments=artifact is not None
-                                             or q.training is not None, jobs=q.jobs, attribution=attribution)
+                                             or q.training is not None, jobs=q.jobs, attribution=attribution,
+                                             mechanisms=mechanism_fits)
         self._fit_warnings = tuple(raised)
         return self
 

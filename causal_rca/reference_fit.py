@@ -83,13 +83,16 @@ def reference_window(graph: LineageGraph, reference: TableLike | Window, backend
 
 def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: int, sample_rows: int,
                   artifact: Any, review_segments: bool, jobs: int | None = None,
-                  attribution: bool = True) -> ReferenceFit:
+                  attribution: bool = True, mechanisms: bool = True) -> ReferenceFit:
     """Read the reference once: metric target, types, seeded sample and metric frame.
 
     ``review_segments``: the model review will run (an artifact or a training set), so the
     metric frame carries the graph's segment columns, as the one-call diagnosis reads it.
     ``jobs``: processes for the mechanism fits (``workers.worker_count``).
     ``attribution``: also fit the attribution's reference mechanisms (``attribution_fits``).
+    ``mechanisms``: False when one diagnosis follows (a one-call ``diagnose``): its tests fit the
+    same models one node at a time and drop them, where kept fits cost about 1 MB per node (holdout residuals, their
+    sorted copies, the split): 1.4 GiB more at 2,000 nodes, for fits used once.
     """
     target = resolve_metric(graph, metric, reference)
     dtypes = class_node_dtypes(graph, metric, target.spec, resolve_dtypes(graph, reference))
@@ -97,7 +100,7 @@ def fit_reference(graph: LineageGraph, metric: str, reference: Window, *, seed: 
     sample, texts = node_samples(reference, graph, dtypes, sample_rows, seed, numbers_as_text=numbers_as_text)
     key = _frame_key(graph, target, dtypes, graph.segments if review_segments else ())
     (frame,) = metric_frames(graph, metric, target.spec, dtypes, (reference,), extra=key[0], with_time=key[1])
-    fits = mechanism_fits(graph, target, sample, dtypes, seed, jobs)
+    fits = mechanism_fits(graph, target, sample, dtypes, seed, jobs) if mechanisms else {}
     counts = fit_counts((reference, texts, sample), node_columns(graph, dtypes), repeated_only=not numbers_as_text)
     return ReferenceFit(graph, target, artifact, reference, seed, sample_rows, dtypes, numbers_as_text,
                         sample, texts, key, frame, fits, numeric_baselines(sample, dtypes), counts,

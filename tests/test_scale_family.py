@@ -69,6 +69,20 @@ def test_a_skew_changes_its_node_and_what_lies_below_it_only(nodes: int) -> None
     assert changed & set(p.model_inputs), "the skew must reach the model"
 
 
+@pytest.mark.parametrize("nodes", [15, 500])
+def test_the_label_hangs_from_the_sources_its_values_come_from(nodes: int) -> None:
+    """The label is drawn from the model inputs' true values, which a skew leaves alone: its graph
+    parents are the sources above the inputs, none of which a skew changes (with the served inputs
+    as its parents, a skew changed P(label | parents) too, and the label was blamed)."""
+    p, clean, faulty = _windows(nodes, "skew")
+    parents = p.graph()["nodes"]["label"]["parents"]
+    g = nx.DiGraph([(q, n.name) for n in p.nodes for q in n.parents])
+    sources = {n.name for n in p.nodes if n.kind == "source"}
+    assert parents and set(parents) <= sources
+    assert set(parents) == set().union(*(nx.ancestors(g, x) for x in p.model_inputs)) & sources
+    assert not _changed(clean, faulty) & (set(parents) | {"label"})
+
+
 @pytest.mark.parametrize("nodes", [15, 50])
 def test_a_skew_is_three_layers_above_the_model(nodes: int) -> None:
     p = scale_pipeline(nodes, 7)

@@ -4,8 +4,9 @@
 memory; measuring cost at 500 nodes or at 10 million rows needs graphs of any
 size and windows written in chunks (a 10M × 50 window is 4 GB of doubles).
 This family is deliberately plain — linear features of one to three parents,
-a logistic model, a label drawn from the model's own logit — so its cost is
-the engine's, not the generator's. The fault: one model input served missing
+a logistic model, a label drawn from the model's own logit of the inputs'
+true values (its graph parents: the sources those values come from) — so its
+cost is the engine's, not the generator's. The fault: one model input served missing
 (null) in 30% of current rows, which the model scores as 0 (a dropped join
 whose nulls the serving code fills). The truth is that node, ``missing_values``.
 
@@ -83,6 +84,25 @@ class ScalePipeline:
         """``node/failure_mode`` as a diagnosis names its top cause."""
         return f"{self.fault}/{FAULTS[self.kind]}"
 
+    @property
+    def label_parents(self) -> tuple[str, ...]:
+        """The sources the model inputs' true values are computed from, in pipeline order.
+
+        The label is drawn from the inputs' *true* values (``_truly``), which a skew does not change,
+        so its graph parents are where those values come from, as ``random_family``'s label hangs
+        from sources. With the served model inputs as its parents, a skew above them changed
+        P(label | parents) too and the engine rightly blamed the label (docs/scale.md). The
+        features' own noise is part of the true values: P(label | sources) keeps it as noise that
+        no fault changes. A local pipeline (parents among the 12 latest nodes) has at most a dozen."""
+        parents = {n.name: n.parents for n in self.nodes}
+        above, stack = set(), list(self.model_inputs)
+        while stack:
+            for q in parents[stack.pop()]:
+                if q not in above:
+                    above.add(q)
+                    stack.append(q)
+        return tuple(n.name for n in self.nodes if n.kind == "source" and n.name in above)
+
     def graph(self) -> dict:
         """The lineage graph as the YAML loader's dict."""
         nodes: dict[str, dict] = {}
@@ -91,7 +111,7 @@ class ScalePipeline:
             if n.parents:
                 nodes[n.name]["parents"] = list(n.parents)
         nodes["model"] = {"kind": "model", "parents": list(self.model_inputs), "column": "score"}
-        nodes["label"] = {"kind": "label", "parents": list(self.model_inputs), "column": "label"}
+        nodes["label"] = {"kind": "label", "parents": list(self.label_parents), "column": "label"}
         nodes["recall"] = {"kind": "metric", "parents": ["model", "label"], "metric": "recall"}
         return {"version": 1, "name": f"scale-{len(nodes)}", "nodes": nodes}
 

@@ -84,7 +84,7 @@ def _skeleton_and_colliders(edges: set[tuple[str, str]]) -> tuple[frozenset, fro
     return skeleton, colliders
 
 
-def _design(values: np.ndarray, categorical: bool) -> np.ndarray:
+def basis_columns(values: np.ndarray, categorical: bool) -> np.ndarray:
     """Columns of a least-squares design: normal scores (null as 0, plus an indicator), or level indicators."""
     if categorical:
         return np.column_stack([values == k for k in range(LEVELS)]).astype(float)
@@ -98,7 +98,7 @@ def _design(values: np.ndarray, categorical: bool) -> np.ndarray:
 
 def _response(target: tuple[np.ndarray, bool]) -> np.ndarray:
     y, classify = target
-    return _design(y, True) if classify else y[:, None]
+    return basis_columns(y, True) if classify else y[:, None]
 
 
 def _losses(A: np.ndarray, Y: np.ndarray, fit: np.ndarray, test: np.ndarray) -> np.ndarray:
@@ -173,7 +173,7 @@ def permutation_baseline(graph: LineageGraph, frame: pd.DataFrame, dtypes: dict[
     encoded = {n: encode_predictor(sample[n], dtypes[n]) for n in nodes}
     designs = {}
     for n in nodes:  # each column's design, and its basis on the fitting rows, once for every permutation
-        design = _design(*encoded[n])
+        design = basis_columns(*encoded[n])
         varying = design[fit][:, design[fit].std(axis=0) > 0]  # a constant column would add a spurious direction
         designs[n] = (design, np.linalg.qr(np.column_stack([np.ones(len(fit)), varying]))[0])
     responses = {}

@@ -276,7 +276,8 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
             # defaults where the parents had values: the value was lost (outage).
             parent_null_share = float(np.isnan(X_cur[defaulted]).any(axis=1).mean())
     is_category = node_id in enc.categorical
-    values = (lambda: fitted.values) if fitted is not None else (lambda: fit_values(x_ref, X_ref, seed, is_category))
+    values = ((lambda: fitted.values) if fitted is not None
+              else (lambda: fit_values(x_ref, X_ref, seed, is_category, categorical)))
     if history is not None:
         checked = history.result(node_id, parents, inside)
         method, p_val, e_val, compared = "history", checked.p_value, checked.effect, None

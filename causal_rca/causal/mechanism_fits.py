@@ -25,6 +25,7 @@ from sklearn.linear_model import LinearRegression
 
 from causal_rca.causal.encoding import ColumnSupport, SupportIndex, column_support, support_index
 from causal_rca.causal.fitting import MIN_ROWS, TREE_LEAVES, trainable
+from causal_rca.causal.linearity import is_linear
 from causal_rca.causal.rescaling import Holdout, holdout
 from causal_rca.causal.workers import run_calls
 from causal_rca.signals.sorted_ks import SortedSample, sorted_sample
@@ -63,26 +64,38 @@ def _design(A: np.ndarray, means: np.ndarray) -> np.ndarray:
     return np.c_[np.where(np.isnan(A), means, A), np.isnan(A).astype(float)]
 
 
-def fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray,
-                  seed: int) -> tuple[Surrogate, np.ndarray]:
+def linear_surrogate(X: np.ndarray, y: np.ndarray) -> Surrogate:
+    """node ~ parents by least squares, a missing parent value as its reference mean plus an indicator."""
+    means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
+    means = np.where(np.isfinite(means), means, 0.0)
+    return Surrogate(linear=LinearRegression().fit(_design(X, means), y), means=means)
+
+
+def is_line(surrogate: Surrogate, X: np.ndarray, y: np.ndarray, parent_categorical: np.ndarray) -> bool:
+    """Does ``surrogate`` (``linear_surrogate(X, y)``) leave no curvature in ``X`` to find (``linearity``)?"""
+    return is_linear(_design(X, surrogate.means), X, y, parent_categorical)
+
+
+def fit_surrogate(X: np.ndarray, y: np.ndarray, X_hold: np.ndarray, y_hold: np.ndarray, seed: int,
+                  parent_categorical: np.ndarray) -> tuple[Surrogate, np.ndarray]:
     """(surrogate, its predictions of the holdout) for node ~ parents: a linear fit when it predicts
     the holdout as well as or better than gradient boosting, else boosting. Many features are
     linear in their parents (z-scores, weighted risk indices); trees approximate a line by steps,
     coarsely where the reference is sparse, and a population that moves into those regions then
-    looks like a broken mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all.
+    looks like a broken mechanism. An exact line (holdout R² ≥ 0.999) needs no boosting at all,
+    nor does a node whose training rows show no curvature beyond the line (``linearity.is_linear``:
+    boosting would only approximate that line). ``parent_categorical``: which parents are category codes.
     The holdout's predictions come back with the fit: they decided between the two."""
-    means = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
-    means = np.where(np.isfinite(means), means, 0.0)
-    linear = LinearRegression().fit(_design(X, means), y)
-    linear_hold = linear.predict(_design(X_hold, means))
+    linear = linear_surrogate(X, y)
+    linear_hold = linear.predict(X_hold)
     linear_err = float(np.mean((linear_hold - y_hold) ** 2))
-    if linear_err <= 0.001 * float(np.var(y_hold)):
-        return Surrogate(linear=linear, means=means), linear_hold
+    if linear_err <= 0.001 * float(np.var(y_hold)) or is_line(linear, X, y, parent_categorical):
+        return linear, linear_hold
     boost = HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, max_leaf_nodes=TREE_LEAVES,
                                           random_state=seed).fit(trainable(X), y)
     boost_hold = boost.predict(X_hold)
     if linear_err < float(np.mean((boost_hold - y_hold) ** 2)):
-        return Surrogate(linear=linear, means=means), linear_hold
+        return linear, linear_hold
     return Surrogate(boost=boost), boost_hold
 
 
@@ -167,9 +180,10 @@ def fit_indicator(y_ref: np.ndarray, X_ref: np.ndarray, seed: int) -> IndicatorF
     return IndicatorFit(clf, float("nan"))
 
 
-def fit_values(x_ref: np.ndarray, X_ref: np.ndarray, seed: int,
-               categorical: bool) -> RegressionFit | ClassificationFit | None:
-    """The value model of a node on its non-missing reference rows (None: too few rows to fit)."""
+def fit_values(x_ref: np.ndarray, X_ref: np.ndarray, seed: int, categorical: bool,
+               parent_categorical: np.ndarray) -> RegressionFit | ClassificationFit | None:
+    """The value model of a node on its non-missing reference rows (None: too few rows to fit).
+    ``categorical``: the node is a category; ``parent_categorical``: which parents are."""
     ref_idx = np.flatnonzero(~np.isnan(x_ref))
     if len(ref_idx) < MIN_ROWS * 2:
         return None
@@ -187,7 +201,8 @@ def fit_values(x_ref: np.ndarray, X_ref: np.ndarray, seed: int,
         constant = x_ref[train][0]
         surrogate, pred_hold = Surrogate(constant=constant), np.full(len(hold), constant)
     else:
-        surrogate, pred_hold = fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed)
+        surrogate, pred_hold = fit_surrogate(X_ref[train], x_ref[train], X_ref[hold], x_ref[hold], seed,
+                                                  parent_categorical)
     residuals = yardstick(x_ref[hold] - pred_hold, signed=True)
     return RegressionFit(train, hold, surrogate, pred_hold, residuals, holdout(pred_hold, x_ref[hold], residuals.values))
 
@@ -207,7 +222,7 @@ def fit_mechanism(x_ref: np.ndarray, X_ref: np.ndarray, parent_categorical: np.n
     """The reference-only parts of ``mechanism.conditional_test`` for one node, in the order it fits them."""
     supports = tuple(column_support(X_ref[:, j], bool(c)) for j, c in enumerate(parent_categorical))
     return MechanismFit(support_index(X_ref, parent_categorical, seed), fit_indicator(np.isnan(x_ref), X_ref, seed),
-                        fit_values(x_ref, X_ref, seed, categorical), supports)
+                        fit_values(x_ref, X_ref, seed, categorical, parent_categorical), supports)
 
 
 def column_digests(reference: pd.DataFrame) -> dict[str, str]:
