@@ -5,7 +5,8 @@ diagnosis (``pipeline.py``), so a one-call diagnosis and a fitted model asked
 the same question give the same bytes. A model asked once is fitted without
 the attribution's reference mechanisms (``fit(..., attribution=False)``): the
 diagnosis fits the one or two its causes need, where ``fit`` would fit every
-node's. ``split='auto'`` first finds where the
+node's; ``diagnose`` also keeps no mechanism-test fits (``mechanism_fits=False``):
+each test fits its own and drops it, so a wide graph never holds them all. ``split='auto'`` first finds where the
 metric changed (``timeline/changepoint.py``), then diagnoses the two sides.
 """
 
