@@ -38,8 +38,7 @@ from dowhy.gcm.shapley import ShapleyApproximationMethods, ShapleyConfig, estima
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from causal_rca.causal.fitting import TREE_LEAVES, trainable
-from causal_rca.causal.mechanism_fits import FitKey, column_digests, fit_key
-from causal_rca.causal.mechanism_fits import is_line, linear_surrogate
+from causal_rca.causal.mechanism_fits import FitKey, column_digests, fit_key, is_line, linear_surrogate
 from causal_rca.causal.metric_graph import ROWS_NODE, attribution_graph  # noqa: F401 (imported from here too)
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.metrics import MetricSpec, encode_rows, metric_from_encoded
