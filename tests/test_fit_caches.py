@@ -155,3 +155,50 @@ def test_run_ends_are_searchsorted_right(values: list[float]) -> None:
     ordered = np.sort(np.array(values, dtype=float))
     expected = np.searchsorted(ordered, ordered, side="right").astype(np.int32)
     assert run_ends(ordered).dtype == np.int32 and (run_ends(ordered) == expected).all()
+
+
+@settings(max_examples=120, deadline=None)
+@given(hs.lists(hs.sampled_from([-1.0, 0.0, 0.5, 2.0, 3.0]) | hs.floats(-5, 5), max_size=60),
+       hs.lists(hs.sampled_from([-1.0, 0.0, 0.5, 2.0, 3.0]) | hs.floats(-5, 5), max_size=60))
+def test_cross_counts_are_both_searches(a: list[float], b: list[float]) -> None:
+    """One binary search and a running count give both ECDF cross terms, ties included."""
+    from causal_rca.signals.sorted_ks import cross_counts
+
+    a_, b_ = np.sort(np.array(a, dtype=float)), np.sort(np.array(b, dtype=float))
+    right, back = cross_counts(a_, b_)
+    assert (right == np.searchsorted(a_, b_, side="right")).all()
+    assert (back == np.searchsorted(b_, a_, side="right")).all() and back.dtype == np.int64
+
+
+def test_the_p_value_bound_is_never_below_the_test() -> None:
+    """``p_value_bound`` may only rule a test out when the test itself would (sorted_ks.py)."""
+    from causal_rca.signals.sorted_ks import p_value_bound
+
+    rng = np.random.default_rng(5)
+    ruled_out = 0
+    for i in range(300):
+        n1, n2 = rng.integers(2, 4000, 2)
+        a, b = _pairs(rng, i % 4, int(n1), int(n2))
+        b = b * rng.choice([1.0, 1.02, 1.1, 0.9144])
+        sb = sorted_sample(b)
+        bound = p_value_bound(sorted_sample(a), sb.values)
+        assert bound >= ks_sorted(sorted_sample(a), sb)[1], i
+        ruled_out += bound < 1e-4
+    assert ruled_out > 20  # it does rule some out
+
+
+def test_conversions_ruled_out_early_are_the_ones_the_test_rejects(monkeypatch) -> None:
+    """``conversion_within_noise`` answers the same with and without the early bound."""
+    from causal_rca.signals import units
+
+    rng = np.random.default_rng(6)
+    cases = []
+    for i in range(60):
+        ref = rng.gamma(3.0, 2.0, 3000)
+        factor = rng.choice([1.0, 0.9144, 1 / 0.9144, 1.05, 0.95, 3.6, 2.54])
+        cur = rng.gamma(3.0, 2.0, int(rng.integers(500, 3000))) * factor * (1 + rng.normal(0, 0.01))
+        cases.append((ref, cur, float(factor * rng.uniform(0.97, 1.03))))
+    fast = [units.conversion_within_noise(*c) for c in cases]
+    monkeypatch.setattr(units, "p_value_bound", lambda *_a: 1.0)
+    assert [units.conversion_within_noise(*c) for c in cases] == fast
+    assert any(f is not None for f in fast) and any(f is None for f in fast)
