@@ -171,20 +171,28 @@ def test_cross_counts_are_both_searches(a: list[float], b: list[float]) -> None:
 
 
 def test_the_p_value_bound_is_never_below_the_test() -> None:
-    """``p_value_bound`` may only rule a test out when the test itself would (sorted_ks.py)."""
+    """Massart's bound, by which ``ks_sorted(..., unless_below=)`` skips ``kstwo``, is never below the p-value."""
     from causal_rca.signals.sorted_ks import p_value_bound
 
     rng = np.random.default_rng(5)
-    ruled_out = 0
+    for n in (2, 5, 40, 700, 2500, 10000, 200000):
+        for d in np.r_[rng.uniform(0, 1, 40), np.linspace(0.0, 0.2, 81)]:
+            assert p_value_bound(float(d), float(n)) >= stats.kstwo.sf(d, n), (n, d)
+
+
+def test_a_test_cut_short_is_one_below_the_level() -> None:
+    """``unless_below`` changes only p-values below the level, to 0.0, and keeps D."""
+    rng = np.random.default_rng(7)
+    cut = 0
     for i in range(300):
         n1, n2 = rng.integers(2, 4000, 2)
         a, b = _pairs(rng, i % 4, int(n1), int(n2))
         b = b * rng.choice([1.0, 1.02, 1.1, 0.9144])
-        sb = sorted_sample(b)
-        bound = p_value_bound(sorted_sample(a), sb.values)
-        assert bound >= ks_sorted(sorted_sample(a), sb)[1], i
-        ruled_out += bound < 1e-4
-    assert ruled_out > 20  # it does rule some out
+        full = ks_sorted(sorted_sample(a), sorted_sample(b))
+        short = ks_sorted(sorted_sample(a), sorted_sample(b), unless_below=0.01)
+        assert short == full or (short == (full[0], 0.0) and full[1] < 0.01), i
+        cut += short != full
+    assert cut > 20
 
 
 def test_conversions_ruled_out_early_are_the_ones_the_test_rejects(monkeypatch) -> None:
@@ -199,6 +207,6 @@ def test_conversions_ruled_out_early_are_the_ones_the_test_rejects(monkeypatch) 
         cur = rng.gamma(3.0, 2.0, int(rng.integers(500, 3000))) * factor * (1 + rng.normal(0, 0.01))
         cases.append((ref, cur, float(factor * rng.uniform(0.97, 1.03))))
     fast = [units.conversion_within_noise(*c) for c in cases]
-    monkeypatch.setattr(units, "p_value_bound", lambda *_a: 1.0)
+    monkeypatch.setattr(units, "ks_sorted", lambda a, b, unless_below=0.0: ks_sorted(a, b))
     assert [units.conversion_within_noise(*c) for c in cases] == fast
     assert any(f is not None for f in fast) and any(f is None for f in fast)

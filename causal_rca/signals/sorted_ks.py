@@ -10,6 +10,7 @@ costs as much as the test itself at a few thousand values.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,28 +70,14 @@ def cross_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return right, np.cumsum(np.bincount(left, minlength=len(a) + 1)[:len(a)])
 
 
-def p_value_bound(a: SortedSample, b: np.ndarray, points: int = 65) -> float:
-    """An upper bound on ``ks_sorted(a, sorted_sample(b))``'s p-value, from ``points`` of ``b`` only.
-
-    ``b`` sorted, finite. The ECDF gap at any of ``b``'s values is one of the gaps whose largest is D,
-    so D is at least the largest of these; the p-value (``kstwo`` at the effective size n) is then
-    at most Massart's bound 2·exp(-2·n·D²). Cheap enough to rule a test out before making it.
-    """
-    n1, n2 = len(a.values), len(b)
-    if n1 < 2 or n2 < 2:
-        return 1.0
-    picked = b[np.linspace(0, n2 - 1, min(points, n2)).astype(np.int64)]
-    gaps = np.searchsorted(a.values, picked, side="right") / n1 - np.searchsorted(b, picked, side="right") / n2
-    d = float(np.abs(gaps).max())
-    m, n = sorted([float(n1), float(n2)], reverse=True)
-    return min(1.0, 2.0 * float(np.exp(-2.0 * np.round(m * n / (m + n)) * d * d)))
-
-
-def ks_sorted(a: SortedSample, b: SortedSample) -> tuple[float, float]:
+def ks_sorted(a: SortedSample, b: SortedSample, unless_below: float = 0.0) -> tuple[float, float]:
     """(KS statistic D, asymptotic two-sided p-value) of ``a`` against ``b``; (0, 1) when a side has under 2 values.
 
     SciPy evaluates both ECDFs at every value of both samples; at ``a``'s own values
     ``a``'s ECDF is ``a.cdf``, and likewise for ``b``, so only the cross terms are computed here.
+    ``unless_below``: a caller that only wants p-values at or above this level gets p = 0.0 (not
+    the p-value) where Massart's bound already puts it below half that level (``p_value_bound``),
+    and skips ``kstwo``'s evaluation, which costs more than the statistic.
     """
     n1, n2 = len(a.values), len(b.values)
     if n1 < 2 or n2 < 2:
@@ -102,5 +89,17 @@ def ks_sorted(a: SortedSample, b: SortedSample) -> tuple[float, float]:
     above = max(at_a.max(), at_b.max())
     d = below if below > above else above
     m, n = sorted([float(n1), float(n2)], reverse=True)
-    p = np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1)
+    effective = np.round(m * n / (m + n))
+    if unless_below and p_value_bound(float(d), effective) < unless_below / 2:
+        return float(d), 0.0
+    p = np.clip(stats.kstwo.sf(d, effective), 0, 1)
     return float(d), float(p)
+
+
+def p_value_bound(d: float, n: float) -> float:
+    """An upper bound on ``kstwo.sf(d, n)``: Massart's 2·exp(-2·n·d²), which holds for every n.
+
+    Tight within a few percent where it matters (a p-value of 0.01 at thousands of values), and
+    never below the exact value, so halving the level leaves a wide margin for rounding.
+    """
+    return min(1.0, 2.0 * math.exp(-2.0 * n * d * d))

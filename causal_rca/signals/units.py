@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from causal_rca.signals.sorted_ks import SortedSample, ks_sorted, p_value_bound, sorted_sample
+from causal_rca.signals.sorted_ks import SortedSample, ks_sorted, sorted_sample
 
 # (name, multiplicative factor, offset): observed = factor · reference + offset.
 _BASE = [
@@ -103,10 +103,8 @@ def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: f
     for name, factor, offset in CONVERSIONS:
         if abs(math.log10(slope / factor)) > NEAR:
             continue
-        converted = (current - offset) / factor  # still in order: both steps are monotone
-        if p_value_bound(reference_sorted, converted[np.isfinite(converted)]) < CONSISTENT / 100:
-            continue  # a few points already rule it out (the bound is loose: a wide margin for rounding)
-        _, p = ks_sorted(reference_sorted, sorted_sample(converted))
+        # p is 0.0 where it is surely below CONSISTENT: that conversion is not chosen either way
+        _, p = ks_sorted(reference_sorted, sorted_sample((current - offset) / factor), unless_below=CONSISTENT)
         if p >= CONSISTENT and (best is None or p > best[0]):
             best = (p, name)
     return None if best is None else best[1]
