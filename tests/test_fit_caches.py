@@ -210,3 +210,18 @@ def test_conversions_ruled_out_early_are_the_ones_the_test_rejects(monkeypatch) 
     monkeypatch.setattr(units, "ks_sorted", lambda a, b, unless_below=0.0: ks_sorted(a, b))
     assert [units.conversion_within_noise(*c) for c in cases] == fast
     assert any(f is not None for f in fast) and any(f is None for f in fast)
+
+
+def test_a_column_matrix_is_the_sub_frames_array() -> None:
+    """``column_matrix`` gives ``frame[names].to_numpy(float)``: the same values in the same layout."""
+    from causal_rca.causal.encoding import column_matrix
+
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"a": rng.normal(size=50), "b": rng.integers(0, 3, 50), "c": rng.random(50) < 0.5,
+                          "d": np.where(rng.random(50) < 0.2, np.nan, rng.normal(size=50))})
+    for names in (("a",), ("d", "a"), ("b", "c", "d"), ("a", "b", "c", "d"), ()):
+        expected, got = frame[list(names)].to_numpy(dtype=float), column_matrix(frame, names)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert np.array_equal(got, expected, equal_nan=True)
+        if names:  # each column contiguous, as in pandas
+            assert got.strides[0] == expected.strides[0] == got.itemsize

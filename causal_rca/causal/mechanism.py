@@ -25,7 +25,7 @@ from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.clustered_rows import Shares, clustered_parts
 from causal_rca.causal.covariate_shift import holdout_weights, loss_change
 from causal_rca.causal.encoding import (
-    UNSEEN, EncodedWindows, column_support, effective_parents, support_index,
+    UNSEEN, EncodedWindows, column_matrix, column_support, effective_parents, support_index,
 )
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.causal.mechanism_fits import (
@@ -236,8 +236,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     as before: what remains of the node's change is its own, not inherited (descendant adjustment).
     ``fitted``: the reference-only parts, learnt by ``CausalRCA.fit`` (``mechanism_fits``) for
     these very reference rows and seed; fitted here when not given, as they were fitted there."""
-    X_ref = enc.reference[list(parents)].to_numpy(dtype=float)
-    X_cur = enc.current[list(parents)].to_numpy(dtype=float)
+    X_ref, X_cur = column_matrix(enc.reference, parents), column_matrix(enc.current, parents)
     inside = np.ones(len(X_cur), dtype=bool)
     supports = (fitted.parent_supports if fitted is not None
                 else [column_support(X_ref[:, j], p in enc.categorical) for j, p in enumerate(parents)])

@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression
 
-from causal_rca.causal.encoding import ColumnSupport, SupportIndex, column_support, support_index
+from causal_rca.causal.encoding import ColumnSupport, SupportIndex, column_matrix, column_support, support_index
 from causal_rca.causal.fitting import MIN_ROWS, TREE_LEAVES, trainable
 from causal_rca.causal.linearity import is_linear
 from causal_rca.causal.rescaling import Holdout, holdout
@@ -246,7 +246,7 @@ def fit_mechanisms(reference: pd.DataFrame, categorical: frozenset[str], tests: 
     """The reference fits of ``tests`` (node, parents, seed) on the encoded reference, keyed by ``fit_key``."""
     digests = column_digests(reference)
     tests = [(n, parents, s) for n, parents, s in tests if all(c in reference.columns for c in (n, *parents))]
-    calls = (((reference[n].to_numpy(dtype=float), reference[list(parents)].to_numpy(dtype=float),
+    calls = (((reference[n].to_numpy(dtype=float), column_matrix(reference, parents),
                np.array([p in categorical for p in parents]), s, n in categorical), {}) for n, parents, s in tests)
     done = run_calls(fit_mechanism, calls, workers)
     return {fit_key(n, parents, categorical, s, digests): fitted for (n, parents, s), fitted in zip(tests, done)}
