@@ -247,14 +247,22 @@ def dowhy_ranking(graph, metric: str, ref: pd.DataFrame, cur: pd.DataFrame, seed
             if p in nodes:
                 dag.add_edge(p, n)
     pred, label = graph.metric_inputs(metric)
-    dag.add_edge(pred, ROW_NODE)
-    dag.add_edge(label, ROW_NODE)
+    # A metric over a column of its own (``mean`` of an approval flag) reads no prediction/label pair:
+    # its row value is that column, computed from the metric node's parents.
+    value_column = graph.nodes[metric].column if spec.name == "mean" else None
+    for parent in ((pred, label) if value_column is None else graph.observed_parents(metric)):
+        if parent in nodes:
+            dag.add_edge(parent, ROW_NODE)
 
     ref_s = ref.sample(n=min(rows, len(ref)), random_state=seed % (2**32)) if rows else ref
     cur_s = cur.sample(n=min(rows, len(cur)), random_state=(seed + 1) % (2**32)) if rows else cur
     ref_d, cur_d = _gcm_frames(graph, nodes, ref_s, cur_s)
     for frame, raw in ((ref_d, ref_s), (cur_d, cur_s)):
-        enc = encode_rows(spec, metric_frame(spec, raw[graph.nodes[pred].column], raw[graph.nodes[label].column]))
+        if value_column is None:
+            rows_frame = metric_frame(spec, raw[graph.nodes[pred].column], raw[graph.nodes[label].column])
+        else:
+            rows_frame = metric_frame(spec, None, None, value=raw[value_column])
+        enc = encode_rows(spec, rows_frame)
         frame[ROW_NODE] = np.where(np.isnan(enc), -1.0, enc)
 
     def difference(old: np.ndarray, new: np.ndarray) -> float:

@@ -163,3 +163,29 @@ def test_drift_statistics() -> None:
     a = pd.Series(["x"] * 50 + ["y"] * 50)
     b = pd.Series(["x"] * 50 + [None] * 50)
     assert bench.tvd_with_nulls(a, b) == pytest.approx(0.5)
+
+
+def test_dowhy_baseline_reads_a_mean_metric_from_its_own_column() -> None:
+    """A ``mean`` metric (share approved) has no prediction/label pair: the baseline's row node reads the
+    metric's column from the metric node's parents instead of failing on a missing label."""
+    import numpy as np
+
+    bench = _load_benchmark()
+    graph = graph_from_dict({"version": 1, "name": "approvals", "nodes": {
+        "x": {"kind": "source", "column": "x", "dtype": "numeric"},
+        "noise": {"kind": "source", "column": "noise", "dtype": "numeric"},
+        "score": {"kind": "model", "parents": ["x"], "column": "score"},
+        "approval_rate": {"kind": "metric", "parents": ["score"], "column": "approved", "metric": "mean"},
+    }})
+    rng = np.random.default_rng(3)
+
+    def window(shift: float) -> pd.DataFrame:
+        x = rng.normal(shift, 1.0, 800)
+        score = 1 / (1 + np.exp(-x))
+        return pd.DataFrame({"x": x, "noise": rng.normal(0, 1, 800), "score": score,
+                             "approved": (score < 0.5).astype(float)})
+
+    answer = bench.dowhy_ranking(graph, "approval_rate", window(0.0), window(1.0), seed=5, rows=300,
+                                 num_samples=200, permutations=2, test_rows=150)
+    assert answer.error is None
+    assert answer.significant and answer.nodes[0] in {"x", "score"}
