@@ -101,6 +101,14 @@ def _rescaled(measures: dict[str, float]) -> bool:
     return on_own_line and _plausible_factor(measures, "rescale_deviating_slope", "rescale_deviating_form")
 
 
+def _nulls_by_value(mechanism: MechanismResult | None) -> bool:
+    """The new nulls hit rows by what the reference computation gives them (KS between the null
+    rows' computed values and the others' rejects at 1% with the distance a selecting rule leaves,
+    as for a repeated value): the computation's null handling changed, nothing was lost."""
+    m = mechanism.measures if mechanism else {}
+    return (m.get("null_selectivity_p", 1.0) < FORM_LEVEL and m.get("null_selectivity", 0.0) >= SELECTIVE)
+
+
 def _recoded(measures: dict[str, float]) -> bool:
     """A discrete node whose levels keep their shares one for one (chi-square at the windows'
     counts does not reject at 1%), so they pair as the same computation's, but do not lie on a
@@ -217,6 +225,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     if "null_rate" in s and s["null_rate"].current > s["null_rate"].reference:
         if "tail_nulls" in s:  # the nulls took one end of the range: values coerced, not lost
             return "schema_change", ["null_rate", "tail_nulls"]
+        if _nulls_by_value(mechanism):  # a computed node's nulls chosen by what it should have held
+            return "pipeline_skew", ["null_rate", "null_selectivity"]
         return "missing_values", ["null_rate"]
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the
     # more specific evidence, so it is read before the fallback-default signal.
