@@ -9,6 +9,7 @@ from hypothesis import strategies as hs
 
 from causal_rca.causal.history import Computation, history_check, learn_computation, one_broken_history
 from causal_rca.causal.mechanism_result import SIGNIFICANCE
+from causal_rca.diagnosis.classify import _nulls_by_value
 from causal_rca.windows.frames import KEY, TIME
 
 
@@ -139,3 +140,36 @@ def test_the_matching_tolerance_follows_the_logged_decimals_at_any_magnitude() -
     assert abs(_tolerance(np.round(rng.uniform(1e6, 1e7, 500), 1)) - 0.05) < 1e-6
     assert abs(_tolerance(np.round(rng.uniform(0, 10, 500))) - 0.5) < 1e-6
     assert abs(_tolerance(np.round(rng.uniform(0, 1, 500), 3)) - 0.0005) < 1e-6
+
+
+def _with_elapsed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Hours since the entity's previous event, null on its first."""
+    ordered = frame.sort_values([KEY, TIME])
+    hours = ordered.groupby(KEY)[TIME].diff() / 3600.0
+    return frame.assign(hours_since=hours.reindex(frame.index).round(4))
+
+
+def _null_result(current: pd.DataFrame):
+    reference = _with_elapsed(_log(1))
+    computation = learn_computation(reference, "hours_since", ("amount",), seed=0)
+    assert computation == Computation(None, "elapsed", "hours", False)
+    return history_check("hours_since", computation, reference, current, "customer").result("hours_since", ("amount",))
+
+
+def test_nulls_chosen_by_the_computed_value_are_selective() -> None:
+    """Serving computes the gap only within the same day: the long gaps, and only they, are null."""
+    current = _with_elapsed(_log(2, start=30 * 86400))
+    current.loc[current["hours_since"] > 24, "hours_since"] = np.nan
+    result = _null_result(current)
+    assert result.measures["null_selectivity"] >= 0.9 and result.measures["null_selectivity_p"] < 1e-6
+    assert _nulls_by_value(result)  # classify: pipeline_skew, not missing_values
+
+
+@settings(max_examples=10, deadline=None)
+@given(share=hs.floats(0.1, 0.7), seed=hs.integers(0, 10_000))
+def test_values_lost_at_random_are_not_selective(share: float, seed: int) -> None:
+    current = _with_elapsed(_log(2, start=30 * 86400))
+    lost = np.random.default_rng(seed).random(len(current)) < share
+    current.loc[lost, "hours_since"] = np.nan
+    result = _null_result(current)
+    assert result.measures["null_selectivity"] < 0.3 and not _nulls_by_value(result)

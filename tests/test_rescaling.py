@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from causal_rca.causal.rescaling import rescaling_measures, rounding_allowance, same_form_after_rescaling
+from causal_rca.causal.rescaling import level_measures, rescaling_measures, rounding_allowance, same_form_after_rescaling
 from causal_rca.diagnosis.classify import _form, _rescaled
 
 
@@ -108,3 +108,35 @@ def test_a_partial_affine_conversion_is_found_past_the_surrogates_misses_at_the_
     assert measures["rescale_deviating_slope"] == pytest.approx(1.8, rel=0.02)
     assert measures["rescale_deviating_r2"] > 0.99
     assert _rescaled(measures)
+
+
+def _rating(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).choice(np.arange(1.0, 8.0), n, p=[0.02, 0.04, 0.1, 0.25, 0.2, 0.14, 0.25])
+
+
+def test_a_forgotten_log_over_a_rating_is_a_recoding_not_a_rescaling() -> None:
+    """log(rating) served as the rating: seven levels still pair one for one with their shares
+    (chi-square does not reject), but they leave the line a rescaling keeps."""
+    reference, current = np.log(_rating(2000, 1)), _rating(2000, 2)
+    levels = level_measures(reference, current)
+    assert levels["rescale_levels_p"] >= 0.01 and levels["rescale_levels_r2"] < 0.999
+    # Whatever else the residuals said (here: the form kept, a factor far from 1), no rescaling.
+    looks_rescaled = {"rescale_r2": 0.96, "rescale_slope": 5.2, "rescale_form_p": 0.0, "rescale_form_spread": 0.75}
+    assert _rescaled(looks_rescaled)
+    assert not _rescaled({**looks_rescaled, **levels})
+
+
+@settings(max_examples=40, deadline=None)
+@given(factor=st.sampled_from([0.001, 0.1, 12.0, 100.0, 1000.0]), seed=st.integers(0, 10_000))
+def test_a_rescaled_discrete_node_keeps_its_levels_on_a_line(factor: float, seed: int) -> None:
+    reference, current = np.log(_rating(2000, seed)), np.log(_rating(2000, seed + 1)) * factor
+    levels = level_measures(reference, current)
+    assert levels["rescale_levels_r2"] > 0.9999  # never read as a recoding
+
+
+def test_levels_are_paired_only_when_both_windows_have_as_many() -> None:
+    """A share of rows rescaled adds levels: no one-to-one pairing, no measure."""
+    reference = _rating(2000, 3)
+    current = np.where(np.random.default_rng(4).random(2000) < 0.3, 12 * _rating(2000, 5), _rating(2000, 6))
+    assert level_measures(reference, current) == {}
+    assert level_measures(np.random.default_rng(0).normal(size=500), np.random.default_rng(1).normal(size=500)) == {}

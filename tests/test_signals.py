@@ -265,3 +265,39 @@ def test_a_new_population_out_of_range_is_no_partial_change_of_units() -> None:
     assert rescaled_tail_fit(ref, partly, 1000.0) >= 0.01
     new_market = np.r_[rng.lognormal(4.2, 0.5, 2400), rng.uniform(1000, 4700, 600)]  # a cluster of its own
     assert rescaled_tail_fit(ref, new_market, 28.5) < 0.01
+
+
+def _support(ref: np.ndarray, cur: np.ndarray):
+    from causal_rca.signals.detect import _numeric_signals
+    return next(s for s in _numeric_signals("x", ref, cur) if s.signal == "out_of_support")
+
+
+def test_a_tilt_onto_a_rare_level_the_reference_held_stays_inside_the_support() -> None:
+    """A count clipped at its maximum: 4 reference rows of 5,000 hold the top level, past the
+    0.1–99.9% range; a population tilted toward it piles rows there without leaving the support."""
+    rng = np.random.default_rng(0)
+    levels = np.array([0.0, 6.9, 13.7, 20.6, 27.4, 34.3, 41.1, 58.6])
+    ref = np.r_[rng.choice(levels[:-1], 4996, p=[0.3, 0.25, 0.2, 0.1, 0.08, 0.05, 0.02]), np.full(4, 58.6)]
+    cur = rng.choice(levels, 2000, p=[0.02, 0.03, 0.05, 0.05, 0.1, 0.1, 0.05, 0.6])
+    signal = _support(ref, cur)
+    assert signal.effect == 0.0 and "on levels it never had" in signal.detail
+    new_levels = np.r_[cur[:1500], np.full(500, 75.0)]  # a level the reference never had, past its range
+    assert _support(ref, new_levels).effect == pytest.approx(0.25)
+
+
+@settings(max_examples=30, deadline=None)
+@given(weights=hs.lists(hs.floats(0.01, 1.0), min_size=5, max_size=5), seed=hs.integers(0, 10_000))
+def test_any_reweighting_of_a_discrete_column_keeps_it_inside_its_support(weights, seed) -> None:
+    rng = np.random.default_rng(seed)
+    levels = np.array([1.0, 2.0, 3.0, 5.0, 40.0])
+    ref = rng.choice(levels, 3000, p=[0.4, 0.3, 0.2, 0.099, 0.001])
+    ref[:2] = 40.0  # the top level is rare but present
+    p = np.array(weights) / sum(weights)
+    assert _support(ref, rng.choice(levels, 1000, p=p)).effect == 0.0
+
+
+def test_a_continuous_column_keeps_its_quantile_range_as_support() -> None:
+    rng = np.random.default_rng(1)
+    ref, cur = rng.normal(0, 1, 5000), np.r_[rng.normal(0, 1, 900), rng.normal(8, 1, 100)]
+    signal = _support(ref, cur)
+    assert signal.effect == pytest.approx(0.1, abs=0.01) and "levels" not in signal.detail

@@ -228,6 +228,7 @@ class HistoryCheck:
     current_matches: np.ndarray  # every current row, in the window's order
     current_evaluable: np.ndarray
     current_keys: np.ndarray
+    null_measures: tuple[tuple[str, float], ...] = ()  # ``_null_selectivity`` of the current window
 
     def result(self, node_id: str, parents: tuple[str, ...], rows: np.ndarray | None = None) -> MechanismResult:
         """Does the current window, on ``rows`` (None: all), reproduce the child on as many rows?"""
@@ -238,7 +239,8 @@ class HistoryCheck:
         # Rows that cannot be checked are not held against it downstream.
         consistent = self.current_matches | ~self.current_evaluable
         measures = {"history_share_reference": share_ref, "history_share_current": share_cur,
-                    "history_rows_reference": float(len(miss_ref)), "history_rows_current": float(len(miss_cur))}
+                    "history_rows_reference": float(len(miss_ref)), "history_rows_current": float(len(miss_cur)),
+                    **dict(self.null_measures)}
         if len(miss_cur) < MIN_ROWS:
             return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
                                    "too few current rows whose history lies in the window", measures,
@@ -263,7 +265,23 @@ def history_check(node_id: str, computation: Computation, reference: pd.DataFram
     matches, evaluable = (np.zeros(len(cur_w.frame), dtype=bool) for _ in range(2))
     matches[cur.rows.order], evaluable[cur.rows.order] = cur.matches, cur.evaluable
     return HistoryCheck(computation, key_name, ~ref.matches[ref.evaluable], keys_ref[ref.rows.order][ref.evaluable],
-                        matches, evaluable, keys_cur)
+                        matches, evaluable, keys_cur, _null_selectivity(computation, cur_w, node_id))
+
+
+def _null_selectivity(computation: Computation, window: HistoryWindow, node_id: str) -> tuple[tuple[str, float], ...]:
+    """Which current rows are null? Lost values (an outage, a failed join) are null whatever the
+    reference computation gives them; a computation that changed its null handling (a count
+    served only within the same day) nulls rows *by* that value. Two-sample KS between what the
+    reference computation gives the null rows and the rows that kept a value (evaluable rows
+    only): its distance and p at the windows' counts."""
+    computed, evaluable = window.computed(computation)
+    child = window.column(node_id)
+    known = evaluable & np.isfinite(computed)
+    null, kept = known & np.isnan(child), known & ~np.isnan(child)
+    if null.sum() < MIN_ROWS or kept.sum() < MIN_ROWS:
+        return ()
+    d, p = st.ks_two_sample(computed[null], computed[kept])
+    return ("null_selectivity", d), ("null_selectivity_p", p)
 
 
 def history_checks(graph: LineageGraph, reference: pd.DataFrame, current: pd.DataFrame, dtypes: dict[str, str],

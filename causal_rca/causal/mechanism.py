@@ -40,7 +40,7 @@ from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and 
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
 )
-from causal_rca.causal.rescaling import rescaling_measures
+from causal_rca.causal.rescaling import level_measures, rescaling_measures
 from causal_rca.causal.sources import measured_inputs, sources_given_each_other
 from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
@@ -97,6 +97,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
         "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
         **rescaling_measures(pred_cur, x_cur[ok_cur], fit.holdout),
+        **level_measures(x_ref[ok_ref], x_cur[ok_cur]),
     }
     if default_value is not None:
         measures.update(default_selectivity(pred_cur, x_cur[ok_cur], default_value, MATERIAL * spread))

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from causal_rca.causal.fitting import MIN_ROWS
+from causal_rca.signals.statistics import MAX_LEVELS
 
 
 def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -129,6 +130,25 @@ def rescaling_measures(expected: np.ndarray, observed: np.ndarray,
             out.update({"rescale_deviating_slope": d_slope / k, "rescale_deviating_r2": d_r2})
             _record_form(out, "rescale_deviating_form", same_form(deviating, d_slope, None, calibrated, k))
     return out
+
+
+def level_measures(reference: np.ndarray, current: np.ndarray) -> dict[str, float]:
+    """A discrete node with as many distinct values now as before, its levels paired in value
+    order: the R² of their line and the chi-square p that each pair keeps its share.
+
+    A rescaling maps every level onto one line. When the shares match pair for pair at the
+    windows' counts, the pairing is the computation's own, and levels off a line are a monotone
+    recoding (a forgotten log over a rating), not a rescaling, whatever the residuals' spread.
+    Every level is paired, rare ones too: a share floor drops a rare level in one window only
+    and shifts the pairing by one."""
+    (rv, rn), (cv, cn) = (np.unique(v[np.isfinite(v)], return_counts=True) for v in (reference, current))
+    if not 3 <= len(rv) <= MAX_LEVELS or len(cv) != len(rv):
+        return {}
+    _slope, r2 = line_fit(rv, cv)
+    if not math.isfinite(r2):
+        return {}
+    _, p, _, _ = stats.chi2_contingency(np.array([rn, cn]), correction=False)
+    return {"rescale_levels_r2": r2, "rescale_levels_p": float(p)}
 
 
 def distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

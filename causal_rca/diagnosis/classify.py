@@ -11,7 +11,7 @@ import math
 from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.diagnosis.class_verdict import class_label_verdict
 from causal_rca.lineage.graph import LineageGraph
-from causal_rca.signals.detect import Signal
+from causal_rca.signals.detect import LEVELS_R2, SAME_SHARES, Signal
 from causal_rca.signals.units import unit_conversion
 
 
@@ -83,6 +83,8 @@ def _rescaled(measures: dict[str, float]) -> bool:
     """All rows on a clean line with a slope far from 1 and the reference computation's form
     kept, or the deviating rows — many distinct values of them — at one constant ratio or on
     one clean line of their own."""
+    if _recoded(measures):
+        return False
     # On the line: exactly (a computation), or as closely as the reference mechanism's own
     # residuals allow (a noisy one, such as an average over an entity's history).
     on_line = measures.get("rescale_r2", 0.0) >= RESCALE_R2 or _form(measures) == "same"
@@ -97,6 +99,22 @@ def _rescaled(measures: dict[str, float]) -> bool:
     on_own_line = (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
                    or _form(measures, "rescale_deviating_form") == "same")
     return on_own_line and _plausible_factor(measures, "rescale_deviating_slope", "rescale_deviating_form")
+
+
+def _nulls_by_value(mechanism: MechanismResult | None) -> bool:
+    """The new nulls hit rows by what the reference computation gives them (KS between the null
+    rows' computed values and the others' rejects at 1% with the distance a selecting rule leaves,
+    as for a repeated value): the computation's null handling changed, nothing was lost."""
+    m = mechanism.measures if mechanism else {}
+    return (m.get("null_selectivity_p", 1.0) < FORM_LEVEL and m.get("null_selectivity", 0.0) >= SELECTIVE)
+
+
+def _recoded(measures: dict[str, float]) -> bool:
+    """A discrete node whose levels keep their shares one for one (chi-square at the windows'
+    counts does not reject at 1%), so they pair as the same computation's, but do not lie on a
+    line: a monotone recoding such as a forgotten log, which no rescaling produces."""
+    return (measures.get("rescale_levels_p", 0.0) >= SAME_SHARES
+            and measures.get("rescale_levels_r2", 1.0) < LEVELS_R2)
 
 
 def _plausible_factor(measures: dict[str, float], factor: str, form: str) -> bool:
@@ -207,6 +225,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     if "null_rate" in s and s["null_rate"].current > s["null_rate"].reference:
         if "tail_nulls" in s:  # the nulls took one end of the range: values coerced, not lost
             return "schema_change", ["null_rate", "tail_nulls"]
+        if _nulls_by_value(mechanism):  # a computed node's nulls chosen by what it should have held
+            return "pipeline_skew", ["null_rate", "null_selectivity"]
         return "missing_values", ["null_rate"]
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the
     # more specific evidence, so it is read before the fallback-default signal.

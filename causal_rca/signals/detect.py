@@ -189,15 +189,30 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
                           + (f", as a change of units: {units}" if units else ""), value=units))
     elif p < SIGNIFICANCE:
         out += _partial_unit_change(node, ref, cur, p)
-    lo, hi = base.bounds  # st.support_bounds(ref, margin=0.0), tight: a skewed variable's tail must not widen it
-    r_out = base.outside
-    c_out = int(((cur < lo) | (cur > hi)).sum())
-    rs, cs = r_out / len(ref), c_out / len(cur)
-    p_out, z_out = st.two_proportion_test(r_out, len(ref), c_out, len(cur))
-    out.append(Signal(node, "out_of_support", rs, cs, p_out, max(0.0, cs - rs),
-                      f"{format_share(cs)} of values outside the reference range "
-                      f"[{_fmt(lo)}, {_fmt(hi)}] (reference {format_share(rs)})", z=z_out))
+    out.append(_support_signal(node, base, cur))
     return out
+
+
+def _support_signal(node: str, base: NumericBaseline, cur: np.ndarray) -> Signal:
+    """Current values outside the reference's support, against the reference's own share.
+
+    A continuous column's support is its 0.1–99.9% range. A discrete one's is its levels: a
+    population tilted toward a rare top level the reference held (a count clipped at its
+    maximum) moved, it did not leave the support, so only rows past the range *on levels the
+    reference never had* count, and the reference, on its own levels by definition, has none."""
+    lo, hi = base.bounds  # st.support_bounds(ref, margin=0.0), tight: a skewed variable's tail must not widen it
+    outside = (cur < lo) | (cur > hi)
+    levels = st.reference_levels(base.sample.values)
+    r_out, n_ref = base.outside, len(base.sample.values)
+    where = f"outside the reference range [{_fmt(lo)}, {_fmt(hi)}]"
+    if levels is not None:
+        outside &= ~np.isin(cur, levels)
+        r_out, where = 0, where + " on levels it never had"
+    c_out = int(outside.sum())
+    rs, cs = r_out / n_ref, c_out / len(cur)
+    p_out, z_out = st.two_proportion_test(r_out, n_ref, c_out, len(cur))
+    return Signal(node, "out_of_support", rs, cs, p_out, max(0.0, cs - rs),
+                  f"{format_share(cs)} of values {where} (reference {format_share(rs)})", z=z_out)
 
 
 MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a partial change of units

@@ -153,7 +153,23 @@ def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(scale), float(shift), r2
 
 
-def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = 50,
+# A column of at most this many distinct values is discrete: banded, a count, a rating.
+MAX_LEVELS = 50
+
+
+def reference_levels(sorted_values: np.ndarray, max_levels: int = MAX_LEVELS) -> np.ndarray | None:
+    """The distinct values of a discrete reference sample (sorted), or ``None`` when it is not discrete.
+
+    A discrete column's support is its set of levels: a level the reference holds, however
+    rarely, is inside it even when it lies past the 0.1–99.9% range that stands in for a
+    continuous column's support."""
+    if len(sorted_values) == 0:
+        return None
+    levels = sorted_values[np.r_[True, sorted_values[1:] != sorted_values[:-1]]]
+    return levels if len(levels) <= max_levels else None
+
+
+def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = MAX_LEVELS,
                      min_share: float = 0.01) -> tuple[float, float, float, float] | None:
     """For a column of few distinct values: (scale, shift, R² over its levels, p that the shares match).
 
