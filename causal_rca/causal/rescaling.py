@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 from causal_rca.causal.fitting import MIN_ROWS
-from causal_rca.signals.statistics import MAX_LEVELS
+from causal_rca.signals.levels import MAX_LEVELS
 
 
 def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

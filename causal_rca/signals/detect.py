@@ -17,6 +17,7 @@ import pandas as pd
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.baselines import Baselines, NumericBaseline, baseline_for, numeric_baseline
+from causal_rca.signals.levels import reference_levels
 from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 from causal_rca.signals.units import conversion_within_noise, thin_ordered, unit_conversion
@@ -202,7 +203,7 @@ def _support_signal(node: str, base: NumericBaseline, cur: np.ndarray) -> Signal
     reference never had* count, and the reference, on its own levels by definition, has none."""
     lo, hi = base.bounds  # st.support_bounds(ref, margin=0.0), tight: a skewed variable's tail must not widen it
     outside = (cur < lo) | (cur > hi)
-    levels = st.reference_levels(base.sample.values)
+    levels = reference_levels(base.sample.values)
     r_out, n_ref = base.outside, len(base.sample.values)
     where = f"outside the reference range [{_fmt(lo)}, {_fmt(hi)}]"
     if levels is not None:

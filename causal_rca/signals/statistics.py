@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from causal_rca.signals.levels import MAX_LEVELS
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 
 
@@ -151,22 +152,6 @@ def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     ss_tot = float(((y - y.mean()) ** 2).sum())
     r2 = 1.0 - float(((y - (scale * x + shift)) ** 2).sum()) / ss_tot if ss_tot > 0 else 0.0
     return float(scale), float(shift), r2
-
-
-# A column of at most this many distinct values is discrete: banded, a count, a rating.
-MAX_LEVELS = 50
-
-
-def reference_levels(sorted_values: np.ndarray, max_levels: int = MAX_LEVELS) -> np.ndarray | None:
-    """The distinct values of a discrete reference sample (sorted), or ``None`` when it is not discrete.
-
-    A discrete column's support is its set of levels: a level the reference holds, however
-    rarely, is inside it even when it lies past the 0.1–99.9% range that stands in for a
-    continuous column's support."""
-    if len(sorted_values) == 0:
-        return None
-    levels = sorted_values[np.r_[True, sorted_values[1:] != sorted_values[:-1]]]
-    return levels if len(levels) <= max_levels else None
 
 
 def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = MAX_LEVELS,
