@@ -173,7 +173,6 @@ def test_dowhy_baseline_reads_a_mean_metric_from_its_own_column() -> None:
     bench = _load_benchmark()
     graph = graph_from_dict({"version": 1, "name": "approvals", "nodes": {
         "x": {"kind": "source", "column": "x", "dtype": "numeric"},
-        "noise": {"kind": "source", "column": "noise", "dtype": "numeric"},
         "score": {"kind": "model", "parents": ["x"], "column": "score"},
         "approval_rate": {"kind": "metric", "parents": ["score"], "column": "approved", "metric": "mean"},
     }})
@@ -182,8 +181,7 @@ def test_dowhy_baseline_reads_a_mean_metric_from_its_own_column() -> None:
     def window(shift: float) -> pd.DataFrame:
         x = rng.normal(shift, 1.0, 800)
         score = 1 / (1 + np.exp(-x))
-        return pd.DataFrame({"x": x, "noise": rng.normal(0, 1, 800), "score": score,
-                             "approved": (score < 0.5).astype(float)})
+        return pd.DataFrame({"x": x, "score": score, "approved": (score < 0.5).astype(float)})
 
     answer = bench.dowhy_ranking(graph, "approval_rate", window(0.0), window(1.0), seed=5, rows=300,
                                  num_samples=200, permutations=2, test_rows=150)
