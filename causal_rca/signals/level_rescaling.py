@@ -34,6 +34,10 @@ LEVELS_R2 = 0.999  # levels on a line as exact as a change of units makes them
 SAME_SHARES = 0.01  # chi-square p at or above this: the paired levels keep their shares
 FAR_FROM_ONE = 0.17  # |log10 factor|: about 1.5 or more, the scale signal's own floor
 MIN_ROWS = 10  # rows on new levels needed before their levels are read
+# Levels are paired from the bottom: every level (a rare level, 0.9% of the moved rows, or one a
+# moved population left under 1%, must not shift the pairing by one), else those of 1% share or
+# more in both windows (a rare top level in one window only; ``statistics.level_affine_fit``).
+PAIRINGS = (0.0, 0.01)
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,12 @@ def relocated_levels(ref: np.ndarray, cur: np.ndarray) -> LevelRescaling | None:
     levels = reference_levels(np.sort(ref), MAX_LEVELS)
     if levels is None or len(cur) < MIN_ROWS:
         return None
-    found = _on_line(ref, cur, 1.0)
-    if found is None:
-        return None
-    images = found.scale * levels + found.shift
-    return None if np.any(_on_levels(cur, levels) & ~_on_levels(cur, images)) else found
+    for min_share in PAIRINGS:
+        found = _on_line(ref, cur, 1.0, min_share)
+        if found is not None:
+            images = found.scale * levels + found.shift
+            return None if np.any(_on_levels(cur, levels) & ~_on_levels(cur, images)) else found
+    return None
 
 
 def _on_levels(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -98,9 +103,7 @@ def partial_level_rescaling(ref: np.ndarray, cur: np.ndarray) -> LevelRescaling 
     new = ~np.isin(cur, levels)
     if new.sum() < MIN_ROWS or new.all():
         return None
-    # Levels paired from the bottom: every level (a rare bottom level, 0.9% of the moved rows, must
-    # not shift the pairing by one), else those of 1% share or more (a rare top level in one window).
-    for min_share in (0.0, 0.01):
+    for min_share in PAIRINGS:
         found = _on_line(ref, cur[new], float(new.mean()), min_share)
         if found is not None and (found.p_shares >= SAME_SHARES or found.units is not None):
             return found
