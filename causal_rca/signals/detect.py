@@ -17,6 +17,8 @@ import pandas as pd
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.baselines import Baselines, NumericBaseline, baseline_for, numeric_baseline
+from causal_rca.signals.level_rescaling import (LEVELS_R2, SAME_SHARES, LevelRescaling, on_conversion_line,
+                                                partial_level_rescaling, relocated_levels)
 from causal_rca.signals.levels import reference_levels
 from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
@@ -26,10 +28,9 @@ from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
 
 SIGNIFICANCE = 0.01
-# A discrete column is rescaled when its levels map onto an exact line (as exact as a change of
-# units is) and a chi-square test cannot tell the level shares apart (st.level_affine_fit).
-LEVELS_R2 = 0.999
-SAME_SHARES = 0.01
+# A discrete column is rescaled when its levels map onto an exact line (LEVELS_R2, as exact as a
+# change of units is) and a chi-square test cannot tell the level shares apart (SAME_SHARES,
+# st.level_affine_fit), or when its rows moved onto new levels on such a line (level_rescaling).
 # Smallest effect worth calling an anomaly, per signal (shares, KS D, TVD, …).
 MIN_EFFECT = {
     "null_rate": 0.02,
@@ -151,11 +152,6 @@ def _default_signals(node: str, ref_counts: ColumnCounts, cur_counts: ColumnCoun
     return out
 
 
-def _unit_factor(levels: tuple[float, float, float, float], cur: np.ndarray) -> bool:
-    spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
-    return levels[0] != 1.0 and unit_conversion(levels[0], levels[1], spread) is not None
-
-
 def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
                      baseline: NumericBaseline | None = None) -> list[Signal]:
     """``baseline``: what is read of ``ref`` alone, when a fitted model has it (``signals/baselines.py``)."""
@@ -172,11 +168,14 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
                       f"distribution moved (KS D={d:.2f}); median {_fmt(base.median)} → {_fmt(cur_median)}"))
     scale, shift, r2 = st.affine_fit(ref, cur, ref_quantiles=base.quantiles)
     how = f"quantiles on a line, R²={r2:.3f}"
-    levels = st.level_affine_fit(ref, cur) if r2 < 0.995 else None
-    if levels is not None and levels[2] >= LEVELS_R2 and (levels[3] >= SAME_SHARES or _unit_factor(levels, cur)):
+    relocated = relocated_levels(ref, cur) if r2 < 0.995 else None
+    levels = st.level_affine_fit(ref, cur) if r2 < 0.995 and relocated is None else None
+    levels = (relocated.scale, relocated.shift, relocated.r2, relocated.p_shares) if relocated else levels
+    if levels is not None and levels[2] >= LEVELS_R2 and (
+            levels[3] >= SAME_SHARES or on_conversion_line(levels, cur) or relocated is not None):
         # Evenly spaced levels paired in order stay at slope 1 whatever the population does;
-        # levels landing exactly on a conversion's line are a change of units even when the
-        # population also moved a little (a count whose entities were sampled differently).
+        # levels landing exactly on a conversion's line, or every row moved onto new levels on a
+        # line, are a rescaling even when the population also moved (signals/level_rescaling.py).
         scale, shift, r2, p_shares = levels
         how = (f"each level moved to a line, R²={r2:.4f}, level shares "
                + (f"unchanged (p={p_shares:.2g})" if p_shares >= SAME_SHARES else f"moved too (p={p_shares:.2g})"))
@@ -185,11 +184,14 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
         spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
         units = unit_conversion(scale, shift, spread) or conversion_within_noise(
             ref, cur, scale, thinned=(base.thinned, thin_ordered(cur_sorted.values, len(cur))))
+        moved = None if units or relocated is None else "every row on new levels, the old ones' image"
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
                           f"values rescaled ×{scale:.3g} ({how})"
-                          + (f", as a change of units: {units}" if units else ""), value=units))
+                          + (f", as a change of units: {units}" if units else f", {moved}" if moved else ""),
+                          value=units or moved))
     elif p < SIGNIFICANCE:
-        out += _partial_unit_change(node, ref, cur, p)
+        partial = partial_level_rescaling(ref, cur)
+        out += [_partial_levels_signal(node, partial, p)] if partial else _partial_unit_change(node, ref, cur, p)
     out.append(_support_signal(node, base, cur))
     return out
 
@@ -235,6 +237,16 @@ def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: f
     return [Signal(node, "partial_scale", 1.0, factor, p_drift, share,
                    f"values on {format_share(share)} of rows rescaled ×{factor:.3g} as a change of units ({units}); "
                    f"the other rows as before (mixture fits, KS p = {p_fit:.2g})", value=units)]
+
+
+def _partial_levels_signal(node: str, found: LevelRescaling, p_drift: float) -> Signal:
+    """A share of a discrete column's rows on new levels, a rescaled copy of the reference's."""
+    how = (f"as a change of units ({found.units})" if found.units
+           else f"a copy of the reference's levels (shares p = {found.p_shares:.2g})")
+    shift = f" {found.shift:+.3g}" if abs(found.shift) > 1e-9 * max(1.0, found.scale) else ""
+    return Signal(node, "partial_scale", 1.0, found.scale, p_drift, found.share,
+                  f"values on {format_share(found.share)} of rows moved to new levels ×{found.scale:.3g}{shift}, "
+                  f"{how}; the other rows on the reference's levels", value=found.units or how)
 
 
 def _tail_null_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Signal]:
