@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
@@ -173,3 +174,38 @@ def test_values_lost_at_random_are_not_selective(share: float, seed: int) -> Non
     current.loc[lost, "hours_since"] = np.nan
     result = _null_result(current)
     assert result.measures["null_selectivity"] < 0.3 and not _nulls_by_value(result)
+
+
+def _served_rescaled(frame: pd.DataFrame, share: float, factor: float, seed: int) -> pd.DataFrame:
+    """The feature as computed, then multiplied by ``factor`` on ``share`` of rows (one serving version)."""
+    rows = np.random.default_rng(seed).random(len(frame)) < share
+    return frame.assign(avg=np.where(rows, (frame["avg"] * factor).round(6), frame["avg"]))
+
+
+@settings(max_examples=15, deadline=None)
+@given(share=hs.floats(0.2, 1.0), factor=hs.sampled_from([0.001, 12.0, 20.0, 100.0]), seed=hs.integers(0, 10_000))
+def test_a_rescaled_history_feature_is_read_against_its_parents_history(share: float, factor: float,
+                                                                        seed: int) -> None:
+    """Served values ×factor on a share of rows: against the reference computation over the
+    current window's own history the deviating rows sit at one ratio, a rescaling (a development
+    case: a mean over the last 5 orders ×20 on 41% of rows, read as a changed computation)."""
+    from causal_rca.diagnosis.classify import _rescaled
+
+    reference = _with_feature(_log(1))
+    current = _served_rescaled(_with_feature(_log(seed, start=30 * 86400)), share, factor, seed)
+    computation = learn_computation(reference, "avg", ("amount",), seed=0)
+    result = history_check("avg", computation, reference, current, "customer").result("avg", ("amount",))
+    assert result.p_value < SIGNIFICANCE
+    assert _rescaled(result.measures)
+
+
+@pytest.mark.parametrize("length, with_current", [(2, False), (10, False), (5, True)])
+def test_a_changed_window_is_no_rescaling(length: int, with_current: bool) -> None:
+    from causal_rca.diagnosis.classify import _rescaled
+
+    reference = _with_feature(_log(1))
+    current = _with_feature(_log(2, start=30 * 86400), length=length, with_current=with_current)
+    computation = learn_computation(reference, "avg", ("amount",), seed=0)
+    result = history_check("avg", computation, reference, current, "customer").result("avg", ("amount",))
+    assert result.p_value < SIGNIFICANCE
+    assert not _rescaled(result.measures)

@@ -29,6 +29,7 @@ from causal_rca.causal.clustered_rows import clustered_two_proportion
 from causal_rca.causal.encoding import effective_parents
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.causal.mechanism_result import MIN_EFFECT, SIGNIFICANCE, MechanismResult
+from causal_rca.causal.rescaling import holdout, rescaling_measures
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.windows.frames import KEY, TIME
@@ -229,6 +230,7 @@ class HistoryCheck:
     current_evaluable: np.ndarray
     current_keys: np.ndarray
     null_measures: tuple[tuple[str, float], ...] = ()  # ``_null_selectivity`` of the current window
+    rescale_measures: tuple[tuple[str, float], ...] = ()  # ``_rescaled_history`` of the current window
 
     def result(self, node_id: str, parents: tuple[str, ...], rows: np.ndarray | None = None) -> MechanismResult:
         """Does the current window, on ``rows`` (None: all), reproduce the child on as many rows?"""
@@ -240,7 +242,7 @@ class HistoryCheck:
         consistent = self.current_matches | ~self.current_evaluable
         measures = {"history_share_reference": share_ref, "history_share_current": share_cur,
                     "history_rows_reference": float(len(miss_ref)), "history_rows_current": float(len(miss_cur)),
-                    **dict(self.null_measures)}
+                    **dict(self.null_measures), **dict(self.rescale_measures)}
         if len(miss_cur) < MIN_ROWS:
             return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
                                    "too few current rows whose history lies in the window", measures,
@@ -265,7 +267,31 @@ def history_check(node_id: str, computation: Computation, reference: pd.DataFram
     matches, evaluable = (np.zeros(len(cur_w.frame), dtype=bool) for _ in range(2))
     matches[cur.rows.order], evaluable[cur.rows.order] = cur.matches, cur.evaluable
     return HistoryCheck(computation, key_name, ~ref.matches[ref.evaluable], keys_ref[ref.rows.order][ref.evaluable],
-                        matches, evaluable, keys_cur, _null_selectivity(computation, cur_w, node_id))
+                        matches, evaluable, keys_cur, _null_selectivity(computation, cur_w, node_id),
+                        _rescaled_history(computation, ref_w, cur_w, node_id))
+
+
+def _rescaled_history(computation: Computation, reference: HistoryWindow, current: HistoryWindow,
+                      node_id: str) -> tuple[tuple[str, float], ...]:
+    """Are the current values the reference computation over the parent's history, rescaled?
+
+    A rescaling of the served feature (a rolling mean now in cents, a 24-hour count ×12 on one
+    serving version) keeps every row's value proportional to what the reference computation
+    gives it from the current window's own history; a changed window or statistic does not. The
+    computation's values play the surrogate's part in ``rescaling_measures`` (evaluable rows
+    with a value on both sides; the reference rows are its holdout), so classify.py reads a
+    history feature's rescaling exactly as a same-row feature's. A parent rescaled before the
+    aggregation leaves the feature reproduced: it is the parent's change, not this one."""
+    def pairs(window: HistoryWindow) -> tuple[np.ndarray, np.ndarray]:
+        computed, evaluable = window.computed(computation)
+        child = window.column(node_id)
+        rows = evaluable & np.isfinite(computed) & np.isfinite(child)
+        return computed[rows], child[rows]
+
+    (computed_ref, child_ref), (computed_cur, child_cur) = pairs(reference), pairs(current)
+    if len(computed_ref) < MIN_ROWS:
+        return ()
+    return tuple(rescaling_measures(computed_cur, child_cur, holdout(computed_ref, child_ref)).items())
 
 
 def _null_selectivity(computation: Computation, window: HistoryWindow, node_id: str) -> tuple[tuple[str, float], ...]:

@@ -49,6 +49,7 @@ LABEL_SHIFT_LEVEL = 0.25  # numeric outcome: residual mean moved this many sd, s
 SELECTIVE = 0.3  # KS distance: the repeated value took rows by what they should have held
 RESCALE_R2 = 0.995  # a rescaling is exact (as for the scale signal); a bent computation is not
 RESCALE_SLOPE = 0.17  # |log10 slope|: a factor of about 1.5 or more
+UNIT_TOLERANCE = 0.02  # relative: how far an estimated factor may miss a conversion (as in signals/units.py)
 
 
 def _far_from_one(factor: float | None) -> bool:
@@ -83,7 +84,8 @@ def _other_form(measures: dict[str, float], which: str = "rescale_form") -> bool
 def _rescaled(measures: dict[str, float], units_only: bool = False) -> bool:
     """All rows on a clean line with a slope far from 1 and the reference computation's form
     kept, or the deviating rows — many distinct values of them — at one constant ratio or on
-    one clean line of their own. ``units_only``: the factor must be a change of units (a source)."""
+    one clean line of their own. ``units_only``: a raw source, whose one rescaling is a change
+    of units (any other factor is its population moving, as for its marginal ``scale`` signal)."""
     if _recoded(measures):
         return False
     # On the line: exactly (a computation), or as closely as the reference mechanism's own
@@ -92,8 +94,10 @@ def _rescaled(measures: dict[str, float], units_only: bool = False) -> bool:
     if on_line and _plausible_factor(measures, "rescale_slope", "rescale_form", units_only):
         return True
     share, distinct = measures.get("rescale_share", 0.0), measures.get("rescale_distinct", 0.0)
-    if share < 0.05 or distinct < 3:
+    if share < 0.05 or distinct < 2:
         return False
+    if distinct < 3:
+        return _two_values_converted(measures)
     if (measures.get("rescale_ratio_mad", 1.0) <= 0.05
             and _plausible_factor(measures, "rescale_ratio", "rescale_ratio_form", units_only)):
         return True
@@ -101,6 +105,19 @@ def _rescaled(measures: dict[str, float], units_only: bool = False) -> bool:
                    or _form(measures, "rescale_deviating_form") == "same")
     return on_own_line and _plausible_factor(measures, "rescale_deviating_slope", "rescale_deviating_form",
                                              units_only)
+
+
+def _two_values_converted(measures: dict[str, float]) -> bool:
+    """Two distinct values deviating, both at one change of units (each pair within the
+    conversions' own 2% tolerance) with the form kept: a rescaled group mean or two-level feature.
+
+    One remapped value is one pair and says nothing; a line always passes through two, so with
+    two only a ratio through zero that is a known conversion (×60, ×1000, …) is a rescaling:
+    two levels recomputed or remapped independently do not land on one such factor."""
+    factor = measures.get("rescale_ratio")
+    return (factor is not None and measures.get("rescale_ratio_mad", 1.0) <= math.log10(1 + UNIT_TOLERANCE)
+            and _far_from_one(factor) and _form(measures, "rescale_ratio_form") != "other"
+            and unit_conversion(factor, 0.0, 1.0) is not None)
 
 
 def _nulls_by_value(mechanism: MechanismResult | None) -> bool:
@@ -128,7 +145,9 @@ def _plausible_factor(measures: dict[str, float], factor: str, form: str, units_
     value, verdict = measures.get(factor), _form(measures, form)
     if not _far_from_one(value) or verdict == "other":
         return False
-    return (verdict == "same" and not units_only) or unit_conversion(value, 0.0, 1.0) is not None
+    if units_only or verdict != "same":
+        return unit_conversion(value, 0.0, 1.0) is not None
+    return True
 
 
 def _unit_rescaling(node_kind: str, signal: Signal) -> bool:
