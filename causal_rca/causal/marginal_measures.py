@@ -7,6 +7,7 @@ import numpy as np
 
 from causal_rca.causal.encoding import EncodedWindows, support_mask
 from causal_rca.signals import statistics as st
+from causal_rca.signals.shifted_tail import outside_beyond_shift
 
 
 def root_consistency(node_id: str, enc: EncodedWindows, default_value: float | None) -> np.ndarray:
@@ -21,14 +22,17 @@ def root_consistency(node_id: str, enc: EncodedWindows, default_value: float | N
 
 def drift_inside_support(node_id: str, enc: EncodedWindows) -> dict[str, float]:
     """Inputs outside the training support arrive as a population of their own, the bulk
-    unchanged; a shifted population moves the bulk and pushes its tail out with it."""
+    unchanged; a shifted population moves the bulk and pushes its tail out with it: as many rows
+    past the range as the reference, moved by the bulk's move, puts there
+    (``outside_beyond_shift_p``, ``signals/shifted_tail.py``)."""
     if node_id in enc.categorical:
         return {}
     ref = enc.reference[node_id].to_numpy(dtype=float)
     cur = enc.current[node_id].to_numpy(dtype=float)
     inside = support_mask(ref, cur, categorical=False) & ~np.isnan(cur)
     d, _p = st.ks_two_sample(ref[~np.isnan(ref)], cur[inside])
-    return {"drift_inside_support": d}
+    tail = outside_beyond_shift(ref, cur)
+    return {"drift_inside_support": d, **({"outside_beyond_shift_p": tail.p_value} if tail is not None else {})}
 
 
 def drift_outside_default(node_id: str, enc: EncodedWindows, value: float,

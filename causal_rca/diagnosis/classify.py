@@ -156,6 +156,22 @@ def _unit_rescaling(node_kind: str, signal: Signal) -> bool:
     return node_kind != "source" or signal.value is not None
 
 
+OUTSIDE_SHARE = 0.1  # more rows past the reference's range than this: out of support whatever the bulk did...
+OUTSIDE_UNMOVED = 0.03  # ...or than this with the rows inside the range unmoved (KS D below BULK_UNMOVED)
+BULK_UNMOVED = 0.05
+BEYOND_SHIFT_LEVEL = 0.01  # one-sided: more rows past the range than the moved reference puts there
+
+
+def _new_population(outside_excess: float, m: dict[str, float]) -> bool:
+    """Rows past the reference's range are a population of their own (``out_of_distribution``),
+    not the reference's tail carried out by a moved population (``distribution_shift``): there
+    are more of them than the reference, moved as far as its bulk moved, puts there
+    (``outside_beyond_shift_p``, ``signals/shifted_tail.py``; absent: not asked)."""
+    beyond_shift = m.get("outside_beyond_shift_p", 0.0) < BEYOND_SHIFT_LEVEL
+    return beyond_shift and (outside_excess >= OUTSIDE_SHARE or (
+        outside_excess >= OUTSIDE_UNMOVED and m.get("drift_inside_support", 1.0) < BULK_UNMOVED))
+
+
 Alternative = tuple[str, str]  # (failure mode, the evidence that keeps it possible)
 
 
@@ -279,7 +295,6 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         # Rows arrived in categories the reference never had while the known ones kept their mix:
         # values outside the training support (a new market, a new segment), not a moved population.
         return "out_of_distribution", ["new_categories"]
-    if "out_of_support" in s and (s["out_of_support"].effect >= 0.1 or (
-            s["out_of_support"].effect >= 0.03 and m.get("drift_inside_support", 1.0) < 0.05)):
+    if "out_of_support" in s and _new_population(s["out_of_support"].effect, m):
         return "out_of_distribution", ["out_of_support"]
     return "distribution_shift", [k for k in ("drift", "new_categories", "out_of_support") if k in s]
