@@ -37,6 +37,7 @@ from causal_rca.causal.mechanism_waves import in_waves, nodes_below
 from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and its levels are imported from here too)
     CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
 )
+from causal_rca.causal.overlap import residual_ks
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
 )
@@ -46,7 +47,6 @@ from causal_rca.causal.workers import run_calls, worker_count
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals import statistics as st
 from causal_rca.signals.detect import Signal
-from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 
 
 # The reference's value model of a node, fitted only when a test gets that far (``mechanism_fits.fit_values``).
@@ -78,9 +78,9 @@ def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarra
 
 
 def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray, outcome: bool = False,
-                     default_value: float | None = None) -> tuple[float, float, dict, list]:
+                     default_value: float | None = None, model_seed: int | None = None) -> tuple[float, float, dict, list]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference.
-    Last: what the test compares, per current row with a value (``clustered_rows``)."""
+    Last: what the test compares, per current row with a value (``clustered_rows``). ``model_seed``: a model's (``overlap``)."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
@@ -126,8 +126,9 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
-    d_signed, p_signed = ks_sorted(fit.residuals.ordered, sorted_sample(r1))
-    d_abs, p_abs = ks_sorted(fit.residuals.absolute, sorted_sample(np.abs(r1)))
+    inputs = None if model_seed is None else (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
+    d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, model_seed or 0)
+    measures.update(overlap)
     # An outcome whose noise grows (a concept that loosened) moves the spread more than any
     # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
@@ -230,13 +231,13 @@ def _computed_category(wrong_hold: np.ndarray, wrong_cur: np.ndarray, prob_hold:
 def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows, seed: int,
                       default_value: float | None = None, extra_rows: np.ndarray | None = None,
                       outcome: bool = False, fitted: MechanismFit | None = None,
-                      history: HistoryCheck | None = None) -> MechanismResult:
+                      history: HistoryCheck | None = None, model: bool = False) -> MechanismResult:
     """``history``: a feature over its entity's history, tested against it (``history.py``): that
     test replaces the same-row value test; "is missing" and "holds a default" are still asked.
     ``extra_rows`` restricts the test to rows where the node's broken parents still behave
     as before: what remains of the node's change is its own, not inherited (descendant adjustment).
     ``fitted``: the reference-only parts, learnt by ``CausalRCA.fit`` (``mechanism_fits``) for
-    these very reference rows and seed; fitted here when not given, as they were fitted there."""
+    these very reference rows and seed; fitted here when not given, as they were fitted there. ``model``: a model node."""
     X_ref, X_cur = column_matrix(enc.reference, parents), column_matrix(enc.current, parents)
     inside = np.ones(len(X_cur), dtype=bool)
     supports = (fitted.parent_supports if fitted is not None
@@ -290,7 +291,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
-                                                            default_value)
+                                                            default_value, seed if model else None)
     if enc.current_keys is not None:  # rows repeat entities: each part at its own effective sample size
         p_null, p_def, p_val, measures = clustered_parts(enc.reference_keys, enc.current_keys[inside], x_cur,
                                                          default_value, (p_null, p_def, p_val), compared, measures)
@@ -394,8 +395,8 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
     tested = [(i, node_id, parents_of[node_id]) for i, node_id in enumerate(order)
               if parents_of[node_id] and node_id not in below]
     calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, fallback_value(node_id, signals),
-               None), {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i),
-                       "history": histories.get(node_id)})
+               None), {"outcome": graph.nodes[node_id].kind == "label", "model": graph.nodes[node_id].kind == "model",
+                       "fitted": fitted(node_id, i), "history": histories.get(node_id)})
              for i, node_id, parents in tested)
     done = run_calls(conditional_test, calls, workers)
     return {node_id: result for (_i, node_id, _parents), result in zip(tested, done)}
@@ -441,8 +442,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         i, parents = index[node_id], parents_of[node_id]
         return ((node_id, parents, _narrow(enc, (node_id, *parents)) if workers > 1 else enc, seed + i,
                  fallback_value(node_id, signals), upstream_ok),
-                {"outcome": graph.nodes[node_id].kind == "label", "fitted": fitted(node_id, i),
-                 "history": histories.get(node_id)})
+                {"outcome": graph.nodes[node_id].kind == "label", "model": graph.nodes[node_id].kind == "model",
+                 "fitted": fitted(node_id, i), "history": histories.get(node_id)})
 
     def finish(node_id: str, result: MechanismResult | None) -> None:
         """The node's result as the sequential pass records it (``result``: its conditional test, if it has parents)."""
