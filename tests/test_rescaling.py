@@ -181,3 +181,6 @@ def test_a_source_is_rescaled_through_its_mechanism_only_by_a_change_of_units() 
     assert _rescaled({**kept, "rescale_slope": 0.48})
     assert not _rescaled({**kept, "rescale_slope": 0.48}, units_only=True)
     assert _rescaled({**kept, "rescale_slope": 1000.0}, units_only=True)
+    # ages past the reference's range against a noisy parent: slope 1.75, R² 0.26, form kept
+    older = {"rescale_slope": 1.75, "rescale_r2": 0.26, "rescale_form_p": 1e-4, "rescale_form_spread": 0.91}
+    assert _rescaled(older) and not _rescaled(older, units_only=True)

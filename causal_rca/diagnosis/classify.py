@@ -13,7 +13,7 @@ from causal_rca.diagnosis.class_verdict import class_label_verdict
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
 from causal_rca.signals.level_rescaling import LEVELS_R2, SAME_SHARES
-from causal_rca.signals.units import unit_conversion
+from causal_rca.signals.units import UNIT_TOLERANCE, unit_conversion
 
 
 def _anomalous(signals: list[Signal], node: str) -> dict[str, Signal]:
@@ -49,7 +49,6 @@ LABEL_SHIFT_LEVEL = 0.25  # numeric outcome: residual mean moved this many sd, s
 SELECTIVE = 0.3  # KS distance: the repeated value took rows by what they should have held
 RESCALE_R2 = 0.995  # a rescaling is exact (as for the scale signal); a bent computation is not
 RESCALE_SLOPE = 0.17  # |log10 slope|: a factor of about 1.5 or more
-UNIT_TOLERANCE = 0.02  # relative: how far an estimated factor may miss a conversion (as in signals/units.py)
 
 
 def _far_from_one(factor: float | None) -> bool:

@@ -22,7 +22,7 @@ from causal_rca.signals.level_rescaling import (LEVELS_R2, SAME_SHARES, LevelRes
 from causal_rca.signals.levels import reference_levels
 from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
-from causal_rca.signals.units import conversion_within_noise, thin_ordered, unit_conversion
+from causal_rca.signals.units import conversion_within_noise, thin_ordered, unit_conversion, value_spread
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
@@ -181,8 +181,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
                + (f"unchanged (p={p_shares:.2g})" if p_shares >= SAME_SHARES else f"moved too (p={p_shares:.2g})"))
     if r2 >= 0.995 and scale > 0:  # a change of units is exact; a population shift is not
         effect = abs(math.log10(scale))
-        spread = float(np.subtract(*np.quantile(cur, [0.75, 0.25]))) or float(np.std(cur))
-        units = unit_conversion(scale, shift, spread) or conversion_within_noise(
+        units = unit_conversion(scale, shift, value_spread(cur)) or conversion_within_noise(
             ref, cur, scale, thinned=(base.thinned, thin_ordered(cur_sorted.values, len(cur))))
         moved = None if units or relocated is None else "every row on new levels, the old ones' image"
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
@@ -230,8 +229,7 @@ def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: f
     factor, share, p_fit = st.partial_rescale_fit(ref, cur)
     if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(ref, cur, factor) < TAIL_FITS:
         return []
-    spread = float(np.subtract(*np.quantile(ref, [0.75, 0.25]))) or float(np.std(ref))
-    units = unit_conversion(factor, 0.0, spread * factor)
+    units = unit_conversion(factor, 0.0, value_spread(ref) * factor)
     if units is None:
         return []
     return [Signal(node, "partial_scale", 1.0, factor, p_drift, share,

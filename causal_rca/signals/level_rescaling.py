@@ -28,7 +28,7 @@ import numpy as np
 
 from causal_rca.signals import statistics as st
 from causal_rca.signals.levels import MAX_LEVELS, reference_levels
-from causal_rca.signals.units import unit_conversion
+from causal_rca.signals.units import unit_conversion, value_spread
 
 LEVELS_R2 = 0.999  # levels on a line as exact as a change of units makes them
 SAME_SHARES = 0.01  # chi-square p at or above this: the paired levels keep their shares
@@ -50,13 +50,9 @@ class LevelRescaling:
     units: str | None  # the conversion the line is, if a known one
 
 
-def _spread(values: np.ndarray) -> float:
-    return float(np.subtract(*np.quantile(values, [0.75, 0.25]))) or float(np.std(values))
-
-
 def on_conversion_line(levels: tuple[float, float, float, float], cur: np.ndarray) -> bool:
     """The levels' line (``statistics.level_affine_fit``) is a known change of units."""
-    return levels[0] != 1.0 and unit_conversion(levels[0], levels[1], _spread(cur)) is not None
+    return levels[0] != 1.0 and unit_conversion(levels[0], levels[1], value_spread(cur)) is not None
 
 
 def _on_line(ref: np.ndarray, moved: np.ndarray, share: float, min_share: float = 0.01) -> LevelRescaling | None:
@@ -66,7 +62,7 @@ def _on_line(ref: np.ndarray, moved: np.ndarray, share: float, min_share: float 
     scale, shift, r2, p_shares = fit
     if r2 < LEVELS_R2 or scale <= 0 or abs(math.log10(scale)) < FAR_FROM_ONE:
         return None
-    return LevelRescaling(scale, shift, r2, p_shares, share, unit_conversion(scale, shift, _spread(moved)))
+    return LevelRescaling(scale, shift, r2, p_shares, share, unit_conversion(scale, shift, value_spread(moved)))
 
 
 def relocated_levels(ref: np.ndarray, cur: np.ndarray) -> LevelRescaling | None:

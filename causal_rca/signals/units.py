@@ -39,7 +39,7 @@ _BASE = [
     ("gallons ↔ litres", 3.785412, 0.0),
     ("mmHg ↔ kPa (blood pressure)", 7.500617, 0.0),
 ]
-_TOLERANCE = 0.02  # relative: estimated slopes of exact conversions land well inside it
+UNIT_TOLERANCE = 0.02  # relative: estimated slopes of exact conversions land well inside it
 
 
 def _conversions() -> list[tuple[str, float, float]]:
@@ -57,6 +57,12 @@ def _conversions() -> list[tuple[str, float, float]]:
 CONVERSIONS = _conversions()
 
 
+def value_spread(values: np.ndarray) -> float:
+    """The values' typical size, which a conversion's offset is judged against: the
+    interquartile range, or the standard deviation when most values are one level."""
+    return float(np.subtract(*np.quantile(values, [0.75, 0.25]))) or float(np.std(values))
+
+
 def unit_conversion(slope: float, offset: float, spread: float) -> str | None:
     """The conversion that maps reference values onto current ones, if any.
 
@@ -67,7 +73,7 @@ def unit_conversion(slope: float, offset: float, spread: float) -> str | None:
         return None
     tol_offset = 0.1 * max(spread, 1e-12)
     for name, factor, conv_offset in CONVERSIONS:
-        if abs(slope / factor - 1.0) <= _TOLERANCE and abs(offset - conv_offset) <= max(tol_offset, 0.05 * abs(conv_offset)):
+        if abs(slope / factor - 1.0) <= UNIT_TOLERANCE and abs(offset - conv_offset) <= max(tol_offset, 0.05 * abs(conv_offset)):
             return name
     return None
 
