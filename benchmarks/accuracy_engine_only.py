@@ -40,6 +40,26 @@ def one(family: str, seed: int, kinds: tuple[str, ...] = ("binary",)) -> tuple |
             list(a.nodes), a.mode, a.seconds, getattr(a, "error", None), case.kind)
 
 
+def planned_seeds(family: str, first: int, cases: int, mode: str | None) -> list[int]:
+    """``cases`` seeds from ``first``; with ``mode``, the next ``cases`` blind seeds planned with that mode.
+
+    Selecting by the plan, not by the drawn case, keeps a targeted run cheap and leaves the
+    generator untouched: the plan is what the draw realises.
+    """
+    if mode is None:
+        return [first + i for i in range(cases)]
+    if family != "blind":
+        raise SystemExit("--mode needs --family blind")
+    from benchmarks.blind_family.plan import plan_case
+
+    seeds, seed = [], first
+    while len(seeds) < cases:
+        if plan_case(seed).mode == mode:
+            seeds.append(seed)
+        seed += 1
+    return seeds
+
+
 def score(rows: list[tuple]) -> tuple[dict[str, list[int]], int, int, list[float]]:
     """(per mode: cases, top1, top3, mode right when node right; false alarms; controls; seconds)."""
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -75,16 +95,20 @@ def main() -> int:
     ap.add_argument("--misses", action="store_true", help="print every case the engine got wrong")
     ap.add_argument("--kinds", type=parse_kinds, default=("binary",),
                     help="random family: model kinds to draw, comma-separated (binary, multiclass, regression)")
+    ap.add_argument("--mode", default=None,
+                    help="blind family: only the seeds whose plan injects this failure mode (the plan is "
+                         "read without drawing data); --cases then counts matching seeds")
     args = ap.parse_args()
     kinds = args.kinds
     first = default_seed(args.family) if args.seed is None else args.seed
-    drawn = [args.seed + i if args.seed is not None else first + i for i in range(args.cases)]
+    drawn = planned_seeds(args.family, first, args.cases, args.mode)
     with ProcessPoolExecutor(args.jobs) as pool:
         answered = list(pool.map(one, [args.family] * len(drawn), drawn, [kinds] * len(drawn)))
     seeds = [s for s, r in zip(drawn, answered) if r is not None]
     rows = [r for r in answered if r is not None]
-    print(f"{args.family} family, seeds {first}..{first + args.cases - 1}: {len(rows)} cases "
-          f"({args.cases - len(rows)} left out by the generator)")
+    only = f" planned as {args.mode}" if args.mode else ""
+    print(f"{args.family} family, seeds {drawn[0]}..{drawn[-1]}{only}: {len(rows)} cases "
+          f"({len(drawn) - len(rows)} left out by the generator)")
     for seed, (mode, sig, node, answered_sig, nodes, amode, seconds, err, kind) in zip(seeds, rows):
         if args.misses and (err or (sig and (not nodes or nodes[0] != node or amode != mode))
                             or (not sig and answered_sig and nodes)):
