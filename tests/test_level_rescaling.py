@@ -4,7 +4,6 @@ mechanism read as a rescaling only at a change of units is tested in test_rescal
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,9 +39,6 @@ def test_a_rating_moved_onto_a_twenty_to_hundred_scale_is_a_rescaling_at_a_sourc
     assert scale and scale[0].value is not None
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the relocation is only asked when the quantiles "
-                   "miss a line (R² < 0.995); here they fit one by chance, ×19.9 is no known "
-                   "conversion, and a source's scale signal without a reading is not a rescaling")
 def test_a_relocated_rating_whose_quantiles_also_fit_a_line_is_a_rescaling_at_a_source() -> None:
     scale = [s for s in _numeric_signals("r", *_moved_rating(20.0, 2178)) if s.signal == "scale"]
     assert scale and scale[0].value is not None
@@ -69,20 +65,29 @@ def test_a_new_population_on_new_levels_at_slope_one_is_no_rescaling() -> None:
     assert relocated_levels(ref, cur) is None and partial_level_rescaling(ref, cur) is None
 
 
-@settings(max_examples=20, deadline=None)
-@given(st.floats(0.1, 0.8), st.integers(0, 10_000))
-def test_a_share_of_rows_rescaled_is_a_copy_of_the_reference_levels(share, seed) -> None:
+def test_a_share_of_rows_rescaled_is_a_copy_of_the_reference_levels() -> None:
     """One feed's educ levels 1–7 ×20 (a development case: 39% of rows, shares p = 0.85): the rows
     on new levels keep the reference's shares, paired every level from the bottom even when the
-    lowest is rare (under 1% of the moved rows)."""
-    rng = np.random.default_rng(seed)
+    lowest is rare (under 1% of the moved rows).
+
+    The shares are judged by a chi-square test at 1%, so a true copy is missed in about one draw
+    in a hundred by construction, and a small moved share can lack the rarest level (about two
+    rows expected at 10%), which shifts the pairing. The rule is checked over 200 fixed draws (6
+    missed today; at most 5% allowed), never on one random draw that fails at the test's own size."""
     p = (0.011, 0.06, 0.28, 0.2, 0.107, 0.222, 0.12)
-    ref = rng.choice(np.arange(1.0, 8.0), 3500, p=p)
-    cur = rng.choice(np.arange(1.0, 8.0), 2000, p=p)
-    moved = rng.random(2000) < share
-    cur[moved] *= 20.0
-    found = partial_level_rescaling(ref, cur)
-    assert found is not None and abs(found.scale - 20.0) < 1e-9 and abs(found.share - moved.mean()) < 1e-12
+    found_right = 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        share = rng.uniform(0.1, 0.8)
+        ref = rng.choice(np.arange(1.0, 8.0), 3500, p=p)
+        cur = rng.choice(np.arange(1.0, 8.0), 2000, p=p)
+        moved = rng.random(2000) < share
+        cur[moved] *= 20.0
+        found = partial_level_rescaling(ref, cur)
+        if found is not None:
+            assert abs(found.scale - 20.0) < 1e-9 and abs(found.share - moved.mean()) < 1e-12
+            found_right += 1
+    assert found_right >= 190
 
 
 def test_a_partial_celsius_to_fahrenheit_is_a_known_conversion() -> None:
