@@ -168,9 +168,9 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
                       f"distribution moved (KS D={d:.2f}); median {_fmt(base.median)} → {_fmt(cur_median)}"))
     scale, shift, r2 = st.affine_fit(ref, cur, ref_quantiles=base.quantiles)
     how = f"quantiles on a line, R²={r2:.3f}"
-    # Asked whatever the quantiles do: a moved rating's quantiles can fit a line by chance at a
-    # factor no conversion has, and only the levels then tell a rescaling from a shift.
-    relocated = relocated_levels(ref, cur)
+    # Asked of any discrete column (its sample has few levels), whatever the quantiles do: they can
+    # fit a line by chance at a factor no conversion has; only the levels then tell.
+    relocated = relocated_levels(ref, cur) if reference_levels(base.sample.values) is not None else None
     levels = st.level_affine_fit(ref, cur) if r2 < 0.995 and relocated is None else None
     levels = (relocated.scale, relocated.shift, relocated.r2, relocated.p_shares) if relocated else levels
     if levels is not None and levels[2] >= LEVELS_R2 and (
