@@ -26,9 +26,9 @@ def renamed_verdict(kind: str, mechanism: MechanismResult | None,
                 and mechanism.changed and "category_mixed_p" in m)
     if not computed or m["category_mixed_p"] < SIGNIFICANCE:
         return "schema_change", renaming, []
-    said = (f"the new names follow the parents' values as purely as the reference's names did "
-            f"({m['category_impurity_current']:.1%} of rows off their parent value's name against "
-            f"{m['category_impurity_reference']:.1%}, p = {m['category_mixed_p']:.2g}): the node computes them")
+    said = (f"the parents' values decide the new names as purely as they decided the old "
+            f"({m['category_impurity_current']:.1%} of rows off their parent value's most common name against "
+            f"{m['category_impurity_reference']:.1%}, one-sided p = {m['category_mixed_p']:.2g})")
     return "pipeline_skew", ["mechanism", "category_purity"], [(
-        "schema_change", f"{', '.join(renaming)}: the categories could also have been renamed upstream of "
-                         f"the node on every row; {said}")]
+        "schema_change", f"{', '.join(renaming)}: the same categories under new names, which a re-encoding of "
+                         f"every row between the parents and the node would also give; {said}")]
