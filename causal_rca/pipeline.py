@@ -14,6 +14,7 @@ from typing import Callable
 from causal_rca.causal.contributions import attributable, candidate_contributions, unattributed_warning
 from causal_rca.causal.encoding import encode_windows, label_overrides
 from causal_rca.causal.history import history_checks, one_broken_history
+from causal_rca.causal.category_function import with_category_purity
 from causal_rca.causal.mechanism import assess_mechanisms
 from causal_rca.causal.metric_graph import metric_causal_graph
 from causal_rca.diagnosis.causes import as_anomaly, ranked_causes, report_extras, summary_line
@@ -140,6 +141,8 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
     mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
                                    jobs=jobs, design_effects=clustering, fits=fit.mechanism_fits,
                                    histories=histories)
+    # Renamed categories at a computed node: do the parents' values still decide the new names? (classify.py)
+    mechanisms = with_category_purity(graph, mechanisms, signals, ref_s, cur_s, dtypes)
 
     # The causal graph of the metric: observed ancestors through effective parents.
     metric_graph = metric_causal_graph(graph, metric, spec, dtypes, labelled=not unlabelled)

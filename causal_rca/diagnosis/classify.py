@@ -10,6 +10,7 @@ import math
 
 from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.diagnosis.class_verdict import class_label_verdict
+from causal_rca.diagnosis.renamed_verdict import renamed_verdict
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
 from causal_rca.signals.level_rescaling import LEVELS_R2, SAME_SHARES
@@ -252,10 +253,11 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         return "concept_drift", ["mechanism"]
     if "dtype" in s or "coercion" in s:
         return "schema_change", [k for k in ("dtype", "coercion") if k in s]
-    if "vanished_categories" in s and "new_categories" in s:
-        return "schema_change", ["vanished_categories", "new_categories"]
-    if "renamed_categories" in s:  # the known categories under new names: a re-encoding upstream
-        return "schema_change", ["renamed_categories", "new_categories"]
+    renaming = ([k for k in ("vanished_categories", "new_categories") if k in s]
+                if "vanished_categories" in s and "new_categories" in s
+                else ["renamed_categories", "new_categories"] if "renamed_categories" in s else None)
+    if renaming:  # the known categories under new names: a re-encoding upstream, or the node's own computation
+        return renamed_verdict(node.kind, mechanism, renaming)
     if "staleness" in s or ("contract" in s and "staleness" in s.get("contract").detail):
         return "stale_values", ["staleness"]
     if "repeats" in s:  # entities' rows repeat their previous value: frozen per key
