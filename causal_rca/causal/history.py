@@ -28,6 +28,7 @@ import pandas as pd
 from causal_rca.causal.clustered_rows import clustered_two_proportion
 from causal_rca.causal.encoding import effective_parents
 from causal_rca.causal.fitting import MIN_ROWS
+from causal_rca.causal.history_nulls import null_measures
 from causal_rca.causal.mechanism_result import MIN_EFFECT, SIGNIFICANCE, MechanismResult
 from causal_rca.causal.rescaling import holdout, rescaling_measures
 from causal_rca.lineage.graph import LineageGraph
@@ -229,7 +230,7 @@ class HistoryCheck:
     current_matches: np.ndarray  # every current row, in the window's order
     current_evaluable: np.ndarray
     current_keys: np.ndarray
-    null_measures: tuple[tuple[str, float], ...] = ()  # ``_null_selectivity`` of the current window
+    null_measures: tuple[tuple[str, float], ...] = ()  # ``history_nulls.null_measures`` of the current window
     rescale_measures: tuple[tuple[str, float], ...] = ()  # ``_rescaled_history`` of the current window
 
     def result(self, node_id: str, parents: tuple[str, ...], rows: np.ndarray | None = None) -> MechanismResult:
@@ -266,8 +267,10 @@ def history_check(node_id: str, computation: Computation, reference: pd.DataFram
     keys_ref, keys_cur = codes[:len(ref_w.frame)], codes[len(ref_w.frame):]
     matches, evaluable = (np.zeros(len(cur_w.frame), dtype=bool) for _ in range(2))
     matches[cur.rows.order], evaluable[cur.rows.order] = cur.matches, cur.evaluable
-    return HistoryCheck(computation, key_name, ~ref.matches[ref.evaluable], keys_ref[ref.rows.order][ref.evaluable],
-                        matches, evaluable, keys_cur, _null_selectivity(computation, cur_w, node_id),
+    misses_ref, misses_keys = ~ref.matches[ref.evaluable], keys_ref[ref.rows.order][ref.evaluable]
+    return HistoryCheck(computation, key_name, misses_ref, misses_keys, matches, evaluable, keys_cur,
+                        null_measures(cur_w.computed(computation), cur_w, node_id, (misses_ref, misses_keys),
+                                      keys_cur[cur.rows.order]),
                         _rescaled_history(computation, ref_w, cur_w, node_id))
 
 
@@ -292,22 +295,6 @@ def _rescaled_history(computation: Computation, reference: HistoryWindow, curren
     if len(computed_ref) < MIN_ROWS:
         return ()
     return tuple(rescaling_measures(computed_cur, child_cur, holdout(computed_ref, child_ref)).items())
-
-
-def _null_selectivity(computation: Computation, window: HistoryWindow, node_id: str) -> tuple[tuple[str, float], ...]:
-    """Which current rows are null? Lost values (an outage, a failed join) are null whatever the
-    reference computation gives them; a computation that changed its null handling (a count
-    served only within the same day) nulls rows *by* that value. Two-sample KS between what the
-    reference computation gives the null rows and the rows that kept a value (evaluable rows
-    only): its distance and p at the windows' counts."""
-    computed, evaluable = window.computed(computation)
-    child = window.column(node_id)
-    known = evaluable & np.isfinite(computed)
-    null, kept = known & np.isnan(child), known & ~np.isnan(child)
-    if null.sum() < MIN_ROWS or kept.sum() < MIN_ROWS:
-        return ()
-    d, p = st.ks_two_sample(computed[null], computed[kept])
-    return ("null_selectivity", d), ("null_selectivity_p", p)
 
 
 def history_checks(graph: LineageGraph, reference: pd.DataFrame, current: pd.DataFrame, dtypes: dict[str, str],

@@ -128,6 +128,42 @@ def _nulls_by_value(mechanism: MechanismResult | None) -> bool:
     return (m.get("null_selectivity_p", 1.0) < FORM_LEVEL and m.get("null_selectivity", 0.0) >= SELECTIVE)
 
 
+def _nulls_by_history(mechanism: MechanismResult | None) -> bool:
+    """The new nulls hit the rows whose entity's previous event lies far back (KS between the
+    time since it for null rows and for the others rejects at 1% with a selecting rule's
+    distance): a computation over the history that ran out of events, nothing was lost."""
+    m = mechanism.measures if mechanism else {}
+    return m.get("null_by_history_p", 1.0) < FORM_LEVEL and m.get("null_by_history", 0.0) >= SELECTIVE
+
+
+def _nulls_among_survivors(mechanism: MechanismResult | None) -> bool:
+    """More null rows than the computation's own misses explain would, by the reference
+    computation, hold values among those that survived (one-sided, entities as units, at 1%):
+    the nulls are no cut at one end of the range, so an emptied tail is no coercion."""
+    m = mechanism.measures if mechanism else {}
+    return m.get("null_inside_p", 1.0) < FORM_LEVEL
+
+
+def _null_verdict(tail_emptied: bool,
+                  mechanism: MechanismResult | None) -> tuple[str, list[str], list[Alternative]]:
+    """More nulls: coerced (``schema_change``), computed (``pipeline_skew``) or lost (``missing_values``).
+
+    A coercion needs its evidence, an emptied tail (``tail_nulls``) that the reference
+    computation does not contradict; a computed node's nulls chosen by what it should have held
+    or by how far back its history lies are its computation; otherwise the values were lost."""
+    by_value, by_history = _nulls_by_value(mechanism), _nulls_by_history(mechanism)
+    chosen = ["null_selectivity"] * by_value + ["null_by_history"] * by_history
+    if tail_emptied and not _nulls_among_survivors(mechanism):
+        # A cut by the computed value is both a format rejected and a computation that nulls
+        # the long gaps: the tail is the likelier reading, the computation stays possible.
+        alternatives = [("pipeline_skew", "the nulls are also chosen by what the reference computation "
+                                          "gives the rows or by their history (" + ", ".join(chosen) + ")")]
+        return "schema_change", ["null_rate", "tail_nulls"], alternatives if chosen else []
+    if chosen:
+        return "pipeline_skew", ["null_rate", *chosen], []
+    return "missing_values", ["null_rate"], []
+
+
 def _recoded(measures: dict[str, float]) -> bool:
     """A discrete node whose levels keep their shares one for one (chi-square at the windows'
     counts does not reject at 1%), so they pair as the same computation's, but do not lie on a
@@ -263,11 +299,7 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     if "repeats" in s:  # entities' rows repeat their previous value: frozen per key
         return "stale_values", ["repeats"]
     if "null_rate" in s and s["null_rate"].current > s["null_rate"].reference:
-        if "tail_nulls" in s:  # the nulls took one end of the range: values coerced, not lost
-            return "schema_change", ["null_rate", "tail_nulls"]
-        if _nulls_by_value(mechanism):  # a computed node's nulls chosen by what it should have held
-            return "pipeline_skew", ["null_rate", "null_selectivity"]
-        return "missing_values", ["null_rate"]
+        return _null_verdict("tail_nulls" in s, mechanism)
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the
     # more specific evidence, so it is read before the fallback-default signal.
     if "scale" in s and _unit_rescaling(node.kind, s["scale"]) and not (
