@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from causal_rca.causal.category_function import with_category_purity
 from causal_rca.causal.contributions import attributable, candidate_contributions, unattributed_warning
 from causal_rca.causal.encoding import encode_windows, label_overrides
 from causal_rca.causal.history import history_checks, one_broken_history
-from causal_rca.causal.category_function import with_category_purity
 from causal_rca.causal.mechanism import assess_mechanisms
 from causal_rca.causal.metric_graph import metric_causal_graph
 from causal_rca.diagnosis.causes import as_anomaly, ranked_causes, report_extras, summary_line
