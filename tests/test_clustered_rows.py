@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import stats
 
-from causal_rca.causal.clustered_rows import Shares, clustered_parts, clustered_two_proportion
+from causal_rca.causal.clustered_rows import Shares, clustered_parts, clustered_share_above, clustered_two_proportion
 from causal_rca.signals import statistics as st
 
 ENTITIES = 800
@@ -58,3 +58,14 @@ def test_a_share_test_replaces_the_row_level_p_and_a_residual_test_is_deflated_b
     _n, _d, p_free, m_free = clustered_parts(keys, keys, x_cur, None, (1.0, 1.0, 1e-6), [per_row], {})
     assert m["design_effect"] > 5 and p_clustered > 0.01
     assert m_free["design_effect"] < 1.5 and p_free < 1e-5
+
+
+def test_the_one_sided_share_test_halves_the_two_sided_p_only_in_its_direction() -> None:
+    """A larger current share gets half the two-sided p; a smaller one its complement."""
+    keys = np.arange(400)
+    low, high = np.arange(400) < 40, np.arange(400) < 120
+    two_sided = clustered_two_proportion(low, keys, high, keys)
+    assert two_sided < 1e-6
+    assert clustered_share_above(low, keys, high, keys) == two_sided / 2
+    assert clustered_share_above(high, keys, low, keys) == 1.0 - two_sided / 2
+    assert clustered_share_above(low[:0], keys[:0], high, keys) == 0.5

@@ -54,6 +54,14 @@ def clustered_two_proportion(dev0: np.ndarray, keys0: np.ndarray, dev1: np.ndarr
     return float(2 * stats.norm.sf(z))
 
 
+def clustered_share_above(dev0: np.ndarray, keys0: np.ndarray, dev1: np.ndarray, keys1: np.ndarray) -> float:
+    """One-sided p of "the current share of deviating rows (``dev1``) is the larger", entities as units."""
+    if len(dev0) == 0 or len(dev1) == 0:
+        return 0.5  # nothing to compare: neither direction
+    two_sided = clustered_two_proportion(dev0, keys0, dev1, keys1)
+    return two_sided / 2 if dev1.mean() > dev0.mean() else 1.0 - two_sided / 2
+
+
 def _robust_variance(dev: np.ndarray, keys: np.ndarray, share: float) -> float:
     _, groups = np.unique(keys, return_inverse=True)
     m = int(groups.max()) + 1 if len(groups) else 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from causal_rca.causal.clustered_rows import clustered_two_proportion
+from causal_rca.causal.clustered_rows import clustered_share_above
 from causal_rca.causal.encoding import effective_parents
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.causal.history_nulls import null_measures
@@ -248,9 +248,8 @@ class HistoryCheck:
             return MechanismResult(node_id, parents, "skipped", 1.0, 0.0,
                                    "too few current rows whose history lies in the window", measures,
                                    consistent=consistent)
-        two_sided = clustered_two_proportion(miss_ref, self.reference_keys, miss_cur, self.current_keys[tested])
         # Only fewer rows reproduced is a change of the computation; more is the reference's own noise.
-        p = two_sided / 2 if share_cur < share_ref else 1.0 - two_sided / 2
+        p = clustered_share_above(miss_ref, self.reference_keys, miss_cur, self.current_keys[tested])
         effect = min(1.0, max(0.0, 3.0 * (share_ref - share_cur)))
         detail = (f"computed as {self.computation.describe(self.key_name)} on {share_ref:.0%} of reference rows "
                   f"and {share_cur:.0%} of current rows whose history lies in the window")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from causal_rca.causal.clustered_rows import clustered_two_proportion
+from causal_rca.causal.clustered_rows import clustered_share_above
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.signals import statistics as st
 
@@ -74,8 +74,7 @@ def null_inside(computed: tuple[np.ndarray, np.ndarray], child: np.ndarray,
         return ()
     inside = (values[null] >= survivors.min()) & (values[null] <= survivors.max())
     misses, miss_keys = reference_misses
-    two_sided = clustered_two_proportion(misses, miss_keys, inside, keys[null])
-    p = two_sided / 2 if inside.mean() > misses.mean() else 1.0 - two_sided / 2
+    p = clustered_share_above(misses, miss_keys, inside, keys[null])
     return ("null_inside_share", float(inside.mean())), ("null_inside_p", p)
 
 
