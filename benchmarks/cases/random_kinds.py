@@ -31,16 +31,13 @@ import numpy as np
 from benchmarks.cases.random_family import (
     CONTROL_SHARE,
     FAILURE_MODES,
-    Concept,
     RandomCase,
-    Source,
-    Term,
-    make_concept,
-    pick_one,
     checked_seed,
     draw_case,
     draw_world_case,
 )
+from benchmarks.cases.random_pieces import Concept, Source, Term, pick_one
+from benchmarks.cases.random_world import make_concept
 from causal_rca.scenarios.simulate import stream_rng
 
 __all__ = ["KINDS", "ClassConcept", "draw_kind_case", "kind_of_seed", "planned_kind_mode"]
@@ -218,7 +215,7 @@ def _class_concept(rng: np.random.Generator, sources: list[Source], parents: lis
 
 @dataclass(frozen=True)
 class Kind:
-    """How ``random_family._build_world`` draws one kind's concept, label and metric."""
+    """How ``random_world.build_world`` draws one kind's concept, label and metric."""
 
     name: str
     task: str
