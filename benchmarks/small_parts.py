@@ -45,7 +45,7 @@ def main() -> int:
     for s in list_scenarios():
         secs = _median_seconds(lambda s=s: generate(s, seed=s.seed + 7), args.repeats)
         print(f"  {s.name:45s} {secs:6.2f} s  ({secs / baseline:5.1f}× baseline){'  OVER' if secs >= 3 else ''}")
-    from test_metrics import frame_for  # the tests' synthetic scored frames
+    from metrics_frames import frame_for  # the tests' synthetic scored frames
 
     print("\ncompare_windows on 1M rows per window (target < 1 s)")
     for name in ("accuracy", "precision", "recall", "log_loss", "mae", "mean"):
