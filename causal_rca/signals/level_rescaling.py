@@ -12,6 +12,9 @@ level and spread also puts its quantiles on a line (signals/units.py).
   of a level (a rescaling leaves a count's 0 in place under ×12 and puts rating 4 on 1 under
   ×0.25). The shares may have moved too, a population move on top of the rescaling; the new
   levels still tell.
+  When the windows hold different level sets (a rare level absent, shares crossing the floor),
+  the levels are paired by value instead (``level_pairing.py``): a line maps a reference level
+  onto every current level, with a chance test of such a hit at the column's number of levels.
 - *A share of rows* moved (one serving version in other units): the rows on levels the
   reference never had are then a rescaled copy of the reference. Their levels lie on the line
   and either keep the reference's shares (chi-square of the paired counts at the windows'
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from causal_rca.signals import statistics as st
+from causal_rca.signals.level_pairing import value_paired_line
 from causal_rca.signals.levels import MAX_LEVELS, reference_levels
 from causal_rca.signals.units import unit_conversion, value_spread
 
@@ -75,10 +79,20 @@ def relocated_levels(ref: np.ndarray, cur: np.ndarray) -> LevelRescaling | None:
         return None
     for min_share in PAIRINGS:
         found = _on_line(ref, cur, 1.0, min_share)
-        if found is not None:
-            images = found.scale * levels + found.shift
-            return None if np.any(_on_levels(cur, levels) & ~_on_levels(cur, images)) else found
-    return None
+        if found is not None and not _left_on_levels(cur, levels, found.scale, found.shift):
+            return found
+    # The windows' level sets differ (a level absent from one, shares crossing the floor), so the
+    # rank pairing is off by one: pair by value, every current level a reference level's image.
+    line = value_paired_line(ref, cur, FAR_FROM_ONE)
+    if line is None or _left_on_levels(cur, levels, line.scale, line.shift):
+        return None
+    return LevelRescaling(line.scale, line.shift, line.r2, line.p_shares, 1.0,
+                          unit_conversion(line.scale, line.shift, value_spread(cur)))
+
+
+def _left_on_levels(cur: np.ndarray, levels: np.ndarray, scale: float, shift: float) -> bool:
+    """Some current row is on a reference level that is not also a level's image: not every row moved."""
+    return bool(np.any(_on_levels(cur, levels) & ~_on_levels(cur, scale * levels + shift)))
 
 
 def _on_levels(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
