@@ -7,6 +7,7 @@ p-value alone at 100k rows flags every harmless wobble.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -14,7 +15,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from causal_rca.signals.levels import MAX_LEVELS
-from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
+from causal_rca.signals.sorted_ks import effective_size, ks_sorted, sorted_sample
 
 
 def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
@@ -47,12 +48,14 @@ def above_rate(k: int, n: int, rate: float) -> float:
     return float(stats.binomtest(k, n, min(max(rate, 0.0), 1.0), alternative="greater").pvalue)
 
 
-def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+def ks_two_sample(a: np.ndarray, b: np.ndarray, design_effect: float = 1.0) -> tuple[float, float]:
     """(KS statistic D in [0, 1], p-value); (0, 1) when a side is empty.
 
     The asymptotic p-value, exactly as ``stats.ks_2samp(a, b, method="asymp")`` gives it
-    (``sorted_ks``: a side sorted once can be tested many times)."""
-    return ks_sorted(sorted_sample(a), sorted_sample(b))
+    (``sorted_ks``: a side sorted once can be tested many times), at ``1 / design_effect``
+    of the values when they repeat entities (``signals/clustering.py``)."""
+    a, b = sorted_sample(a), sorted_sample(b)
+    return ks_sorted(a, b, at_most=effective_size(len(a.values), len(b.values), design_effect))
 
 
 def stratified_change(y_ref: np.ndarray, x_ref: np.ndarray, y_cur: np.ndarray, x_cur: np.ndarray,
@@ -221,7 +224,7 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
     return [float(x) for x in multipletests(p, method="fdr_bh")[1]]
 
 
-def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.48,
+def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, design_effect: float = 1.0, min_factor: float = 1.48,
                         max_factor: float = 10.0 ** 6.5, points: int = 400) -> tuple[float, float, float]:
     """(factor c, share w, p of the fit) for "current = reference with a share w of rows times c".
 
@@ -229,25 +232,16 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.
     mixture: F_cur(t) = (1 - w)·F_ref(t) + w·F_ref(t / c). For each factor on a log grid the
     share is the least-squares w; the factor whose mixture lies closest to the current ECDF wins,
     and its KS distance is judged at the windows' effective size (the fit of two parameters makes
-    the p-value lenient, so it can only say the mixture is *consistent* with the data).
+    the p-value lenient, so it can only say the mixture is *consistent* with the data): the rows'
+    count over ``design_effect`` when they repeat entities (``signals/clustering.py``).
     """
-    ref = np.sort(ref[np.isfinite(ref)])
-    cur = np.sort(cur[np.isfinite(cur)])
-    if len(ref) < 20 or len(cur) < 20 or np.ptp(ref) == 0:
+    mixture = _Mixture.of(ref, cur, points)
+    if mixture is None:
         return 1.0, 0.0, 0.0
-    t = np.quantile(cur, np.linspace(0.0, 1.0, points))
-    f_cur = np.searchsorted(cur, t, side="right") / len(cur)
-    f_ref = np.searchsorted(ref, t, side="right") / len(ref)
-    gap = f_cur - f_ref
 
     def fit(log_factor: float) -> tuple[float, float, float]:
-        c = 10.0 ** log_factor
-        g = np.searchsorted(ref, t / c, side="right") / len(ref) - f_ref
-        denom = float(g @ g)
-        if denom <= 0:
-            return math.inf, c, 0.0
-        w = min(1.0, max(0.0, float(gap @ g) / denom))
-        return float(np.max(np.abs(gap - w * g))), c, w
+        d, w = mixture.distance(10.0 ** log_factor)
+        return d, 10.0 ** log_factor, w
 
     lo, hi = math.log10(min_factor), math.log10(max_factor)
     coarse = np.r_[np.arange(-hi, -lo + 1e-9, 0.02), np.arange(lo, hi + 1e-9, 0.02)]
@@ -260,28 +254,77 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.
     d, c, w = best
     if not math.isfinite(d):
         return 1.0, 0.0, 0.0
-    n_eff = max(1, int(len(ref) * len(cur) / (len(ref) + len(cur))))
-    return c, w, float(stats.kstwo.sf(d, n_eff))
+    return c, w, mixture.p_value(d, design_effect)
 
 
-def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, min_rows: int = 30) -> float:
-    """p that the current values beyond the reference range are reference values times ``factor``.
+def partial_rescale_at(ref: np.ndarray, cur: np.ndarray, factor: float, offset: float = 0.0,
+                       design_effect: float = 1.0, points: int = 400) -> tuple[float, float, float]:
+    """(share w, KS distance, p) of "current = reference with a share w of rows times ``factor`` plus
+    ``offset``", the factor given: a conversion a mixture's fitted factor misses by sampling noise
+    (``units.partial_conversion``). (0, inf, 0) when either side is too small to judge."""
+    mixture = _Mixture.of(ref, cur, points)
+    if mixture is None:
+        return 0.0, math.inf, 0.0
+    d, w = mixture.distance(factor, offset)
+    return w, d, mixture.p_value(d, design_effect) if math.isfinite(d) else 0.0
+
+
+@dataclass(frozen=True)
+class _Mixture:
+    """The current ECDF against the reference's, at ``points`` quantiles ``t`` of the current window."""
+
+    ref: np.ndarray  # finite, sorted
+    rows: tuple[int, int]  # (reference, current) finite values
+    t: np.ndarray
+    f_ref: np.ndarray
+    gap: np.ndarray  # F_cur(t) - F_ref(t)
+
+    @staticmethod
+    def of(ref: np.ndarray, cur: np.ndarray, points: int) -> "_Mixture | None":
+        ref = np.sort(ref[np.isfinite(ref)])
+        cur = np.sort(cur[np.isfinite(cur)])
+        if len(ref) < 20 or len(cur) < 20 or np.ptp(ref) == 0:
+            return None
+        t = np.quantile(cur, np.linspace(0.0, 1.0, points))
+        f_ref = np.searchsorted(ref, t, side="right") / len(ref)
+        gap = np.searchsorted(cur, t, side="right") / len(cur) - f_ref
+        return _Mixture(ref, (len(ref), len(cur)), t, f_ref, gap)
+
+    def distance(self, factor: float, offset: float = 0.0) -> tuple[float, float]:
+        """(KS distance, least-squares share w) of (1 - w)·F_ref(t) + w·F_ref((t - offset) / factor)."""
+        g = np.searchsorted(self.ref, (self.t - offset) / factor, side="right") / len(self.ref) - self.f_ref
+        denom = float(g @ g)
+        if denom <= 0:
+            return math.inf, 0.0
+        w = min(1.0, max(0.0, float(self.gap @ g) / denom))
+        return float(np.max(np.abs(self.gap - w * g))), w
+
+    def p_value(self, d: float, design_effect: float) -> float:
+        """The KS p of distance ``d`` at the windows' effective size (over ``design_effect``: rows that repeat
+        an entity, ``signals/clustering.py``); lenient, as two parameters were fitted."""
+        return float(stats.kstwo.sf(d, max(1, int(effective_size(*self.rows, design_effect)))))
+
+
+def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, design_effect: float = 1.0,
+                      offset: float = 0.0, min_rows: int = 30) -> float:
+    """p that the current values beyond the reference range are reference values times ``factor`` (plus ``offset``).
 
     A mixture fit is judged mostly on the bulk; the rows a rescaling pushed past the reference's
     range are where its shape shows. Divided by the factor they must look like the reference
     values that the factor carries past that edge. A new population out of range (a new market's
-    prices) is a cluster of its own and fails. 1.0 when either side has too few rows to judge."""
+    prices) is a cluster of its own and fails. 1.0 when either side has too few rows to judge.
+    Tested at ``1 / design_effect`` of the rows when they repeat entities (``signals/clustering.py``)."""
     ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
     if len(ref) == 0 or len(cur) == 0 or not (factor > 0 and math.isfinite(factor)):
         return 1.0
     if factor > 1:
         edge = float(ref.max())
-        tail, source = cur[cur > edge], ref[ref > edge / factor]
+        tail, source = cur[cur > edge], ref[ref > (edge - offset) / factor]
     else:
         edge = float(ref.min())
         if edge <= 0:
             return 1.0
-        tail, source = cur[cur < edge], ref[ref < edge / factor]
+        tail, source = cur[cur < edge], ref[ref < (edge - offset) / factor]
     if len(tail) < min_rows or len(source) < min_rows:
         return 1.0
-    return ks_two_sample(tail / factor, source)[1]
+    return ks_two_sample((tail - offset) / factor, source, design_effect)[1]

@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from causal_rca.signals.sorted_ks import SortedSample, ks_sorted, sorted_sample
+from causal_rca.signals import statistics as st
+from causal_rca.signals.sorted_ks import SortedSample, effective_size, ks_sorted, sorted_sample
 
 # (name, multiplicative factor, offset): observed = factor · reference + offset.
 _BASE = [
@@ -89,16 +90,20 @@ def thin_ordered(ordered: np.ndarray, size: int) -> np.ndarray:
 
 
 def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: float,
-                            thinned: tuple[SortedSample, np.ndarray] | None = None) -> str | None:
+                            thinned: tuple[SortedSample, np.ndarray] | None = None,
+                            design_effect: float = 1.0) -> str | None:
     """A conversion the fitted slope misses by more than the fixed tolerance but sampling noise does not rule out.
 
     The slope of a quantile line fitted at a few thousand rows is itself noisy (a few percent
     for a skewed variable). Undo each nearby conversion and ask the data: is the converted
-    current window distributed as the reference (two-sample KS at the windows' sizes)?
+    current window distributed as the reference (two-sample KS at the windows' sizes, over
+    ``design_effect`` when rows repeat entities: two windows of different customers differ by
+    more than rows drawn independently would, ``signals/clustering.py``)?
     ``thinned``: both sides already thinned as below, the reference's ready for ``ks_sorted``
     (a fitted model keeps it: ``signals/baselines.py``)."""
     if not (slope > 0 and math.isfinite(slope)):
         return None
+    size = effective_size(int(np.isfinite(reference).sum()), int(np.isfinite(current).sum()), design_effect)
     # Every k-th value in order, at most THINNED a side: sorted once, not once per conversion tried. The
     # test is then a little less sharp, which only matters for a factor already within 15% of a conversion.
     if thinned is None:
@@ -109,8 +114,45 @@ def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: f
     for name, factor, offset in CONVERSIONS:
         if abs(math.log10(slope / factor)) > NEAR:
             continue
-        # p is 0.0 where it is surely below CONSISTENT: that conversion is not chosen either way
-        _, p = ks_sorted(reference_sorted, sorted_sample((current - offset) / factor), unless_below=CONSISTENT)
-        if p >= CONSISTENT and (best is None or p > best[0]):
-            best = (p, name)
+        # p is 0.0 where it is surely below CONSISTENT: that conversion is not chosen either way. Of those
+        # consistent, the closest (smallest D): at a large design effect several reach p = 1.
+        d, p = ks_sorted(reference_sorted, sorted_sample((current - offset) / factor), unless_below=CONSISTENT,
+                         at_most=size)
+        if p >= CONSISTENT and (best is None or d < best[0]):
+            best = (d, name)
+    return None if best is None else best[1]
+
+
+MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a partial change of units
+TAIL_FITS = 0.01  # the rows past the reference range, divided by the factor, rejected as its values below this
+
+
+def partial_conversion(reference: np.ndarray, current: np.ndarray,
+                       design_effect: float = 1.0) -> tuple[float, float, float, str] | None:
+    """(factor, share of rows, the mixture's KS p, conversion) when a share of the rows is in other units.
+
+    One serving version or one region's feed in other units makes the current window the reference
+    mixed with a rescaled copy of it (``statistics.partial_rescale_fit``), and the rows it pushes past
+    the reference's range must be the reference's own values times the factor
+    (``statistics.rescaled_tail_fit``); both are judged at the rows' effective size (``design_effect``:
+    rows that repeat an entity count once between them). Only a conversion factor counts, as for a
+    source's full rescaling: an arbitrary factor fitted to a mixture could be any change of shape.
+    A fitted factor further than the tolerance from every conversion still counts as the nearest
+    one (within ``NEAR``) whose own mixture and tail fit, as ``conversion_within_noise`` does for
+    a whole window: the factor of a mixture of a few hundred customers is itself noisy."""
+    factor, share, p_fit = st.partial_rescale_fit(reference, current, design_effect)
+    if p_fit < MIXTURE_FITS or share <= 0.0:
+        return None
+    units = unit_conversion(factor, 0.0, value_spread(reference) * factor)
+    if units is not None:
+        fits = st.rescaled_tail_fit(reference, current, factor, design_effect) >= TAIL_FITS
+        return (factor, share, p_fit, units) if fits else None
+    best: tuple[float, tuple[float, float, float, str]] | None = None
+    for name, conversion, offset in CONVERSIONS:
+        if abs(math.log10(factor / conversion)) > NEAR:
+            continue
+        share_at, d, p_at = st.partial_rescale_at(reference, current, conversion, offset, design_effect)
+        if (p_at >= MIXTURE_FITS and share_at > 0.0 and (best is None or d < best[0])
+                and st.rescaled_tail_fit(reference, current, conversion, design_effect, offset) >= TAIL_FITS):
+            best = (d, (conversion, share_at, p_at, name))
     return None if best is None else best[1]
