@@ -7,7 +7,6 @@ p-value alone at 100k rows flags every harmless wobble.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -235,13 +234,23 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, design_effect: float =
     the p-value lenient, so it can only say the mixture is *consistent* with the data): the rows'
     count over ``design_effect`` when they repeat entities (``signals/clustering.py``).
     """
-    mixture = _Mixture.of(ref, cur, points)
-    if mixture is None:
+    ref = np.sort(ref[np.isfinite(ref)])
+    cur = np.sort(cur[np.isfinite(cur)])
+    if len(ref) < 20 or len(cur) < 20 or np.ptp(ref) == 0:
         return 1.0, 0.0, 0.0
+    t = np.quantile(cur, np.linspace(0.0, 1.0, points))
+    f_cur = np.searchsorted(cur, t, side="right") / len(cur)
+    f_ref = np.searchsorted(ref, t, side="right") / len(ref)
+    gap = f_cur - f_ref
 
     def fit(log_factor: float) -> tuple[float, float, float]:
-        d, w = mixture.distance(10.0 ** log_factor)
-        return d, 10.0 ** log_factor, w
+        c = 10.0 ** log_factor
+        g = np.searchsorted(ref, t / c, side="right") / len(ref) - f_ref
+        denom = float(g @ g)
+        if denom <= 0:
+            return math.inf, c, 0.0
+        w = min(1.0, max(0.0, float(gap @ g) / denom))
+        return float(np.max(np.abs(gap - w * g))), c, w
 
     lo, hi = math.log10(min_factor), math.log10(max_factor)
     coarse = np.r_[np.arange(-hi, -lo + 1e-9, 0.02), np.arange(lo, hi + 1e-9, 0.02)]
@@ -254,60 +263,13 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, design_effect: float =
     d, c, w = best
     if not math.isfinite(d):
         return 1.0, 0.0, 0.0
-    return c, w, mixture.p_value(d, design_effect)
-
-
-def partial_rescale_at(ref: np.ndarray, cur: np.ndarray, factor: float, offset: float = 0.0,
-                       design_effect: float = 1.0, points: int = 400) -> tuple[float, float, float]:
-    """(share w, KS distance, p) of "current = reference with a share w of rows times ``factor`` plus
-    ``offset``", the factor given: a conversion a mixture's fitted factor misses by sampling noise
-    (``units.partial_conversion``). (0, inf, 0) when either side is too small to judge."""
-    mixture = _Mixture.of(ref, cur, points)
-    if mixture is None:
-        return 0.0, math.inf, 0.0
-    d, w = mixture.distance(factor, offset)
-    return w, d, mixture.p_value(d, design_effect) if math.isfinite(d) else 0.0
-
-
-@dataclass(frozen=True)
-class _Mixture:
-    """The current ECDF against the reference's, at ``points`` quantiles ``t`` of the current window."""
-
-    ref: np.ndarray  # finite, sorted
-    rows: tuple[int, int]  # (reference, current) finite values
-    t: np.ndarray
-    f_ref: np.ndarray
-    gap: np.ndarray  # F_cur(t) - F_ref(t)
-
-    @staticmethod
-    def of(ref: np.ndarray, cur: np.ndarray, points: int) -> "_Mixture | None":
-        ref = np.sort(ref[np.isfinite(ref)])
-        cur = np.sort(cur[np.isfinite(cur)])
-        if len(ref) < 20 or len(cur) < 20 or np.ptp(ref) == 0:
-            return None
-        t = np.quantile(cur, np.linspace(0.0, 1.0, points))
-        f_ref = np.searchsorted(ref, t, side="right") / len(ref)
-        gap = np.searchsorted(cur, t, side="right") / len(cur) - f_ref
-        return _Mixture(ref, (len(ref), len(cur)), t, f_ref, gap)
-
-    def distance(self, factor: float, offset: float = 0.0) -> tuple[float, float]:
-        """(KS distance, least-squares share w) of (1 - w)·F_ref(t) + w·F_ref((t - offset) / factor)."""
-        g = np.searchsorted(self.ref, (self.t - offset) / factor, side="right") / len(self.ref) - self.f_ref
-        denom = float(g @ g)
-        if denom <= 0:
-            return math.inf, 0.0
-        w = min(1.0, max(0.0, float(self.gap @ g) / denom))
-        return float(np.max(np.abs(self.gap - w * g))), w
-
-    def p_value(self, d: float, design_effect: float) -> float:
-        """The KS p of distance ``d`` at the windows' effective size (over ``design_effect``: rows that repeat
-        an entity, ``signals/clustering.py``); lenient, as two parameters were fitted."""
-        return float(stats.kstwo.sf(d, max(1, int(effective_size(*self.rows, design_effect)))))
+    n_eff = max(1, int(effective_size(len(ref), len(cur), design_effect)))
+    return c, w, float(stats.kstwo.sf(d, n_eff))
 
 
 def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, design_effect: float = 1.0,
-                      offset: float = 0.0, min_rows: int = 30) -> float:
-    """p that the current values beyond the reference range are reference values times ``factor`` (plus ``offset``).
+                      min_rows: int = 30) -> float:
+    """p that the current values beyond the reference range are reference values times ``factor``.
 
     A mixture fit is judged mostly on the bulk; the rows a rescaling pushed past the reference's
     range are where its shape shows. Divided by the factor they must look like the reference
@@ -319,12 +281,12 @@ def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, design_ef
         return 1.0
     if factor > 1:
         edge = float(ref.max())
-        tail, source = cur[cur > edge], ref[ref > (edge - offset) / factor]
+        tail, source = cur[cur > edge], ref[ref > edge / factor]
     else:
         edge = float(ref.min())
         if edge <= 0:
             return 1.0
-        tail, source = cur[cur < edge], ref[ref < (edge - offset) / factor]
+        tail, source = cur[cur < edge], ref[ref < edge / factor]
     if len(tail) < min_rows or len(source) < min_rows:
         return 1.0
-    return ks_two_sample((tail - offset) / factor, source, design_effect)[1]
+    return ks_two_sample(tail / factor, source, design_effect)[1]

@@ -135,24 +135,12 @@ def partial_conversion(reference: np.ndarray, current: np.ndarray,
     mixed with a rescaled copy of it (``statistics.partial_rescale_fit``), and the rows it pushes past
     the reference's range must be the reference's own values times the factor
     (``statistics.rescaled_tail_fit``); both are judged at the rows' effective size (``design_effect``:
-    rows that repeat an entity count once between them). Only a conversion factor counts, as for a
-    source's full rescaling: an arbitrary factor fitted to a mixture could be any change of shape.
-    A fitted factor further than the tolerance from every conversion still counts as the nearest
-    one (within ``NEAR``) whose own mixture and tail fit, as ``conversion_within_noise`` does for
-    a whole window: the factor of a mixture of a few hundred customers is itself noisy."""
+    rows that repeat an entity count once between them). Only a conversion factor counts, within the
+    fixed tolerance, as for a source's full rescaling: a new population of larger events is also the
+    reference mixed with a scaled copy, at an arbitrary factor, so the factor's exactness is the evidence."""
     factor, share, p_fit = st.partial_rescale_fit(reference, current, design_effect)
-    if p_fit < MIXTURE_FITS or share <= 0.0:
+    if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(reference, current, factor,
+                                                                     design_effect) < TAIL_FITS:
         return None
     units = unit_conversion(factor, 0.0, value_spread(reference) * factor)
-    if units is not None:
-        fits = st.rescaled_tail_fit(reference, current, factor, design_effect) >= TAIL_FITS
-        return (factor, share, p_fit, units) if fits else None
-    best: tuple[float, tuple[float, float, float, str]] | None = None
-    for name, conversion, offset in CONVERSIONS:
-        if abs(math.log10(factor / conversion)) > NEAR:
-            continue
-        share_at, d, p_at = st.partial_rescale_at(reference, current, conversion, offset, design_effect)
-        if (p_at >= MIXTURE_FITS and share_at > 0.0 and (best is None or d < best[0])
-                and st.rescaled_tail_fit(reference, current, conversion, design_effect, offset) >= TAIL_FITS):
-            best = (d, (conversion, share_at, p_at, name))
-    return None if best is None else best[1]
+    return None if units is None else (factor, share, p_fit, units)
