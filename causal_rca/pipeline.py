@@ -123,8 +123,9 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
                                             ref_s, cur_s, repeated_only=beyond_sample, fitted=fit.counts)
 
     say("measuring signals")
-    signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s, fit.baselines)
     clustering = design_effects(ref_s, cur_s, dtypes)  # rows that repeat an entity count once between them
+    # the tests that read a change of units run at the effective sizes too (signals/units.py)
+    signals, profiles = measure_signals(graph, ref_counts, cur_counts, dtypes, ref_s, cur_s, fit.baselines, clustering)
     signals = clustered_signals(signals, clustering)
     if clustering:
         worst = max(clustering, key=clustering.get)

@@ -22,7 +22,8 @@ from causal_rca.signals.level_rescaling import (LEVELS_R2, SAME_SHARES, LevelRes
 from causal_rca.signals.levels import reference_levels
 from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
-from causal_rca.signals.units import conversion_within_noise, thin_ordered, unit_conversion, value_spread
+from causal_rca.signals.units import (conversion_within_noise, partial_conversion, thin_ordered, unit_conversion,
+                                      value_spread)
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
@@ -152,9 +153,10 @@ def _default_signals(node: str, ref_counts: ColumnCounts, cur_counts: ColumnCoun
     return out
 
 
-def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
-                     baseline: NumericBaseline | None = None) -> list[Signal]:
-    """``baseline``: what is read of ``ref`` alone, when a fitted model has it (``signals/baselines.py``)."""
+def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray, baseline: NumericBaseline | None = None,
+                     design_effect: float = 1.0) -> list[Signal]:
+    """``baseline``: what is read of ``ref`` alone, when a fitted model has it (``signals/baselines.py``).
+    ``design_effect``: the node's (``signals/clustering.py``), which the tests of a change of units run at."""
     ref = ref[np.isfinite(ref)]
     cur = cur[np.isfinite(cur)]
     if len(ref) < 10 or len(cur) < 10:
@@ -184,7 +186,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
     if r2 >= 0.995 and scale > 0:  # a change of units is exact; a population shift is not
         effect = abs(math.log10(scale))
         units = unit_conversion(scale, shift, value_spread(cur)) or conversion_within_noise(
-            ref, cur, scale, thinned=(base.thinned, thin_ordered(cur_sorted.values, len(cur))))
+            ref, cur, scale, (base.thinned, thin_ordered(cur_sorted.values, len(cur))), design_effect)
         moved = None if units or relocated is None else "every row on new levels, the old ones' image"
         out.append(Signal(node, "scale", 1.0, scale, p, effect,
                           f"values rescaled ×{scale:.3g} ({how})"
@@ -192,7 +194,8 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray,
                           value=units or moved))
     elif p < SIGNIFICANCE:
         partial = partial_level_rescaling(ref, cur)
-        out += [_partial_levels_signal(node, partial, p)] if partial else _partial_unit_change(node, ref, cur, p)
+        out += ([_partial_levels_signal(node, partial, p)] if partial
+                else _partial_unit_change(node, ref, cur, p, design_effect))
     out.append(_support_signal(node, base, cur))
     return out
 
@@ -219,21 +222,13 @@ def _support_signal(node: str, base: NumericBaseline, cur: np.ndarray) -> Signal
                   f"{format_share(cs)} of values {where} (reference {format_share(rs)})", z=z_out)
 
 
-MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a partial change of units
-TAIL_FITS = 0.01  # the rows past the reference range, divided by the factor, rejected as its values below this
-
-
-def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: float) -> list[Signal]:
-    """A share of rows in other units (one serving version, one region's feed): the current
-    window is the reference mixed with a rescaled copy of it. Only a conversion factor counts,
-    as for sources' full rescalings: an arbitrary factor fitted to a mixture could be any change
-    of shape."""
-    factor, share, p_fit = st.partial_rescale_fit(ref, cur)
-    if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(ref, cur, factor) < TAIL_FITS:
+def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: float,
+                         design_effect: float) -> list[Signal]:
+    """A share of rows in other units (one serving version, one region's feed): ``units.partial_conversion``."""
+    found = partial_conversion(ref, cur, design_effect)
+    if found is None:
         return []
-    units = unit_conversion(factor, 0.0, value_spread(ref) * factor)
-    if units is None:
-        return []
+    factor, share, p_fit, units = found
     return [Signal(node, "partial_scale", 1.0, factor, p_drift, share,
                    f"values on {format_share(share)} of rows rescaled ×{factor:.3g} as a change of units ({units}); "
                    f"the other rows as before (mixture fits, KS p = {p_fit:.2g})", value=units)]
@@ -434,12 +429,14 @@ def measure_signals(
     ref_sample: pd.DataFrame,
     cur_sample: pd.DataFrame,
     baselines: Baselines | None = None,
+    design_effects: dict[str, float] | None = None,
 ) -> tuple[list[Signal], dict[str, NodeProfiles]]:
     """All signals for all observed nodes, with BH-adjusted p-values.
 
     Counts and rates come from the engine's exact counts (``windows.counts``);
     distribution tests from the seeded samples. ``baselines``: the reference sample's numeric
     columns as a fitted model read them (used for the columns they were read from).
+    ``design_effects``: node -> its design effect where rows repeat entities (``signals/clustering.py``).
     """
     signals: list[Signal] = []
     profiles: dict[str, NodeProfiles] = {}
@@ -452,7 +449,8 @@ def measure_signals(
         if dtype in ("numeric", "boolean", "datetime"):
             ref_values = ref_sample[node_id].to_numpy(float)
             signals += _numeric_signals(node_id, ref_values, cur_sample[node_id].to_numpy(float),
-                                        baseline_for(baselines, node_id, ref_values))
+                                        baseline_for(baselines, node_id, ref_values),
+                                        (design_effects or {}).get(node_id, 1.0))
             signals += _tail_null_signals(node_id, ref_sample[node_id].to_numpy(float),
                                           cur_sample[node_id].to_numpy(float))
         else:

@@ -70,7 +70,14 @@ def cross_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return right, np.cumsum(np.bincount(left, minlength=len(a) + 1)[:len(a)])
 
 
-def ks_sorted(a: SortedSample, b: SortedSample, unless_below: float = 0.0) -> tuple[float, float]:
+def effective_size(n1: int, n2: int, design_effect: float = 1.0) -> float:
+    """The two-sample KS test's size m·n/(m + n) when only ``1 / design_effect`` of the rows are
+    independent: rows that repeat an entity count once between them (``signals/clustering.py``)."""
+    return n1 * n2 / (n1 + n2) / max(design_effect, 1.0) if n1 > 0 and n2 > 0 else 0.0
+
+
+def ks_sorted(a: SortedSample, b: SortedSample, unless_below: float = 0.0,
+              at_most: float | None = None) -> tuple[float, float]:
     """(KS statistic D, asymptotic two-sided p-value) of ``a`` against ``b``; (0, 1) when a side has under 2 values.
 
     SciPy evaluates both ECDFs at every value of both samples; at ``a``'s own values
@@ -78,6 +85,8 @@ def ks_sorted(a: SortedSample, b: SortedSample, unless_below: float = 0.0) -> tu
     ``unless_below``: a caller that only wants p-values at or above this level gets p = 0.0 (not
     the p-value) where Massart's bound already puts it below half that level (``p_value_bound``),
     and skips ``kstwo``'s evaluation, which costs more than the statistic.
+    ``at_most``: the data's own effective size (``effective_size`` of the rows the samples stand for),
+    when it may be smaller than the samples': the p-value is read at the smaller of the two.
     """
     n1, n2 = len(a.values), len(b.values)
     if n1 < 2 or n2 < 2:
@@ -89,7 +98,7 @@ def ks_sorted(a: SortedSample, b: SortedSample, unless_below: float = 0.0) -> tu
     above = max(at_a.max(), at_b.max())
     d = below if below > above else above
     m, n = sorted([float(n1), float(n2)], reverse=True)
-    effective = np.round(m * n / (m + n))
+    effective = np.round(m * n / (m + n) if at_most is None else max(1.0, min(m * n / (m + n), at_most)))
     if unless_below and p_value_bound(float(d), effective) < unless_below / 2:
         return float(d), 0.0
     p = np.clip(stats.kstwo.sf(d, effective), 0, 1)

@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from causal_rca.signals.sorted_ks import SortedSample, ks_sorted, sorted_sample
+from causal_rca.signals import statistics as st
+from causal_rca.signals.sorted_ks import SortedSample, effective_size, ks_sorted, sorted_sample
 
 # (name, multiplicative factor, offset): observed = factor · reference + offset.
 _BASE = [
@@ -89,16 +90,20 @@ def thin_ordered(ordered: np.ndarray, size: int) -> np.ndarray:
 
 
 def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: float,
-                            thinned: tuple[SortedSample, np.ndarray] | None = None) -> str | None:
+                            thinned: tuple[SortedSample, np.ndarray] | None = None,
+                            design_effect: float = 1.0) -> str | None:
     """A conversion the fitted slope misses by more than the fixed tolerance but sampling noise does not rule out.
 
     The slope of a quantile line fitted at a few thousand rows is itself noisy (a few percent
     for a skewed variable). Undo each nearby conversion and ask the data: is the converted
-    current window distributed as the reference (two-sample KS at the windows' sizes)?
+    current window distributed as the reference (two-sample KS at the windows' sizes, over
+    ``design_effect`` when rows repeat entities: two windows of different customers differ by
+    more than rows drawn independently would, ``signals/clustering.py``)?
     ``thinned``: both sides already thinned as below, the reference's ready for ``ks_sorted``
     (a fitted model keeps it: ``signals/baselines.py``)."""
     if not (slope > 0 and math.isfinite(slope)):
         return None
+    size = effective_size(int(np.isfinite(reference).sum()), int(np.isfinite(current).sum()), design_effect)
     # Every k-th value in order, at most THINNED a side: sorted once, not once per conversion tried. The
     # test is then a little less sharp, which only matters for a factor already within 15% of a conversion.
     if thinned is None:
@@ -109,8 +114,33 @@ def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: f
     for name, factor, offset in CONVERSIONS:
         if abs(math.log10(slope / factor)) > NEAR:
             continue
-        # p is 0.0 where it is surely below CONSISTENT: that conversion is not chosen either way
-        _, p = ks_sorted(reference_sorted, sorted_sample((current - offset) / factor), unless_below=CONSISTENT)
-        if p >= CONSISTENT and (best is None or p > best[0]):
-            best = (p, name)
+        # p is 0.0 where it is surely below CONSISTENT: that conversion is not chosen either way. Of those
+        # consistent, the closest (smallest D): at a large design effect several reach p = 1.
+        d, p = ks_sorted(reference_sorted, sorted_sample((current - offset) / factor), unless_below=CONSISTENT,
+                         at_most=size)
+        if p >= CONSISTENT and (best is None or d < best[0]):
+            best = (d, name)
     return None if best is None else best[1]
+
+
+MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a partial change of units
+TAIL_FITS = 0.01  # the rows past the reference range, divided by the factor, rejected as its values below this
+
+
+def partial_conversion(reference: np.ndarray, current: np.ndarray,
+                       design_effect: float = 1.0) -> tuple[float, float, float, str] | None:
+    """(factor, share of rows, the mixture's KS p, conversion) when a share of the rows is in other units.
+
+    One serving version or one region's feed in other units makes the current window the reference
+    mixed with a rescaled copy of it (``statistics.partial_rescale_fit``), and the rows it pushes past
+    the reference's range must be the reference's own values times the factor
+    (``statistics.rescaled_tail_fit``); both are judged at the rows' effective size (``design_effect``:
+    rows that repeat an entity count once between them). Only a conversion factor counts, within the
+    fixed tolerance, as for a source's full rescaling: a new population of larger events is also the
+    reference mixed with a scaled copy, at an arbitrary factor, so the factor's exactness is the evidence."""
+    factor, share, p_fit = st.partial_rescale_fit(reference, current, design_effect)
+    if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(reference, current, factor,
+                                                                     design_effect) < TAIL_FITS:
+        return None
+    units = unit_conversion(factor, 0.0, value_spread(reference) * factor)
+    return None if units is None else (factor, share, p_fit, units)
