@@ -480,23 +480,3 @@ def test_an_imputation_filling_differently_is_a_change_though_few_rows_are_fille
                              [], seed=0)["f1"]
     assert not same.changed
 
-
-def test_the_form_veto_on_a_unit_change_is_for_computed_nodes_only() -> None:
-    """A source's noisy relation to its declared parents loses its "form" with its population;
-    a computed node's changed form is a different computation (classify.py, the scale line)."""
-    from causal_rca.causal.mechanism_result import MechanismResult
-
-    g = graph_from_dict({"version": 1, "name": "c", "nodes": {
-        "tier": {"kind": "source", "column": "tier"},
-        "age": {"kind": "source", "parents": ["tier"], "column": "age"},
-        "f": {"kind": "feature", "parents": ["tier"], "column": "f"},
-        "m": {"kind": "model", "parents": ["age", "f"], "column": "s"},
-        "y": {"kind": "label", "parents": ["age"], "column": "y"},
-        "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
-    other_form = {"rescale_form_p": 1e-12, "rescale_form_spread": 3.0}
-    units = Signal("age", "scale", 1.0, 1000.0, 1e-9, 2.0, "scale", p_adjusted=1e-9, value="x1000")
-    changed = MechanismResult("age", ("tier",), "regression", 1e-9, 0.3, "changed", measures=other_form, p_adjusted=1e-9)
-    assert classify(g, "age", [units], changed)[0] == "scale_change"
-    normalised = Signal("f", "scale", 1.0, 1000.0, 1e-9, 2.0, "scale", p_adjusted=1e-9, value="x1000")
-    changed_f = MechanismResult("f", ("tier",), "regression", 1e-9, 0.3, "changed", measures=other_form, p_adjusted=1e-9)
-    assert classify(g, "f", [normalised], changed_f)[0] != "scale_change"

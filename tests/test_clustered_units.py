@@ -61,29 +61,26 @@ def test_a_conversion_of_other_customers_is_found_at_their_effective_size() -> N
     assert conversion_within_noise(ref, 60 * cur, slope, design_effect=design_effect).startswith("minutes ↔ seconds")
 
 
-def test_a_share_of_rows_in_other_units_is_found_at_the_customers_size() -> None:
-    """42% of rows ×12 (development case 1006286: the mixture's p 0.02 and its tail's 2e-11 at the rows' size,
-    design effect 23; 1 and 0.6 at the customers'). Its fitted factor must still be within 2% of 12."""
-    ref, cur, design_effect = _windows(2)
+def test_a_share_of_rows_in_other_units_is_judged_at_the_rows_count() -> None:
+    """The partial path keeps the rows' count where rows repeat entities: a free factor and a free
+    share fit almost any moved population at a few dozen independent rows (development case
+    1001859, ages at a design effect of 82, fitted ×1.82 within 2% of knots ↔ km/h). Here 42% of
+    rows ×12 over clustered customers is not named a conversion (1006286's miss, left unfixed)."""
+    ref, cur, _design_effect = _windows(2)
     rng = np.random.default_rng(20)
     partly = np.where(rng.random(len(cur)) < 0.42, 12 * cur, cur)
     assert partial_conversion(ref, partly) is None
-    factor, share, p_fit, units = partial_conversion(ref, partly, design_effect)
-    assert units.startswith("years ↔ months") and abs(share - 0.42) < 0.06 and p_fit >= 0.05
-    assert abs(factor / 12 - 1) <= 0.02
 
 
-def test_a_new_population_of_larger_events_is_no_partial_conversion_at_any_size() -> None:
+def test_a_new_population_of_larger_events_is_no_partial_conversion() -> None:
     """A share of events from a population ×e^0.5 larger is the reference mixed with a scaled copy too, at a
-    factor (fitted ×2.03) 8% from pounds ↔ kg: no conversion within the tolerance, however few customers the
-    windows hold. Counting the conversion within a factor 1.15 of a fitted one whose own mixture fits read
+    factor (fitted ×2.03) 8% from pounds ↔ kg: no conversion within the tolerance. Counting the conversion within a factor 1.15 of a fitted one whose own mixture fits read
     this as pounds ↔ kg, and development cases 1007180, 1007229 and 1007252 (distribution shifts) as
     m/s ↔ mph, inches ↔ cm and pounds ↔ kg."""
-    ref, cur, design_effect = _windows(1)
+    ref, cur, _design_effect = _windows(1)
     rng = np.random.default_rng(1)
     larger = np.where(rng.random(len(cur)) < 0.5, np.exp(0.5) * cur, cur)  # fitted ×2.03
     assert partial_conversion(ref, larger) is None
-    assert partial_conversion(ref, larger, design_effect) is None
 
 
 def test_a_mixture_at_a_factor_no_conversion_is_near_is_none() -> None:

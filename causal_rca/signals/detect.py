@@ -195,7 +195,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray, baseline: Nume
     elif p < SIGNIFICANCE:
         partial = partial_level_rescaling(ref, cur)
         out += ([_partial_levels_signal(node, partial, p)] if partial
-                else _partial_unit_change(node, ref, cur, p, design_effect))
+                else _partial_unit_change(node, ref, cur, p))
     out.append(_support_signal(node, base, cur))
     return out
 
@@ -222,10 +222,9 @@ def _support_signal(node: str, base: NumericBaseline, cur: np.ndarray) -> Signal
                   f"{format_share(cs)} of values {where} (reference {format_share(rs)})", z=z_out)
 
 
-def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: float,
-                         design_effect: float) -> list[Signal]:
+def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: float) -> list[Signal]:
     """A share of rows in other units (one serving version, one region's feed): ``units.partial_conversion``."""
-    found = partial_conversion(ref, cur, design_effect)
+    found = partial_conversion(ref, cur)
     if found is None:
         return []
     factor, share, p_fit, units = found

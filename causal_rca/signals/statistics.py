@@ -14,7 +14,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from causal_rca.signals.levels import MAX_LEVELS
-from causal_rca.signals.sorted_ks import effective_size, ks_sorted, sorted_sample
+from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
 
 
 def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
@@ -47,14 +47,12 @@ def above_rate(k: int, n: int, rate: float) -> float:
     return float(stats.binomtest(k, n, min(max(rate, 0.0), 1.0), alternative="greater").pvalue)
 
 
-def ks_two_sample(a: np.ndarray, b: np.ndarray, design_effect: float = 1.0) -> tuple[float, float]:
+def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(KS statistic D in [0, 1], p-value); (0, 1) when a side is empty.
 
     The asymptotic p-value, exactly as ``stats.ks_2samp(a, b, method="asymp")`` gives it
-    (``sorted_ks``: a side sorted once can be tested many times), at ``1 / design_effect``
-    of the values when they repeat entities (``signals/clustering.py``)."""
-    a, b = sorted_sample(a), sorted_sample(b)
-    return ks_sorted(a, b, at_most=effective_size(len(a.values), len(b.values), design_effect))
+    (``sorted_ks``: a side sorted once can be tested many times)."""
+    return ks_sorted(sorted_sample(a), sorted_sample(b))
 
 
 def stratified_change(y_ref: np.ndarray, x_ref: np.ndarray, y_cur: np.ndarray, x_cur: np.ndarray,
@@ -223,7 +221,7 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
     return [float(x) for x in multipletests(p, method="fdr_bh")[1]]
 
 
-def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, design_effect: float = 1.0, min_factor: float = 1.48,
+def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.48,
                         max_factor: float = 10.0 ** 6.5, points: int = 400) -> tuple[float, float, float]:
     """(factor c, share w, p of the fit) for "current = reference with a share w of rows times c".
 
@@ -231,8 +229,7 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, design_effect: float =
     mixture: F_cur(t) = (1 - w)·F_ref(t) + w·F_ref(t / c). For each factor on a log grid the
     share is the least-squares w; the factor whose mixture lies closest to the current ECDF wins,
     and its KS distance is judged at the windows' effective size (the fit of two parameters makes
-    the p-value lenient, so it can only say the mixture is *consistent* with the data): the rows'
-    count over ``design_effect`` when they repeat entities (``signals/clustering.py``).
+    the p-value lenient, so it can only say the mixture is *consistent* with the data).
     """
     ref = np.sort(ref[np.isfinite(ref)])
     cur = np.sort(cur[np.isfinite(cur)])
@@ -263,19 +260,17 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, design_effect: float =
     d, c, w = best
     if not math.isfinite(d):
         return 1.0, 0.0, 0.0
-    n_eff = max(1, int(effective_size(len(ref), len(cur), design_effect)))
+    n_eff = max(1, int(len(ref) * len(cur) / (len(ref) + len(cur))))
     return c, w, float(stats.kstwo.sf(d, n_eff))
 
 
-def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, design_effect: float = 1.0,
-                      min_rows: int = 30) -> float:
+def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, min_rows: int = 30) -> float:
     """p that the current values beyond the reference range are reference values times ``factor``.
 
     A mixture fit is judged mostly on the bulk; the rows a rescaling pushed past the reference's
     range are where its shape shows. Divided by the factor they must look like the reference
     values that the factor carries past that edge. A new population out of range (a new market's
-    prices) is a cluster of its own and fails. 1.0 when either side has too few rows to judge.
-    Tested at ``1 / design_effect`` of the rows when they repeat entities (``signals/clustering.py``)."""
+    prices) is a cluster of its own and fails. 1.0 when either side has too few rows to judge."""
     ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
     if len(ref) == 0 or len(cur) == 0 or not (factor > 0 and math.isfinite(factor)):
         return 1.0
@@ -289,4 +284,4 @@ def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, design_ef
         tail, source = cur[cur < edge], ref[ref < edge / factor]
     if len(tail) < min_rows or len(source) < min_rows:
         return 1.0
-    return ks_two_sample(tail / factor, source, design_effect)[1]
+    return ks_two_sample(tail / factor, source)[1]

@@ -127,20 +127,20 @@ MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a pa
 TAIL_FITS = 0.01  # the rows past the reference range, divided by the factor, rejected as its values below this
 
 
-def partial_conversion(reference: np.ndarray, current: np.ndarray,
-                       design_effect: float = 1.0) -> tuple[float, float, float, str] | None:
+def partial_conversion(reference: np.ndarray, current: np.ndarray) -> tuple[float, float, float, str] | None:
     """(factor, share of rows, the mixture's KS p, conversion) when a share of the rows is in other units.
 
     One serving version or one region's feed in other units makes the current window the reference
     mixed with a rescaled copy of it (``statistics.partial_rescale_fit``), and the rows it pushes past
     the reference's range must be the reference's own values times the factor
-    (``statistics.rescaled_tail_fit``); both are judged at the rows' effective size (``design_effect``:
-    rows that repeat an entity count once between them). Only a conversion factor counts, within the
+    (``statistics.rescaled_tail_fit``). Both are judged at the rows' count, even where rows repeat
+    entities: a mixture with a free factor and a free share fits almost anything at a few dozen
+    independent rows, so at the entities' effective size this acceptance test loses the power to
+    refuse a moved population (how-it-decides.md, "Changes of units where rows repeat entities"). Only a conversion factor counts, within the
     fixed tolerance, as for a source's full rescaling: a new population of larger events is also the
     reference mixed with a scaled copy, at an arbitrary factor, so the factor's exactness is the evidence."""
-    factor, share, p_fit = st.partial_rescale_fit(reference, current, design_effect)
-    if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(reference, current, factor,
-                                                                     design_effect) < TAIL_FITS:
+    factor, share, p_fit = st.partial_rescale_fit(reference, current)
+    if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(reference, current, factor) < TAIL_FITS:
         return None
     units = unit_conversion(factor, 0.0, value_spread(reference) * factor)
     return None if units is None else (factor, share, p_fit, units)
