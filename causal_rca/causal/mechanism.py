@@ -237,7 +237,8 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     ``extra_rows`` restricts the test to rows where the node's broken parents still behave
     as before: what remains of the node's change is its own, not inherited (descendant adjustment).
     ``fitted``: the reference-only parts, learnt by ``CausalRCA.fit`` (``mechanism_fits``) for
-    these very reference rows and seed; fitted here when not given, as they were fitted there. ``model``: a model node."""
+    these very reference rows and seed; fitted here when not given, as they were fitted there. ``model``: a model
+    node or a source (a population's relation): residuals judged where both windows have parents (``overlap``)."""
     X_ref, X_cur = column_matrix(enc.reference, parents), column_matrix(enc.current, parents)
     inside = np.ones(len(X_cur), dtype=bool)
     supports = (fitted.parent_supports if fitted is not None
@@ -395,7 +396,8 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
     tested = [(i, node_id, parents_of[node_id]) for i, node_id in enumerate(order)
               if parents_of[node_id] and node_id not in below]
     calls = (((node_id, parents, _narrow(enc, (node_id, *parents)), seed + i, fallback_value(node_id, signals),
-               None), {"outcome": graph.nodes[node_id].kind == "label", "model": graph.nodes[node_id].kind == "model",
+               None), {"outcome": graph.nodes[node_id].kind == "label",
+                       "model": graph.nodes[node_id].kind in ("model", "source"),
                        "fitted": fitted(node_id, i), "history": histories.get(node_id)})
              for i, node_id, parents in tested)
     done = run_calls(conditional_test, calls, workers)
@@ -442,7 +444,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         i, parents = index[node_id], parents_of[node_id]
         return ((node_id, parents, _narrow(enc, (node_id, *parents)) if workers > 1 else enc, seed + i,
                  fallback_value(node_id, signals), upstream_ok),
-                {"outcome": graph.nodes[node_id].kind == "label", "model": graph.nodes[node_id].kind == "model",
+                {"outcome": graph.nodes[node_id].kind == "label",
+                 "model": graph.nodes[node_id].kind in ("model", "source"),
                  "fitted": fitted(node_id, i), "history": histories.get(node_id)})
 
     def finish(node_id: str, result: MechanismResult | None) -> None:

@@ -36,8 +36,12 @@ class MechanismResult:
     moved_with: tuple[str, ...] = ()
 
     @property
+    def effect_floor(self) -> float:
+        """The smallest effect that counts as a change for this result's test."""
+        return MIN_EFFECT_OUTCOME if self.method == "classification" else MIN_EFFECT
+
+    @property
     def changed(self) -> bool:
-        floor = MIN_EFFECT_OUTCOME if self.method == "classification" else MIN_EFFECT
         if self.lenient:
-            return self.p_value < LENIENT_SIGNIFICANCE and self.effect >= floor
-        return self.p_adjusted < SIGNIFICANCE and self.effect >= floor
+            return self.p_value < LENIENT_SIGNIFICANCE and self.effect >= self.effect_floor
+        return self.p_adjusted < SIGNIFICANCE and self.effect >= self.effect_floor

@@ -20,6 +20,11 @@ barely overlaps the reference gives little evidence either way. A changed model 
 residuals on the shared inputs too (development case 1001987: D = 0.45, p ≈ 1e-92 weighted).
 The weights are used only when the inputs detectably moved (the classifier tells held-out
 current rows from the reference holdout, Mann–Whitney at 1%); otherwise the plain test stands.
+
+A source with declared parents is judged the same way: measured, not computed, its relation
+to its parents is a population's, learnt where the reference had rows, and a parent's
+population shift crowds the current rows where the surrogate's errors differ (development
+cases 1007207, 1001852: a child of the shifted ``age`` ranked above it).
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from causal_rca.causal.encoding import EncodedWindows, is_discrete
-from causal_rca.causal.mechanism_result import MIN_EFFECT, SIGNIFICANCE, MechanismResult
+from causal_rca.causal.mechanism_result import SIGNIFICANCE, MechanismResult
 from causal_rca.lineage.graph import LineageGraph
-from causal_rca.signals import statistics as st
 from causal_rca.signals.clustering import deflated_p
 from causal_rca.signals.detect import Signal
+from causal_rca.signals.reweighted import reweighted_change
 
 
 # A source with these signals lost values or changed type: a failure of its own, never what a
@@ -30,11 +30,11 @@ def measured_inputs(graph: LineageGraph, order: list[str], parents_of: dict[str,
 
 
 def given_other(enc: EncodedWindows, node_id: str, other: str, seed: int) -> tuple[float, float]:
-    """(KS D, p): did ``node_id`` change given ``other`` alone (signals.statistics.stratified_change)?"""
+    """(KS D, p): did ``node_id`` change given ``other`` alone (signals.reweighted.reweighted_change)?"""
     x_ref = enc.reference[other].to_numpy(dtype=float)
-    return st.stratified_change(enc.reference[node_id].to_numpy(dtype=float), x_ref,
-                                enc.current[node_id].to_numpy(dtype=float), enc.current[other].to_numpy(dtype=float),
-                                other in enc.categorical or is_discrete(x_ref), seed)
+    return reweighted_change(enc.reference[node_id].to_numpy(dtype=float), x_ref,
+                             enc.current[node_id].to_numpy(dtype=float), enc.current[other].to_numpy(dtype=float),
+                             other in enc.categorical or is_discrete(x_ref), seed)
 
 
 def sources_given_each_other(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal],
@@ -50,23 +50,29 @@ def sources_given_each_other(graph: LineageGraph, enc: EncodedWindows, signals: 
     level): B's own mechanism result is replaced by that test, and A records B in
     ``moved_with``. Two sources each unchanged given the other (nearly the same column)
     cannot be told apart, and nothing changes for them.
+
+    A leader must have broken by the provisional level, but a messenger only needs to be a
+    source that could still end up changed: any p below 0.01 may pass the adjusted test
+    (development case 1007072: a sibling at p = 0.0016 was never asked, then passed it). Each
+    counts as moved once its effect reaches its own test's floor (``effect_floor``).
     """
     failed = {s.node for s in signals if s.anomalous and s.signal in OWN_FAILURE_SIGNALS}
-    moved = [n for n in inputs if results[n].p_value < threshold and results[n].effect >= MIN_EFFECT
+    moved = [n for n in inputs if results[n].p_value < SIGNIFICANCE and results[n].effect >= results[n].effect_floor
              and results[n].method != "skipped"]
-    if len(moved) < 2:
+    broke = {n for n in moved if results[n].p_value < threshold}
+    if len(moved) < 2 or not broke:
         return results
     test: dict[tuple[str, str], tuple[float, float]] = {}
     for i, node_id in enumerate(moved):
         for j, other in enumerate(moved):
-            if other != node_id:
+            if other != node_id and (node_id in broke or other in broke):
                 d, p = given_other(enc, node_id, other, seed + 104729 + i * len(moved) + j)
                 if design_effects and node_id in design_effects:
                     p = deflated_p(p, design_effects[node_id])
                 test[node_id, other] = (d, p)
     followed: dict[str, list[str]] = {}
     for (node_id, other), (_d, p) in test.items():
-        if node_id not in failed and p >= SIGNIFICANCE and test[other, node_id][1] < threshold:
+        if node_id not in failed and other in broke and p >= SIGNIFICANCE and test[other, node_id][1] < threshold:
             followed.setdefault(node_id, []).append(other)
     out = dict(results)
     for node_id, leaders in followed.items():
