@@ -7,7 +7,7 @@ current's share of rows in each group (post-stratification): under "y given x is
 both estimate the same mixture, however far x moved.
 
 Why not place each current y in its group's reference distribution and compare with
-reference rows placed the same way (``statistics.stratified_change``)? Each group's
+reference rows placed the same way (the test this one replaced on 2026-12-06)? Each group's
 reference sample is finite, and its sampling error is shared by every current row in the
 group. When x moved, the current crowds into a few groups, so that error is counted
 thousands of times on the current side and a fraction of that on the reference side: under

@@ -55,59 +55,6 @@ def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return ks_sorted(sorted_sample(a), sorted_sample(b))
 
 
-def stratified_change(y_ref: np.ndarray, x_ref: np.ndarray, y_cur: np.ndarray, x_cur: np.ndarray,
-                      x_levels: bool, seed: int, min_stratum: int = 10) -> tuple[float, float]:
-    """(KS D, p) for "did y's distribution given x change?", cheap enough to ask of every pair.
-
-    Rows are grouped by x (its levels, or reference deciles); within each group a current y
-    is placed in the reference group's distribution (randomised probability integral
-    transform, so ties and categories work). Current rows whose x the reference never had
-    (outside its range, unseen levels, nulls) are left out: y can only be judged given x where
-    x was seen. Half the reference builds the groups' distributions and the other half is
-    placed in them the same way, so the test compares like with like (two-sample KS) and
-    stays calibrated however small the groups are. Nulls in y sort after every value, so a
-    change in y's null share counts as a change.
-    """
-    rng = np.random.default_rng(seed)
-    y_ref = np.where(np.isnan(y_ref), np.inf, y_ref)
-    y_cur = np.where(np.isnan(y_cur), np.inf, y_cur)
-    ok_ref, ok_cur = ~np.isnan(x_ref), ~np.isnan(x_cur)
-    if x_levels:
-        levels = np.unique(x_ref[ok_ref])
-        g_ref = np.where(ok_ref, np.searchsorted(levels, np.nan_to_num(x_ref)), -1)
-        g_cur = np.where(ok_cur & np.isin(x_cur, levels), np.searchsorted(levels, np.nan_to_num(x_cur)), -1)
-    else:
-        # Narrow groups: a tilt along x also moves x inside a wide group, and y with it.
-        bins = max(10, min(40, int(ok_ref.sum()) // 200))
-        if ok_ref.sum() < 2 * bins * min_stratum:
-            return 0.0, 1.0
-        edges = np.quantile(x_ref[ok_ref], np.linspace(0, 1, bins + 1)[1:-1])
-        lo, hi = np.nanmin(x_ref), np.nanmax(x_ref)
-        g_ref = np.where(ok_ref, np.searchsorted(edges, np.nan_to_num(x_ref)), -1)
-        inside = ok_cur & (np.nan_to_num(x_cur, nan=lo - 1) >= lo) & (np.nan_to_num(x_cur, nan=hi + 1) <= hi)
-        g_cur = np.where(inside, np.searchsorted(edges, np.nan_to_num(x_cur)), -1)
-        # The outermost groups are left out: a population arriving just outside the range
-        # (measured with noise) also lands just inside it, and would read as y changing there.
-        g_ref = np.where((g_ref == 0) | (g_ref == bins - 1), -1, g_ref)
-    build = rng.random(len(y_ref)) < 0.5
-    u_hold: list[np.ndarray] = []
-    u_cur: list[np.ndarray] = []
-    for g in np.unique(g_ref[g_ref >= 0]):
-        basis = np.sort(y_ref[build & (g_ref == g)])
-        if len(basis) < min_stratum:
-            continue
-        for values, out in ((y_ref[~build & (g_ref == g)], u_hold), (y_cur[g_cur == g], u_cur)):
-            below = np.searchsorted(basis, values, side="left")
-            ties = np.searchsorted(basis, values, side="right") - below
-            out.append((below + rng.random(len(values)) * ties) / len(basis))
-    if not u_hold or not u_cur:
-        return 0.0, 1.0
-    a, b = np.concatenate(u_hold), np.concatenate(u_cur)
-    if len(a) < 20 or len(b) < 20:
-        return 0.0, 1.0
-    return ks_two_sample(a, b)
-
-
 def chi_square_counts(ref: Mapping[str, int], cur: Mapping[str, int]) -> tuple[float, float]:
     """(total variation distance, chi-square p-value) between two category count tables."""
     keys = sorted(set(ref) | set(cur))
