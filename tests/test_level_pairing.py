@@ -68,3 +68,14 @@ def test_levels_past_the_reference_once_undone_are_no_rescaling() -> None:
     ref = _score(rng, 2500, 2.0)
     cur = np.r_[20.0 * _score(rng, 3000, 1.0), np.full(300, 5000.0)]
     assert value_paired_line(ref, cur, FAR_FROM_ONE) is None
+
+
+def test_two_current_levels_on_one_reference_image_count_once() -> None:
+    """Two current levels paired with the same reference level (both within the tolerance of its
+    image) are counted as that level's rows: the shares table stays a table of counts."""
+    from causal_rca.signals.level_pairing import _shares_p
+
+    rn = np.array([50, 30, 20])
+    p = _shares_p(rn, np.array([0, 0, 1, 2]), np.array([20, 25, 30, 25]), 100, 100)
+    assert 0.0 <= p <= 1.0
+    assert p == _shares_p(rn, np.array([0, 1, 2]), np.array([45, 30, 25]), 100, 100)

@@ -86,7 +86,12 @@ def value_paired_line(ref: np.ndarray, cur: np.ndarray, far_from_one: float = 0.
 
 
 def _shares_p(rn: np.ndarray, paired: np.ndarray, cn: np.ndarray, n_ref: int, n_cur: int) -> float:
-    """Chi-square p that the paired levels keep the reference's shares (the rest one bucket)."""
+    """Chi-square p that the paired levels keep the reference's shares (the rest one bucket).
+
+    Two current levels within the match tolerance of one reference level's image are that
+    level's rows together: each reference level is counted once."""
+    paired, where = np.unique(paired, return_inverse=True)
+    cn = np.bincount(where, weights=cn, minlength=len(paired))
     table = np.array([np.append(rn[paired], n_ref - rn[paired].sum()), np.append(cn, n_cur - cn.sum())])
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
