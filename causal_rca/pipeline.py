@@ -14,7 +14,7 @@ from typing import Callable
 from causal_rca.causal.category_function import with_category_purity
 from causal_rca.causal.contributions import attributable, candidate_contributions, unattributed_warning
 from causal_rca.causal.encoding import encode_windows, label_overrides
-from causal_rca.causal.history import history_checks, one_broken_history, with_history_nulls
+from causal_rca.causal.history import history_checks, one_broken_history
 from causal_rca.causal.mechanism import assess_mechanisms
 from causal_rca.causal.metric_graph import metric_causal_graph
 from causal_rca.diagnosis.causes import as_anomaly, ranked_causes, report_extras, summary_line
@@ -136,7 +136,7 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
     enc = encode_windows(ref_s, cur_s, dtypes,
                          {} if unlabelled else label_overrides(graph, metric, spec, ref_s, cur_s))
     # Features over an entity's history are tested against it, where the samples hold whole windows.
-    histories, history_nulls = ({}, {}) if beyond_sample else history_checks(graph, ref_s, cur_s, dtypes, seed)
+    histories = {} if beyond_sample else history_checks(graph, ref_s, cur_s, dtypes, seed)
     histories, several = one_broken_history(histories, graph.key_column)
     warnings += several
     mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
@@ -144,7 +144,6 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
                                    histories=histories)
     # Renamed categories at a computed node: do the parents' values still decide the new names? (classify.py)
     mechanisms = with_category_purity(graph, mechanisms, signals, ref_s, cur_s, dtypes)
-    mechanisms = with_history_nulls(mechanisms, history_nulls)
 
     # The causal graph of the metric: observed ancestors through effective parents.
     metric_graph = metric_causal_graph(graph, metric, spec, dtypes, labelled=not unlabelled)

@@ -8,10 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from causal_rca.causal.history import (Computation, HistoryWindow, history_check, history_checks, learn_computation,
-                                       one_broken_history, reads_history, with_history_nulls)
-from causal_rca.causal.mechanism_result import MechanismResult
-from causal_rca.lineage import graph_from_dict
+from causal_rca.causal.history import Computation, history_check, learn_computation, one_broken_history
 from causal_rca.causal.mechanism_result import SIGNIFICANCE
 from causal_rca.diagnosis.classify import _nulls_by_value
 from causal_rca.windows.frames import KEY, TIME
@@ -98,63 +95,6 @@ def test_a_value_unrelated_to_the_history_learns_nothing() -> None:
     frame = _log(5)
     noise = np.round(np.random.default_rng(6).normal(size=len(frame)), 3)
     assert learn_computation(frame.assign(other=noise), "other", ("amount",), seed=0) is None
-
-
-def _decayed(frame: pd.DataFrame, half_life_days: float) -> pd.Series:
-    """A time-decayed average of the entity's earlier amounts (none of the searched computations)."""
-    out = pd.Series(np.nan, index=frame.index)
-    for _key, rows in frame.sort_values([KEY, TIME]).groupby(KEY):
-        times, amounts = rows[TIME].to_numpy(), rows["amount"].to_numpy()
-        for i in range(1, len(rows)):
-            weights = 0.5 ** ((times[i] - times[:i]) / (half_life_days * 86400))
-            out[rows.index[i]] = round(float(np.sum(weights * amounts[:i]) / np.sum(weights)), 2)
-    return out
-
-
-@settings(max_examples=10, deadline=None)
-@given(seed=hs.integers(0, 10_000), half_life=hs.sampled_from([2.0, 7.0]))
-def test_a_decayed_average_is_not_learnt_as_the_lag_it_equals_on_second_rows(seed: int, half_life: float) -> None:
-    # On each entity's second row a decayed average equals the previous amount, as every summary
-    # of one earlier value does; those rows cannot tell the lag from the average (case 1006747).
-    # (A half-life far shorter than the gaps between events makes the average a lag on later
-    # rows too, to the log's precision: that is not this case.)
-    frame = _log(seed, entities=80, events=10)
-    assert learn_computation(frame.assign(decayed=_decayed(frame, half_life)), "decayed", ("amount",), seed) is None
-
-
-def test_a_decayed_average_still_reads_the_history() -> None:
-    # Which summary it is cannot be told, but that it summarises the history can: its second
-    # rows repeat the previous amount far beyond chance.
-    frame = _log(9, entities=80, events=10)
-    assert reads_history(HistoryWindow(frame.assign(decayed=_decayed(frame, 2.0))), "decayed", ("amount",), 0)
-    noise = np.round(np.random.default_rng(6).normal(size=len(frame)), 3)
-    assert not reads_history(HistoryWindow(frame.assign(other=noise)), "other", ("amount",), 0)
-
-
-def test_nulls_chosen_by_the_history_reach_a_feature_without_a_learnt_computation() -> None:
-    # A decayed average served with a short half-life nulls the rows whose previous event lies
-    # far back: no computation is learnt, yet its same-row result carries null_by_history.
-    graph = graph_from_dict({"version": 1, "name": "g", "key_column": "customer", "time_column": "at", "nodes": {
-        "amount": {"kind": "source", "column": "amount", "dtype": "numeric"},
-        "decayed": {"kind": "feature", "parents": ["amount"], "column": "decayed", "dtype": "numeric"}}}, "<test>")
-    reference = _log(10, entities=80, events=10)
-    reference = reference.assign(decayed=_decayed(reference, 2.0))
-    current = _log(11, entities=80, events=10, start=30 * 86400)
-    current = current.assign(decayed=_decayed(current, 2.0))
-    ordered = current.sort_values([KEY, TIME])
-    gap = ordered.groupby(KEY)[TIME].diff()
-    current.loc[gap[gap > 2 * 86400].index, "decayed"] = np.nan
-    checks, nulls = history_checks(graph, reference, current, {"amount": "numeric", "decayed": "numeric"}, seed=0)
-    assert checks == {} and dict(nulls["decayed"])["null_by_history_p"] < 1e-6
-    same_row = MechanismResult("decayed", ("amount",), "regression", 1e-9, 0.5, "missing", {"residual_shift": 0.1})
-    measures = with_history_nulls({"decayed": same_row}, nulls)["decayed"].measures
-    assert measures["residual_shift"] == 0.1 and measures["null_by_history"] > 0.5
-
-
-def test_a_lag_is_still_learnt_from_rows_with_longer_histories() -> None:
-    frame = _log(8).sort_values([KEY, TIME])
-    frame["previous"] = frame.groupby(KEY)["amount"].shift(1)
-    assert learn_computation(frame, "previous", ("amount",), seed=0) == Computation("amount", "lag", "1", False)
 
 
 @settings(max_examples=15, deadline=None)

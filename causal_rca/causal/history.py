@@ -20,7 +20,7 @@ their sample have broken histories and are not tested (``history_checks``' calle
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ import pandas as pd
 from causal_rca.causal.clustered_rows import clustered_share_above
 from causal_rca.causal.encoding import effective_parents
 from causal_rca.causal.fitting import MIN_ROWS
-from causal_rca.causal.history_nulls import Measures, null_by_history, null_measures
+from causal_rca.causal.history_nulls import null_measures
 from causal_rca.causal.mechanism_result import MIN_EFFECT, SIGNIFICANCE, MechanismResult
 from causal_rca.causal.rescaling import holdout, rescaling_measures
 from causal_rca.lineage.graph import LineageGraph
@@ -39,7 +39,6 @@ LAGS = (1, 2, 3)
 ROW_WINDOWS = (2, 3, 4, 5, 7, 10, 14, 15, 20, 25, 30, 50, 100)
 HOURS = 3600.0
 TIME_WINDOWS = {"1h": HOURS, "6h": 6 * HOURS, "24h": 24 * HOURS, "7d": 168 * HOURS, "30d": 720 * HOURS}
-MIN_EARLIER_ROWS = 2  # rows with one earlier value cannot tell a lag from any mean of the history
 TIME_UNITS = {"seconds": 1.0, "minutes": 60.0, "hours": HOURS, "days": 24 * HOURS}
 
 
@@ -191,43 +190,20 @@ def _check(c: Computation, window: HistoryWindow, child: np.ndarray, tolerance: 
 
 def learn_computation(reference: pd.DataFrame | HistoryWindow, child: str, parents: tuple[str, ...],
                       seed: int) -> Computation | None:
-    """The computation over the entity's earlier rows that reproduces ``child`` in the reference, if one does.
-
-    Only rows with at least two earlier rows of their entity learn it: with a single earlier
-    value every summary of the history equals that value (its lag, a mean over any window, a
-    decayed average), so such rows cannot tell one computation from another. A decayed average
-    equals the parent's lag on each entity's second row and nowhere after: learnt from every
-    row, that lag passed for its computation on the 1-3% of rows it reproduces (development
-    case 1006747), and its history test could not see the feature served in other units."""
+    """The computation over the entity's earlier rows that reproduces ``child`` in the reference, if one does."""
     window = reference if isinstance(reference, HistoryWindow) else HistoryWindow(reference)
-    return _learnt(window, child, parents, seed, window.rows.position >= MIN_EARLIER_ROWS)
-
-
-def reads_history(reference: HistoryWindow, child: str, parents: tuple[str, ...], seed: int) -> bool:
-    """Does some summary of the entity's earlier rows reproduce ``child`` beyond chance, counting
-    every row? A decayed average does, on its entities' second rows, though no one computation
-    can be told (``learn_computation``): it is still a feature over the history, whose new nulls
-    can be read by how far back that history lies (``history_nulls.null_by_history``)."""
-    return _learnt(reference, child, parents, seed, np.ones(len(reference.rows.order), dtype=bool)) is not None
-
-
-def _learnt(window: HistoryWindow, child: str, parents: tuple[str, ...], seed: int,
-            counted_rows: np.ndarray) -> Computation | None:
-    """The candidate reproducing the largest share of ``counted_rows`` (sorted order), if it beats chance."""
     values = window.column(child)
     tolerance = _tolerance(values)
     best, best_k, best_n = None, 0, 0
     for c in _candidates(parents):
         checked = _check(c, window, values, tolerance)
-        counted = checked.evaluable & counted_rows
-        n = int(counted.sum())
-        k = int(checked.matches[counted].sum())
+        n = int(checked.evaluable.sum())
+        k = int(checked.matches[checked.evaluable].sum())
         if n >= MIN_ROWS and (best is None or k * best_n > best_k * n):
             best, best_k, best_n = c, k, n
     if best is None or best_k == 0:
         return None
     computed, ev = window.computed(best)
-    ev = ev & counted_rows
     # Beyond chance: the same computation against the child's values in shuffled rows.
     shuffled = np.random.default_rng(seed).permutation(values[ev])
     chance = int(_matches(shuffled, computed[ev], tolerance).sum())
@@ -321,16 +297,14 @@ def _rescaled_history(computation: Computation, reference: HistoryWindow, curren
 
 
 def history_checks(graph: LineageGraph, reference: pd.DataFrame, current: pd.DataFrame, dtypes: dict[str, str],
-                   seed: int) -> tuple[dict[str, HistoryCheck], dict[str, Measures]]:
-    """(node -> its history check, for computed numeric features the reference shows to be history
-    features; node -> the current window's ``null_by_history`` measures, for features that read
-    the history though no one computation can be told: ``with_history_nulls`` adds them).
+                   seed: int) -> dict[str, HistoryCheck]:
+    """Node -> its history check, for computed numeric features the reference shows to be history features.
 
     Needs the graph's key and time columns in both samples, and samples that hold their whole windows
     (a thinned sample breaks every entity's history)."""
     if KEY not in reference or TIME not in reference or KEY not in current or TIME not in current:
-        return {}, {}
-    out, nulls = {}, {}
+        return {}
+    out = {}
     windows = HistoryWindow(reference), HistoryWindow(current)  # shared: every node reads the same bounds
     for node_id in dtypes:
         parents = effective_parents(graph, node_id)
@@ -340,21 +314,6 @@ def history_checks(graph: LineageGraph, reference: pd.DataFrame, current: pd.Dat
         computation = learn_computation(windows[0], node_id, numeric, seed)
         if computation is not None:
             out[node_id] = history_check(node_id, computation, *windows, graph.key_column)
-        elif reads_history(windows[0], node_id, numeric, seed):
-            nulls[node_id] = null_by_history(windows[1], windows[1].column(node_id))
-    return out, {n: m for n, m in nulls.items() if m}
-
-
-def with_history_nulls(mechanisms: dict[str, MechanismResult],
-                       nulls: dict[str, Measures]) -> dict[str, MechanismResult]:
-    """The mechanism results, those of features over the history tested on their same-row values
-    carrying the ``null_by_history`` measures (classify.py reads nulls chosen by the history as
-    the computation's, not as lost values: development case 1007328, a decayed average served
-    with a 30-minute half-life)."""
-    out = dict(mechanisms)
-    for node_id, measures in nulls.items():
-        if (result := mechanisms.get(node_id)) is not None and result.method != "history":
-            out[node_id] = replace(result, measures={**result.measures, **dict(measures)})
     return out
 
 
