@@ -32,7 +32,7 @@ class MechanismResult:
     consistent: np.ndarray | None = field(default=None, compare=False, repr=False)
     # Judged by the lenient test (see ``lenient_mechanisms``).
     lenient: bool = False
-    # Sources that moved with this one and are unchanged given it (``_sources_given_each_other``).
+    # Sources that moved with this one and are unchanged given it (``sources.sources_given_each_other``).
     moved_with: tuple[str, ...] = ()
 
     @property
