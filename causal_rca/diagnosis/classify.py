@@ -302,11 +302,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
         return _null_verdict("tail_nulls" in s, mechanism)
     # A rescaled discrete feature also piles rows onto new values: the affine fit is the
     # more specific evidence, so it is read before the fallback-default signal.
-    # The form veto is for computed nodes: a source's relation to its declared parents is noisy,
-    # and keeps or loses its "form" with its population, not with a serving computation.
     if "scale" in s and _unit_rescaling(node.kind, s["scale"]) and not (
-            node.kind != "source" and mechanism is not None and mechanism.changed
-            and _other_form(mechanism.measures)):
+            mechanism is not None and mechanism.changed and _other_form(mechanism.measures)):
         return "scale_change", ["scale"]
     if "partial_scale" in s:
         return "scale_change", ["partial_scale"]
