@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import stats
@@ -61,21 +62,26 @@ def test_a_conversion_of_other_customers_is_found_at_their_effective_size() -> N
     assert conversion_within_noise(ref, 60 * cur, slope, design_effect=design_effect).startswith("minutes ↔ seconds")
 
 
-def test_a_share_of_rows_in_other_units_is_judged_at_the_rows_count() -> None:
-    """The partial path keeps the rows' count where rows repeat entities: a free factor and a free
-    share fit almost any moved population at a few dozen independent rows (development case
-    1001859, ages at a design effect of 82, fitted ×1.82 within 2% of knots ↔ km/h). Here 42% of
-    rows ×12 over clustered customers is not named a conversion (1006286's miss, left unfixed)."""
+@pytest.mark.xfail(strict=True, reason="known gap: the partial path is judged at the rows' count (units.py)")
+def test_a_share_of_rows_in_other_units_over_clustered_customers_is_a_conversion() -> None:
+    """42% of rows ×12 over 300 customers a window (development case 1006286, a design effect of
+    23). The partial path keeps the rows' count, where the two customer bases differ beyond the
+    mixture's noise, so it misses this: judged at the customers' effective size instead, a free
+    factor and a free share also fit a moved population (development case 1001859, ages at a
+    design effect of 82, fitted ×1.82 within 2% of knots ↔ km/h). Fixing one without the other
+    turns this xfail into a pass and fails the suite, as a reminder to drop the mark."""
     ref, cur, _design_effect = _windows(2)
     rng = np.random.default_rng(20)
     partly = np.where(rng.random(len(cur)) < 0.42, 12 * cur, cur)
-    assert partial_conversion(ref, partly) is None
+    found = partial_conversion(ref, partly)
+    assert found is not None and found[3].startswith("years ↔ months")
 
 
 def test_a_new_population_of_larger_events_is_no_partial_conversion() -> None:
     """A share of events from a population ×e^0.5 larger is the reference mixed with a scaled copy too, at a
-    factor (fitted ×2.03) 8% from pounds ↔ kg: no conversion within the tolerance. Counting the conversion within a factor 1.15 of a fitted one whose own mixture fits read
-    this as pounds ↔ kg, and development cases 1007180, 1007229 and 1007252 (distribution shifts) as
+    factor (fitted ×2.03) 8% from pounds ↔ kg: no conversion within the tolerance. Counting the
+    conversion within a factor 1.15 of a fitted one whose own mixture fits read this as
+    pounds ↔ kg, and development cases 1007180, 1007229 and 1007252 (distribution shifts) as
     m/s ↔ mph, inches ↔ cm and pounds ↔ kg."""
     ref, cur, _design_effect = _windows(1)
     rng = np.random.default_rng(1)

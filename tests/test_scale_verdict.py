@@ -21,11 +21,13 @@ def test_a_changed_form_vetoes_a_unit_change_at_a_source_and_at_a_computed_node(
         "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
     other_form = {"rescale_form_p": 1e-12, "rescale_form_spread": 3.0}
     units = Signal("age", "scale", 1.0, 1000.0, 1e-9, 2.0, "scale", p_adjusted=1e-9, value="x1000")
-    changed = MechanismResult("age", ("tier",), "regression", 1e-9, 0.3, "changed", measures=other_form, p_adjusted=1e-9)
+    changed = MechanismResult("age", ("tier",), "regression", 1e-9, 0.3, "changed",
+                              measures=other_form, p_adjusted=1e-9)
     assert classify(g, "age", [units], changed)[0] != "scale_change"
     kept = MechanismResult("age", ("tier",), "regression", 1e-9, 0.3, "changed", p_adjusted=1e-9,
                            measures={"rescale_form_p": 0.5, "rescale_form_spread": 1.0})
     assert classify(g, "age", [units], kept)[0] == "scale_change"
     normalised = Signal("f", "scale", 1.0, 1000.0, 1e-9, 2.0, "scale", p_adjusted=1e-9, value="x1000")
-    changed_f = MechanismResult("f", ("tier",), "regression", 1e-9, 0.3, "changed", measures=other_form, p_adjusted=1e-9)
+    changed_f = MechanismResult("f", ("tier",), "regression", 1e-9, 0.3, "changed",
+                                measures=other_form, p_adjusted=1e-9)
     assert classify(g, "f", [normalised], changed_f)[0] != "scale_change"

@@ -194,8 +194,7 @@ def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray, baseline: Nume
                           value=units or moved))
     elif p < SIGNIFICANCE:
         partial = partial_level_rescaling(ref, cur)
-        out += ([_partial_levels_signal(node, partial, p)] if partial
-                else _partial_unit_change(node, ref, cur, p))
+        out += [_partial_levels_signal(node, partial, p)] if partial else _partial_unit_change(node, ref, cur, p)
     out.append(_support_signal(node, base, cur))
     return out
 

@@ -14,8 +14,8 @@ levels, and only the other current levels are evidence. Their chance of all land
 of a line drawn through no rescaling is bounded by the current levels' own resolution: values
 recorded on a grid no finer than the closest two current levels hit one of the line's images in
 their range with probability at most (images in range) / (grid points in range). The p-value is
-the sum of that chance over every line tried (a union bound), at the column's own number of
-levels: evenly spaced levels (a 1–5 rating ×20) give no evidence this way (every grid point is
+the best line's binomial tail times the number of lines tried (Bonferroni, a union bound), at the
+column's own number of levels: evenly spaced levels (a 1–5 rating ×20) give no evidence this way (every grid point is
 an image) and are left to the rank pairing, which reads them.
 """
 
@@ -42,8 +42,9 @@ class ValuePairing:
 
 def value_paired_line(ref: np.ndarray, cur: np.ndarray, far_from_one: float = 0.0) -> ValuePairing | None:
     """The line (|log10 scale| at least ``far_from_one``) mapping reference levels onto the current
-    levels, when a line through no rescaling would hit as many with p below ``CHANCE``; else ``None``. A current level off every image must be one the reference sample
-    lacked: inside its range, or past it but too rare for the reference to be sure to hold it.
+    levels, when a line through no rescaling would hit as many with p below ``CHANCE``; else
+    ``None``. A current level off every image must be one the reference sample lacked: inside its
+    range, or past it but too rare for the reference to be sure to hold it.
 
     ``ref`` and ``cur`` are finite samples of a discrete column; the shares p is the chi-square
     test of the paired levels' counts (the rest one bucket), as for the rank pairing."""

@@ -136,9 +136,10 @@ def partial_conversion(reference: np.ndarray, current: np.ndarray) -> tuple[floa
     (``statistics.rescaled_tail_fit``). Both are judged at the rows' count, even where rows repeat
     entities: a mixture with a free factor and a free share fits almost anything at a few dozen
     independent rows, so at the entities' effective size this acceptance test loses the power to
-    refuse a moved population (how-it-decides.md, "Changes of units where rows repeat entities"). Only a conversion factor counts, within the
-    fixed tolerance, as for a source's full rescaling: a new population of larger events is also the
-    reference mixed with a scaled copy, at an arbitrary factor, so the factor's exactness is the evidence."""
+    refuse a moved population (how-it-decides.md, "Changes of units where rows repeat entities").
+    Only a conversion factor counts, within the fixed tolerance, as for a source's full rescaling:
+    a new population of larger events is also the reference mixed with a scaled copy, at an
+    arbitrary factor, so the factor's exactness is the evidence."""
     factor, share, p_fit = st.partial_rescale_fit(reference, current)
     if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(reference, current, factor) < TAIL_FITS:
         return None
