@@ -1,0 +1,758 @@
+"""A world, its feature pipeline, its label mechanism and its model: one production pipeline.
+
+`Pipeline.run(n, rng, fault)` plays one window end to end: the world draws true source
+values, the label is drawn from its parents, the sources are logged (where measurement
+faults act), the feature code computes features (where serving faults act), the model
+scores the rows (where a bad model version acts) and the business column is computed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import (ExtraTreesClassifier, HistGradientBoostingClassifier,
+                              HistGradientBoostingRegressor, RandomForestClassifier,
+                              RandomForestRegressor)
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from .worlds import DOMAIN_VOCAB, SourceSpec, load_real
+
+BANDS = np.array(["low", "mid", "high", "top"], dtype=object)
+
+
+def num(x):
+    """Numbers as the feature code reads them: text that does not parse becomes NaN."""
+    if isinstance(x, pd.Series):
+        x = x.to_numpy()
+    if x.dtype.kind in "fiub":
+        return x.astype(float)
+    return pd.to_numeric(pd.Series(x), errors="coerce").to_numpy(float)
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# ----------------------------------------------------------------------------- features
+
+class Feature:
+    def __init__(self, name, ftype, parents, used=True, infra=None):
+        self.name, self.ftype, self.parents = name, ftype, list(parents)
+        self.used, self.infra = used, infra
+        self.freshness = None
+        self.c = {}
+
+    @property
+    def is_categorical(self):
+        return self.ftype in ("band", "group")
+
+    @property
+    def is_bool(self):
+        return self.ftype == "is_top"
+
+    def fit(self, L, ynum, rng):
+        p = self.parents
+        t = self.ftype
+        if t in ("z", "clip", "band", "impute", "log"):
+            x = num(L[p[0]])
+            x = x[np.isfinite(x)]
+            self.c.update(mu=float(x.mean()), sd=float(x.std() + 1e-9), lo=float(np.quantile(x, 0.01)),
+                          hi=float(np.quantile(x, 0.99)), med=float(np.median(x)),
+                          cuts=np.unique(np.quantile(x, [0.25, 0.5, 0.8])),
+                          alt_hi=float(np.quantile(x, rng.uniform(0.45, 0.7))))
+        if t == "catmap":
+            s = pd.Series(ynum).groupby(np.asarray(L[p[0]], dtype=object)).agg(["sum", "count"])
+            g = float(np.mean(ynum))
+            table = ((s["sum"] + 20 * g) / (s["count"] + 20)).round(4)
+            self.c.update(table=table.to_dict(), default=round(g, 4))
+            vals = list(self.c["table"].values())
+            perm = rng.permutation(len(vals))
+            # the other version of the lookup table a serving bug would join
+            self.c["alt_table"] = dict(zip(self.c["table"].keys(), [vals[i] for i in perm[::-1]]))
+        if t == "group":
+            lv = sorted(set(np.asarray(L[p[0]], dtype=object).tolist()), key=str)
+            names = ["grp_a", "grp_b", "grp_c"]
+            self.c["map"] = {v: names[int(rng.integers(0, 3))] for v in lv}
+        if t == "is_top":
+            vc = pd.Series(np.asarray(L[p[0]], dtype=object)).value_counts()
+            self.c["top"] = vc.index[0]
+        if t == "seg_rel":
+            x = num(L[p[0]])
+            cat = np.asarray(L[p[1]], dtype=object)
+            ok = np.isfinite(x)
+            med = pd.Series(x[ok]).groupby(cat[ok]).median()
+            self.c.update(seg=med.to_dict(), med=float(np.median(x[ok])))
+        if t == "ratio":
+            pass
+        if t == "entity_avg":
+            pass
+
+    def compute(self, L, T, skew=None):
+        """The feature's values; `skew` is the serving path's different computation."""
+        p, t, c = self.parents, self.ftype, self.c
+        if t == "log":
+            x = num(L[p[0]])
+            return np.round(np.log1p(np.clip(x, 0, None)), 5)
+        if t == "z":
+            return np.round((num(L[p[0]]) - c["mu"]) / c["sd"], 5)
+        if t == "clip":
+            hi = c["alt_hi"] if skew is not None else c["hi"]
+            out = np.clip(num(L[p[0]]), c["lo"], c["hi"])
+            if skew is not None:
+                out = np.where(skew, np.clip(num(L[p[0]]), c["lo"], hi), out)
+            return out
+        if t == "band":
+            x = num(L[p[0]])
+            out = np.where(np.isfinite(x), BANDS[np.digitize(np.nan_to_num(x), c["cuts"])], "unknown").astype(object)
+            if skew is not None:
+                alt = np.where(np.isfinite(x), BANDS[np.digitize(np.nan_to_num(x), c["cuts"] * 1.6 + 0.3 * c["sd"])],
+                               "unknown").astype(object)
+                out = np.where(skew, alt, out)
+            return out
+        if t == "impute":
+            x = num(L[p[0]])
+            out = np.where(np.isfinite(x), x, c["med"])
+            if skew is not None:
+                out = np.where(skew & ~np.isfinite(x), -1.0, out)
+            return out
+        if t == "catmap":
+            cat = np.asarray(L[p[0]], dtype=object)
+            out = np.array([c["table"].get(v, c["default"]) for v in cat], float)
+            if skew is not None:
+                alt = np.array([c["alt_table"].get(v, c["default"]) for v in cat], float)
+                out = np.where(skew, alt, out)
+            return out
+        if t == "group":
+            cat = np.asarray(L[p[0]], dtype=object)
+            return np.array([c["map"].get(v, "other") for v in cat], dtype=object)
+        if t == "is_top":
+            return np.asarray(L[p[0]], dtype=object) == c["top"]
+        if t == "seg_rel":
+            x = num(L[p[0]])
+            cat = np.asarray(L[p[1]], dtype=object)
+            den = np.array([c["seg"].get(v, c["med"]) for v in cat], float)
+            if skew is not None:
+                den = np.where(skew, c["med"], den)
+            return np.round(x / np.maximum(den, 1e-6), 5)
+        if t == "ratio":
+            return np.round(num(L[p[0]]) / (np.abs(num(L[p[1]])) + 1.0), 5)
+        if t == "entity_avg":
+            b = T["_b"].to_numpy()
+            jitter = T["_jit"].to_numpy()
+            return np.round(np.exp(b + 0.405) * (1 + 0.05 * jitter), 2)
+        raise ValueError(t)
+
+
+# ----------------------------------------------------------------------------- model
+
+class Encoder:
+    def __init__(self, linear):
+        self.linear = linear
+
+    def fit(self, X: pd.DataFrame):
+        self.cols = list(X.columns)
+        self.spec = {}
+        for col in self.cols:
+            v = X[col]
+            if v.dtype == object or str(v.dtype).startswith(("str", "string", "category")):
+                lv = pd.Series(np.asarray(v, dtype=object)).value_counts().index.tolist()[:12]
+                self.spec[col] = ("cat", lv)
+            else:
+                x = num(v)
+                med = float(np.nanmedian(x)) if np.isfinite(x).any() else 0.0
+                xf = np.where(np.isfinite(x), x, med)
+                self.spec[col] = ("num", med, float(xf.mean()), float(xf.std() + 1e-9))
+        return self
+
+    def transform(self, X):
+        out = []
+        for col in self.cols:
+            s = self.spec[col]
+            if s[0] == "cat":
+                v = np.asarray(X[col], dtype=object)
+                if self.linear:
+                    for lev in s[1]:
+                        out.append((v == lev).astype(float))
+                else:
+                    m = {lev: i for i, lev in enumerate(s[1])}
+                    out.append(np.array([m.get(x, -1) for x in v], float))
+            else:
+                x = num(X[col])
+                x = np.where(np.isfinite(x), x, s[1])
+                if self.linear:
+                    x = np.clip((x - s[2]) / s[3], -50, 50)
+                out.append(x)
+        return np.column_stack(out)
+
+
+class Model:
+    def __init__(self, kind, algo, classes, rng):
+        self.kind, self.algo, self.classes = kind, algo, classes
+        self.enc = Encoder(linear=algo in ("logistic", "ridge"))
+        rs = int(rng.integers(0, 2 ** 31 - 1))
+        if kind == "regression":
+            self.est = {"ridge": Ridge(alpha=1.0),
+                        "hist_gbm": HistGradientBoostingRegressor(max_iter=60, max_leaf_nodes=15, early_stopping=False, random_state=rs),
+                        "random_forest": RandomForestRegressor(n_estimators=30, max_depth=10, min_samples_leaf=10,
+                                                               random_state=rs, n_jobs=1)}[algo]
+        else:
+            self.est = {"logistic": LogisticRegression(max_iter=400, C=1.0),
+                        "hist_gbm": HistGradientBoostingClassifier(max_iter=50, max_leaf_nodes=15, early_stopping=False, random_state=rs),
+                        "random_forest": RandomForestClassifier(n_estimators=30, max_depth=10, min_samples_leaf=10,
+                                                                random_state=rs, n_jobs=1),
+                        "extra_trees": ExtraTreesClassifier(n_estimators=40, max_depth=12, min_samples_leaf=8,
+                                                            random_state=rs, n_jobs=1)}[algo]
+
+    def fit(self, X, y):
+        Z = self.enc.fit(X).transform(X)
+        if self.kind == "regression":
+            self.est.fit(Z, np.log(np.maximum(y, 1e-3)))
+        elif self.kind == "multiclass":
+            self.est.fit(Z, np.asarray(y, dtype=object).astype(str))
+        else:
+            self.est.fit(Z, np.asarray(y, int))
+        return self
+
+    def raw(self, X, permute=None):
+        Z = self.enc.transform(X)
+        if permute is not None:
+            Z = Z[:, permute]
+        if self.kind == "regression":
+            return np.exp(self.est.predict(Z))
+        P = self.est.predict_proba(Z)
+        if self.kind == "multiclass":
+            order = [list(self.est.classes_).index(c) for c in self.classes]
+            return P[:, order]
+        return P[:, 1]
+
+
+# ----------------------------------------------------------------------------- pipeline
+
+class Pipeline:
+    """One pipeline of one world, fitted on its training window."""
+
+    def __init__(self, plan, rng):
+        self.plan = plan
+        self.kind = plan["kind"]
+        self.mode = plan["failure_mode"]
+        self.rng = rng
+        self.domain = plan["domain"]
+        self.voc = DOMAIN_VOCAB[self.domain]
+        real = plan["real_data"]
+        self.real = real
+        self._build_sources(rng)
+        self._build_label(rng)
+        self._build_features(rng)
+
+    # -- sources
+    def _build_sources(self, rng):
+        voc = self.voc
+        self.src = {}  # name -> dict(kind, spec, parent, null_rate, nonneg)
+        self.real_frame = None
+        self.real_label = None
+        if self.real:
+            f, types, lab, lkind = load_real(self.real)
+            cols = list(f.columns)
+            k = int(rng.integers(max(3, len(cols) - 3), len(cols) + 1))
+            cols = sorted(rng.choice(cols, k, replace=False).tolist(), key=cols.index)
+            self.real_frame = f[cols].reset_index(drop=True)
+            self.real_label_all = lab
+            self.real_label_kind = lkind
+            self.real_sd = {c: float(np.std(f[c])) for c in cols if types[c] == "num"}
+            for c in cols:
+                nonneg = types[c] == "num" and float(f[c].min()) >= 0
+                self.src[c] = dict(kind=types[c], spec=None, parent=None, null_rate=0.0, nonneg=nonneg)
+        else:
+            ncat = int(rng.integers(1, 4))
+            nnum = int(rng.integers(3, min(7, len(voc["num"])) + 1))
+            nflag = int(rng.integers(0, 3))
+            cats = [voc["cat"][i] for i in sorted(rng.choice(len(voc["cat"]), ncat, replace=False))]
+            nums = [voc["num"][i] for i in sorted(rng.choice(len(voc["num"]), nnum, replace=False))]
+            flags = [voc["flag"][i] for i in sorted(rng.choice(len(voc["flag"]), nflag, replace=False))]
+            catspecs = []
+            for name, lv in cats:
+                nl = int(rng.integers(3, len(lv) + 1))
+                sp = SourceSpec(name, "cat", rng, levels=lv[:nl])
+                catspecs.append(sp)
+                self.src[name] = dict(kind="cat", spec=sp, parent=None, null_rate=0.0, nonneg=False)
+            for name, gen in nums:
+                parent = catspecs[int(rng.integers(0, len(catspecs)))] if (rng.random() < 0.3 and gen != "rate") else None
+                sp = SourceSpec(name, gen, rng, parent=parent)
+                self.src[name] = dict(kind="num", spec=sp, parent=parent.name if parent else None,
+                                      null_rate=0.0, nonneg=sp.nonneg)
+            for name in flags:
+                sp = SourceSpec(name, "flag", rng)
+                self.src[name] = dict(kind="bool", spec=sp, parent=None, null_rate=0.0, nonneg=False)
+        # entity activity source: always synthetic, entity-level behaviour
+        self.entity = voc["entity"]
+        self.activity = voc["activity"]
+        if self.activity in self.src:
+            self.activity = self.activity + "_total"
+        self.src[self.activity] = dict(kind="num", spec=None, parent=None, null_rate=0.0, nonneg=True)
+        self.n_entities = int(rng.integers(800, 4000))
+        self.mu_b = rng.uniform(2.5, 5.0)
+        self.b = rng.normal(self.mu_b, 0.7, self.n_entities)
+        rho = rng.uniform(0.0, 0.4)
+        self.b_old = self.mu_b + rho * (self.b - self.mu_b) + np.sqrt(1 - rho ** 2) * rng.normal(0, 0.7, self.n_entities)
+        w = 1.0 / np.arange(1, self.n_entities + 1) ** 0.6
+        self.entity_p = w / w.sum()
+        # a numeric source with a steady share of nulls (an optional field)
+        numeric = [s for s, d in self.src.items() if d["kind"] == "num" and s != self.activity]
+        self.nullable = None
+        if numeric and rng.random() < 0.7:
+            self.nullable = str(rng.choice(numeric))
+            self.src[self.nullable]["null_rate"] = float(rng.uniform(0.08, 0.2))
+        # an audit source feeding only unused features (room for harmless drift)
+        self.audit = None
+        if rng.random() < 0.6:
+            self.audit = str(rng.choice(["ingest_batch_size", "client_sdk_build", "log_shard_load"]))
+            self.src[self.audit] = dict(kind="num", spec=None, parent=None, null_rate=0.0, nonneg=True)
+            self.audit_mu = rng.uniform(3, 6)
+
+    # -- draw true values
+    def draw_true(self, n, rng, fault=None):
+        f = fault or {}
+        pool = n
+        shift = f.get("type") == "distribution_shift"
+        if shift:
+            pool = 3 * n
+        T = {}
+        if self.real:
+            idx = rng.integers(0, len(self.real_frame), pool)
+            fr = self.real_frame.iloc[idx].reset_index(drop=True)
+            for c in fr.columns:
+                v = fr[c].to_numpy()
+                if self.src[c]["kind"] == "num":
+                    v = v.astype(float) + rng.normal(0, 0.03 * self.real_sd[c], pool)
+                    if self.src[c]["nonneg"]:
+                        v = np.abs(v)
+                    v = np.round(v, 4)
+                elif self.src[c]["kind"] == "cat":
+                    v = v.astype(object)
+                T[c] = v
+            T["_real_label"] = np.asarray(self.real_label_all)[idx]
+        else:
+            for name, d in self.src.items():
+                sp = d["spec"]
+                if sp is None or d["kind"] != "cat":
+                    continue
+                cw = None
+                T[name] = sp.draw(pool, rng, cat_weights=cw)
+            for name, d in self.src.items():
+                sp = d["spec"]
+                if sp is None or d["kind"] == "cat":
+                    continue
+                T[name] = sp.draw(pool, rng, parent_values=T.get(d["parent"]))
+        ent = rng.choice(self.n_entities, pool, p=self.entity_p)
+        T["_ent"] = ent
+        T["_b"] = self.b[ent]
+        T["_jit"] = rng.normal(0, 1, pool)
+        T[self.activity] = np.round(np.exp(T["_b"] + 0.9 * rng.normal(0, 1, pool)), 2)
+        if self.audit:
+            T[self.audit] = np.round(np.exp(rng.normal(self.audit_mu + f.get("audit_shift", 0.0), 0.4, pool)), 1)
+        T = pd.DataFrame(T)
+        if shift:
+            col = f["column"]
+            v = T[col].to_numpy()
+            if self.src[col]["kind"] == "num":
+                x = num(v)
+                s = (x - np.nanmedian(x)) / (np.nanquantile(x, 0.75) - np.nanquantile(x, 0.25) + 1e-9)
+                w = np.exp(np.clip(f["direction"] * f["beta"] * s, -6, 6))
+            else:
+                w = np.where(np.asarray(v, dtype=object) == f["level"], f["beta"] * 4 + 1.0, 1.0)
+            w = np.where(rng.random(pool) < f["fraction"], w, 1.0)
+            pick = rng.choice(pool, n, replace=False, p=w / w.sum())
+            T = T.iloc[np.sort(pick)].reset_index(drop=True)
+        if f.get("type") == "out_of_distribution":
+            col = f["column"]
+            hit = rng.random(n) < f["fraction"]
+            T["_ood"] = hit
+            if self.src[col]["kind"] == "num":
+                hi = self.support[col][1]
+                lo = self.support[col][0]
+                span = max(hi - lo, 1e-6)
+                newv = hi + span * rng.uniform(0.3, 0.3 + 1.5 * f["strength"], n)
+                v = T[col].to_numpy().astype(float)
+                if T[col].dtype.kind in "iu":
+                    newv = np.round(newv)
+                T[col] = np.where(hit, newv, v).astype(T[col].dtype)
+            else:
+                T[col] = np.where(hit, f["new_level"], T[col].to_numpy(dtype=object)).astype(object)
+        return T
+
+    # -- label
+    def _build_label(self, rng):
+        kind = self.kind
+        self.use_real_label = False
+        if self.real:
+            lk = self.real_label_kind
+            compat = {"binary": lk in ("binary", "wage", "latency"), "regression": lk in ("wage", "latency", "regression"),
+                      "multiclass": lk == "class", "mean": lk in ("binary", "wage", "latency")}
+            if compat[kind] and self.mode not in ("out_of_distribution", "stale_values") and rng.random() < 0.75:
+                self.use_real_label = True
+        voc = self.voc
+        if kind in ("binary", "mean"):
+            self.label = voc["binary"]
+        elif kind == "multiclass":
+            self.label = voc["multi"][0]
+        else:
+            self.label = voc["regression"]
+        if self.label in self.src:
+            self.label = self.label + "_true"
+        if self.use_real_label:
+            lk = self.real_label_kind
+            if lk == "class":
+                self.classes = sorted(set(np.asarray(self.real_label_all).tolist()))
+            else:
+                self.classes = None
+            if kind in ("binary", "mean") and lk in ("wage", "latency"):
+                self.real_cut = float(np.quantile(self.real_label_all, rng.uniform(0.6, 0.85)))
+            self.label_parents = [c for c in self.real_frame.columns]
+            return
+        cands = [s for s, d in self.src.items() if s not in (self.activity, self.audit)]
+        k = int(rng.integers(2, min(4, len(cands)) + 1))
+        self.label_parents = sorted(rng.choice(cands, k, replace=False).tolist(), key=list(self.src).index)
+        self.label_parents.append(self.activity)
+        self.beta = {c: float(rng.choice([-1, 1]) * rng.uniform(0.6, 1.4)) for c in self.label_parents}
+        self.shape = {c: str(rng.choice(["lin", "sat", "hinge"])) for c in self.label_parents}
+        self.level_effect = {}
+        self.inter = tuple(rng.choice(self.label_parents, 2, replace=False).tolist())
+        self.beta_int = float(rng.uniform(-0.6, 0.6))
+        self.beta_e = float(rng.choice([-1, 1]) * rng.uniform(0.8, 1.5))
+        if kind == "multiclass":
+            K = int(rng.integers(3, 7))
+            names = voc["multi"][1]
+            self.classes = list(names[:K])
+            self.B = rng.normal(0, 1.0, (K, len(self.label_parents) + 1))
+            self.cbias = rng.normal(0, 0.4, K)
+        else:
+            self.classes = None
+        # scales of the parents, from a pilot draw of the world
+        pilot = self.draw_true(4000, np.random.default_rng(rng.integers(0, 2 ** 31)))
+        self.scale = {}
+        self.support = {}
+        for c in self.src:
+            if c not in pilot:
+                continue
+            if self.src[c]["kind"] == "num":
+                x = num(pilot[c])
+                self.support[c] = (float(np.min(x)), float(np.max(x)))
+        for c in self.label_parents:
+            kd = self.src[c]["kind"]
+            if kd == "num":
+                x = num(pilot[c])
+                med = float(np.median(x))
+                iqr = float(np.quantile(x, 0.75) - np.quantile(x, 0.25)) or float(np.std(x) + 1e-9)
+                self.scale[c] = (med, iqr, float(np.quantile(x, 0.995)))
+            elif kd == "cat":
+                lv = sorted(set(pilot[c].tolist()), key=str)
+                self.level_effect[c] = dict(zip(lv, rng.normal(0, 1.0, len(lv))))
+        eta = self._eta(pilot)
+        if kind in ("binary", "mean"):
+            self.base_rate = float(rng.uniform(0.12, 0.5))
+            lo, hi = -15.0, 15.0
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                if sigmoid(eta + mid).mean() < self.base_rate:
+                    lo = mid
+                else:
+                    hi = mid
+            self.intercept = (lo + hi) / 2
+        elif kind == "regression":
+            self.reg_mu = float(np.mean(eta))
+            self.reg_sd = float(np.std(eta) + 1e-9)
+            self.reg_base = float(rng.choice([30.0, 120.0, 400.0, 8.0]))
+
+    def _g(self, c, v, flip=None):
+        kd = self.src[c]["kind"]
+        if kd == "num":
+            med, iqr, q = self.scale[c]
+            s = (num(v) - med) / iqr
+            s = np.where(np.isfinite(s), s, 0.0)
+            sh = self.shape[c]
+            g = s if sh == "lin" else (np.tanh(s) if sh == "sat" else np.maximum(s, 0))
+            g = np.clip(g, -4, 4)
+            # beyond what was ever seen the outcome behaves differently (an unsupported segment)
+            sq = (q - med) / iqr
+            g = g - np.sign(self.beta[c]) * 3.0 * np.clip(s - sq, 0, 3)
+            return g
+        if kd == "cat":
+            eff = self.level_effect[c]
+            unseen = -2.5 * np.sign(self.beta[c])
+            return np.array([eff.get(x, unseen) for x in np.asarray(v, dtype=object)], float)
+        return np.asarray(v, dtype=float) * 2 - 1
+
+    def _eta(self, T, flip=None):
+        eta = np.zeros(len(T))
+        G = {}
+        for c in self.label_parents:
+            if c == self.activity:
+                G[c] = (T["_b"].to_numpy() - self.mu_b) / 0.7
+                coef = self.beta_e
+            else:
+                G[c] = self._g(c, T[c])
+                coef = self.beta[c]
+            if flip is not None and flip[0] == c:
+                coef = np.where(flip[1], -coef, coef)
+            eta = eta + coef * G[c]
+        a, b = self.inter
+        eta = eta + self.beta_int * G[a] * G[b]
+        self._G = G
+        return eta
+
+    def draw_label(self, T, rng, fault=None):
+        f = fault or {}
+        n = len(T)
+        kind = self.kind
+        flip = None
+        if f.get("type") == "concept_drift" and f["variant"] == "flip" and not self.use_real_label:
+            flip = (f["column"], self._region(T, f) & (rng.random(n) < f["fraction"]))
+        if self.use_real_label:
+            y = np.asarray(T["_real_label"])
+            if kind in ("binary", "mean"):
+                if self.real_label_kind in ("wage", "latency"):
+                    y = (y.astype(float) >= self.real_cut).astype(int)
+                else:
+                    y = y.astype(int)
+            elif kind == "regression":
+                y = y.astype(float)
+            else:
+                y = y.astype(object)
+        else:
+            eta = self._eta(T, flip)
+            if kind in ("binary", "mean"):
+                y = (rng.random(n) < sigmoid(eta + self.intercept)).astype(int)
+            elif kind == "multiclass":
+                Gm = np.column_stack([self._G[c] for c in self.label_parents] + [np.ones(n)])
+                logits = 1.3 * Gm @ self.B.T + self.cbias
+                P = np.exp(logits - logits.max(axis=1, keepdims=True))
+                P /= P.sum(axis=1, keepdims=True)
+                u = rng.random(n)[:, None]
+                y = np.asarray(self.classes, dtype=object)[np.minimum((P.cumsum(axis=1) < u).sum(axis=1), len(self.classes) - 1)]
+            else:
+                z = (eta - self.reg_mu) / self.reg_sd
+                y = np.round(self.reg_base * np.exp(0.45 * z + 0.2 * rng.normal(0, 1, n)), 3)
+        if f.get("type") == "concept_drift" and (f["variant"] == "permute" or self.use_real_label):
+            reg = np.flatnonzero(self._region(T, f))
+            take = reg[rng.random(len(reg)) < f["fraction"]]
+            if len(take) > 1:
+                y = y.copy()
+                y[take] = y[rng.permutation(take)]
+        if f.get("type") == "label_shift":
+            y = y.copy()
+            hit = rng.random(n) < f["fraction"]
+            if kind in ("binary", "mean"):
+                src = f["from"]
+                y = np.where(hit & (y == src), 1 - src, y)
+            elif kind == "multiclass":
+                y = np.where(hit & (y == f["from"]), f["to"], y).astype(object)
+            else:
+                y = np.where(hit, np.round(y * f["factor"] + f["offset"], 3), y)
+        return y
+
+    def _region(self, T, f):
+        c = f["column"]
+        if self.src[c]["kind"] == "num":
+            x = num(T[c])
+            return x > f["cut"]
+        return np.asarray(T[c], dtype=object) == f["level"]
+
+    # -- features
+    def _build_features(self, rng):
+        self.features = {}
+        used_names = set(self.src) | {self.label}
+
+        def add(name, ftype, parents, used=True):
+            base = name
+            i = 2
+            while name in used_names:
+                name = f"{base}_{i}"
+                i += 1
+            used_names.add(name)
+            ft = Feature(name, ftype, parents, used=used)
+            self.features[name] = ft
+            return ft
+
+        numeric = [s for s, d in self.src.items() if d["kind"] == "num" and s not in (self.activity, self.audit)]
+        cats = [s for s, d in self.src.items() if d["kind"] == "cat"]
+        for s in numeric:
+            opts = ["z", "clip", "band"] + (["log"] if self.src[s]["nonneg"] else [])
+            if s == self.nullable:
+                add(f"{s}_filled", "impute", [s])
+                continue
+            k = 1 if rng.random() < 0.65 else 2
+            for t in rng.choice(opts, k, replace=False):
+                suffix = {"z": "z", "clip": "capped", "band": "band", "log": "log"}[t]
+                add(f"{s}_{suffix}", str(t), [s])
+        for s in cats:
+            t = str(rng.choice(["catmap", "catmap", "group", "is_top"]))
+            if t == "catmap":
+                add(f"{s}_risk_index", "catmap", [s])
+            elif t == "group":
+                add(f"{s}_group", "group", [s])
+            else:
+                add(f"{s}_is_top", "is_top", [s])
+        nn = [s for s in numeric if s != self.nullable]
+        if len(nn) >= 2:
+            for _ in range(int(rng.integers(1, 3))):
+                a, b = rng.choice(nn, 2, replace=False)
+                add(f"{a}_per_{b}", "ratio", [str(a), str(b)])
+        if nn and cats and rng.random() < 0.6:
+            a, c = str(rng.choice(nn)), str(rng.choice(cats))
+            add(f"{a}_vs_{c}", "seg_rel", [a, c])
+        ea = add(f"{self.activity}_30d_avg", "entity_avg", [self.activity])
+        ea.freshness = f"{ea.name}_computed_at"
+        if rng.random() < 0.5:
+            add(f"{self.activity}_log", "log", [self.activity])
+        # skew-capable feature guaranteed
+        if not any(f.ftype in ("clip", "band", "impute", "catmap", "seg_rel") for f in self.features.values()):
+            add(f"{nn[0] if nn else numeric[0]}_band", "band", [nn[0] if nn else numeric[0]])
+        # some features the model does not read
+        names = [n for n, f in self.features.items() if f.ftype != "entity_avg"]
+        k_unused = int(rng.integers(1, min(3, max(1, len(names) - 2)) + 1))
+        for nme in rng.choice(names, k_unused, replace=False):
+            self.features[str(nme)].used = False
+        if self.audit:
+            add(f"{self.audit}_log", "log", [self.audit], used=False)
+        # every source that feeds nothing used is at least a model input if it is a flag
+        self.raw_inputs = [s for s, d in self.src.items() if d["kind"] == "bool"]
+        if cats and rng.random() < 0.35:
+            self.raw_inputs.append(str(rng.choice(cats)))
+        # infra
+        self.infra = None
+        self.infra_latency = None
+        if self.mode == "infrastructure" or rng.random() < 0.65:
+            self.infra = str(rng.choice(["feature_store", "profile_service", "enrichment_api", "online_cache"]))
+            kids = [ea.name] + [n for n, f in self.features.items()
+                                if f.used and f.ftype in ("catmap", "seg_rel", "ratio", "z") and n != ea.name]
+            kids = kids[:int(rng.integers(2, 4))]
+            if len(kids) < 2:
+                extra = [n for n, f in self.features.items() if f.used and n not in kids]
+                kids += extra[:1]
+            for k_ in kids:
+                self.features[k_].infra = self.infra
+            self.infra_kids = kids
+            if rng.random() < 0.4:
+                self.infra_latency = f"{self.infra}_latency_ms"
+        # model inputs in graph order
+        self.inputs = [n for n, f in self.features.items() if f.used] + self.raw_inputs
+        rng.shuffle(self.inputs)
+
+    # -- logging and features of one window
+    def features_of(self, T, rng, fault=None):
+        f = fault or {}
+        n = len(T)
+        L = pd.DataFrame({s: T[s] for s in self.src})
+        for s, d in self.src.items():
+            if d["null_rate"] > 0:
+                x = L[s].to_numpy().astype(float)
+                L[s] = np.where(rng.random(n) < d["null_rate"], np.nan, x)
+        typ = f.get("type")
+        if typ in ("scale_change", "missing_values", "schema_change") and f.get("where") == "source":
+            col = f["column"]
+            hit = rng.random(n) < f["fraction"]
+            v = L[col].to_numpy()
+            if typ == "scale_change":
+                x = num(v)
+                nv = np.round(x * f["factor"], 4)
+                L[col] = np.where(hit, nv, x)
+            elif typ == "missing_values":
+                if f["variant"] == "null":
+                    if self.src[col]["kind"] == "num":
+                        L[col] = np.where(hit, np.nan, num(v))
+                    else:
+                        L[col] = pd.Series(np.where(hit, None, v.astype(object)), dtype=object)
+                else:
+                    if self.src[col]["kind"] == "num":
+                        L[col] = np.where(hit, f["default"], num(v))
+                    elif self.src[col]["kind"] == "bool":
+                        L[col] = np.where(hit, False, v.astype(bool))
+                    else:
+                        L[col] = np.where(hit, f["default_level"], v.astype(object)).astype(object)
+            else:  # schema_change
+                if self.src[col]["kind"] == "num":
+                    x = num(v)
+                    txt = np.array([("%.4f" % a).rstrip("0").rstrip(".") if np.isfinite(a) else "" for a in x], dtype=object)
+                    bad = np.array([f["fmt"](a) for a in x], dtype=object)
+                    L[col] = pd.Series(np.where(hit, bad, txt), dtype=object)
+                else:
+                    ren = f["rename"]
+                    vv = v.astype(object)
+                    L[col] = np.array([ren.get(a, a) if h else a for a, h in zip(vv, hit)], dtype=object)
+        F = {}
+        skew = None
+        if typ == "pipeline_skew":
+            skew = rng.random(n) < f["fraction"]
+        infra_hit = None
+        if typ == "infrastructure":
+            infra_hit = rng.random(n) < f["fraction"]
+        stale_hit = None
+        for name, ft in self.features.items():
+            sk = skew if (skew is not None and f["column"] == name) else None
+            val = ft.compute(L, T, skew=sk)
+            if ft.ftype == "entity_avg" and typ == "stale_values" and f["column"] == name:
+                ent = T["_ent"].to_numpy()
+                ent_hit = np.random.default_rng(f["ent_seed"]).random(self.n_entities) < f["fraction"]
+                stale_hit = ent_hit[ent]
+                stale_val = np.round(np.exp(self.b_old[ent] + 0.405), 2)
+                val = np.where(stale_hit, stale_val, val)
+            if typ in ("scale_change", "missing_values") and f.get("where") == "feature" and f["column"] == name:
+                hit = rng.random(n) < f["fraction"]
+                if typ == "scale_change":
+                    val = np.where(hit, np.round(val * f["factor"] + f.get("offset", 0.0), 5), val)
+                elif f["variant"] == "null":
+                    if ft.is_categorical:
+                        val = np.where(hit, None, val).astype(object)
+                    else:
+                        val = np.where(hit, np.nan, val.astype(float))
+                else:
+                    if ft.is_categorical:
+                        val = np.where(hit, "unknown", val).astype(object)
+                    elif ft.is_bool:
+                        val = np.where(hit, False, val)
+                    else:
+                        val = np.where(hit, f["default"], val.astype(float))
+            if infra_hit is not None and ft.infra == self.infra:
+                if ft.ftype == "entity_avg":
+                    val = np.where(infra_hit, self.infra_default, val)
+                elif ft.ftype == "catmap":
+                    val = np.where(infra_hit, ft.c["default"], val)
+                elif ft.is_categorical:
+                    val = np.where(infra_hit, "unknown", val).astype(object)
+                elif ft.is_bool:
+                    val = np.where(infra_hit, False, val)
+                else:
+                    val = np.where(infra_hit, 0.0, val.astype(float))
+            F[name] = val
+        F = pd.DataFrame(F)
+        return L, F, stale_hit, infra_hit
+
+    def fit(self, rng, n_train):
+        T = self.draw_true(n_train, rng)
+        y = self.draw_label(T, rng)
+        L = pd.DataFrame({s: T[s] for s in self.src})
+        for s, d in self.src.items():
+            if d["null_rate"] > 0:
+                L[s] = np.where(rng.random(n_train) < d["null_rate"], np.nan, L[s].to_numpy().astype(float))
+        if self.kind == "regression":
+            ynum = np.log(np.maximum(y.astype(float), 1e-3))
+        elif self.kind == "multiclass":
+            ynum = (y == self.classes[0]).astype(float)
+        else:
+            ynum = y.astype(float)
+        for ft in self.features.values():
+            ft.fit(L, ynum, rng)
+        self.infra_default = float(np.round(np.exp(self.mu_b + 0.405), 2))
+        _, F, _, _ = self.features_of(T, rng)
+        X = self._inputs(L, F)
+        self.algo = str(rng.choice(["ridge", "hist_gbm", "random_forest"] if self.kind == "regression"
+                                   else ["logistic", "hist_gbm", "random_forest", "extra_trees"]))
+        self.model = Model("regression" if self.kind == "regression" else
+                           ("multiclass" if self.kind == "multiclass" else "binary"), self.algo, self.classes, rng).fit(X, y)
+        self.train = (X, y)
+        return self
+
+    def _inputs(self, L, F):
+        cols = {}
+        for c in self.inputs:
+            cols[c] = F[c] if c in F else L[c]
+        return pd.DataFrame(cols)
