@@ -54,6 +54,14 @@ def _used_sources(p: Pipeline):
     return out
 
 
+def _pick(p: Pipeline, cands, rng):
+    """One of `cands`, more often those the model leans on (incidents that get investigated)."""
+    cands = list(dict.fromkeys(cands))
+    w = np.array([p.importance.get(c, p.src_importance.get(c, 0.0)) for c in cands], float)
+    w = w + 0.05 * (w.max() if w.max() > 0 else 1.0) + 1e-12
+    return str(cands[int(rng.choice(len(cands), p=w / w.sum()))])
+
+
 def _fmt_bad(kind):
     if kind == "comma":
         return lambda a: ("{:,.2f}".format(a).replace(",", "X").replace(".", ",").replace("X", ".")
@@ -73,7 +81,7 @@ def _plan_fault(p: Pipeline, mode, rng):
     if mode == "distribution_shift":
         cands = [s for s in lp if s in used and p.src[s]["kind"] in ("num", "cat") and s != p.audit] or \
                 [s for s in used if p.src[s]["kind"] in ("num", "cat")]
-        col = str(rng.choice(cands))
+        col = _pick(p, cands, rng)
         f = dict(type=mode, node=col, column=col, direction=float(rng.choice([-1, 1])))
         if p.src[col]["kind"] == "cat":
             lv = sorted(set(p.draw_true(500, np.random.default_rng(1))[col].tolist()), key=str)
@@ -85,19 +93,19 @@ def _plan_fault(p: Pipeline, mode, rng):
         cands = [s for s in lp if s in used and p.src[s]["kind"] == "num" and s != p.activity]
         catc = [s for s in lp if s in used and p.src[s]["kind"] == "cat"]
         if catc and (not cands or rng.random() < 0.3):
-            col = str(rng.choice(catc))
+            col = _pick(p, catc, rng)
             return dict(type=mode, node=col, column=col, new_level=f"new_{col[:4]}_segment",
                         description=f"a segment never seen in training appears at {col}")
         if not cands:
             cands = [s for s in used if p.src[s]["kind"] == "num" and s != p.activity] or [p.activity]
-        col = str(rng.choice(cands))
+        col = _pick(p, cands, rng)
         return dict(type=mode, node=col, column=col,
                     description=f"values of {col} beyond the training support (new market / product tier)")
     if mode == "scale_change":
         num_src = [s for s in used if p.src[s]["kind"] == "num"]
         num_feat = [n for n, ft in p.features.items() if ft.used and not ft.is_categorical and not ft.is_bool]
         where = "source" if (num_src and (rng.random() < 0.6 or not num_feat)) else "feature"
-        col = str(rng.choice(num_src if where == "source" else num_feat))
+        col = _pick(p, num_src if where == "source" else num_feat, rng)
         factor = float(rng.choice(SCALE_FACTORS))
         what = "upstream unit change" if where == "source" else "served un-normalised / in other units"
         return dict(type=mode, node=col, column=col, where=where, factor=factor,
@@ -106,11 +114,11 @@ def _plan_fault(p: Pipeline, mode, rng):
         where = "source" if rng.random() < 0.5 else "feature"
         if where == "source":
             cands = [s for s in used if s != p.nullable]
-            col = str(rng.choice(cands))
+            col = _pick(p, cands, rng)
             kind = p.src[col]["kind"]
         else:
             cands = [n for n, ft in p.features.items() if ft.used]
-            col = str(rng.choice(cands))
+            col = _pick(p, cands, rng)
             kind = "feat"
         variant = "null" if rng.random() < 0.6 else "default"
         f = dict(type=mode, node=col, column=col, where=where, variant=variant,
@@ -119,7 +127,7 @@ def _plan_fault(p: Pipeline, mode, rng):
         return f
     if mode == "schema_change":
         cands = [s for s in used if p.src[s]["kind"] in ("num", "cat")]
-        col = str(rng.choice(cands))
+        col = _pick(p, cands, rng)
         if p.src[col]["kind"] == "num":
             fk = str(rng.choice(["comma", "unit", "na"]))
             return dict(type=mode, node=col, column=col, where="source", fmtkind=fk, fmt=_fmt_bad(fk),
@@ -138,7 +146,7 @@ def _plan_fault(p: Pipeline, mode, rng):
         cands = [n for n, ft in p.features.items() if ft.used and ft.ftype in ("clip", "band", "impute", "catmap", "seg_rel")]
         if not cands:
             cands = [n for n, ft in p.features.items() if ft.ftype in ("clip", "band", "impute", "catmap", "seg_rel")]
-        col = str(rng.choice(cands))
+        col = _pick(p, cands, rng)
         how = {"clip": "clipped at a different bound", "band": "bucketed with other band edges",
                "impute": "nulls filled with -1 instead of the training median",
                "catmap": "joined against another version of the lookup table",
@@ -174,7 +182,8 @@ def _plan_fault(p: Pipeline, mode, rng):
         f["description"] = "label definition / base rate changed (annotation policy), independent of the inputs"
         return f
     if mode == "model_change":
-        variant = str(rng.choice(["bad_finetune", "calibration", "column_order"]))
+        variants = ["bad_finetune", "column_order"] + ([] if p.metric_name == "roc_auc" else ["calibration"])
+        variant = str(rng.choice(variants))
         return dict(type=mode, node=p.model_node, variant=variant, new_version=p.version_new,
                     description=f"new model version {p.version_new} served: {variant.replace('_', ' ')}")
     if mode == "infrastructure":
@@ -199,6 +208,7 @@ def _attempt_fault(p: Pipeline, base: dict, s0: float, frac0: float, attempt: in
         f["fraction"] = 1.0 if frac > 0.5 else max(frac, 0.4)
     elif t == "out_of_distribution":
         f["fraction"] = min(0.6, 0.1 + 0.5 * frac)
+        f["ood_sign"] = 1.0 if attempt % 2 == 0 else -1.0
     elif t == "scale_change" and attempt >= 2:
         f["factor"] = float(SCALE_FACTORS[(attempt + 3) % len(SCALE_FACTORS)]) if base["factor"] in (3.6, 1 / 3.6, 2.2046, 0.4536) else f["factor"]
     elif t == "label_shift":
@@ -319,6 +329,17 @@ class Runner:
 
 # ----------------------------------------------------------------------------- graph
 
+def _plain(x):
+    """Plain Python values only (what yaml.safe_load would give back)."""
+    if isinstance(x, dict):
+        return {str(_plain(k)): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
 def _graph(p: Pipeline, plan, metric_id, metric_node, extra_metrics, rng):
     voc = p.voc
     g = {"version": 1, "name": f"{p.domain}-{p.label}-{plan['seed']}",
@@ -382,7 +403,7 @@ def _graph(p: Pipeline, plan, metric_id, metric_node, extra_metrics, rng):
     for mid, nd in extra_metrics:
         nodes[mid] = nd
     g["nodes"] = nodes
-    return g
+    return _plain(g)
 
 
 def _metric_node(p, spec, model_node, explicit):
@@ -454,6 +475,7 @@ def _draw_case(seed: int) -> Case:
     p.fit(rng, n_train)
     runner = Runner(p, plan, rng)
     spec = dict(plan["metric_spec"])
+    p.metric_name = spec["metric"]
     if spec.get("class") == "PICK":
         spec["class"] = str(rng.choice(p.classes))
     # scores are omitted sometimes when the metric does not need them
@@ -519,10 +541,17 @@ def _draw_case(seed: int) -> Case:
     current = None
     for attempt in range(MAX_ATTEMPTS):
         arng = np.random.default_rng([plan["seed"], 100 + attempt])
-        if base and attempt in (2, 4) and mode in RELOCATABLE:
+        if base and attempt in (2, 4) and mode in RELOCATABLE | {"model_change"}:
             # the fault did not show: move it to another node where the spec says it may live
+            # (or, for a model, another way a new version goes wrong)
             base = _plan_fault(p, mode, np.random.default_rng([plan["seed"], 3, attempt]))
+            if mode == "model_change" and base["variant"] == "bad_finetune":
+                runner.bad_model = _new_model(p, "bad_finetune", np.random.default_rng([plan["seed"], 5, attempt]))
         fault = _attempt_fault(p, base, s0, frac0, attempt, arng) if base else harmless
+        if not base and attempt > 0:
+            # a control whose reference happened to sit in a tail: redraw both windows
+            reference = runner.window(n_ref, np.random.default_rng([plan["seed"], 2, attempt]), None, t_ref0, t_ref1)
+            ref_a = arrays(reference)
         cur = runner.window(n_cur, arng, fault, t_cur0, t_cur1)
         r, c, z = worsening_z(target, ref_a, arrays(cur), np.random.default_rng([plan["seed"], 200 + attempt]))
         attempts_log.append({"attempt": attempt, "reference": r, "current": c, "z_worse": z,

@@ -446,6 +446,7 @@ class Pipeline:
             elif kd == "cat":
                 lv = sorted(set(pilot[c].tolist()), key=str)
                 self.level_effect[c] = dict(zip(lv, rng.normal(0, 1.0, len(lv))))
+        self._ood_sign = 1.0
         eta = self._eta(pilot)
         if kind in ("binary", "mean"):
             self.base_rate = float(rng.uniform(0.12, 0.5))
@@ -473,11 +474,11 @@ class Pipeline:
             g = np.clip(g, -4, 4)
             # beyond what was ever seen the outcome behaves differently (an unsupported segment)
             sq = (q - med) / iqr
-            g = g - np.sign(self.beta[c]) * 3.0 * np.clip(s - sq, 0, 3)
+            g = g - self._ood_sign * np.sign(self.beta[c]) * 3.0 * np.clip(s - sq, 0, 3)
             return g
         if kd == "cat":
             eff = self.level_effect[c]
-            unseen = -2.5 * np.sign(self.beta[c])
+            unseen = -2.5 * self._ood_sign * np.sign(self.beta[c])
             return np.array([eff.get(x, unseen) for x in np.asarray(v, dtype=object)], float)
         return np.asarray(v, dtype=float) * 2 - 1
 
@@ -503,6 +504,7 @@ class Pipeline:
         f = fault or {}
         n = len(T)
         kind = self.kind
+        self._ood_sign = f.get("ood_sign", 1.0)
         flip = None
         if f.get("type") == "concept_drift" and f["variant"] == "flip" and not self.use_real_label:
             flip = (f["column"], self._region(T, f) & (rng.random(n) < f["fraction"]))
@@ -749,6 +751,23 @@ class Pipeline:
         self.model = Model("regression" if self.kind == "regression" else
                            ("multiclass" if self.kind == "multiclass" else "binary"), self.algo, self.classes, rng).fit(X, y)
         self.train = (X, y)
+        # how much the model's output moves when one input is shuffled (where a fault can show)
+        Xs = X.iloc[:1500].reset_index(drop=True)
+        base = self.model.raw(Xs)
+        prng = np.random.default_rng(12345)
+        self.importance = {}
+        for col in self.inputs:
+            Xp = Xs.copy()
+            Xp[col] = Xs[col].to_numpy()[prng.permutation(len(Xs))]
+            d = np.abs(self.model.raw(Xp) - base)
+            if self.kind == "regression":
+                d = d / (np.abs(base) + 1e-9)
+            self.importance[col] = float(np.mean(d))
+        self.src_importance = {}
+        for s in self.src:
+            v = self.importance.get(s, 0.0)
+            v += sum(self.importance.get(n, 0.0) for n, ft in self.features.items() if s in ft.parents)
+            self.src_importance[s] = v
         return self
 
     def _inputs(self, L, F):
