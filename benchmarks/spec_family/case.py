@@ -14,7 +14,8 @@ from .plan import (BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS, plan_
 
 Z_FAULT = 3.0
 Z_CONTROL = 1.5
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+SKEWABLE = ("clip", "band", "impute", "catmap", "seg_rel", "z", "log", "ratio")
 RELOCATABLE = {"distribution_shift", "out_of_distribution", "scale_change", "missing_values",
                "schema_change", "pipeline_skew", "concept_drift"}
 
@@ -57,6 +58,8 @@ def _used_sources(p: Pipeline):
 def _pick(p: Pipeline, cands, rng):
     """One of `cands`, more often those the model leans on (incidents that get investigated)."""
     cands = list(dict.fromkeys(cands))
+    fresh = [c for c in cands if c not in p.tried]
+    cands = fresh or cands
     w = np.array([p.importance.get(c, p.src_importance.get(c, 0.0)) for c in cands], float)
     w = w + 0.05 * (w.max() if w.max() > 0 else 1.0) + 1e-12
     return str(cands[int(rng.choice(len(cands), p=w / w.sum()))])
@@ -143,14 +146,17 @@ def _plan_fault(p: Pipeline, mode, rng):
         return dict(type=mode, node=col, column=col, ent_seed=int(rng.integers(0, 2 ** 31)),
                     description=f"{col} served from a frozen cache: old per-entity snapshots")
     if mode == "pipeline_skew":
-        cands = [n for n, ft in p.features.items() if ft.used and ft.ftype in ("clip", "band", "impute", "catmap", "seg_rel")]
+        cands = [n for n, ft in p.features.items() if ft.used and ft.ftype in SKEWABLE]
         if not cands:
-            cands = [n for n, ft in p.features.items() if ft.ftype in ("clip", "band", "impute", "catmap", "seg_rel")]
+            cands = [n for n, ft in p.features.items() if ft.ftype in SKEWABLE]
         col = _pick(p, cands, rng)
         how = {"clip": "clipped at a different bound", "band": "bucketed with other band edges",
                "impute": "nulls filled with -1 instead of the training median",
                "catmap": "joined against another version of the lookup table",
-               "seg_rel": "divided by the global median instead of the segment medians"}[p.features[col].ftype]
+               "seg_rel": "divided by the global median instead of the segment medians",
+               "z": "stored unsigned, negative z-scores become 0",
+               "log": "the log transform applied twice",
+               "ratio": "numerator and denominator swapped"}[p.features[col].ftype]
         return dict(type=mode, node=col, column=col, description=f"serving computes {col} differently: {how}")
     if mode == "concept_drift":
         variant = "permute" if (p.use_real_label or rng.random() < 0.4) else "flip"
@@ -224,6 +230,8 @@ def _attempt_fault(p: Pipeline, base: dict, s0: float, frac0: float, attempt: in
             f["offset"] = base["offset_share"] * p.reg_base
     elif t == "model_change":
         f["sign"] = 1.0 if attempt % 2 == 0 else -1.0
+    elif t == "pipeline_skew":
+        f["skew_dir"] = 1.0 if attempt % 2 == 0 else -1.0
     return f
 
 
@@ -476,8 +484,12 @@ def _draw_case(seed: int) -> Case:
     runner = Runner(p, plan, rng)
     spec = dict(plan["metric_spec"])
     p.metric_name = spec["metric"]
+    p.tried = set()
     if spec.get("class") == "PICK":
-        spec["class"] = str(rng.choice(p.classes))
+        X, y = p.train
+        pred = np.asarray(p.classes, dtype=object)[p.model.raw(X).argmax(axis=1)]
+        ok = [c for c in p.classes if np.mean(np.asarray(y) == c) >= 0.1 and np.mean(pred == c) >= 0.08]
+        spec["class"] = str(rng.choice(ok or p.classes))
     # scores are omitted sometimes when the metric does not need them
     needs_scores = spec["metric"] in ("roc_auc", "log_loss", "top_k_accuracy")
     p.scores = None
@@ -541,9 +553,10 @@ def _draw_case(seed: int) -> Case:
     current = None
     for attempt in range(MAX_ATTEMPTS):
         arng = np.random.default_rng([plan["seed"], 100 + attempt])
-        if base and attempt in (2, 4) and mode in RELOCATABLE | {"model_change"}:
+        if base and attempt in (2, 4, 6) and mode in RELOCATABLE | {"model_change"}:
             # the fault did not show: move it to another node where the spec says it may live
             # (or, for a model, another way a new version goes wrong)
+            p.tried.add(base.get("column", base["node"]))
             base = _plan_fault(p, mode, np.random.default_rng([plan["seed"], 3, attempt]))
             if mode == "model_change" and base["variant"] == "bad_finetune":
                 runner.bad_model = _new_model(p, "bad_finetune", np.random.default_rng([plan["seed"], 5, attempt]))
@@ -554,7 +567,8 @@ def _draw_case(seed: int) -> Case:
             ref_a = arrays(reference)
         cur = runner.window(n_cur, arng, fault, t_cur0, t_cur1)
         r, c, z = worsening_z(target, ref_a, arrays(cur), np.random.default_rng([plan["seed"], 200 + attempt]))
-        attempts_log.append({"attempt": attempt, "reference": r, "current": c, "z_worse": z,
+        attempts_log.append({"attempt": attempt, "node": base["node"] if base else None,
+                             "reference": r, "current": c, "z_worse": z,
                              "strength": fault.get("strength") if base else None,
                              "fraction": fault.get("fraction") if base else None})
         current = cur

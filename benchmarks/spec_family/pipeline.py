@@ -39,6 +39,7 @@ class Feature:
         self.name, self.ftype, self.parents = name, ftype, list(parents)
         self.used, self.infra = used, infra
         self.freshness = None
+        self.skew_dir = 1.0
         self.c = {}
 
     @property
@@ -91,20 +92,30 @@ class Feature:
         p, t, c = self.parents, self.ftype, self.c
         if t == "log":
             x = num(L[p[0]])
-            return np.round(np.log1p(np.clip(x, 0, None)), 5)
+            out = np.round(np.log1p(np.clip(x, 0, None)), 5)
+            if skew is not None:  # the serving path applies the transform twice
+                out = np.where(skew, np.round(np.log1p(out), 5), out)
+            return out
         if t == "z":
-            return np.round((num(L[p[0]]) - c["mu"]) / c["sd"], 5)
+            out = np.round((num(L[p[0]]) - c["mu"]) / c["sd"], 5)
+            if skew is not None:  # stored in an unsigned type at serving: the sign is lost
+                out = np.where(skew & (out < 0), 0.0 if self.skew_dir > 0 else -out, out)
+            return out
         if t == "clip":
-            hi = c["alt_hi"] if skew is not None else c["hi"]
             out = np.clip(num(L[p[0]]), c["lo"], c["hi"])
             if skew is not None:
-                out = np.where(skew, np.clip(num(L[p[0]]), c["lo"], hi), out)
+                if self.skew_dir > 0:  # an upper bound far below the training one
+                    alt = np.clip(num(L[p[0]]), c["lo"], c["alt_hi"])
+                else:  # a lower bound far above the training one
+                    alt = np.clip(num(L[p[0]]), min(c["alt_hi"], c["hi"]), c["hi"])
+                out = np.where(skew, alt, out)
             return out
         if t == "band":
             x = num(L[p[0]])
             out = np.where(np.isfinite(x), BANDS[np.digitize(np.nan_to_num(x), c["cuts"])], "unknown").astype(object)
             if skew is not None:
-                alt = np.where(np.isfinite(x), BANDS[np.digitize(np.nan_to_num(x), c["cuts"] * 1.6 + 0.3 * c["sd"])],
+                cuts = (c["cuts"] * 1.8 + 0.5 * c["sd"]) if self.skew_dir > 0 else (c["cuts"] * 0.5 - 0.5 * c["sd"])
+                alt = np.where(np.isfinite(x), BANDS[np.digitize(np.nan_to_num(x), np.sort(cuts))],
                                "unknown").astype(object)
                 out = np.where(skew, alt, out)
             return out
@@ -112,7 +123,7 @@ class Feature:
             x = num(L[p[0]])
             out = np.where(np.isfinite(x), x, c["med"])
             if skew is not None:
-                out = np.where(skew & ~np.isfinite(x), -1.0, out)
+                out = np.where(skew & ~np.isfinite(x), -1.0 if self.skew_dir > 0 else 999999.0, out)
             return out
         if t == "catmap":
             cat = np.asarray(L[p[0]], dtype=object)
@@ -134,7 +145,11 @@ class Feature:
                 den = np.where(skew, c["med"], den)
             return np.round(x / np.maximum(den, 1e-6), 5)
         if t == "ratio":
-            return np.round(num(L[p[0]]) / (np.abs(num(L[p[1]])) + 1.0), 5)
+            a, b = num(L[p[0]]), num(L[p[1]])
+            out = np.round(a / (np.abs(b) + 1.0), 5)
+            if skew is not None:  # the serving code passes the arguments in the other order
+                out = np.where(skew, np.round(b / (np.abs(a) + 1.0), 5), out)
+            return out
         if t == "entity_avg":
             b = T["_b"].to_numpy()
             jitter = T["_jit"].to_numpy()
@@ -690,6 +705,7 @@ class Pipeline:
         stale_hit = None
         for name, ft in self.features.items():
             sk = skew if (skew is not None and f["column"] == name) else None
+            ft.skew_dir = f.get("skew_dir", 1.0)
             val = ft.compute(L, T, skew=sk)
             if ft.ftype == "entity_avg" and typ == "stale_values" and f["column"] == name:
                 ent = T["_ent"].to_numpy()
