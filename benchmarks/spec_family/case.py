@@ -207,6 +207,8 @@ def _attempt_fault(p: Pipeline, base: dict, s0: float, frac0: float, attempt: in
     t = f["type"]
     if t == "distribution_shift":
         f["beta"] = 0.5 + 2.0 * s
+        # from the third attempt on, the population moves towards the values where the model is weaker
+        f["toward_hard"] = attempt >= 2 and attempt % 2 == 0
         if attempt % 2 == 1:
             f["direction"] = -f["direction"]
         if "levels" in f and attempt >= 1:
@@ -378,6 +380,10 @@ def _graph(p: Pipeline, plan, metric_id, metric_node, extra_metrics, rng):
             nd["description"] = f"{s} of the event; entity-level behaviour of {p.entity}"
         if p.real and s in (p.real_frame.columns if p.real_frame is not None else []):
             nd["x-table"] = f"{p.real}_extract"
+        elif s == p.activity or s == p.audit:
+            nd["x-table"] = "events.raw_stream"
+        else:  # several columns of one upstream table feed several features
+            nd["x-table"] = f"{p.domain}_dwh." + ("accounts" if d["kind"] == "cat" or len(s) % 2 else "daily_snapshot")
         nodes[s] = nd
     if p.infra:
         nd = {"kind": "infra", "description": f"{p.infra} serving the online features"}
@@ -550,6 +556,7 @@ def _draw_case(seed: int) -> Case:
     if mode is None and p.audit and frng.random() < 0.7:
         harmless = {"audit_shift": float(frng.choice([-1, 1]) * frng.uniform(0.3, 1.0))}
     status, attempts_log = "failed", []
+    ref_stats = None
     current = None
     for attempt in range(MAX_ATTEMPTS):
         arng = np.random.default_rng([plan["seed"], 100 + attempt])
@@ -565,8 +572,12 @@ def _draw_case(seed: int) -> Case:
             # a control whose reference happened to sit in a tail: redraw both windows
             reference = runner.window(n_ref, np.random.default_rng([plan["seed"], 2, attempt]), None, t_ref0, t_ref1)
             ref_a = arrays(reference)
+            ref_stats = None
         cur = runner.window(n_cur, arng, fault, t_cur0, t_cur1)
-        r, c, z = worsening_z(target, ref_a, arrays(cur), np.random.default_rng([plan["seed"], 200 + attempt]))
+        if ref_stats is None:
+            ref_stats = target.bootstrap(ref_a, np.random.default_rng([plan["seed"], 199, attempt]))
+        r, c, z = worsening_z(target, ref_a, arrays(cur), np.random.default_rng([plan["seed"], 200 + attempt]),
+                              ref_stats=ref_stats)
         attempts_log.append({"attempt": attempt, "node": base["node"] if base else None,
                              "reference": r, "current": c, "z_worse": z,
                              "strength": fault.get("strength") if base else None,

@@ -54,6 +54,9 @@ class Target:
             a["pred"] = np.array([idx.get(v, K) for v in df[model_col].tolist()])
             if score_cols:
                 a["P"] = np.column_stack([df[score_cols[c]].to_numpy(float) for c in self.classes])
+                if self.name == "top_k_accuracy":  # the hit does not depend on the row weights
+                    k = self.spec.get("k", 3)
+                    a["hit"] = (np.argsort(-a["P"], axis=1)[:, :k] == a["y"][:, None]).any(axis=1)
         a["n"] = len(df)
         return a
 
@@ -110,11 +113,7 @@ class Target:
             py = np.where(ok, P[np.arange(len(y)), np.minimum(y, K - 1)], 0.0)
             return float(np.sum(w * -np.log(np.clip(py, EPS, 1))) / w.sum())
         if m == "top_k_accuracy":
-            k = self.spec.get("k", 3)
-            P = a["P"]
-            top = np.argsort(-P, axis=1)[:, :k]
-            hit = (top == y[:, None]).any(axis=1)
-            return float(np.sum(w * hit) / w.sum())
+            return float(np.sum(w * a["hit"]) / w.sum())
         if m == "roc_auc":
             P = a["P"]
             avg = self.spec.get("average", "macro")
@@ -177,9 +176,9 @@ class Target:
         return v, se
 
 
-def worsening_z(target: Target, ref_arrays, cur_arrays, rng):
+def worsening_z(target: Target, ref_arrays, cur_arrays, rng, ref_stats=None):
     """(reference value, current value, z of the move in the bad direction)."""
-    r, se_r = target.bootstrap(ref_arrays, rng)
+    r, se_r = ref_stats if ref_stats is not None else target.bootstrap(ref_arrays, rng)
     c, se_c = target.bootstrap(cur_arrays, rng)
     se = np.sqrt(se_r ** 2 + se_c ** 2)
     if not np.isfinite(se) or se <= 0:

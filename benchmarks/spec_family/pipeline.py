@@ -368,7 +368,11 @@ class Pipeline:
         if shift:
             col = f["column"]
             v = T[col].to_numpy()
-            if self.src[col]["kind"] == "num":
+            if f.get("toward_hard"):
+                e = self.hardness_of(col, v)
+                s = (e - e.mean()) / (e.std() + 1e-9)
+                w = np.exp(np.clip(f["beta"] * s, -6, 6))
+            elif self.src[col]["kind"] == "num":
                 x = num(v)
                 s = (x - np.nanmedian(x)) / (np.nanquantile(x, 0.75) - np.nanquantile(x, 0.25) + 1e-9)
                 w = np.exp(np.clip(f["direction"] * f["beta"] * s, -6, 6))
@@ -779,12 +783,39 @@ class Pipeline:
             if self.kind == "regression":
                 d = d / (np.abs(base) + 1e-9)
             self.importance[col] = float(np.mean(d))
+        # per-row error of the model on a fresh window: which source values are harder
+        Tv = self.draw_true(3000, prng)
+        yv = self.draw_label(Tv, prng)
+        Lv, Fv, _, _ = self.features_of(Tv, prng)
+        out = self.model.raw(self._inputs(Lv, Fv))
+        if self.kind == "regression":
+            err = np.abs(np.log(np.maximum(out, 1e-6)) - np.log(np.maximum(yv.astype(float), 1e-6)))
+        elif self.kind == "multiclass":
+            idx = np.array([self.classes.index(c) if c in self.classes else 0 for c in yv])
+            err = 1 - out[np.arange(len(idx)), idx]
+        else:
+            err = np.abs(yv.astype(float) - out)
+        self._val = (Tv, err)
         self.src_importance = {}
         for s in self.src:
             v = self.importance.get(s, 0.0)
             v += sum(self.importance.get(n, 0.0) for n, ft in self.features.items() if s in ft.parents)
             self.src_importance[s] = v
         return self
+
+    def hardness_of(self, col, values):
+        """The model's mean error on the validation window at these values of a source."""
+        Tv, err = self._val
+        if self.src[col]["kind"] == "num":
+            xv = num(Tv[col])
+            ok = np.isfinite(xv)
+            edges = np.unique(np.nanquantile(xv[ok], np.linspace(0.1, 0.9, 9)))
+            b = np.digitize(xv[ok], edges)
+            means = np.array([err[ok][b == i].mean() if np.any(b == i) else err.mean() for i in range(len(edges) + 1)])
+            x = num(values)
+            return means[np.digitize(np.nan_to_num(x, nan=float(np.nanmedian(xv))), edges)]
+        m = pd.Series(err).groupby(np.asarray(Tv[col], dtype=object)).mean().to_dict()
+        return np.array([m.get(v, float(err.mean())) for v in np.asarray(values, dtype=object)], float)
 
     def _inputs(self, L, F):
         cols = {}
