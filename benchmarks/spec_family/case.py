@@ -15,7 +15,7 @@ from .plan import (BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS, plan_
 Z_FAULT = 3.0
 Z_CONTROL = 1.5
 MAX_ATTEMPTS = 8
-SKEWABLE = ("clip", "band", "impute", "catmap", "seg_rel", "z", "log", "ratio")
+SKEWABLE = ("clip", "band", "impute", "catmap", "seg_rel", "z", "log", "ratio", "entity_avg")
 RELOCATABLE = {"distribution_shift", "out_of_distribution", "scale_change", "missing_values",
                "schema_change", "pipeline_skew", "concept_drift"}
 
@@ -61,7 +61,8 @@ def _pick(p: Pipeline, cands, rng):
     fresh = [c for c in cands if c not in p.tried]
     cands = fresh or cands
     w = np.array([p.importance.get(c, p.src_importance.get(c, 0.0)) for c in cands], float)
-    w = w + 0.05 * (w.max() if w.max() > 0 else 1.0) + 1e-12
+    w = w ** 2
+    w = w + 0.02 * (w.max() if w.max() > 0 else 1.0) + 1e-12
     return str(cands[int(rng.choice(len(cands), p=w / w.sum()))])
 
 
@@ -156,7 +157,8 @@ def _plan_fault(p: Pipeline, mode, rng):
                "seg_rel": "divided by the global median instead of the segment medians",
                "z": "stored unsigned, negative z-scores become 0",
                "log": "the log transform applied twice",
-               "ratio": "numerator and denominator swapped"}[p.features[col].ftype]
+               "ratio": "numerator and denominator swapped",
+               "entity_avg": "averaged over the last few events instead of 30 days"}[p.features[col].ftype]
         return dict(type=mode, node=col, column=col, description=f"serving computes {col} differently: {how}")
     if mode == "concept_drift":
         variant = "permute" if (p.use_real_label or rng.random() < 0.4) else "flip"

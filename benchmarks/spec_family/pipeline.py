@@ -153,7 +153,11 @@ class Feature:
         if t == "entity_avg":
             b = T["_b"].to_numpy()
             jitter = T["_jit"].to_numpy()
-            return np.round(np.exp(b + 0.405) * (1 + 0.05 * jitter), 2)
+            out = np.round(np.exp(b + 0.405) * (1 + 0.05 * jitter), 2)
+            if skew is not None:  # serving averages over a short window (a few events) instead of 30 days
+                short = np.exp(b + 0.405) * np.exp(0.8 * T["_jit2"].to_numpy() - 0.32)
+                out = np.where(skew, np.round(short, 2), out)
+            return out
         raise ValueError(t)
 
 
@@ -361,6 +365,7 @@ class Pipeline:
         T["_ent"] = ent
         T["_b"] = self.b[ent]
         T["_jit"] = rng.normal(0, 1, pool)
+        T["_jit2"] = rng.normal(0, 1, pool)
         T[self.activity] = np.round(np.exp(T["_b"] + 0.9 * rng.normal(0, 1, pool)), 2)
         if self.audit:
             T[self.audit] = np.round(np.exp(rng.normal(self.audit_mu + f.get("audit_shift", 0.0), 0.4, pool)), 1)
