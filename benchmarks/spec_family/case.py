@@ -219,7 +219,10 @@ def _attempt_fault(p: Pipeline, base: dict, s0: float, frac0: float, attempt: in
     elif t == "out_of_distribution":
         f["fraction"] = min(0.6, 0.1 + 0.5 * frac)
         f["ood_sign"] = 1.0 if attempt % 2 == 0 else -1.0
-    elif t == "scale_change" and attempt >= 2:
+    elif t == "scale_change":
+        # a rescaling applies to every row (the spec: shape preserved up to an affine map)
+        f["fraction"] = 1.0
+    if t == "scale_change" and attempt >= 2:
         f["factor"] = float(SCALE_FACTORS[(attempt + 3) % len(SCALE_FACTORS)]) if base["factor"] in (3.6, 1 / 3.6, 2.2046, 0.4536) else f["factor"]
     elif t == "label_shift":
         f["fraction"] = min(0.9, 0.08 + 0.5 * frac)
@@ -492,6 +495,14 @@ def _draw_case(seed: int) -> Case:
     runner = Runner(p, plan, rng)
     spec = dict(plan["metric_spec"])
     p.metric_name = spec["metric"]
+    if p.kind == "binary" and spec["metric"] in ("accuracy", "balanced_accuracy", "precision", "recall", "f1") \
+            and "threshold" not in spec:
+        # a team whose model rarely crosses 0.5 sets its own operating threshold
+        X, y = p.train
+        sc = p.model.raw(X)
+        rate = float(np.mean(np.asarray(y) == 1))
+        if np.mean(sc >= 0.5) < 0.5 * rate:
+            spec["threshold"] = round(float(np.quantile(sc, 1 - rate)), 2)
     p.tried = set()
     if spec.get("class") == "PICK":
         X, y = p.train
@@ -558,6 +569,7 @@ def _draw_case(seed: int) -> Case:
     if mode is None and p.audit and frng.random() < 0.7:
         harmless = {"audit_shift": float(frng.choice([-1, 1]) * frng.uniform(0.3, 1.0))}
     status, attempts_log = "failed", []
+    best = None
     ref_stats = None
     current = None
     for attempt in range(MAX_ATTEMPTS):
@@ -584,18 +596,21 @@ def _draw_case(seed: int) -> Case:
                              "reference": r, "current": c, "z_worse": z,
                              "strength": fault.get("strength") if base else None,
                              "fraction": fault.get("fraction") if base else None})
-        current = cur
-        used_fault = fault
+        score = z if base else -abs(z)
+        if best is None or score > best[0]:
+            best = (score, cur, reference, fault, base, len(attempts_log) - 1)
         ok = (z >= Z_FAULT) if base else (abs(z) <= Z_CONTROL)
         if ok:
             status = "passed"
             break
+    # the attempt kept: the one that passed, or else the one closest to passing
+    _, current, reference, used_fault, base, kept = best
     if base:
         truth = Truth(status == "passed", base["node"], mode)
     else:
         truth = Truth(False, None, None)
     graph = _graph(p, plan, metric_id, metric_node, extra, np.random.default_rng([plan["seed"], 4]))
-    last = attempts_log[-1]
+    last = attempts_log[kept]
     n_nodes = len(graph["nodes"])
     info = {
         "kind": p.kind,
@@ -608,6 +623,7 @@ def _draw_case(seed: int) -> Case:
         "strength": last["strength"],
         "fraction": last["fraction"],
         "attempts": len(attempts_log),
+        "attempt_kept": kept,
         "attempt_log": attempts_log,
         "metric_reference": last["reference"],
         "metric_current": last["current"],
