@@ -11,11 +11,17 @@ LOWER_IS_BETTER = {"log_loss", "mae", "rmse", "mape"}
 EPS = 1e-15
 
 
-def _auc(score, pos, w):
+def _ranks(score):
+    """Tie groups of the scores, in increasing order: (group of each row, number of groups)."""
+    vals, inv = np.unique(score, return_inverse=True)
+    return inv.reshape(np.shape(score)), len(vals)
+
+
+def _auc(score, pos, w, ranks=None):
     """Weighted ROC AUC with ties counted half."""
-    order_vals, inv = np.unique(score, return_inverse=True)
-    wp = np.bincount(inv, weights=w * pos, minlength=len(order_vals))
-    wn = np.bincount(inv, weights=w * (1 - pos), minlength=len(order_vals))
+    inv, nu = ranks if ranks is not None else _ranks(score)
+    wp = np.bincount(inv, weights=w * pos, minlength=nu)
+    wn = np.bincount(inv, weights=w * (1 - pos), minlength=nu)
     WP, WN = wp.sum(), wn.sum()
     if WP <= 0 or WN <= 0:
         return np.nan
@@ -44,6 +50,8 @@ class Target:
         elif self.kind == "binary":
             a["y"] = (df[label_col].to_numpy() == self.spec.get("positive", 1)).astype(float)
             a["s"] = df[model_col].to_numpy(float)
+            if self.name == "roc_auc":
+                a["rank"], a["nu"] = _ranks(a["s"])
         elif self.kind == "regression":
             a["y"] = df[label_col].to_numpy(float)
             a["p"] = df[model_col].to_numpy(float)
@@ -54,6 +62,11 @@ class Target:
             a["pred"] = np.array([idx.get(v, K) for v in df[model_col].tolist()])
             if score_cols:
                 a["P"] = np.column_stack([df[score_cols[c]].to_numpy(float) for c in self.classes])
+                if self.name == "roc_auc":  # tie groups computed once, not per replicate
+                    a["rankK"] = np.column_stack([_ranks(a["P"][:, c])[0] for c in range(K)])
+                    a["nuK"] = [int(a["rankK"][:, c].max()) + 1 for c in range(K)]
+                    r, nu = _ranks(a["P"])
+                    a["rankM"], a["nuM"] = r, nu
                 if self.name == "top_k_accuracy":  # the hit does not depend on the row weights
                     k = self.spec.get("k", 3)
                     a["hit"] = (np.argsort(-a["P"], axis=1)[:, :k] == a["y"][:, None]).any(axis=1)
@@ -83,7 +96,7 @@ class Target:
             thr = self.spec.get("threshold", 0.5)
             pred = (s >= thr).astype(float)
             if m == "roc_auc":
-                return _auc(s, y, w)
+                return _auc(s, y, w, (a["rank"], a["nu"]))
             if m == "log_loss":
                 p = np.clip(s, EPS, 1 - EPS)
                 return float(-np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))) / w.sum())
@@ -119,11 +132,11 @@ class Target:
             avg = self.spec.get("average", "macro")
             if avg == "micro":
                 Y = (y[:, None] == np.arange(K)[None, :]).astype(float)
-                return _auc(P.ravel(), Y.ravel(), np.repeat(w, K))
+                return _auc(P.ravel(), Y.ravel(), np.repeat(w, K), (a["rankM"].ravel(), a["nuM"]))
             aucs, sup = [], []
             for c in range(K):
                 pos = (y == c).astype(float)
-                aucs.append(_auc(P[:, c], pos, w))
+                aucs.append(_auc(P[:, c], pos, w, (a["rankK"][:, c], a["nuK"][c])))
                 sup.append(np.sum(w * pos))
             aucs, sup = np.array(aucs), np.array(sup)
             ok = ~np.isnan(aucs)

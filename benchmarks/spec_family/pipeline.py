@@ -215,7 +215,9 @@ class Model:
                                                                random_state=rs, n_jobs=1)}[algo]
         else:
             self.est = {"logistic": LogisticRegression(max_iter=400, C=1.0),
-                        "hist_gbm": HistGradientBoostingClassifier(max_iter=50, max_leaf_nodes=15, early_stopping=False, random_state=rs),
+                        "hist_gbm": HistGradientBoostingClassifier(max_iter=50 if kind == "binary" else 30,
+                                                           learning_rate=0.1 if kind == "binary" else 0.15,
+                                                           max_leaf_nodes=15, early_stopping=False, random_state=rs),
                         "random_forest": RandomForestClassifier(n_estimators=30, max_depth=10, min_samples_leaf=10,
                                                                 random_state=rs, n_jobs=1),
                         "extra_trees": ExtraTreesClassifier(n_estimators=40, max_depth=12, min_samples_leaf=8,
