@@ -3,6 +3,7 @@
 
     python benchmarks/accuracy_engine_only.py --cases 200 --seed 20261123 --jobs 2
     python benchmarks/accuracy_engine_only.py --family blind --cases 250 --jobs 2   # the held-out family
+    python benchmarks/accuracy_engine_only.py --family spec --cases 200 --jobs 2    # the second held-out family
     python benchmarks/accuracy_engine_only.py --kinds multiclass,regression --cases 200 --seed 5000 --jobs 2
 
 Same cases and the same answer function as ``benchmarks/accuracy.py``; prints AC@1,
@@ -48,13 +49,22 @@ def planned_seeds(family: str, first: int, cases: int, mode: str | None) -> list
     """
     if mode is None:
         return [first + i for i in range(cases)]
-    if family != "blind":
-        raise SystemExit("--mode needs --family blind")
-    from benchmarks.blind_family.plan import plan_case
+    if family == "blind":
+        from benchmarks.blind_family.plan import plan_case
+
+        def planned_mode(seed: int) -> str | None:
+            return plan_case(seed).mode
+    elif family == "spec":
+        from benchmarks.spec_family import plan_case as plan_spec_case
+
+        def planned_mode(seed: int) -> str | None:
+            return plan_spec_case(seed)["failure_mode"] or "control"
+    else:
+        raise SystemExit("--mode needs --family blind or spec")
 
     seeds, seed = [], first
     while len(seeds) < cases:
-        if plan_case(seed).mode == mode:
+        if planned_mode(seed) == mode:
             seeds.append(seed)
         seed += 1
     return seeds
@@ -96,7 +106,7 @@ def main() -> int:
     ap.add_argument("--kinds", type=parse_kinds, default=("binary",),
                     help="random family: model kinds to draw, comma-separated (binary, multiclass, regression)")
     ap.add_argument("--mode", default=None,
-                    help="blind family: only the seeds whose plan injects this failure mode (the plan is "
+                    help="blind or spec family: only the seeds whose plan injects this failure mode (the plan is "
                          "read without drawing data); --cases then counts matching seeds")
     args = ap.parse_args()
     kinds = args.kinds

@@ -5,6 +5,9 @@
 - ``blind``: ``benchmarks.blind_family`` — written from the specs alone, never reading the
   engine (docs/blind-family.md); the held-out family. Its few cases whose fault did not move
   the metric clearly after every redraw are marked by the generator and left out (counted).
+- ``spec``: ``benchmarks.spec_family`` — a second held-out family, written later by another author
+  from the specs alone (docs/spec-family.md), with multi-class, regression and ``mean`` metrics
+  beside binary ones. Its cases that failed their own significance check are left out likewise.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FAMILIES = ("random", "blind")
+FAMILIES = ("random", "blind", "spec")
 
 
 @dataclass
@@ -32,7 +35,7 @@ class FamilyCase:
     node: str | None
     mode: str | None
     usable: bool = True
-    kind: str = "binary"  # the random family's model kind: binary, multiclass or regression
+    kind: str = "binary"  # the model kind: binary, multiclass or regression (spec family: also mean)
 
 
 def parse_kinds(text: str) -> tuple[str, ...]:
@@ -53,6 +56,10 @@ def default_seed(family: str) -> int:
         from benchmarks.blind_family import EVALUATION_SEED
 
         return EVALUATION_SEED
+    if family == "spec":
+        from benchmarks.spec_family import EVALUATION_SEED as SPEC_EVALUATION_SEED
+
+        return SPEC_EVALUATION_SEED
     return 20261123
 
 
@@ -69,6 +76,13 @@ def draw(family: str, seed: int, kinds: tuple[str, ...] = ("binary",)) -> Family
             return FamilyCase({}, pd.DataFrame(), pd.DataFrame(), "", False, None, None, usable=False)
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
                           c.truth.failure_mode, c.info.get("significance_check") != "failed")
+    if family == "spec":
+        from benchmarks.spec_family import draw_case as draw_spec_case
+
+        c = draw_spec_case(seed)
+        return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
+                          c.truth.failure_mode, c.info.get("significance_check") != "failed",
+                          kind=c.info.get("kind", "binary"))
     if family == "random":
         from benchmarks.cases.random_kinds import draw_kind_case
 
