@@ -79,7 +79,11 @@ def draw(family: str, seed: int, kinds: tuple[str, ...] = ("binary",)) -> Family
     if family == "spec":
         from benchmarks.spec_family import draw_case as draw_spec_case
 
-        c = draw_spec_case(seed)
+        try:
+            c = draw_spec_case(seed)
+        except Exception as exc:  # a generator bug: report the seed, keep the run going
+            print(f"spec family: seed {seed} cannot be drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
+            return FamilyCase({}, pd.DataFrame(), pd.DataFrame(), "", False, None, None, usable=False)
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
                           c.truth.failure_mode, c.info.get("significance_check") != "failed",
                           kind=c.info.get("kind", "binary"))

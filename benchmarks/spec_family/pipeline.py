@@ -430,6 +430,9 @@ class Pipeline:
                 self.classes = sorted(set(np.asarray(self.real_label_all).tolist()))
             else:
                 self.classes = None
+            if kind == "regression":
+                # a redefined target's offset is a share of the label's typical size
+                self.reg_base = float(np.median(np.abs(np.asarray(self.real_label_all, float))))
             if kind in ("binary", "mean") and lk in ("wage", "latency"):
                 self.real_cut = float(np.quantile(self.real_label_all, rng.uniform(0.6, 0.85)))
             self.label_parents = [c for c in self.real_frame.columns]
@@ -633,7 +636,8 @@ class Pipeline:
             add(f"{self.activity}_log", "log", [self.activity])
         # skew-capable feature guaranteed
         if not any(f.ftype in ("clip", "band", "impute", "catmap", "seg_rel") for f in self.features.values()):
-            add(f"{nn[0] if nn else numeric[0]}_band", "band", [nn[0] if nn else numeric[0]])
+            banded = nn[0] if nn else (numeric[0] if numeric else self.activity)
+            add(f"{banded}_band", "band", [banded])
         # some features the model does not read
         names = [n for n, f in self.features.items() if f.ftype != "entity_avg"]
         k_unused = int(rng.integers(1, min(3, max(1, len(names) - 2)) + 1))
