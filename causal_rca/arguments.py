@@ -17,6 +17,9 @@ import pandas as pd
 from causal_rca.errors import ParameterError
 
 MIN_SAMPLE_ROWS = 100
+# The engine derives seeds as ``seed + offset`` (offsets up to about 10**5) and hands them to numpy and
+# scikit-learn, which take seeds below 2**32: 2**31 - 1 leaves the offsets room.
+MAX_SEED = 2**31 - 1
 TABLE_TYPES = (str, Path, pd.DataFrame)
 
 
@@ -64,10 +67,30 @@ def split_time(split: Any) -> pd.Timestamp:
     return at
 
 
-def check_integer(name: str, value: Any, minimum: int, meaning: str) -> None:
-    """An integer (not a bool) of at least ``minimum``; ``meaning`` says what it counts."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+def check_integer(name: str, value: Any, minimum: int, meaning: str, maximum: int | None = None) -> None:
+    """An integer (not a bool) of at least ``minimum`` (and at most ``maximum``); ``meaning`` says what it counts."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum
+            or (maximum is not None and value > maximum)):
         raise ParameterError(f"{{{name}}} must be {meaning}, not {value!r}")
+
+
+def check_seed(seed: Any) -> None:
+    """A seed the random generators take (every command's ``--seed``, ``seed=`` in Python)."""
+    check_integer("seed", seed, 0, f"a non-negative integer of at most {MAX_SEED}", maximum=MAX_SEED)
+
+
+def check_p_value(name: str, value: Any) -> None:
+    """A probability: a real number from 0 to 1 (not a bool, not NaN)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ParameterError(f"{{{name}}} must be a p-value from 0 to 1 (or None), not {value!r}")
+
+
+def check_folder(name: str, value: Any, *, writing: bool = False) -> None:
+    """A folder's path (``CausalRCA.save``/``load``): a str or Path; to write into, naming no regular file."""
+    if not isinstance(value, (str, Path)):
+        raise ParameterError(f"{{{name}}} must be the path of a folder (a str or Path), not {type(value).__name__}")
+    if writing and Path(value).is_file():
+        raise ParameterError(f"{{{name}}} must be the path of a folder, and '{value}' is a file")
 
 
 def check_flag(name: str, value: Any) -> None:
@@ -103,7 +126,7 @@ def check_options(*, seed: Any, sample_rows: Any, progress: Any, engine: Any, sp
 
     check_table("golden", golden)
     check_table("training", training)
-    check_integer("seed", seed, 0, "a non-negative integer")
+    check_seed(seed)
     check_integer("sample_rows", sample_rows, MIN_SAMPLE_ROWS, f"an integer of at least {MIN_SAMPLE_ROWS}")
     if jobs is not None:
         check_integer("jobs", jobs, 1, "a positive number of processes (or None: all cores, at most four)")

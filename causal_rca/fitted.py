@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from threadpoolctl import threadpool_limits
 
-from causal_rca.arguments import check_graph_and_metric, check_options, check_table
+from causal_rca.arguments import check_flag, check_folder, check_graph_and_metric, check_options, check_p_value, check_table
 from causal_rca.errors import ParameterError
 from causal_rca.library_warnings import Record, captured_warnings, diagnosis_messages
 from causal_rca.lineage import LineageGraph
@@ -132,6 +132,8 @@ class CausalRCA:
         >>> rca.fitted_.window.rows
         8000
         """
+        check_flag("attribution", attribution)
+        check_flag("mechanism_fits", mechanism_fits)
         if not isinstance(reference, Window):
             check_table("reference", reference)
         with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised:
@@ -173,6 +175,8 @@ class CausalRCA:
         True
         """
         fit = self._fitted()
+        if split_p_value is not None:
+            check_p_value("split_p_value", split_p_value)
         if not isinstance(current, Window):
             check_table("current", current)
         with threadpool_limits(limits=1, user_api="openmp"), captured_warnings() as raised, released(fit.backend):
@@ -235,6 +239,7 @@ class CausalRCA:
         """
         from causal_rca.fit_store import save_fit
 
+        check_folder("folder", folder, writing=True)
         return save_fit(self._fitted(), Path(folder), self.options(), self._fit_warnings)
 
     @classmethod
@@ -262,6 +267,7 @@ class CausalRCA:
         """
         from causal_rca.fit_store import load_fit
 
+        check_folder("folder", folder)
         graph, options, reference, reading_warnings, warnings = load_fit(Path(folder))
         rca = cls(graph, progress=progress, **options)
         window = open_window(connect(rca.engine, rca.spark_master), graph, reference, "reference")

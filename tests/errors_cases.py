@@ -148,6 +148,8 @@ CASES: dict[str, Case] = {
                              graph_text=tiny_variant("metric: recall", "metric: roc_auc")),
     "r2-constant-label": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 1)),
                              graph_text=tiny_variant("metric: recall", "metric: r2")),
+    "mape-zero-label": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 0)),
+                           graph_text=tiny_variant("metric: recall", "metric: mape")),
     "multiclass-no-scored-rows": multiclass_why("log_loss", lambda f: f.assign(p_letter=np.nan)),
     "too-many-classes": lambda tmp, files: ["why", "recall", "--graph", files["graph"],
                                             "--reference", continuous_labels(tmp), "--current", continuous_labels(tmp)],
@@ -396,6 +398,27 @@ def _load_other_format(tmp: Path, files: dict) -> None:
     CausalRCA.load(folder)
 
 
+def _complex_dataframe_column(tmp: Path, files: dict) -> None:
+    import pandas as pd
+
+    from causal_rca.api import diagnose
+
+    frame = pd.read_csv(files["reference"])
+    diagnose(files["graph"], frame, frame.assign(fx=frame["fx"] + 1j), "recall")
+
+
+def _split_p_value_above_one(tmp: Path, files: dict) -> None:
+    from causal_rca import CausalRCA
+
+    CausalRCA(files["graph"], "recall").fit(files["reference"]).diagnose(files["current"], split_p_value=2.0)
+
+
+def _save_onto_a_file(tmp: Path, files: dict) -> None:
+    from causal_rca import CausalRCA
+
+    CausalRCA(files["graph"], "recall").fit(files["reference"]).save(files["graph"])
+
+
 #: Entries only the Python API can reach: the call must raise InputError with the message.
 API_CASES: dict[str, Callable[[Path, dict], None]] = {
     "api-duplicate-columns": _duplicate_dataframe_columns,
@@ -413,4 +436,7 @@ API_CASES: dict[str, Callable[[Path, dict], None]] = {
     "api-save-memory-graph": _save_memory_graph,
     "api-load-not-saved": _load_not_saved,
     "api-load-format": _load_other_format,
+    "api-dataframe-dtype": _complex_dataframe_column,
+    "api-p-value": _split_p_value_above_one,
+    "api-folder": _save_onto_a_file,
 }

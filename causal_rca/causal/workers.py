@@ -19,11 +19,13 @@ def worker_count(tasks: int, jobs: int | None) -> int:
     """``jobs`` when given, else all cores (at most four) once there are ``PARALLEL_FROM`` tasks, one below.
 
     ``jobs`` below 1 is refused at the public call (``arguments.check_diagnose_arguments``), not read as 1.
+    A given ``jobs`` is capped at the tasks and the cores: the fits are single-threaded, so a process
+    more than either only costs its start-up (``--jobs 100000`` started 100,000 processes).
     """
     if jobs is not None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
-        return int(jobs)
+        return max(1, min(int(jobs), tasks, os.cpu_count() or 1))
     return min(4, os.cpu_count() or 1) if tasks >= PARALLEL_FROM else 1
 
 

@@ -115,6 +115,9 @@ def validate(
 
     if check_graph and data is None:
         raise InputError("--check-graph needs --data: the table to test the graph against")
+    from causal_rca.arguments import check_seed
+
+    check_seed(seed)
     g = load_graph(graph)
     if data is not None:
         from causal_rca.windows.tables import table_columns  # the query engine: only to read a table

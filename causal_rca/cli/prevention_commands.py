@@ -40,12 +40,14 @@ def register(app: typer.Typer, emit) -> None:
     ) -> None:
         """Failure Mode and Effects Analysis: every node × failure mode injected into the reference, ranked by RPN."""
         from causal_rca.cli.progress import progress_bar
+        from causal_rca.arguments import check_seed
         from causal_rca.prevention.faults import check_strength
         from causal_rca.prevention.fmea import risk_table
         from causal_rca.prevention.fmea_render import render_risk
         from causal_rca.prevention.window import prepare
 
         check_strength(strength)
+        check_seed(seed)
         records = None
         if history is not None:
             from causal_rca.history import store
@@ -74,10 +76,12 @@ def register(app: typer.Typer, emit) -> None:
     ) -> None:
         """Write a faulty current window from real reference rows, to rehearse an incident and test monitors."""
         from causal_rca.prevention.drill import write_drill
+        from causal_rca.arguments import check_seed
         from causal_rca.prevention.faults import check_strength
         from causal_rca.prevention.window import prepare
 
         check_strength(strength)
+        check_seed(seed)
         setup = prepare(graph, reference, metric, rows=rows, seed=seed, trust_model=trust_model)
         result = write_drill(setup, node, mode, strength, out, seed)
         print(result.summary(setup.metric), file=sys.stderr)

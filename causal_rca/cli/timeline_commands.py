@@ -37,10 +37,12 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="No progress on standard error."),
     ) -> None:
         """Follow METRIC per bucket with control limits; alert (and diagnose) when it really changes."""
+        from causal_rca.arguments import check_seed
         from causal_rca.cli.progress import progress_bar
         from causal_rca.lineage import load_graph
         from causal_rca.timeline.watch import WATCH_STEPS, watch
 
+        check_seed(seed)
         g = load_graph(graph)
         with progress_bar(quiet, WATCH_STEPS) as say:
             report = watch(g, data, metric, every, baseline=baseline, seed=seed, progress=say)

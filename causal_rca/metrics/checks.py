@@ -13,7 +13,8 @@ import pandas as pd
 from causal_rca.errors import InputError
 from causal_rca.metrics.binary import classify, encode_binary, numeric_scores
 from causal_rca.metrics.encoding import encode_rows, metric_from_encoded, used_rows
-from causal_rca.metrics.inputs import frame_column
+from causal_rca.metrics.inputs import frame_column, numeric_values
+from causal_rca.metrics.regression import MAPE_FLOOR
 from causal_rca.metrics.multiclass import encode_class_scores, encode_multiclass, score_matrix
 from causal_rca.metrics.spec import SCORE_METRICS, MetricSpec, format_value
 from causal_rca.metrics.values import loose
@@ -44,6 +45,17 @@ def _checked_multiclass(spec: MetricSpec, frame: pd.DataFrame, where: str) -> np
     return enc
 
 
+def _refuse_zero_labels(spec: MetricSpec, frame: pd.DataFrame, where: str, used: int) -> None:
+    """mape divides by the label: a label of 0 made one row's error about 1e15 times the others' (scikit-learn's
+    floor), so the window's mape was a meaningless huge number instead of an error."""
+    pred = numeric_values(frame_column(frame, "prediction", spec), "prediction", spec)
+    label = numeric_values(frame_column(frame, "label", spec), "label", spec)
+    zero = (np.abs(label) < MAPE_FLOOR) & ~np.isnan(pred)
+    if zero.any():
+        raise InputError(f"{int(zero.sum())} of the {used} rows with a prediction in {where} have the label 0: "
+                         f"mape divides by the label, so mape is undefined")
+
+
 def checked_encoding(spec: MetricSpec, frame: pd.DataFrame, window: str | None) -> np.ndarray:
     """``encode_rows`` plus the checks that the metric is defined, with messages naming the window."""
     where = f"the {window} window" if window else "the window"
@@ -63,6 +75,8 @@ def checked_encoding(spec: MetricSpec, frame: pd.DataFrame, window: str | None) 
         if name == "r2" and np.ptp(used[:, 0]) == 0:
             raise InputError(f"the label is constant over the rows with a prediction in {where} "
                              f"({len(used)} rows): r2 is undefined")
+        if name == "mape":
+            _refuse_zero_labels(spec, frame, where, len(used))
         return enc
     if not spec.one_class:
         return _checked_multiclass(spec, frame, where)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from causal_rca.errors import InputError
+from causal_rca.errors import InputError, ParameterError
 from causal_rca.fitted import CausalRCA
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.metrics import estimate_metric
@@ -127,8 +127,11 @@ def watch(graph: LineageGraph, data: TableLike, metric: str, every: str = "1d", 
     buckets = _metric_buckets(timeline, ids, origin, width, seed)
     n_base = baseline if baseline is not None else min(28, max(7, len(buckets) // 3))
     if n_base < MIN_BASELINE or len(buckets) < n_base + 1:
-        raise InputError(f"watching needs at least {MIN_BASELINE} baseline buckets and one more after them; "
-                         f"the log has {len(buckets)} buckets of {every} with ≥ {MIN_BUCKET_ROWS} rows")
+        message = (f"watching needs at least {MIN_BASELINE} baseline buckets and one more after them; "
+                   f"the log has {len(buckets)} buckets of {every} with ≥ {MIN_BUCKET_ROWS} rows")
+        if baseline is not None:  # the given number is what to change: name it (it read as the log's fault)
+            raise ParameterError(f"{{baseline={baseline}}}: {message}")
+        raise InputError(message)
     for b in buckets[:n_base]:
         b.baseline = True
     limits = control_limits(np.array([b.value for b in buckets[:n_base]]), METRIC_WIDTH)

@@ -88,6 +88,16 @@ def _normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _refuse_unreadable_dtypes(frame: pd.DataFrame, label: str) -> None:
+    """Complex numbers and durations: the query engine cannot load the one and fails deep inside on the
+    other, and neither is a number, a category or a time the checks compare. One message instead."""
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if pd.api.types.is_complex_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            raise InputError(f"{label} DataFrame: column '{col}' has dtype {dtype}, which causal-rca cannot "
+                             f"compare: convert it to numbers first (a duration: .dt.total_seconds())")
+
+
 def _is_url(text: str) -> bool:
     return "://" in text
 
@@ -166,6 +176,7 @@ def read_table(backend: BaseBackend, table: TableLike, label: str, keep: list[st
     if isinstance(table, pd.DataFrame):
         if keep is not None:
             table = table[[c for c in table.columns if c in set(keep)]]
+        _refuse_unreadable_dtypes(table, label)
         return ibis.memtable(_normalise_frame(table))
     text = str(table)
     files = None if _is_url(text) else _local_files(text, label)

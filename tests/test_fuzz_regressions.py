@@ -1,0 +1,103 @@
+"""Bad input found by the black-box fuzz audit (FINDINGS.md): one message, exit status 2, no traceback.
+
+Each case crashed (a traceback, exit 1) or ran away (``--jobs 100000`` started that many processes)
+before its fix.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from causal_rca.causal.workers import worker_count
+from causal_rca.errors import InputError, ParameterError
+from tests.conftest import run_cli
+
+SEEDS_OUT_OF_RANGE = ["2147483648", str(2**40), "-1"]
+
+
+@pytest.mark.parametrize("seed", SEEDS_OUT_OF_RANGE)
+@pytest.mark.parametrize("command", ["why", "validate", "risk", "drill", "watch"])
+def test_every_seed_option_refuses_seeds_the_generators_cannot_take(command: str, seed: str, tiny_files: dict,
+                                                                    capsys) -> None:
+    g, ref, cur = tiny_files["graph"], tiny_files["reference"], tiny_files["current"]
+    args = {
+        "why": ["why", "recall", "--graph", g, "--reference", ref, "--current", cur, "--quiet"],
+        "validate": ["validate", g, "--data", ref, "--check-graph"],
+        "risk": ["risk", g, "--reference", ref, "--self-tests", "0", "--quiet"],
+        "drill": ["drill", g, "--reference", ref, "--node", "x", "--mode", "missing_values",
+                  "--out", tiny_files["dir"] / "o.csv"],
+        "watch": ["watch", g, "--data", ref, "--metric", "recall", "--quiet"],
+    }[command]
+    code, _out, err = run_cli([*args, "--seed", seed], capsys)
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert err.startswith("error: --seed must be a non-negative integer of at most 2147483647"), err
+
+
+def test_the_largest_seed_is_accepted(tiny_files: dict, capsys) -> None:
+    code, out, err = run_cli(["why", "recall", "--graph", tiny_files["graph"], "--reference",
+                              tiny_files["reference"], "--current", tiny_files["current"], "--quiet",
+                              "--jobs", "1", "--seed", "2147483647"], capsys)
+    assert code == 0, err
+    assert "recall" in out
+
+
+def test_a_huge_jobs_starts_no_more_processes_than_tasks_or_cores() -> None:
+    assert worker_count(4, 100000) <= 4
+    assert worker_count(1000, 100000) <= 1000
+    assert worker_count(0, 3) == 1
+    assert worker_count(10, 1) == 1
+
+
+def test_python_seed_above_the_generators_range_is_a_parameter_error(tiny_files: dict) -> None:
+    from causal_rca import diagnose
+
+    with pytest.raises(ParameterError, match=r"seed= must be a non-negative integer of at most"):
+        diagnose(tiny_files["graph"], tiny_files["reference"], tiny_files["current"], "recall", seed=2**40)
+
+
+@pytest.mark.parametrize("convert", [lambda s: s + 1j, lambda s: pd.to_timedelta(s, unit="s")],
+                         ids=["complex", "timedelta"])
+def test_dataframe_columns_of_complex_or_duration_dtype_are_refused(convert, tiny_files: dict) -> None:
+    from causal_rca import diagnose
+
+    ref = pd.read_csv(tiny_files["reference"])
+    cur = pd.read_csv(tiny_files["current"])
+    with pytest.raises(InputError, match="column 'x' has dtype .* which causal-rca cannot compare"):
+        diagnose(tiny_files["graph"], ref.assign(x=convert(ref["x"])), cur.assign(x=convert(cur["x"])), "recall",
+                 jobs=1)
+
+
+def test_fit_flags_split_p_value_and_folders_are_checked(tiny_files: dict) -> None:
+    from causal_rca import CausalRCA
+
+    with pytest.raises(ParameterError, match="attribution= must be True or False"):
+        CausalRCA(tiny_files["graph"], "recall").fit(tiny_files["reference"], attribution="no")
+    rca = CausalRCA(tiny_files["graph"], "recall", jobs=1).fit(tiny_files["reference"])
+    for bad in (2.0, "a", float("nan"), True):
+        with pytest.raises(ParameterError, match="split_p_value= must be a p-value from 0 to 1"):
+            rca.diagnose(tiny_files["current"], split_p_value=bad)
+    with pytest.raises(ParameterError, match="folder= must be the path of a folder"):
+        rca.save(tiny_files["graph"])
+    with pytest.raises(ParameterError, match="folder= must be the path of a folder"):
+        CausalRCA.load(5)
+
+
+@pytest.mark.parametrize("baseline", ["0", "-3"])
+def test_watch_names_a_wrong_baseline_rather_than_blaming_the_log(baseline: str, tiny_files: dict, capsys) -> None:
+    code, _out, err = run_cli(["watch", tiny_files["graph"], "--data", tiny_files["reference"], "--metric", "recall",
+                               "--baseline", baseline, "--quiet"], capsys)
+    assert code == 2, err
+    assert err.startswith(f"error: --baseline {baseline}: watching needs at least 5 baseline buckets"), err
+
+
+def test_mape_refuses_a_label_of_zero_instead_of_a_huge_number(tiny_files: dict, capsys) -> None:
+    graph = tiny_files["dir"] / "mape.yaml"
+    graph.write_text(tiny_files["graph"].read_text().replace("metric: recall", "metric: mape"))
+    cur = tiny_files["dir"] / "zero.csv"
+    pd.read_csv(tiny_files["current"]).assign(y=0).to_csv(cur, index=False)
+    code, _out, err = run_cli(["why", "recall", "--graph", graph, "--reference", tiny_files["reference"],
+                               "--current", cur, "--quiet", "--jobs", "1"], capsys)
+    assert code == 2, err
+    assert "have the label 0: mape divides by the label, so mape is undefined" in err
