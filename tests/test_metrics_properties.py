@@ -90,8 +90,8 @@ def windows(draw, name: str, min_rows: int = 1, max_rows: int = 60, wide_scores:
     if name in ("mae", "rmse", "mape", "r2"):
         values = number if wide_scores else st.one_of(st.floats(-1e4, 1e4, allow_nan=False), st.just(np.nan))
         pred = draw(st.lists(values, min_size=n, max_size=n))
-        if name == "mape":  # a label of 0 makes mape undefined (refused, `mape-zero-label`): draw others
-            values = values.map(lambda v: 1.0 if v == 0 else v)
+        if name == "mape":  # a label of 0 (below the floor) makes mape undefined (refused, `mape-zero-label`)
+            values = values.map(lambda v: 1.0 if abs(v) < 1e-6 else v)
         lab = draw(st.lists(values, min_size=n, max_size=n))
         return spec, metric_frame(spec, pd.Series(pred), pd.Series(lab))
     if wide_scores:

@@ -53,7 +53,7 @@ def _refuse_zero_labels(spec: MetricSpec, frame: pd.DataFrame, where: str, used:
     zero = (np.abs(label) < MAPE_FLOOR) & ~np.isnan(pred)
     if zero.any():
         raise InputError(f"{int(zero.sum())} of the {used} rows with a prediction in {where} have the label 0: "
-                         f"mape divides by the label, so mape is undefined")
+                         f"mape divides by the label, so mape is undefined: use mae or rmse")
 
 
 def checked_encoding(spec: MetricSpec, frame: pd.DataFrame, window: str | None) -> np.ndarray:
