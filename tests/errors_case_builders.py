@@ -39,15 +39,16 @@ def write_frame(tmp: Path, name: str, n: int = 500, edit: Callable | None = None
 
 
 def why(current: Callable[[Path], Path] | None = None, graph_text: str | None = None, metric: str = "recall",
-        extra: tuple = ()) -> Case:
-    """A `why` case on the tiny graph (or a variant) with an edited current window."""
+        extra: tuple = (), reference: Callable[[Path], Path] | None = None) -> Case:
+    """A `why` case on the tiny graph (or a variant) with an edited current (or reference) window."""
     def case(tmp: Path, files: dict) -> list:
         g = files["graph"]
         if graph_text is not None:
             g = tmp / "variant.yaml"
             g.write_text(graph_text)
         cur = current(tmp) if current is not None else files["current"]
-        return ["why", metric, "--graph", g, "--reference", files["reference"], "--current", cur, *extra]
+        ref = reference(tmp) if reference is not None else files["reference"]
+        return ["why", metric, "--graph", g, "--reference", ref, "--current", cur, *extra]
     return case
 
 

@@ -140,7 +140,7 @@ CASES: dict[str, Case] = {
     # metrics
     "not-a-metric-node": why(metric="precision"),
     "no-positive-labels": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("y", 0))),
-    "no-predicted-positives": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("score", 0.1)),
+    "no-predicted-positives": why(reference=lambda tmp: write_frame(tmp, "n.csv", edit=set_col("score", 0.1)),
                                   graph_text=tiny_variant("metric: recall", "metric: precision"), metric="recall"),
     "log-loss-range": why(lambda tmp: write_frame(tmp, "n.csv", edit=set_col("score", 3.0)),
                           graph_text=tiny_variant("metric: recall", "metric: log_loss")),

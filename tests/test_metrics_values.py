@@ -266,3 +266,25 @@ def test_row_outcome_description():
         "scored more positive cases at or above 0.35"
     for name in METRIC_NAMES:
         assert row_outcome_description(MetricSpec(name))
+
+
+def test_a_current_window_that_flags_nothing_has_precision_zero_with_a_warning():
+    """A model that stops flagging is the incident, not bad input: scikit-learn's zero_division=0,
+    an exact value (its interval is the point), and the change is the reference's precision."""
+    import warnings
+
+    from causal_rca.metrics.checks import UndefinedMetricWarning
+
+    spec = MetricSpec("precision")
+    rng = np.random.default_rng(3)
+    score = rng.random(400)
+    ref = metric_frame(spec, pd.Series(score), pd.Series((rng.random(400) < score).astype(int)))
+    cur = metric_frame(spec, pd.Series(score * 0.4), pd.Series((rng.random(400) < score).astype(int)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c = compare_windows(spec, ref, cur, seed=0)
+    assert any(issubclass(w.category, UndefinedMetricWarning) for w in caught)
+    assert c.current.value == 0.0 and c.current.ci == (0.0, 0.0) and c.current.used_rows == 0
+    assert c.change == pytest.approx(-c.reference.value) and c.significant
+    with pytest.raises(InputError, match="no predicted positives .* reference window"):
+        compare_windows(spec, cur, ref, seed=0)

@@ -61,6 +61,8 @@ def assess_quality(spec: MetricSpec, reference: pd.DataFrame, current: pd.DataFr
                              f"{spec.name} is measured on the rest only")
     for name, frame in labelled.items():
         count = _positives(spec, frame)
+        if count == 0 and spec.name == "precision":
+            continue  # nothing flagged: precision is 0 by convention, which the metric's own warning says
         if count is not None and count < MIN_POSITIVES:
             what = "predicted positives" if spec.name == "precision" else "positive labels"
             found.append(f"only {count} {what} in the {name} window (under {MIN_POSITIVES}): "

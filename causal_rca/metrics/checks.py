@@ -7,6 +7,8 @@ make the metric undefined there, and the message says which and where.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -43,6 +45,10 @@ def _checked_multiclass(spec: MetricSpec, frame: pd.DataFrame, where: str) -> np
             raise InputError(f"only one class among the scored rows in {where}: roc_auc needs both classes of "
                              f"each one-vs-rest comparison")
     return enc
+
+
+class UndefinedMetricWarning(UserWarning):
+    """A window's metric is undefined and taken by convention (reported with the diagnosis)."""
 
 
 def _refuse_zero_labels(spec: MetricSpec, frame: pd.DataFrame, where: str, used: int) -> None:
@@ -92,7 +98,11 @@ def checked_encoding(spec: MetricSpec, frame: pd.DataFrame, window: str | None) 
         raise InputError(f"no positive labels ({positive}) in {where}: {name} is undefined")
     if name == "precision" and not (c.labelled & c.predicted).any():
         rule = f"score >= {spec.threshold:g}" if c.score is not None else f"prediction == {format_value(spec.positive)}"
-        raise InputError(f"no predicted positives ({rule}) among labelled rows in {where}: precision is undefined")
+        if window != "current":
+            raise InputError(f"no predicted positives ({rule}) among labelled rows in {where}: precision is undefined")
+        warnings.warn(UndefinedMetricWarning(
+            f"no predicted positives ({rule}) among the {int(c.labelled.sum())} labelled rows of {where}: the model "
+            f"flagged nothing, and precision is taken as 0 (scikit-learn's zero_division=0)"))
     if name in SCORE_METRICS:
         score = numeric_scores(spec, c)
         rows = c.labelled & ~np.isnan(score)

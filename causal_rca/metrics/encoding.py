@@ -28,6 +28,11 @@ from causal_rca.metrics.multiclass import encode_multiclass
 from causal_rca.metrics.regression import encode_regression, r2_of
 from causal_rca.metrics.spec import JOINT_FORMS, MetricSpec
 
+#: Precision of a window where the model flagged no row: scikit-learn's ``zero_division=0``. A model
+#: that stops flagging is an incident to explain, not bad input (only the reference is refused then:
+#: its threshold is beyond every score, a configuration error; metrics/checks.py).
+NO_FLAGS_PRECISION = 0.0
+
 
 def encode_rows(spec: MetricSpec, frame: pd.DataFrame) -> np.ndarray:
     """What each row brings to the metric, one row per window row; NaN = the row does not enter it.
@@ -76,6 +81,8 @@ def used_rows(spec: MetricSpec, encoded: np.ndarray) -> np.ndarray:
 def value_of_used(spec: MetricSpec, u: np.ndarray) -> float:
     """The metric from the encoded values of the rows that enter it (no NaN)."""
     if len(u) == 0:
+        if spec.name == "precision":
+            return NO_FLAGS_PRECISION
         raise InputError(_undefined(spec))
     form = spec.form
     if form == "auc":
@@ -132,6 +139,8 @@ def metric_from_weighted(spec: MetricSpec, encoded: np.ndarray, weights: np.ndar
         keep = ~np.isnan(v) & (w > 0)
     v, w = v[keep], w[keep]
     if len(v) == 0:
+        if spec.name == "precision":
+            return NO_FLAGS_PRECISION
         raise InputError(_undefined(spec))
     if spec.form != "auc":
         return _weighted_value(spec, v, w)

@@ -81,7 +81,9 @@ def _window(spec: MetricSpec, frame: pd.DataFrame, rng: np.random.Generator, win
     u = used_rows(spec, enc)
     value = value_of_used(spec, u)
     boot = None
-    if spec.form == "proportion":
+    if len(u) == 0:  # no row enters (a current window where nothing was flagged): the value is a convention
+        ci = (value, value)
+    elif spec.form == "proportion":
         ci = _wilson(value, len(u))
     elif spec.form == "mean":
         half = Z95 * _mean_se(u)
@@ -132,6 +134,8 @@ def compare_windows(
             # honest when a window is all 0s or all 1s (Agresti & Caffo 2000).
             def var(w: _Window) -> float:
                 n = len(w.used)
+                if n == 0:  # the value is a convention (metrics/encoding.NO_FLAGS_PRECISION), not a sample
+                    return 0.0
                 p = (float(w.used.sum()) + 1.0) / (n + 2.0)
                 return p * (1.0 - p) / (n + 2.0)
         else:
