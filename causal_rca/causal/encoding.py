@@ -131,10 +131,34 @@ def label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: 
                     cur: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Binary metrics read the label as "is positive": so do the causal models. A multi-class label
     stays a category, also for one class's metric (a new class in the labels is a finding)."""
-    if spec.name == "mean" or spec.is_regression or spec.multiclass:
+    if spec.name == "mean":
+        return _two_valued_label(graph, metric_id, ref, cur)
+    if spec.is_regression or spec.multiclass:
         return {}
     _, label = graph.metric_inputs(metric_id)
     return {label: (is_positive(ref[label], spec.positive), is_positive(cur[label], spec.positive))}
+
+def _two_valued_label(graph: LineageGraph, metric_id: str, ref: pd.DataFrame,
+                      cur: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A business metric's label that holds two numbers in the reference (churned 0/1) is an outcome of
+    two classes (spec: a label of two classes is binary), tested as one: "is the higher value", its
+    prior and its relation to the inputs, not a magnitude whose residuals a regression reads. Read off
+    the reference alone, so a fitted model and a one-call diagnosis encode it alike; a current value
+    the reference never held is missing, which the null rate reports."""
+    _, label = graph.metric_inputs(metric_id)
+    if label is None or label not in ref or label not in cur or not pd.api.types.is_numeric_dtype(ref[label]):
+        return {}
+    values = np.unique(finite_or_nan(ref[label].to_numpy(dtype=float)))
+    values = values[~np.isnan(values)]
+    if len(values) != 2:
+        return {}
+
+    def higher(series: pd.Series) -> np.ndarray:
+        v = finite_or_nan(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float))
+        return np.where(np.isin(v, values), (v == values[1]).astype(float), np.nan)
+
+    return {label: (higher(ref[label]), higher(cur[label]))}
+
 
 def support_space(X: np.ndarray, centre: np.ndarray, scale: np.ndarray, categorical: np.ndarray) -> np.ndarray:
     """Coordinates where "near" means "seen together": numbers in robust units, a null far
