@@ -89,8 +89,8 @@ def test_support_mask_excludes_unseen_and_new_nulls() -> None:
     assert list(support_mask(np.array([0.0, 1.0] * 10), np.array([0.0, UNSEEN]), categorical=True)) == [True, False]
 
 
-def sig(node, name, ref, cur, effect):
-    return Signal(node, name, ref, cur, 1e-9, effect, name, p_adjusted=1e-9)
+def sig(node, name, ref, cur, effect, value=None):
+    return Signal(node, name, ref, cur, 1e-9, effect, name, p_adjusted=1e-9, value=value)
 
 
 def test_classification_prefers_the_most_specific_evidence() -> None:
@@ -106,6 +106,24 @@ def test_classification_prefers_the_most_specific_evidence() -> None:
     assert classify(g, "a", [sig("a", "drift", 0, 1, 0.3)], None)[0] == "distribution_shift"
     assert classify(g, "a", [sig("a", "out_of_support", 0, 0.3, 0.3)], None)[0] == "out_of_distribution"
     assert classify(g, "m", [], None)[0] == "model_change"
+
+
+def test_a_source_that_became_one_value_on_every_row_is_missing_values() -> None:
+    """Spec: "constants where there were values". A boolean source served as False on every row
+    (a dropped feed's default) is no moved population, whatever value the constant is; the same
+    value growing on part of the rows stays a shift."""
+    g = graph_from_dict({"version": 1, "name": "c", "nodes": {
+        "a": {"kind": "source", "column": "a"},
+        "m": {"kind": "model", "parents": ["a"], "column": "s"},
+        "y": {"kind": "label", "parents": ["a"], "column": "y"},
+        "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
+
+    def signals(current_share: float) -> list:
+        return [sig("a", "default_rate", 0.29, current_share, current_share - 0.29, value="false"),
+                sig("a", "default_value", "true", "false", 0.7), sig("a", "drift", 0, 1, 0.7)]
+
+    assert classify(g, "a", signals(1.0), None)[0] == "missing_values"
+    assert classify(g, "a", signals(0.8), None)[0] == "distribution_shift"
 
 
 def test_scores_follow_attribution_and_stay_in_unit_interval() -> None:

@@ -121,6 +121,15 @@ def test_type_change_shows_as_coercion_and_dtype() -> None:
     assert {"coercion", "dtype"} <= kinds
 
 
+def test_a_column_entirely_null_in_one_window_has_no_type_change() -> None:
+    """A reader types an all-null column NULL (or text): the nulls are the finding, not a type change."""
+    ref = frames()
+    cur = frames()
+    cur["num"] = pd.Series([None] * len(cur), dtype=object)
+    kinds = {s.signal for s in signals_for(ref, cur) if s.node == "num" and s.anomalous}
+    assert "null_rate" in kinds and "dtype" not in kinds
+
+
 def test_rescaled_feature_shows_scale() -> None:
     ref = frames()
     cur = frames()

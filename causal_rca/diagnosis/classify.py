@@ -28,6 +28,12 @@ def _anomalous(signals: list[Signal], node: str) -> dict[str, Signal]:
 PLACEHOLDERS = {"", "unknown", "none", "null", "nan", "n/a", "na", "other", "missing", "default", "-1", "0"}
 
 
+def _became_constant(default_rate) -> bool:
+    """Every current row holds the repeated value (its share, of all rows, is 1), and the reference
+    held others (the signal is anomalous: its share there is below 1 beyond chance)."""
+    return default_rate.current >= 1.0 and default_rate.reference < 1.0
+
+
 def _looks_like_fallback(value: str | None) -> bool:
     """A number (0, -1, a mean) or a placeholder word; a real category gaining share is a shift."""
     if value is None:
@@ -312,6 +318,11 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     m = mechanism.measures if mechanism else {}
     if "default_rate" in s and m.get("default_where_parent_null", float("nan")) >= 0.8:
         return "pipeline_skew", ["default_rate", "parents_null"]
+    if "default_rate" in s and _became_constant(s["default_rate"]):
+        # Spec: missing_values is "constants where there were values". Every current row holds the one
+        # value, which the reference held on only part of its rows: the column stopped carrying
+        # information, which no population does (a moved population still varies).
+        return "missing_values", ["default_rate"]
     others_moved = m.get("deviation_outside_default", 0.0) > 0.05 or m.get("drift_outside_default", 0.0) > 0.1
     # Without a mechanism to tell, a repeated value that replaced another one is read as a
     # changed computation; with one, what decides is whether the value hit rows by their value.

@@ -112,7 +112,9 @@ def _rate_signals(node: str, ref: ColumnProfile, cur: ColumnProfile) -> list[Sig
             )
         )
     ref_kind, cur_kind = logical_dtype(ref.raw_type), logical_dtype(cur.raw_type)
-    if ref_kind != cur_kind:
+    # A window without one value has no type of its own (a reader types an all-null column NULL, or
+    # text): that is the null rate's finding, not a type changed upstream.
+    if ref_kind != cur_kind and ref_nonnull > 0 and cur_nonnull > 0:
         out.append(
             Signal(node, "dtype", ref.raw_type, cur.raw_type, 0.0, 1.0,
                    f"column type changed from {ref.raw_type} to {cur.raw_type}")
