@@ -498,3 +498,24 @@ def test_an_imputation_filling_differently_is_a_change_though_few_rows_are_fille
                              [], seed=0)["f1"]
     assert not same.changed
 
+
+
+def test_a_business_metrics_two_valued_label_is_tested_as_two_classes() -> None:
+    """A `mean` metric's label holding two numbers (churned 0/1) is an outcome of two classes: encoded
+    "is the higher value" from the reference alone; a value the reference never held is missing. A label
+    with more values stays a magnitude, and binary metrics keep their own "is positive" encoding."""
+    from causal_rca.causal.encoding import label_overrides
+    from causal_rca.metrics import MetricSpec
+
+    g = graph_from_dict({"version": 1, "name": "c", "nodes": {
+        "a": {"kind": "source", "column": "a"},
+        "m": {"kind": "model", "parents": ["a"], "column": "s"},
+        "y": {"kind": "label", "parents": ["a"], "column": "y"},
+        "v": {"kind": "metric", "parents": ["m", "y"], "metric": "mean", "column": "v"}}})
+    ref = pd.DataFrame({"y": [0, 1, 1, 0, np.nan]})
+    cur = pd.DataFrame({"y": [1, 1, 2, np.nan, 0]})
+    (r, c), = label_overrides(g, "v", MetricSpec("mean"), ref, cur).values()
+    np.testing.assert_array_equal(r, [0, 1, 1, 0, np.nan])
+    np.testing.assert_array_equal(c, [1, 1, np.nan, np.nan, 0])
+    assert label_overrides(g, "v", MetricSpec("mean"), pd.DataFrame({"y": [0, 1, 2]}), cur) == {}
+    assert label_overrides(g, "v", MetricSpec("mean"), pd.DataFrame({"y": [3.5, 3.5]}), cur) == {}
