@@ -23,26 +23,63 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from causal_rca.causal.outcome_tests import deviation_follows_input
 from causal_rca.signals import statistics as st
 
 FLOOR = 1e-4  # probability of a class the mechanism gives none (as mechanism.py clips)
 
 
+def _onehot(labels: np.ndarray, vocabulary: np.ndarray) -> np.ndarray:
+    onehot = np.zeros((len(labels), len(vocabulary)))
+    onehot[np.arange(len(labels)), np.searchsorted(vocabulary, labels)] = 1.0
+    return onehot
+
+
+def _class_map(p: np.ndarray, labels: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the class-to-class map that fits these rows best — expected old class × observed new
+    class — over the vocabulary ``known`` ∪ ``labels``, the labels one-hot over that vocabulary)."""
+    onehot = _onehot(labels, np.union1d(known, labels))
+    counts = p.T @ onehot
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1e-12), onehot
+
+
 def _mapped_loss(p: np.ndarray, labels: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Per-row log-loss of ``labels`` under ``p`` (rows × ``known`` classes) passed through the
-    class-to-class map that fits these rows best (expected old class × observed new class)."""
-    vocabulary = np.union1d(known, labels)
-    columns = np.searchsorted(vocabulary, labels)
-    onehot = np.zeros((len(labels), len(vocabulary)))
-    onehot[np.arange(len(labels)), columns] = 1.0
-    counts = p.T @ onehot
-    transition = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1e-12)
-    q = (p @ transition)[np.arange(len(labels)), columns]
+    class-to-class map that fits these rows best."""
+    transition, onehot = _class_map(p, labels, known)
+    q = ((p @ transition) * onehot).sum(axis=1)
     return -np.log(np.clip(q, FLOOR, 1.0))
 
 
+def map_follows_input(known: np.ndarray, p_hold: np.ndarray, y_hold: np.ndarray, X_hold: np.ndarray,
+                      p_cur: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray) -> float:
+    """p-value (Bonferroni over classes) that the current labels' deviations from the reference
+    mechanism passed through one class map depend on where an input lies.
+
+    A new annotation policy relabels by class, whatever the inputs: ``E[y' | x] = E[y | x]·T``, one
+    map ``T`` for every row, so the current labels are linear in the reference probabilities. The
+    map is the least-squares one (unbiased for that linear model, where the soft counts above blur
+    it by the fit's own uncertainty), on each window: ``T0`` on the holdout (the fit's own
+    miscalibration), ``T1`` now, ``T = T0⁻¹·T1``. Each class's deviation from ``p·T1`` then has,
+    per group of an input, the mean the holdout's deviations from ``p·T0`` mapped by ``T`` have
+    there, as for a numeric outcome's line (outcome_redefinition.py); labels that changed in one
+    region of an input leave group means no map fits. The entropy an honest relabelling adds
+    (two classes mixed) raises the log-loss, not this."""
+    seen = np.isin(y_hold, known)  # a holdout class too rare to reach the fit's training rows has no column
+    p_hold, y_hold, X_hold = p_hold[seen], y_hold[seen], X_hold[seen]
+    onehot_hold, onehot_cur = _onehot(y_hold, known), _onehot(y_cur, np.union1d(known, y_cur))
+    map_hold = np.linalg.lstsq(p_hold, onehot_hold, rcond=None)[0]
+    map_cur = np.linalg.lstsq(p_cur, onehot_cur, rcond=None)[0]
+    expected_hold = (onehot_hold - p_hold @ map_hold) @ np.linalg.lstsq(map_hold, map_cur, rcond=None)[0]
+    observed_cur = onehot_cur - p_cur @ map_cur
+    columns = [c for c in range(onehot_cur.shape[1]) if np.ptp(observed_cur[:, c]) > 0]
+    p_values = [deviation_follows_input(expected_hold[:, c], X_hold, observed_cur[:, c], X_cur) for c in columns]
+    return min(1.0, min(p_values) * len(p_values)) if p_values else 1.0
+
+
 def class_outcome_measures(known: np.ndarray, p_hold: np.ndarray, y_hold: np.ndarray, p_cur: np.ndarray,
-                           y_cur: np.ndarray) -> dict[str, float]:
+                           y_cur: np.ndarray, X_hold: np.ndarray | None = None,
+                           X_cur: np.ndarray | None = None) -> dict[str, float]:
     """Measures of a multi-class label's change given its parents (codes as floats).
 
     ``known``: the classes the reference fit knows (``classes_``), ``p_hold``/``p_cur``: its
@@ -70,4 +107,6 @@ def class_outcome_measures(known: np.ndarray, p_hold: np.ndarray, y_hold: np.nda
         out["class_map_p"] = float(t.pvalue / 2 if t.statistic > 0 else 1 - t.pvalue / 2)  # one-sided: worse now
     else:
         out["class_map_p"] = 1.0
+    if X_hold is not None and X_cur is not None:
+        out["p_map_follows_input"] = map_follows_input(known, p_hold, y_hold, X_hold, p_cur, y_cur, X_cur)
     return out

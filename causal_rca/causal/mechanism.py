@@ -37,6 +37,7 @@ from causal_rca.causal.mechanism_waves import in_waves, nodes_below
 from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and its levels are imported from here too)
     CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
 )
+from causal_rca.causal.outcome_redefinition import outcome_line_measures
 from causal_rca.causal.overlap import residual_ks
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
@@ -133,7 +134,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
     if outcome:
-        measures["p_follows_input"] = deviation_follows_input(r0, X_ref[hold], r1, X_cur[ok_cur])
+        measures.update(outcome_line_measures(fit.pred_hold, x_ref[hold], X_ref[hold], pred_cur, x_cur[ok_cur], X_cur[ok_cur]))
     p = min(1.0, 2 * min(p_signed, p_abs))
     return p, min(1.0, max(d_signed, d_abs, spread_change)), measures, [r1, np.abs(r1)]
 
@@ -204,7 +205,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
                 y_c - recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures, [loss1]
     elif outcome and len(classes) > 2:  # a multi-class label: new classes, class mix, class-level map
-        measures.update(class_outcome_measures(clf.classes_, ph, x_ref[hold], pc, y_cur))
+        measures.update(class_outcome_measures(clf.classes_, ph, x_ref[hold], pc, y_cur, X_ref[hold], X_cur[ok_cur]))
         d = max(d, min(1.0, 3.0 * measures["class_prior_shift"]))
         return min(1.0, 3 * min(p_ks, p_mean, measures["class_prior_p"])), d, measures, [loss1]
     return min(1.0, 2 * min(p_ks, p_mean)), d, measures, [loss1]
@@ -406,8 +407,7 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
 
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                       nodes: list[str] | None = None, jobs: int | None = None,
-                      design_effects: dict[str, float] | None = None,
-                      fits: MechanismFits | None = None,
+                      design_effects: dict[str, float] | None = None, fits: MechanismFits | None = None,
                       histories: dict[str, HistoryCheck] | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 

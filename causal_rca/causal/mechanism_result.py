@@ -15,7 +15,8 @@ MIN_EFFECT = 0.1
 # which is calibrated whatever the fit's quality, so a smaller effect can be trusted.
 MIN_EFFECT_OUTCOME = 0.06
 # p-values among a result's measures that rows of one entity make look stronger than they are.
-CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata"})
+CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata", "redefinition_p",
+                                "p_follows_redefinition", "redefinition_order_p", "p_map_follows_input"})
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,28 @@ def _label_verdict(m: dict[str, float]) -> tuple[str, list[str], list[Alternativ
     return "concept_drift", ["mechanism", "ranking"], [("label_shift", prior + "; " + ranking)]
 
 
+def _numeric_label_verdict(m: dict[str, float]) -> tuple[str, list[str], list[Alternative]]:
+    """label_shift when the outcome moved as a whole under one affine map, else concept_drift.
+
+    A new definition of the outcome (``y' = a + b·y``, a share of 0s recorded as 1s at random) moves
+    its calibration line on the reference prediction (``redefinition_p``) and leaves deviations from
+    the new line that do not depend on where an input lies (``p_follows_redefinition``); a change in
+    one region of an input does, and a line that did not move leaves only the relation changed. A new
+    definition keeps the outcome's order: a line that no longer rises (``redefinition_order_p``) is
+    a relation reversed."""
+    line = (f"the outcome is the reference one under y' = {m['redefinition_offset']:+.3g} + "
+            f"{m['redefinition_scale']:.3g}·y (p = {m['redefinition_p']:.2g})")
+    if m["redefinition_p"] >= BASE_RATE_LEVEL:
+        return "concept_drift", ["mechanism"], []
+    if m.get("redefinition_order_p", 0.0) >= BASE_RATE_LEVEL:  # no longer rises with the prediction
+        return "concept_drift", ["mechanism", "reversed"], [("label_shift", line)]
+    if m["p_follows_redefinition"] >= BASE_RATE_LEVEL:
+        return "label_shift", ["redefinition"], []
+    where = (f"but its deviations from that line depend on where an input lies "
+             f"(p = {m['p_follows_redefinition']:.2g}), which a new definition does not do")
+    return "concept_drift", ["mechanism", "follows_input"], [("label_shift", line + ", " + where)]
+
+
 def _auc_beyond_prior(m: dict[str, float], gap: float) -> float | None:
     """Standard errors by which the current AUC falls below what relabelling ``gap`` of the rows predicts."""
     if not {"auc_reference", "auc_current", "auc_se", "rate_reference"} <= set(m) or m["auc_se"] <= 0:
@@ -283,6 +305,8 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
             return _label_verdict(m)
         if mechanism and mechanism.method == "marginal":
             return "label_shift", [k for k in ("drift",) if k in s]
+        if "redefinition_p" in m:  # a numeric outcome (causal/outcome_redefinition.py)
+            return _numeric_label_verdict(m)
         shift = abs(m.get("residual_shift", 0.0))
         sd_ref, sd_cur = m.get("residual_sd_reference"), m.get("residual_sd_current")
         if sd_ref and sd_cur and shift >= LABEL_SHIFT_LEVEL and sd_cur / sd_ref < 1.5:
