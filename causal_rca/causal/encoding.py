@@ -138,6 +138,7 @@ def label_overrides(graph: LineageGraph, metric_id: str, spec: MetricSpec, ref: 
     _, label = graph.metric_inputs(metric_id)
     return {label: (is_positive(ref[label], spec.positive), is_positive(cur[label], spec.positive))}
 
+
 def _two_valued_label(graph: LineageGraph, metric_id: str, ref: pd.DataFrame,
                       cur: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A business metric's label that holds two numbers in the reference (churned 0/1) is an outcome of

@@ -43,7 +43,7 @@ def _line(pred: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def outcome_line_measures(pred_hold: np.ndarray, y_hold: np.ndarray, X_hold: np.ndarray,
-                             pred_cur: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray) -> dict[str, float]:
+                          pred_cur: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray) -> dict[str, float]:
     """What a numeric outcome's verdict reads: ``p_follows_input`` (its residuals from the reference
     mechanism, net of their overall level, by group of each input) and the redefinition measures."""
     return {"p_follows_input": deviation_follows_input(y_hold - pred_hold, X_hold, y_cur - pred_cur, X_cur),

@@ -28,7 +28,7 @@ def _anomalous(signals: list[Signal], node: str) -> dict[str, Signal]:
 PLACEHOLDERS = {"", "unknown", "none", "null", "nan", "n/a", "na", "other", "missing", "default", "-1", "0"}
 
 
-def _became_constant(default_rate) -> bool:
+def _became_constant(default_rate: Signal) -> bool:
     """Every current row holds the repeated value (its share, of all rows, is 1), and the reference
     held others (the signal is anomalous: its share there is below 1 beyond chance)."""
     return default_rate.current >= 1.0 and default_rate.reference < 1.0

@@ -16,8 +16,8 @@ from causal_rca.errors import InputError
 from causal_rca.metrics.binary import classify, encode_binary, numeric_scores
 from causal_rca.metrics.encoding import encode_rows, metric_from_encoded, used_rows
 from causal_rca.metrics.inputs import frame_column, numeric_values
-from causal_rca.metrics.regression import MAPE_FLOOR
 from causal_rca.metrics.multiclass import encode_class_scores, encode_multiclass, score_matrix
+from causal_rca.metrics.regression import MAPE_FLOOR
 from causal_rca.metrics.spec import SCORE_METRICS, MetricSpec, format_value
 from causal_rca.metrics.values import loose
 

@@ -59,13 +59,15 @@ def encode_rows(spec: MetricSpec, frame: pd.DataFrame) -> np.ndarray:
     return encode_binary(spec, classify(spec, frame))
 
 
-def _undefined(spec: MetricSpec) -> str:
-    return {
+def _value_of_no_rows(spec: MetricSpec) -> float:
+    """The metric when no row enters it: precision's convention, else the metric is undefined."""
+    if spec.name == "precision":
+        return NO_FLAGS_PRECISION
+    raise InputError({
         "recall": "no positive labels: recall is undefined",
-        "precision": "no predicted positives: precision is undefined",
         "f1": "no positive labels and no predicted positives: f1 is undefined",
         "roc_auc": "no labelled rows with a score: roc_auc is undefined",
-    }.get(spec.name, f"no rows enter the metric: {spec.name} is undefined")
+    }.get(spec.name, f"no rows enter the metric: {spec.name} is undefined"))
 
 
 def used_rows(spec: MetricSpec, encoded: np.ndarray) -> np.ndarray:
@@ -81,9 +83,7 @@ def used_rows(spec: MetricSpec, encoded: np.ndarray) -> np.ndarray:
 def value_of_used(spec: MetricSpec, u: np.ndarray) -> float:
     """The metric from the encoded values of the rows that enter it (no NaN)."""
     if len(u) == 0:
-        if spec.name == "precision":
-            return NO_FLAGS_PRECISION
-        raise InputError(_undefined(spec))
+        return _value_of_no_rows(spec)
     form = spec.form
     if form == "auc":
         pos, neg = auc_parts(u)
@@ -139,9 +139,7 @@ def metric_from_weighted(spec: MetricSpec, encoded: np.ndarray, weights: np.ndar
         keep = ~np.isnan(v) & (w > 0)
     v, w = v[keep], w[keep]
     if len(v) == 0:
-        if spec.name == "precision":
-            return NO_FLAGS_PRECISION
-        raise InputError(_undefined(spec))
+        return _value_of_no_rows(spec)
     if spec.form != "auc":
         return _weighted_value(spec, v, w)
     is_pos = v > 1.5

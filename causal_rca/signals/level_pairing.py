@@ -15,8 +15,8 @@ of a line drawn through no rescaling is bounded by the current levels' own resol
 recorded on a grid no finer than the closest two current levels hit one of the line's images in
 their range with probability at most (images in range) / (grid points in range). The p-value is
 the best line's binomial tail times the number of lines tried (Bonferroni, a union bound), at the
-column's own number of levels: evenly spaced levels (a 1–5 rating ×20) give no evidence this way (every grid point is
-an image) and are left to the rank pairing, which reads them.
+column's own number of levels: evenly spaced levels (a 1–5 rating ×20) give no evidence this way
+(every grid point is an image) and are left to the rank pairing, which reads them.
 """
 
 from __future__ import annotations
