@@ -61,6 +61,39 @@ def test_an_effect_reversed_in_half_the_range_is_concept_drift(mechanism) -> Non
     assert _numeric_label_verdict(m)[0] == "concept_drift"
 
 
+@DETERMINISTIC
+@given(mechanisms, hs.floats(-0.5, 0.5))
+def test_outcomes_decoupled_from_the_inputs_in_one_region_are_concept_drift(mechanism, cut) -> None:
+    """Outcomes shuffled among the rows above a cut of the first input (spec family 3000409): a flatter
+    line through both regions' means leaves mean deviations that barely follow the input, but the
+    slope within the region is gone."""
+    seed, weights, bend = mechanism
+
+    def decoupled_where_high(y, x, mean, rng):
+        region = np.flatnonzero(x[:, 0] > cut)
+        y = y.copy()
+        y[region] = y[rng.permutation(region)]
+        return y
+    m = _windows(seed, np.array(weights), bend, decoupled_where_high)
+    assert m["p_slope_follows_redefinition"] < 1e-4
+    assert _numeric_label_verdict(m)[0] == "concept_drift"
+
+
+@DETERMINISTIC
+@given(mechanisms, hs.floats(0.2, 0.8), hs.floats(1.3, 1.75))
+def test_a_share_of_rows_redefined_at_random_is_label_shift(mechanism, share, scale) -> None:
+    """A new definition applied to a random share of rows: E[y'|x] = (1 - s + s·b)·E[y|x], one line
+    for every row, so neither the deviations nor the slopes by group follow an input."""
+    seed, weights, bend = mechanism
+
+    def partly_rescaled(y, x, mean, rng):
+        return np.where(rng.random(len(y)) < share, scale * y, y)
+    m = _windows(seed, np.array(weights), bend, partly_rescaled)
+    assert m["p_slope_follows_redefinition"] > 1e-4
+    if m["redefinition_p"] < 0.01:  # a small share by a small factor may not move the line measurably
+        assert _numeric_label_verdict(m)[0] == "label_shift"
+
+
 def test_noisier_outcomes_on_the_same_line_are_concept_drift() -> None:
     m = _windows(1, np.array([1.0, 0.5]), 0.3, lambda y, x, mean, rng: y + rng.normal(scale=1.5, size=len(y)))
     assert m["redefinition_p"] > 0.01

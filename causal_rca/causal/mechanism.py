@@ -37,7 +37,7 @@ from causal_rca.causal.mechanism_waves import in_waves, nodes_below
 from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and its levels are imported from here too)
     CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
 )
-from causal_rca.causal.outcome_redefinition import outcome_line_measures
+from causal_rca.causal.outcome_redefinition import outcome_line_measures, relation_detail, relation_effect
 from causal_rca.causal.overlap import residual_ks
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
@@ -130,13 +130,13 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     inputs = None if model_seed is None else (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
     d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, model_seed or 0)
     measures.update(overlap)
-    # An outcome whose noise grows (a concept that loosened) moves the spread more than any
-    # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
+    # An outcome's noise that grows (a loosened concept) moves its spread more than any quantile (too jumpy elsewhere).
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
-    if outcome:
+    p_tests, effect = [p_signed, p_abs], max(d_signed, d_abs, spread_change)
+    if outcome:  # where inputs lie, as a 0/1 outcome is tested within strata (outcome_redefinition.py)
         measures.update(outcome_line_measures(fit.pred_hold, x_ref[hold], X_ref[hold], pred_cur, x_cur[ok_cur], X_cur[ok_cur]))
-    p = min(1.0, 2 * min(p_signed, p_abs))
-    return p, min(1.0, max(d_signed, d_abs, spread_change)), measures, [r1, np.abs(r1)]
+        p_tests, effect = p_tests + [measures["p_follows_input"]], max(effect, relation_effect(measures, SIGNIFICANCE))
+    return min(1.0, len(p_tests) * min(p_tests)), min(1.0, effect), measures, [r1, np.abs(r1)]
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
@@ -333,8 +333,8 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
                      if measures.get("deviation_where_parent_null", 0.0) >= 0.5 else "")
                   + (f" (shift {measures['residual_shift']:+.2g} sd)" if "residual_shift" in measures else ""))
     elif method == "regression":
-        detail = (f"given its parents, values no longer follow the reference mechanism (residual KS D={e_val:.2f}, "
-                  f"shift {measures.get('residual_shift', 0.0):+.2f} sd)")
+        detail = relation_detail(measures, e_val, SIGNIFICANCE) or (f"given its parents, values no longer follow the "
+                  f"reference mechanism (residual KS D={e_val:.2f}, shift {measures.get('residual_shift', 0.0):+.2f} sd)")
     else:
         detail = (f"given its parents, outcomes no longer follow the reference mechanism (log-loss "
                   f"{measures.get('log_loss_reference', 0):.3f} → {measures.get('log_loss_current', 0):.3f})")
