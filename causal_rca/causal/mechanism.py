@@ -38,7 +38,7 @@ from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and 
     CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
 )
 from causal_rca.causal.outcome_redefinition import outcome_line_measures, relation_detail, relation_effect
-from causal_rca.causal.overlap import residual_ks
+from causal_rca.causal.overlap import overlap_loss_change, residual_ks
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
 )
@@ -94,8 +94,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     spread = float(np.std(x_ref[ok_ref])) or 1.0
     scale = float(np.std(r0)) or 1e-12
     measures = {
-        "residual_sd_reference": float(np.std(r0)),
-        "residual_sd_current": float(np.std(r1)),
+        "residual_sd_reference": float(np.std(r0)), "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
         **rescaling_measures(pred_cur, x_cur[ok_cur], fit.holdout),
         **level_measures(x_ref[ok_ref], x_cur[ok_cur]),
@@ -140,7 +139,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
-                         outcome: bool = False, seed: int = 0) -> tuple[float, float, dict, list]:
+                         outcome: bool = False, seed: int = 0, model: bool = False) -> tuple[float, float, dict, list]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
@@ -168,11 +167,12 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
     loss0 = fit.losses.values
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
     row_ok[np.flatnonzero(ok_cur)[loss1 > fit.losses.tail]] = False
-    # An outcome's holdout is reweighted to the current inputs (covariate_shift.py): a population
-    # that moved to where the fit is weaker must not read as a changed concept.
-    weights = (holdout_weights(X_ref[fit.train], X_ref[hold], X_cur[ok_cur], seed, SIGNIFICANCE)
-               if outcome and p_pos_hold is not None else None)
-    d, p_ks, p_mean, expected_loss = loss_change(fit.losses, loss1, weights)
+    # An outcome's holdout is reweighted to the current inputs (covariate_shift.py), a model's judged where both
+    # windows have inputs (overlap.py): a population that moved to where the fit is weaker is no changed mechanism.
+    inputs = (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
+    weights = holdout_weights(*inputs, seed, SIGNIFICANCE) if outcome and p_pos_hold is not None else None
+    d, p_ks, p_mean, expected_loss = (model and overlap_loss_change(fit.losses, loss1, inputs, seed)
+                                      or loss_change(fit.losses, loss1, weights))
     rel_increase = (loss1.mean() - expected_loss) / max(expected_loss, 1e-3)
     # A 3.3% worse log-loss, when significant, is a real change of concept (a churn AUC of
     # 0.75 → 0.72 shows as +4.7%): it weighs like D = 0.1.
@@ -289,7 +289,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     elif is_category:
         method = "classification"
         p_val, e_val, measures, compared = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
-                                                                seed)
+                                                                seed, model)
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
