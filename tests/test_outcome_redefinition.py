@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from causal_rca.causal.class_outcome import class_outcome_measures, map_follows_input
-from causal_rca.causal.outcome_redefinition import redefinition_measures
+from causal_rca.causal.outcome_redefinition import redefinition_measures, relation_effect
+from causal_rca.causal.outcome_tests import deviation_by_input
 from causal_rca.diagnosis.class_verdict import class_label_verdict
 from causal_rca.diagnosis.classify import _numeric_label_verdict
 
@@ -59,6 +60,61 @@ def test_an_effect_reversed_in_half_the_range_is_concept_drift(mechanism) -> Non
     m = _windows(seed, weights, bend, reversed_where_high)
     assert m["p_follows_redefinition"] < 1e-4
     assert _numeric_label_verdict(m)[0] == "concept_drift"
+
+
+@DETERMINISTIC
+@given(mechanisms, hs.floats(-0.5, 0.5))
+def test_outcomes_decoupled_from_the_inputs_in_one_region_are_concept_drift(mechanism, cut) -> None:
+    """Outcomes shuffled among the rows above a cut of the first input (spec family 3000409): a flatter
+    line through both regions' means leaves mean deviations that barely follow the input, but the
+    slope within the region is gone."""
+    seed, weights, bend = mechanism
+
+    def decoupled_where_high(y, x, mean, rng):
+        region = np.flatnonzero(x[:, 0] > cut)
+        y = y.copy()
+        y[region] = y[rng.permutation(region)]
+        return y
+    m = _windows(seed, np.array(weights), bend, decoupled_where_high)
+    assert m["p_slope_follows_redefinition"] < 1e-4
+    assert _numeric_label_verdict(m)[0] == "concept_drift"
+
+
+@DETERMINISTIC
+@given(mechanisms, hs.floats(0.2, 0.8), hs.floats(1.3, 1.75))
+def test_a_share_of_rows_redefined_at_random_is_label_shift(mechanism, share, scale) -> None:
+    """A new definition applied to a random share of rows: E[y'|x] = (1 - s + s·b)·E[y|x], one line
+    for every row, so neither the deviations nor the slopes by group follow an input."""
+    seed, weights, bend = mechanism
+
+    def partly_rescaled(y, x, mean, rng):
+        return np.where(rng.random(len(y)) < share, scale * y, y)
+    m = _windows(seed, np.array(weights), bend, partly_rescaled)
+    assert m["p_slope_follows_redefinition"] > 1e-4
+    if m["redefinition_p"] < 0.01:  # a small share by a small factor may not move the line measurably
+        assert _numeric_label_verdict(m)[0] == "label_shift"
+
+
+@DETERMINISTIC
+@given(hs.integers(0, 10_000), hs.floats(0.5, 1.0))
+def test_deviations_moved_in_one_region_are_sized_in_standard_deviations(seed, move) -> None:
+    """Residuals moved by ``move`` sd above the median of one input (half the rows): the test finds
+    it, and its size is the root mean square of the groups' moves, net of the overall level."""
+    rng = np.random.default_rng(seed)
+    x0, x1 = rng.normal(size=(N, 2)), rng.normal(size=(N, 2))
+    d0, d1 = rng.normal(size=N), rng.normal(size=N) + move * (x1[:, 0] > 0)
+    p, shift = deviation_by_input(d0, x0, d1, x1)
+    assert p < 1e-4 and abs(shift - move / 2) < 0.1
+    m = {"p_follows_input": p, "follows_input_shift": shift}
+    assert relation_effect(m, 0.01) > 0  # the KS distance of two normals that far apart
+    assert relation_effect({**m, "p_follows_input": 0.5}, 0.01) == 0.0  # a size of noise is not counted
+
+
+def test_deviations_that_did_not_move_are_not_sized() -> None:
+    rng = np.random.default_rng(3)
+    x0, x1 = rng.normal(size=(N, 2)), rng.normal(size=(N, 2))
+    p, shift = deviation_by_input(rng.normal(size=N), x0, rng.normal(size=N) + 0.7, x1)  # a level, no region
+    assert p > 0.01 and shift < 0.1
 
 
 def test_noisier_outcomes_on_the_same_line_are_concept_drift() -> None:

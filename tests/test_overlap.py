@@ -9,7 +9,7 @@ from hypothesis import strategies as hs
 from scipy import stats
 
 from causal_rca.causal.mechanism_fits import yardstick
-from causal_rca.causal.overlap import effective_rows, overlap_weights, residual_ks, weighted_ks
+from causal_rca.causal.overlap import effective_rows, overlap_loss_change, overlap_weights, residual_ks, weighted_ks
 
 
 def _model_windows(seed: int, skew: float, changed: bool):
@@ -71,3 +71,43 @@ def test_weights_on_few_rows_give_little_evidence() -> None:
     few = np.r_[np.ones(20), np.zeros(480)]
     assert weighted_ks(a, few, b, np.ones(500))[1] > 100 * weighted_ks(a, np.ones(500), b, np.ones(500))[1]
     assert weighted_ks(a, few, b, np.ones(500))[1] > 0.001
+
+
+def _class_model_losses(seed: int, moved: float, changed: bool):
+    """A multi-class model's per-row log-loss as its surrogate scores it: the surrogate is sure of
+    the class near the reference's inputs and unsure beyond them (loss grows with a). The current
+    population moved by ``moved``; ``changed``: the served model itself changed, a worse loss on
+    every row."""
+    rng = np.random.default_rng(seed)
+    a_train, a_hold = rng.normal(0, 1, 3000), rng.normal(0, 1, 2000)
+    a_cur = rng.normal(moved, 1, 4000)
+
+    def loss(a: np.ndarray) -> np.ndarray:
+        return rng.exponential(0.2 + 0.3 * np.clip(a, 0, None), len(a))
+    loss1 = loss(a_cur) + (rng.exponential(0.3, len(a_cur)) if changed else 0.0)
+    return a_train[:, None], a_hold[:, None], a_cur[:, None], loss(a_hold), loss1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_moved_population_does_not_make_a_class_model_look_changed(seed: int) -> None:
+    """Spec family development case 3000167: account_mrr ×3 and the unchanged multi-class model
+    ranked first on log-loss 0.23 → 0.36. Where both windows have inputs, its loss is the same."""
+    X_train, X_hold, X_cur, loss0, loss1 = _class_model_losses(seed, moved=1.0, changed=False)
+    assert stats.ks_2samp(loss0, loss1).pvalue < 1e-10  # the unweighted test blames the model
+    d, p_ks, p_mean, expected = overlap_loss_change(yardstick(loss0, signed=False), loss1,
+                                                    (X_train, X_hold, X_cur), seed)
+    assert min(p_ks, p_mean) > 1e-3
+    assert abs(loss1.mean() - expected) < 0.1 * expected
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_changed_class_model_is_seen_where_both_windows_have_inputs(seed: int) -> None:
+    X_train, X_hold, X_cur, loss0, loss1 = _class_model_losses(seed, moved=1.0, changed=True)
+    d, p_ks, p_mean, expected = overlap_loss_change(yardstick(loss0, signed=False), loss1,
+                                                    (X_train, X_hold, X_cur), seed)
+    assert min(p_ks, p_mean) < 1e-6 and loss1.mean() > 1.3 * expected
+
+
+def test_inputs_that_did_not_move_keep_the_plain_loss_test() -> None:
+    X_train, X_hold, X_cur, loss0, loss1 = _class_model_losses(0, moved=0.0, changed=False)
+    assert overlap_loss_change(yardstick(loss0, signed=False), loss1, (X_train, X_hold, X_cur), 0) is None

@@ -37,8 +37,8 @@ from causal_rca.causal.mechanism_waves import in_waves, nodes_below
 from causal_rca.causal.mechanism_result import (  # noqa: F401 (the verdict and its levels are imported from here too)
     CLUSTERED_MEASURES, LENIENT_SIGNIFICANCE, MIN_EFFECT, MIN_EFFECT_OUTCOME, SIGNIFICANCE, MechanismResult,
 )
-from causal_rca.causal.outcome_redefinition import outcome_line_measures
-from causal_rca.causal.overlap import residual_ks
+from causal_rca.causal.outcome_redefinition import outcome_line_measures, relation_detail, relation_effect
+from causal_rca.causal.overlap import overlap_loss_change, residual_ks
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
 )
@@ -94,8 +94,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     spread = float(np.std(x_ref[ok_ref])) or 1.0
     scale = float(np.std(r0)) or 1e-12
     measures = {
-        "residual_sd_reference": float(np.std(r0)),
-        "residual_sd_current": float(np.std(r1)),
+        "residual_sd_reference": float(np.std(r0)), "residual_sd_current": float(np.std(r1)),
         "residual_shift": float((np.mean(r1) - np.mean(r0)) / scale) if scale > 1e-9 else 0.0,
         **rescaling_measures(pred_cur, x_cur[ok_cur], fit.holdout),
         **level_measures(x_ref[ok_ref], x_cur[ok_cur]),
@@ -130,17 +129,17 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     inputs = None if model_seed is None else (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
     d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, model_seed or 0)
     measures.update(overlap)
-    # An outcome whose noise grows (a concept that loosened) moves the spread more than any
-    # quantile; for computed inputs a heavy-tailed residual makes this too jumpy to use.
+    # An outcome's noise that grows (a loosened concept) moves its spread more than any quantile (too jumpy elsewhere).
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
-    if outcome:
+    p_tests, effect = [p_signed, p_abs], max(d_signed, d_abs, spread_change)
+    if outcome:  # where inputs lie, as a 0/1 outcome is tested within strata (outcome_redefinition.py)
         measures.update(outcome_line_measures(fit.pred_hold, x_ref[hold], X_ref[hold], pred_cur, x_cur[ok_cur], X_cur[ok_cur]))
-    p = min(1.0, 2 * min(p_signed, p_abs))
-    return p, min(1.0, max(d_signed, d_abs, spread_change)), measures, [r1, np.abs(r1)]
+        p_tests, effect = p_tests + [measures["p_follows_input"]], max(effect, relation_effect(measures, SIGNIFICANCE))
+    return min(1.0, len(p_tests) * min(p_tests)), min(1.0, effect), measures, [r1, np.abs(r1)]
 
 
 def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray,
-                         outcome: bool = False, seed: int = 0) -> tuple[float, float, dict, list]:
+                         outcome: bool = False, seed: int = 0, model: bool = False) -> tuple[float, float, dict, list]:
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
@@ -168,11 +167,12 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
     loss0 = fit.losses.values
     loss1 = -np.log(np.clip(prob_cur, 1e-4, 1.0))
     row_ok[np.flatnonzero(ok_cur)[loss1 > fit.losses.tail]] = False
-    # An outcome's holdout is reweighted to the current inputs (covariate_shift.py): a population
-    # that moved to where the fit is weaker must not read as a changed concept.
-    weights = (holdout_weights(X_ref[fit.train], X_ref[hold], X_cur[ok_cur], seed, SIGNIFICANCE)
-               if outcome and p_pos_hold is not None else None)
-    d, p_ks, p_mean, expected_loss = loss_change(fit.losses, loss1, weights)
+    # An outcome's holdout is reweighted to the current inputs (covariate_shift.py), a model's judged where both
+    # windows have inputs (overlap.py): a population that moved to where the fit is weaker is no changed mechanism.
+    inputs = (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
+    weights = holdout_weights(*inputs, seed, SIGNIFICANCE) if outcome and p_pos_hold is not None else None
+    d, p_ks, p_mean, expected_loss = (model and overlap_loss_change(fit.losses, loss1, inputs, seed)
+                                      or loss_change(fit.losses, loss1, weights))
     rel_increase = (loss1.mean() - expected_loss) / max(expected_loss, 1e-3)
     # A 3.3% worse log-loss, when significant, is a real change of concept (a churn AUC of
     # 0.75 → 0.72 shows as +4.7%): it weighs like D = 0.1.
@@ -289,7 +289,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     elif is_category:
         method = "classification"
         p_val, e_val, measures, compared = _classification_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
-                                                                seed)
+                                                                seed, model)
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
@@ -333,8 +333,8 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
                      if measures.get("deviation_where_parent_null", 0.0) >= 0.5 else "")
                   + (f" (shift {measures['residual_shift']:+.2g} sd)" if "residual_shift" in measures else ""))
     elif method == "regression":
-        detail = (f"given its parents, values no longer follow the reference mechanism (residual KS D={e_val:.2f}, "
-                  f"shift {measures.get('residual_shift', 0.0):+.2f} sd)")
+        detail = relation_detail(measures, e_val, SIGNIFICANCE) or (f"given its parents, values no longer follow the "
+                  f"reference mechanism (residual KS D={e_val:.2f}, shift {measures.get('residual_shift', 0.0):+.2f} sd)")
     else:
         detail = (f"given its parents, outcomes no longer follow the reference mechanism (log-loss "
                   f"{measures.get('log_loss_reference', 0):.3f} → {measures.get('log_loss_current', 0):.3f})")

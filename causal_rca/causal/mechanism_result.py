@@ -16,7 +16,8 @@ MIN_EFFECT = 0.1
 MIN_EFFECT_OUTCOME = 0.06
 # p-values among a result's measures that rows of one entity make look stronger than they are.
 CLUSTERED_MEASURES = frozenset({"p_follows_input", "base_rate_p", "p_within_strata", "redefinition_p",
-                                "p_follows_redefinition", "redefinition_order_p", "p_map_follows_input"})
+                                "p_follows_redefinition", "p_slope_follows_redefinition", "redefinition_order_p",
+                                "p_map_follows_input"})
 
 
 @dataclass(frozen=True)

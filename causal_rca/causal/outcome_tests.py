@@ -45,20 +45,30 @@ def input_groups(x_hold: np.ndarray, x_cur: np.ndarray, bins: int = 10) -> tuple
 def deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.ndarray, X_cur: np.ndarray,
                              min_group: int = 20) -> float:
     """p-value (Bonferroni over inputs) that the outcome's deviation from the reference mechanism
-    now depends on where an input lies.
+    now depends on where an input lies (``deviation_by_input``)."""
+    return deviation_by_input(dev_hold, X_hold, dev_cur, X_cur, min_group)[0]
+
+
+def deviation_by_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.ndarray, X_cur: np.ndarray,
+                       min_group: int = 20) -> tuple[float, float]:
+    """(p-value, Bonferroni over inputs, that the outcome's deviation from the reference mechanism
+    now depends on where an input lies; the largest such move, in holdout standard deviations).
 
     A moved prior moves every row's outcome alike, once the deviations are taken net of their
     overall level; a changed relation moves the rows of one region of an input (a segment, a
     range). Per input, each group's mean deviation now is compared with the same group's on
-    the reference holdout (the fit's own errors there cancel), summed as a chi-square.
+    the reference holdout (the fit's own errors there cancel), summed as a chi-square. The move
+    is the root mean square of the groups' changes, weighted by their current rows: its size,
+    where the p-value says whether it is there at all.
     """
     dev_hold, dev_cur = dev_hold - dev_hold.mean(), dev_cur - dev_cur.mean()
     # A group whose outcomes the mechanism fixes exactly has no spread to judge by (float dust).
     negligible = 1e-9 * (float(np.var(np.r_[dev_hold, dev_cur])) + 1e-12)
-    p_values = []
+    unit = float(np.std(dev_hold)) or 1.0
+    p_values, largest = [], 0.0
     for j in range(X_cur.shape[1]):
         g_hold, g_cur = input_groups(X_hold[:, j], X_cur[:, j])
-        statistic, groups = 0.0, 0
+        statistic, groups, squares, rows = 0.0, 0, 0.0, 0
         for g in np.unique(g_hold[g_hold != -2]):
             a, b = dev_hold[g_hold == g], dev_cur[g_cur == g]
             if len(a) < min_group or len(b) < min_group:
@@ -67,9 +77,11 @@ def deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: n
             if se2 > negligible:
                 statistic += (b.mean() - a.mean()) ** 2 / se2
                 groups += 1
+                squares, rows = squares + len(b) * (b.mean() - a.mean()) ** 2, rows + len(b)
         if groups >= 2:
             p_values.append(float(stats.chi2.sf(statistic, groups - 1)))
-    return min(1.0, min(p_values) * len(p_values)) if p_values else 1.0
+            largest = max(largest, float(np.sqrt(squares / rows)) / unit)
+    return (min(1.0, min(p_values) * len(p_values)) if p_values else 1.0), largest
 
 
 def recalibrated(p: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -107,3 +107,30 @@ def residual_ks(r0: np.ndarray, r1: np.ndarray, plain: Yardstick, inputs: tuple 
     d_abs, p_abs = weighted_ks(np.abs(r0), w0, np.abs(r1), w1)
     return d_signed, p_signed, d_abs, p_abs, {"overlap_rows_reference": effective_rows(w0),
                                               "overlap_rows_current": effective_rows(w1)}
+
+
+def overlap_loss_change(plain: Yardstick, loss1: np.ndarray, inputs: tuple,
+                        seed: int) -> tuple[float, float, float, float] | None:
+    """A categorical model's (or measured source's) per-row log-loss judged where both windows have
+    inputs, as ``residual_ks`` judges a numeric one: (KS D, KS p, Welch p on the means, the loss the
+    current rows would have at the reference's rate there), or None when the inputs did not detectably
+    move. A multi-class model's predicted class is a fixed function of its inputs too, and its
+    surrogate's log-loss grows where a moved population takes it off the reference's rows (spec
+    family development case 3000167: ``account_mrr`` ×3, the unchanged model ranked first on
+    log-loss 0.23 → 0.36). The last value is the current mean less the weighted gap, so that
+    ``(mean - expected) / expected`` reads the gap where both windows have inputs."""
+    weights = overlap_weights(*inputs, seed)
+    if weights is None:
+        return None
+    w0, w1 = weights
+    loss0 = plain.values
+    d, p_ks = weighted_ks(loss0, w0, loss1, w1)
+    m, n = effective_rows(w0), effective_rows(w1)
+    if m <= 1 or n <= 1:
+        return d, p_ks, 1.0, float(np.mean(loss1))
+    mean0, mean1 = float(np.average(loss0, weights=w0)), float(np.average(loss1, weights=w1))
+    se2 = (float(np.average((loss0 - mean0) ** 2, weights=w0)) / m
+           + float(np.average((loss1 - mean1) ** 2, weights=w1)) / n)
+    gap = mean1 - mean0
+    p_mean = float(2 * stats.norm.sf(abs(gap) / np.sqrt(se2))) if se2 > 0 else (0.0 if gap else 1.0)
+    return d, p_ks, p_mean, float(np.mean(loss1)) - gap

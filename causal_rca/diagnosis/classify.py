@@ -252,8 +252,9 @@ def _numeric_label_verdict(m: dict[str, float]) -> tuple[str, list[str], list[Al
 
     A new definition of the outcome (``y' = a + b·y``, a share of 0s recorded as 1s at random) moves
     its calibration line on the reference prediction (``redefinition_p``) and leaves deviations from
-    the new line that do not depend on where an input lies (``p_follows_redefinition``); a change in
-    one region of an input does, and a line that did not move leaves only the relation changed. A new
+    the new line, and slopes on it by group of each input, that do not depend on where an input lies
+    (``p_follows_redefinition``, ``p_slope_follows_redefinition``); a change in one region of an
+    input does, and a line that did not move leaves only the relation changed. A new
     definition keeps the outcome's order: a line that no longer rises (``redefinition_order_p``) is
     a relation reversed."""
     line = (f"the outcome is the reference one under y' = {m['redefinition_offset']:+.3g} + "
@@ -262,11 +263,22 @@ def _numeric_label_verdict(m: dict[str, float]) -> tuple[str, list[str], list[Al
         return "concept_drift", ["mechanism"], []
     if m.get("redefinition_order_p", 0.0) >= BASE_RATE_LEVEL:  # no longer rises with the prediction
         return "concept_drift", ["mechanism", "reversed"], [("label_shift", line)]
-    if m["p_follows_redefinition"] >= BASE_RATE_LEVEL:
+    follows, what = _redefinition_follows_input(m)
+    if follows >= BASE_RATE_LEVEL:
         return "label_shift", ["redefinition"], []
-    where = (f"but its deviations from that line depend on where an input lies "
-             f"(p = {m['p_follows_redefinition']:.2g}), which a new definition does not do")
+    where = f"but {what} on where an input lies (p = {follows:.2g}), which a new definition does not do"
     return "concept_drift", ["mechanism", "follows_input"], [("label_shift", line + ", " + where)]
+
+
+def _redefinition_follows_input(m: dict[str, float]) -> tuple[float, str]:
+    """(p, what follows) that the current outcome is not one line of the reference outcome for every
+    row: its deviations from the line, or the line's slope, differ by group of an input. Two tests of
+    one hypothesis, so Bonferroni over the pair."""
+    tests = {"its deviations from that line depend": m["p_follows_redefinition"]}
+    if "p_slope_follows_redefinition" in m:
+        tests["its slope on the reference prediction depends"] = m["p_slope_follows_redefinition"]
+    what = min(tests, key=tests.get)
+    return min(1.0, len(tests) * tests[what]), what
 
 
 def _auc_beyond_prior(m: dict[str, float], gap: float) -> float | None:
