@@ -101,3 +101,19 @@ def test_mape_refuses_a_label_of_zero_instead_of_a_huge_number(tiny_files: dict,
                                "--current", cur, "--quiet", "--jobs", "1"], capsys)
     assert code == 2, err
     assert "have the label 0: mape divides by the label, so mape is undefined" in err
+
+
+def test_a_threshold_no_reference_score_reaches_is_reported(tiny_files: dict, capsys) -> None:
+    """Fuzz audit row 14: ``threshold: 7`` over probabilities gave recall 0 → 0, "no significant change",
+    with no word that the model flags nothing. The answer stands (a logit's threshold may be 7), with
+    a warning that names the threshold and the scores' range."""
+    graph = tiny_files["dir"] / "threshold.yaml"
+    graph.write_text(tiny_files["graph"].read_text().replace("metric: recall", "metric: recall\n    threshold: 7"))
+    code, out, err = run_cli(["why", "recall", "--graph", graph, "--reference", tiny_files["reference"],
+                              "--current", tiny_files["current"], "--jobs", "1", "--format", "json"], capsys)
+    assert code == 0, err
+    assert "no labelled row of the reference window reaches the threshold (score >= 7" in out
+    code, out, _err = run_cli(["why", "recall", "--graph", tiny_files["graph"], "--reference",
+                               tiny_files["reference"], "--current", tiny_files["current"], "--jobs", "1",
+                               "--format", "json"], capsys)
+    assert code == 0 and "reaches the threshold" not in out

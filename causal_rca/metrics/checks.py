@@ -18,7 +18,7 @@ from causal_rca.metrics.encoding import encode_rows, metric_from_encoded, used_r
 from causal_rca.metrics.inputs import frame_column, numeric_values
 from causal_rca.metrics.multiclass import encode_class_scores, encode_multiclass, score_matrix
 from causal_rca.metrics.regression import MAPE_FLOOR
-from causal_rca.metrics.spec import SCORE_METRICS, MetricSpec, format_value
+from causal_rca.metrics.spec import SCORE_METRICS, THRESHOLD_METRICS, MetricSpec, format_value
 from causal_rca.metrics.values import loose
 
 
@@ -49,6 +49,23 @@ def _checked_multiclass(spec: MetricSpec, frame: pd.DataFrame, where: str) -> np
 
 class UndefinedMetricWarning(UserWarning):
     """A window's metric is undefined and taken by convention (reported with the diagnosis)."""
+
+
+class NothingFlaggedWarning(UserWarning):
+    """No reference row's score reaches the metric's threshold (reported with the diagnosis)."""
+
+
+def _warn_if_nothing_reaches_threshold(spec: MetricSpec, c, where: str) -> None:
+    """A threshold beyond every reference score (``threshold: 7`` over probabilities) leaves the model
+    flagging nothing in the good period: recall 0 → 0 reads as "no change" with no word of why. A
+    threshold outside [0, 1] is legitimate for logits, so it is the data, not the number, that warns;
+    precision refuses such a reference outright (it is undefined there)."""
+    scores = c.score[c.labelled & ~np.isnan(c.score)]
+    if len(scores) and not c.predicted[c.labelled].any():
+        warnings.warn(NothingFlaggedWarning(
+            f"no labelled row of {where} reaches the threshold (score >= {spec.threshold:g}; scores range from "
+            f"{scores.min():.4g} to {scores.max():.4g}): the model flags nothing there, so {spec.name} measures no "
+            f"decision of the model; check the metric's threshold"))
 
 
 def _refuse_zero_labels(spec: MetricSpec, frame: pd.DataFrame, where: str, used: int) -> None:
@@ -103,6 +120,8 @@ def checked_encoding(spec: MetricSpec, frame: pd.DataFrame, window: str | None) 
         warnings.warn(UndefinedMetricWarning(
             f"no predicted positives ({rule}) among the {int(c.labelled.sum())} labelled rows of {where}: the model "
             f"flagged nothing, and precision is taken as 0 (scikit-learn's zero_division=0)"))
+    if name in THRESHOLD_METRICS and name != "precision" and c.score is not None and window != "current":
+        _warn_if_nothing_reaches_threshold(spec, c, where)
     if name in SCORE_METRICS:
         score = numeric_scores(spec, c)
         rows = c.labelled & ~np.isnan(score)
