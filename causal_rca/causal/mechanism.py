@@ -129,7 +129,7 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     inputs = None if model_seed is None else (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
     d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, model_seed or 0)
     measures.update(overlap)
-    # An outcome's noise that grows (a loosened concept) moves its spread more than any quantile (too jumpy elsewhere).
+    # An outcome's growing noise (a loosened concept) moves its spread most; other nodes' heavy tails make it jumpy.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
     p_tests, effect = [p_signed, p_abs], max(d_signed, d_abs, spread_change)
     if outcome:  # where inputs lie, as a 0/1 outcome is tested within strata (outcome_redefinition.py)
@@ -171,8 +171,8 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
     # windows have inputs (overlap.py): a population that moved to where the fit is weaker is no changed mechanism.
     inputs = (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
     weights = holdout_weights(*inputs, seed, SIGNIFICANCE) if outcome and p_pos_hold is not None else None
-    d, p_ks, p_mean, expected_loss = (model and overlap_loss_change(fit.losses, loss1, inputs, seed)
-                                      or loss_change(fit.losses, loss1, weights))
+    d, p_ks, p_mean, expected_loss = (overlap_loss_change(fit.losses, loss1, inputs, seed) if model
+                                      else loss_change(fit.losses, loss1, weights))
     rel_increase = (loss1.mean() - expected_loss) / max(expected_loss, 1e-3)
     # A 3.3% worse log-loss, when significant, is a real change of concept (a churn AUC of
     # 0.75 → 0.72 shows as +4.7%): it weighs like D = 0.1.

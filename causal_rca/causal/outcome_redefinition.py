@@ -12,7 +12,7 @@ outcomes decoupled there) leaves deviations from any one line that do.
 For a 0/1 outcome relabelled at random (a share ``q`` of negatives now positive) the expected outcome
 is ``q + (1 - q)·p(x)``: affine in the reference prediction too, so one test serves both.
 
-Three tests at the windows' own sizes:
+Four tests at the windows' own sizes:
 
 - ``redefinition_p``: the calibration line of the current outcome on the reference prediction differs
   from the holdout's own line (Wald, heteroscedasticity-robust, 2 df): the outcome moved as a whole;
@@ -134,7 +134,8 @@ def relation_effect(measures: dict[str, float], level: float) -> float:
 
 def relation_detail(measures: dict[str, float], effect: float, level: float) -> str | None:
     """The mechanism test's one line when the move by group of an input is what decided it."""
-    if not 0.0 < relation_effect(measures, level) >= effect:
+    size = relation_effect(measures, level)
+    if size <= 0.0 or size < effect:  # not found, or the residual KS tests weigh more
         return None
     return (f"given its parents, outcomes no longer follow the reference mechanism where an input lies (residuals "
             f"moved {measures['follows_input_shift']:.2f} sd by group of an input, p = {measures['p_follows_input']:.2g})")

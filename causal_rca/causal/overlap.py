@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from causal_rca.causal.covariate_shift import loss_change
 from causal_rca.causal.fitting import trainable
 from causal_rca.causal.mechanism_fits import Yardstick
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
@@ -109,28 +110,32 @@ def residual_ks(r0: np.ndarray, r1: np.ndarray, plain: Yardstick, inputs: tuple 
                                               "overlap_rows_current": effective_rows(w1)}
 
 
+def weighted_mean_gap(a: np.ndarray, wa: np.ndarray, b: np.ndarray, wb: np.ndarray) -> tuple[float, float]:
+    """(weighted mean of ``b`` less that of ``a``, its two-sided Welch p at the two sides' effective sizes);
+    no gap and p = 1 when a side has at most one effective row."""
+    m, n = effective_rows(wa), effective_rows(wb)
+    if m <= 1 or n <= 1:
+        return 0.0, 1.0
+    mean_a, mean_b = float(np.average(a, weights=wa)), float(np.average(b, weights=wb))
+    se2 = float(np.average((a - mean_a) ** 2, weights=wa)) / m + float(np.average((b - mean_b) ** 2, weights=wb)) / n
+    gap = mean_b - mean_a
+    return gap, (float(2 * stats.norm.sf(abs(gap) / np.sqrt(se2))) if se2 > 0 else (0.0 if gap else 1.0))
+
+
 def overlap_loss_change(plain: Yardstick, loss1: np.ndarray, inputs: tuple,
-                        seed: int) -> tuple[float, float, float, float] | None:
+                        seed: int) -> tuple[float, float, float, float]:
     """A categorical model's (or measured source's) per-row log-loss judged where both windows have
     inputs, as ``residual_ks`` judges a numeric one: (KS D, KS p, Welch p on the means, the loss the
-    current rows would have at the reference's rate there), or None when the inputs did not detectably
-    move. A multi-class model's predicted class is a fixed function of its inputs too, and its
-    surrogate's log-loss grows where a moved population takes it off the reference's rows (spec
-    family development case 3000167: ``account_mrr`` ×3, the unchanged model ranked first on
-    log-loss 0.23 → 0.36). The last value is the current mean less the weighted gap, so that
-    ``(mean - expected) / expected`` reads the gap where both windows have inputs."""
+    current rows would have at the reference's rate there); ``loss_change``'s plain test when the
+    inputs did not detectably move. A multi-class model's predicted class is a fixed function of its
+    inputs too, and its surrogate's log-loss grows where a moved population takes it off the
+    reference's rows (spec family development case 3000167: ``account_mrr`` ×3, the unchanged model
+    ranked first on log-loss 0.23 → 0.36). The last value is the current mean less the weighted gap,
+    so that ``(mean - expected) / expected`` reads the gap where both windows have inputs."""
     weights = overlap_weights(*inputs, seed)
     if weights is None:
-        return None
+        return loss_change(plain, loss1, None)
     w0, w1 = weights
-    loss0 = plain.values
-    d, p_ks = weighted_ks(loss0, w0, loss1, w1)
-    m, n = effective_rows(w0), effective_rows(w1)
-    if m <= 1 or n <= 1:
-        return d, p_ks, 1.0, float(np.mean(loss1))
-    mean0, mean1 = float(np.average(loss0, weights=w0)), float(np.average(loss1, weights=w1))
-    se2 = (float(np.average((loss0 - mean0) ** 2, weights=w0)) / m
-           + float(np.average((loss1 - mean1) ** 2, weights=w1)) / n)
-    gap = mean1 - mean0
-    p_mean = float(2 * stats.norm.sf(abs(gap) / np.sqrt(se2))) if se2 > 0 else (0.0 if gap else 1.0)
+    d, p_ks = weighted_ks(plain.values, w0, loss1, w1)
+    gap, p_mean = weighted_mean_gap(plain.values, w0, loss1, w1)
     return d, p_ks, p_mean, float(np.mean(loss1)) - gap

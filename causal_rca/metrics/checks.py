@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from causal_rca.errors import InputError
-from causal_rca.metrics.binary import classify, encode_binary, numeric_scores
+from causal_rca.metrics.binary import Classified, classify, encode_binary, numeric_scores
 from causal_rca.metrics.encoding import encode_rows, metric_from_encoded, used_rows
 from causal_rca.metrics.inputs import frame_column, numeric_values
 from causal_rca.metrics.multiclass import encode_class_scores, encode_multiclass, score_matrix
@@ -55,13 +55,13 @@ class NothingFlaggedWarning(UserWarning):
     """No reference row's score reaches the metric's threshold (reported with the diagnosis)."""
 
 
-def _warn_if_nothing_reaches_threshold(spec: MetricSpec, c, where: str) -> None:
+def _warn_if_nothing_reaches_threshold(spec: MetricSpec, c: Classified, where: str) -> None:
     """A threshold beyond every reference score (``threshold: 7`` over probabilities) leaves the model
     flagging nothing in the good period: recall 0 → 0 reads as "no change" with no word of why. A
     threshold outside [0, 1] is legitimate for logits, so it is the data, not the number, that warns;
     precision refuses such a reference outright (it is undefined there)."""
     scores = c.score[c.labelled & ~np.isnan(c.score)]
-    if len(scores) and not c.predicted[c.labelled].any():
+    if len(scores) and not (c.labelled & c.predicted).any():
         warnings.warn(NothingFlaggedWarning(
             f"no labelled row of {where} reaches the threshold (score >= {spec.threshold:g}; scores range from "
             f"{scores.min():.4g} to {scores.max():.4g}): the model flags nothing there, so {spec.name} measures no "
