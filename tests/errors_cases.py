@@ -73,6 +73,7 @@ CASES: dict[str, Case] = {
     "graph-missing-key": graph("name: x\nnodes:\n  a: {kind: source, column: a}\n"),
     "graph-unknown-key": graph(G + "  a: {kind: source, colum: a}\n"),
     "graph-wrong-type": graph(G + "  a: {kind: source, column: a}\n  b: {kind: feature, parents: 7, column: b}\n"),
+    "graph-column-no-value": graph(G + "  a: {kind: source, column: }\n"),
     "node-id-invalid": graph(G + "  'a b': {kind: source, column: a}\n"),
     "unknown-parent": graph(G + "  a: {kind: source, column: a}\n  b: {kind: feature, parents: [c], column: b}\n"),
     "own-parent": graph(G + "  a: {kind: feature, parents: [a], column: a}\n"),

@@ -117,3 +117,38 @@ def test_a_threshold_no_reference_score_reaches_is_reported(tiny_files: dict, ca
                                tiny_files["reference"], "--current", tiny_files["current"], "--jobs", "1",
                                "--format", "json"], capsys)
     assert code == 0 and "reaches the threshold" not in out
+
+
+
+@pytest.mark.parametrize(("key", "where"), [("column", "    column: x\n"), ("freshness", "    column: fx\n"),
+                                            ("version_column", "    column: score\n")])
+def test_a_column_key_left_empty_is_refused_not_read_as_unobserved(key: str, where: str, tiny_files: dict,
+                                                                   capsys) -> None:
+    """Fuzz audit row 15: ``column:`` with no value silently made an observed source unobserved."""
+    text = tiny_files["graph"].read_text()
+    edited = text.replace(where, "    column:\n" if key == "column" else where + f"    {key}:\n")
+    assert edited != text
+    graph = tiny_files["dir"] / f"empty_{key}.yaml"
+    graph.write_text(edited)
+    code, _out, err = run_cli(["validate", graph], capsys)
+    assert code == 2, err
+    assert f"key '{key}': has no value: name the data column, or leave the key out" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["watch", "why"])
+def test_a_record_file_that_is_not_a_history_is_refused_before_any_work(command: str, tiny_files: dict,
+                                                                        capsys) -> None:
+    """Fuzz audit row 17: ``watch --record garbage.csv`` with no alert exited 0 without looking at the file,
+    and ``why`` found out only after the whole diagnosis (its report printed, then the error)."""
+    garbage = tiny_files["dir"] / "garbage.csv"
+    garbage.write_text("a,b\n1,2\n" * 200)
+    args = (["watch", tiny_files["graph"], "--data", tiny_files["reference"], "--metric", "recall", "--every", "2h"]
+            if command == "watch" else ["why", "recall", "--graph", tiny_files["graph"], "--reference",
+                                        tiny_files["reference"], "--current", tiny_files["current"], "--jobs", "1"])
+    code, out, err = run_cli([*args, "--quiet", "--record", garbage], capsys)
+    assert code == 2, err
+    assert err.startswith(f"error: history '{garbage}' cannot be used: file is not a database"), err
+    assert out == ""
+    code, out, err = run_cli([*args, "--quiet", "--record", tiny_files["dir"] / "new.sqlite"], capsys)
+    assert code == 0, err

@@ -185,6 +185,10 @@ def why(
     from causal_rca.api import STEPS, diagnose
     from causal_rca.render import render
 
+    if record is not None:
+        from causal_rca.history.store import check_recordable
+
+        check_recordable(record)
     with progress_bar(quiet, len(STEPS)) as say:
         d = diagnose(graph, reference, current, metric, data=data, split=split, seed=seed, progress=say,
                      engine=engine.value, spark_master=spark_master, jobs=jobs, trust_model=trust_model,

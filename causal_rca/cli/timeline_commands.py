@@ -44,6 +44,10 @@ def register(app: typer.Typer) -> None:
 
         check_seed(seed)
         g = load_graph(graph)
+        if record is not None:
+            from causal_rca.history.store import check_recordable
+
+            check_recordable(record)
         with progress_bar(quiet, WATCH_STEPS) as say:
             report = watch(g, data, metric, every, baseline=baseline, seed=seed, progress=say)
         if chart is not None:

@@ -130,6 +130,25 @@ def _check_schema(con: sqlite3.Connection, path: Path) -> bool:
     return True
 
 
+def check_recordable(path: Path) -> None:
+    """Refuse a ``--record`` file that is not a history before the diagnosis runs, not after.
+
+    Otherwise a wrong path costs a whole diagnosis first, and ``watch`` with no
+    alert never looks at it. A file that does not exist yet is fine (recording
+    creates it); a lock held by another writer is left for ``record`` to wait on.
+    """
+    if path.is_dir():
+        raise InputError(f"history '{path}' cannot be opened: it is a directory")
+    if not path.exists():
+        return
+    try:
+        with closing(sqlite3.connect(path, timeout=0)) as con:
+            _check_schema(con, path)
+    except sqlite3.Error as exc:
+        if not _busy(exc):
+            raise InputError(f"history '{path}' cannot be used: {first_line(exc)}") from None
+
+
 def record(path: Path, diagnosis_dict: dict, command: str, note: str | None = None, *,
            timeout: float | None = None) -> int:
     """Append one diagnosis (``Diagnosis.to_dict()``); returns its id.

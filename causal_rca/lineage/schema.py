@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -227,6 +228,15 @@ class NodeModel(_Model):
     average: Any = None
     k: Annotated[int, Strict()] | None = None
     extras: dict[str, Any] = Field(default_factory=dict, alias=_EXTRAS_ALIAS)
+
+    @field_validator("column", "freshness", "version_column", mode="before")
+    @classmethod
+    def _column_named(cls, v: Any, info: ValidationInfo) -> Any:
+        """A column key written with no value is a half-finished edit; only an absent key means "none"."""
+        if v is None:
+            hint = " (no column means an unobserved node)" if info.field_name == "column" else ""
+            raise PydanticCustomError("column", f"has no value: name the data column, or leave the key out{hint}")
+        return v
 
     @field_validator("kind")
     @classmethod

@@ -8,6 +8,8 @@ imported only when asked for, so a laptop install never pays for a JVM.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Union
 
 import ibis
@@ -56,6 +58,18 @@ def check_engine(engine: Any, spark_master: Any = None) -> None:
         raise ParameterError("{spark_master} needs {engine='spark'}")
 
 
+QUIET_SPARK_LOG = Path(__file__).with_name("spark_log4j2.properties")
+
+
+def _own_local_spark(master: str) -> bool:
+    """Whether causal-rca may choose Spark's logging: a local master and no Spark configuration of the user's.
+
+    A cluster, or a ``SPARK_CONF_DIR``, comes with its own ``spark-defaults.conf`` and log
+    configuration, which setting ``spark.driver.extraJavaOptions`` here would replace.
+    """
+    return master.startswith("local") and "SPARK_CONF_DIR" not in os.environ
+
+
 def spark_session(master: str) -> Any:
     """A Spark session on ``master`` with the settings the statistics rely on.
 
@@ -68,12 +82,16 @@ def spark_session(master: str) -> Any:
         from pyspark.sql import SparkSession
     except ImportError:
         raise ParameterError("{engine='spark'} needs PySpark: pip install 'causal-rca[spark]'") from None
+    builder = (SparkSession.builder.master(master).appName("causal-rca")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")  # causal-rca draws its own progress bar
+               .config("spark.sql.shuffle.partitions", "8"))
+    if _own_local_spark(master):
+        builder = builder.config("spark.driver.extraJavaOptions",
+                                 f"-Dlog4j2.configurationFile={QUIET_SPARK_LOG.as_uri()}")
     try:
-        return (SparkSession.builder.master(master).appName("causal-rca")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "8")
-                .getOrCreate())
+        return builder.getOrCreate()
     except Exception as exc:  # a missing Java or an unreachable master: the user's setup, not a bug
         raise InputError(f"could not start Spark on '{master}' (Spark needs Java 17+): {first_line(exc)}") from None
 
