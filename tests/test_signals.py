@@ -297,3 +297,30 @@ def test_a_continuous_column_keeps_its_quantile_range_as_support() -> None:
     ref, cur = rng.normal(0, 1, 5000), np.r_[rng.normal(0, 1, 900), rng.normal(8, 1, 100)]
     signal = _support(ref, cur)
     assert signal.effect == pytest.approx(0.1, abs=0.01) and "levels" not in signal.detail
+
+
+def _rated(n: int, seed: int) -> np.ndarray:
+    """A 1-5 rating whose top level holds 45% of rows: the column's repeated value."""
+    return np.random.default_rng(seed).choice([1.0, 2.0, 3.0, 4.0, 5.0], n, p=[0.05, 0.1, 0.15, 0.25, 0.45])
+
+
+def _default_value_signal(fill, share: float = 0.8):
+    ref, cur = frames(4000), frames(4000)
+    ref["num"], cur["num"] = _rated(4000, 2), _rated(4000, 3)
+    cur["num"] = fill(cur["num"].to_numpy(), np.random.default_rng(4).random(4000) < share)
+    return next((s for s in signals_for(ref, cur) if s.node == "num" and s.signal == "default_value"), None)
+
+
+def test_a_fallback_on_rows_whatever_they_held_does_not_replace_the_repeated_value() -> None:
+    """An outage filling -1 on 80% of rows dilutes the old top level as much as every other level:
+    among the rows without -1 it keeps its share, so the repeated value did not change, only a
+    fallback took rows (blind case 1012253 read this as a changed value, then `out_of_distribution`)."""
+    found = _default_value_signal(lambda v, hit: np.where(hit, -1.0, v))
+    assert found is not None and found.current == "-1.0"
+    assert not found.anomalous, found
+
+
+def test_a_default_that_replaced_the_old_one_is_a_changed_repeated_value() -> None:
+    """Serving fills -1 where training held the top level: among the other rows the old value is gone."""
+    found = _default_value_signal(lambda v, hit: np.where(v == 5.0, -1.0, v), share=1.0)
+    assert found is not None and found.anomalous and found.effect > 0.4, found

@@ -8,6 +8,7 @@ import numpy as np
 from causal_rca.causal.encoding import EncodedWindows, support_mask
 from causal_rca.signals import statistics as st
 from causal_rca.signals.shifted_tail import outside_beyond_shift
+from causal_rca.signals.sorted_ks import effective_size, ks_sorted, sorted_sample
 
 
 def root_consistency(node_id: str, enc: EncodedWindows, default_value: float | None) -> np.ndarray:
@@ -36,14 +37,23 @@ def drift_inside_support(node_id: str, enc: EncodedWindows) -> dict[str, float]:
 
 
 def drift_outside_default(node_id: str, enc: EncodedWindows, value: float,
-                           level: float | None = None) -> dict[str, float]:
+                           level: float | None = None, design_effects: dict[str, float] | None = None,
+                           ) -> dict[str, float]:
     """A fallback adds rows at one value and leaves the others as they were; a population
     that moved (a count whose level fell, so that small values gain share) moves them too.
 
-    ``level``: count the distance only when the KS test rejects at it. A computed node asks
-    this of its marginal only when its own per-row deviations cannot tell (a noisy mechanism,
-    such as a count over an entity's last 24 hours), and few rows may be left beside the value."""
+    ``level``: count the distance only when the KS test rejects at it, at the windows' effective
+    size (the node's design effect in ``design_effects``: rows that repeat an entity count once
+    between them, as in the other tests of a node's marginal). A computed node asks this of its
+    marginal only when its own per-row deviations cannot tell (a noisy mechanism, such as a count
+    over an entity's last 24 hours), and few rows may be left beside the value."""
     ref = enc.reference[node_id].to_numpy(dtype=float)
     cur = enc.current[node_id].to_numpy(dtype=float)
-    d, p = st.ks_two_sample(ref[ref != value], cur[cur != value])
-    return {"drift_outside_default": d if level is None or p < level else 0.0}
+    seen = ref[np.isfinite(ref)]
+    # Where the value lies: a fallback chosen inside the range (a mean, a median) can be any number;
+    # one outside it must look like a placeholder (diagnosis/classify.py).
+    outside = float(len(seen) > 0 and not seen.min() <= value <= seen.max())
+    ref, cur = ref[ref != value], cur[cur != value]
+    size = effective_size(len(ref), len(cur), (design_effects or {}).get(node_id, 1.0))
+    d, p = ks_sorted(sorted_sample(ref), sorted_sample(cur), at_most=size)
+    return {"drift_outside_default": d if level is None or p < level else 0.0, "default_outside_range": outside}

@@ -465,7 +465,7 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
                 result = replace(result, measures={**result.measures, "adjusted_for": float(len(inherited))})
             if fallback is not None:  # did the rows beside the repeated value move too? (classify.py)
                 result = replace(result, measures={**result.measures,
-                                                   **drift_outside_default(node_id, enc, fallback, SIGNIFICANCE)})
+                                                   **drift_outside_default(node_id, enc, fallback, SIGNIFICANCE, design_effects)})
         results[node_id] = _with_staleness(result, signals)
         broke = (results[node_id].effect >= MIN_EFFECT and results[node_id].p_value < provisional
                  and results[node_id].consistent is not None)

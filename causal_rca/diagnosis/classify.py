@@ -7,6 +7,7 @@ nulls it produced; a rescaling explains the drift it produced).
 from __future__ import annotations
 
 import math
+import re
 
 from causal_rca.causal.mechanism import MechanismResult
 from causal_rca.diagnosis.class_verdict import class_label_verdict
@@ -34,15 +35,22 @@ def _became_constant(default_rate: Signal) -> bool:
     return default_rate.current >= 1.0 and default_rate.reference < 1.0
 
 
-def _looks_like_fallback(value: str | None) -> bool:
-    """A number (0, -1, a mean) or a placeholder word; a real category gaining share is a shift."""
+SENTINEL = re.compile(r"-?9{2,}(\.0*)?")  # 99, -999, 9999.0: the all-nines "no value" codes
+
+
+def _looks_like_fallback(value: str | None, outside_range: bool = False) -> bool:
+    """A number (0, -1, a mean) or a placeholder word; a real category gaining share is a shift.
+
+    ``outside_range``: the number lies outside the reference's values. A fallback chosen there is
+    a placeholder (0, -1, an all-nines code); any other new number past the range, such as the
+    next level of a 1-3 rating, is where a new population lies (``out_of_distribution``)."""
     if value is None:
         return False
     try:
-        float(value)
-        return True
+        number = float(value)
     except ValueError:
         return value.strip().lower() in PLACEHOLDERS
+    return not outside_range or number in (0.0, -1.0) or SENTINEL.fullmatch(value.strip()) is not None
 
 
 # A moved prior shows as a base-rate gap (observed minus what the parents predict, net of the
@@ -363,7 +371,7 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     # Without a mechanism to tell, a repeated value that replaced another one is read as a
     # changed computation; with one, what decides is whether the value hit rows by their value.
     by_value = (m["default_selectivity"] >= SELECTIVE if "default_selectivity" in m else "default_value" in s)
-    if ("default_rate" in s and _looks_like_fallback(s["default_rate"].value)
+    if ("default_rate" in s and _looks_like_fallback(s["default_rate"].value, m.get("default_outside_range", 0.0) > 0)
             and not others_moved and not by_value):
         return "missing_values", ["default_rate"]
     # A source is measured, not computed: a changed relation to the sources it is declared to
