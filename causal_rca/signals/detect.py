@@ -145,29 +145,14 @@ def _default_signals(node: str, ref_counts: ColumnCounts, cur_counts: ColumnCoun
     similar_share = abs(cur.mode_share - ref.mode_share) < 0.5 * max(cur.mode_share, ref.mode_share)
     if cur.mode != ref.mode and ref.mode_share >= 0.05 and cur.mode_share >= 0.05 and similar_share:
         cur_share_of_ref_mode = cur_counts.share(ref.mode)
-        p, lost = _old_value_replaced(ref.mode_count, ref.rows, round(ref_share_of_cur_mode * ref.rows),
-                                      round(cur_share_of_ref_mode * cur.rows), cur.rows, cur.mode_count)
+        p, lost = st.old_value_replaced(ref.mode_count, ref.rows, round(ref_share_of_cur_mode * ref.rows),
+                                        round(cur_share_of_ref_mode * cur.rows), cur.rows, cur.mode_count)
         out.append(
             Signal(node, "default_value", ref.mode, cur.mode, p, lost,
                    f"the repeated value changed from {ref.mode!r} ({format_share(ref.mode_share)} of rows) to "
                    f"{cur.mode!r} ({format_share(cur.mode_share)})")
         )
     return out
-
-
-def _old_value_replaced(old_ref: int, ref_rows: int, new_ref: int, old_cur: int, cur_rows: int,
-                        new_cur: int) -> tuple[float, float]:
-    """(p, share lost) that the old repeated value lost rows to the new one, not only share.
-
-    Judged among the rows that do not hold the new value: a default that took a share of rows
-    whatever they held (a fallback during an outage) dilutes every other value alike, and the old
-    one keeps its share of the rest; a default that replaced another (serving fills -1 where
-    training filled 0) leaves the old one none. Where every row of a window holds the new value
-    there is no rest to judge, and the shares of all rows are compared."""
-    ref_rest, cur_rest = ref_rows - new_ref, cur_rows - new_cur
-    if ref_rest <= 0 or cur_rest <= 0:
-        return st.two_proportion(old_ref, ref_rows, old_cur, cur_rows), old_ref / ref_rows - old_cur / cur_rows
-    return st.two_proportion(old_ref, ref_rest, old_cur, cur_rest), old_ref / ref_rest - old_cur / cur_rest
 
 
 def _numeric_signals(node: str, ref: np.ndarray, cur: np.ndarray, baseline: NumericBaseline | None = None,

@@ -22,6 +22,21 @@ def two_proportion(k1: int, n1: int, k2: int, n2: int) -> float:
     return two_proportion_test(k1, n1, k2, n2)[0]
 
 
+def old_value_replaced(old_ref: int, ref_rows: int, new_ref: int, old_cur: int, cur_rows: int,
+                       new_cur: int) -> tuple[float, float]:
+    """(p, share lost) that the old repeated value lost rows to the new one, not only share.
+
+    Judged among the rows that do not hold the new value: a default that took a share of rows
+    whatever they held (a fallback during an outage) dilutes every other value alike, and the old
+    one keeps its share of the rest; a default that replaced another (serving fills -1 where
+    training filled 0) leaves the old one none. Where every row of a window holds the new value
+    there is no rest to judge, and the shares of all rows are compared."""
+    ref_rest, cur_rest = ref_rows - new_ref, cur_rows - new_cur
+    if ref_rest <= 0 or cur_rest <= 0:
+        return two_proportion(old_ref, ref_rows, old_cur, cur_rows), old_ref / ref_rows - old_cur / cur_rows
+    return two_proportion(old_ref, ref_rest, old_cur, cur_rest), old_ref / ref_rest - old_cur / cur_rest
+
+
 def two_proportion_test(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
     """(p-value, |z|) of the pooled two-proportion test: the z for tests at an effective sample size."""
     z = two_proportion_z(k1, n1, k2, n2)
