@@ -7,6 +7,7 @@ import numpy as np
 
 from causal_rca.causal.encoding import EncodedWindows, support_mask
 from causal_rca.signals import statistics as st
+from causal_rca.signals.levels import reference_levels
 from causal_rca.signals.shifted_tail import outside_beyond_shift
 from causal_rca.signals.sorted_ks import effective_size, ks_sorted, sorted_sample
 
@@ -49,11 +50,13 @@ def drift_outside_default(node_id: str, enc: EncodedWindows, value: float,
     over an entity's last 24 hours), and few rows may be left beside the value."""
     ref = enc.reference[node_id].to_numpy(dtype=float)
     cur = enc.current[node_id].to_numpy(dtype=float)
-    seen = ref[np.isfinite(ref)]
-    # Where the value lies: a fallback chosen inside the range (a mean, a median) can be any number;
-    # one outside it must look like a placeholder (diagnosis/classify.py).
-    outside = float(len(seen) > 0 and not seen.min() <= value <= seen.max())
+    seen = np.sort(ref[np.isfinite(ref)])
+    # Where the value lies: a fallback chosen inside a continuous column's range (a mean, a median)
+    # can be any number; one off the reference's support (past its range, or on a level a discrete
+    # column never had, such as a new merchant code) must look like a placeholder (diagnosis/classify.py).
+    levels = reference_levels(seen)
+    off = len(seen) > 0 and (not seen[0] <= value <= seen[-1] or (levels is not None and value not in levels))
     ref, cur = ref[ref != value], cur[cur != value]
     size = effective_size(len(ref), len(cur), (design_effects or {}).get(node_id, 1.0))
     d, p = ks_sorted(sorted_sample(ref), sorted_sample(cur), at_most=size)
-    return {"drift_outside_default": d if level is None or p < level else 0.0, "default_outside_range": outside}
+    return {"drift_outside_default": d if level is None or p < level else 0.0, "default_off_support": float(off)}

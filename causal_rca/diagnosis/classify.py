@@ -38,19 +38,20 @@ def _became_constant(default_rate: Signal) -> bool:
 SENTINEL = re.compile(r"-?9{2,}(\.0*)?")  # 99, -999, 9999.0: the all-nines "no value" codes
 
 
-def _looks_like_fallback(value: str | None, outside_range: bool = False) -> bool:
+def _looks_like_fallback(value: str | None, off_support: bool = False) -> bool:
     """A number (0, -1, a mean) or a placeholder word; a real category gaining share is a shift.
 
-    ``outside_range``: the number lies outside the reference's values. A fallback chosen there is
-    a placeholder (0, -1, an all-nines code); any other new number past the range, such as the
-    next level of a 1-3 rating, is where a new population lies (``out_of_distribution``)."""
+    ``off_support``: the number lies past the reference's range, or on a level a discrete column
+    never had. A fallback chosen there is a placeholder (0, -1, an all-nines code); any other new
+    number there, such as the next level of a 1-3 rating or a new merchant code, is where a new
+    population lies."""
     if value is None:
         return False
     try:
         number = float(value)
     except ValueError:
         return value.strip().lower() in PLACEHOLDERS
-    return not outside_range or number in (0.0, -1.0) or SENTINEL.fullmatch(value.strip()) is not None
+    return not off_support or number in (0.0, -1.0) or SENTINEL.fullmatch(value.strip()) is not None
 
 
 # A moved prior shows as a base-rate gap (observed minus what the parents predict, net of the
@@ -371,7 +372,7 @@ def _classify(graph: LineageGraph, node_id: str, signals: list[Signal],
     # Without a mechanism to tell, a repeated value that replaced another one is read as a
     # changed computation; with one, what decides is whether the value hit rows by their value.
     by_value = (m["default_selectivity"] >= SELECTIVE if "default_selectivity" in m else "default_value" in s)
-    if ("default_rate" in s and _looks_like_fallback(s["default_rate"].value, m.get("default_outside_range", 0.0) > 0)
+    if ("default_rate" in s and _looks_like_fallback(s["default_rate"].value, m.get("default_off_support", 0.0) > 0)
             and not others_moved and not by_value):
         return "missing_values", ["default_rate"]
     # A source is measured, not computed: a changed relation to the sources it is declared to
