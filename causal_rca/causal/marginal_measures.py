@@ -40,8 +40,11 @@ def drift_inside_support(node_id: str, enc: EncodedWindows) -> dict[str, float]:
 def drift_outside_default(node_id: str, enc: EncodedWindows, value: float,
                            level: float | None = None, design_effects: dict[str, float] | None = None,
                            ) -> dict[str, float]:
-    """A fallback adds rows at one value and leaves the others as they were; a population
-    that moved (a count whose level fell, so that small values gain share) moves them too.
+    """What the rows of a repeated value say: ``drift_outside_default``, how far the other rows
+    moved (a fallback adds rows at one value and leaves the others as they were; a population that
+    moved, such as a count whose level fell so that small values gain share, moves them too), and
+    ``default_off_support``, whether the value lies off the reference's support (past its range,
+    or on a level a discrete column never had), where only a placeholder is a fallback.
 
     ``level``: count the distance only when the KS test rejects at it, at the windows' effective
     size (the node's design effect in ``design_effects``: rows that repeat an entity count once
@@ -51,9 +54,7 @@ def drift_outside_default(node_id: str, enc: EncodedWindows, value: float,
     ref = enc.reference[node_id].to_numpy(dtype=float)
     cur = enc.current[node_id].to_numpy(dtype=float)
     seen = np.sort(ref[np.isfinite(ref)])
-    # Where the value lies: a fallback chosen inside a continuous column's range (a mean, a median)
-    # can be any number; one off the reference's support (past its range, or on a level a discrete
-    # column never had, such as a new merchant code) must look like a placeholder (diagnosis/classify.py).
+    # Inside a continuous column's range a fallback can be any number (a mean, a median filled in).
     levels = reference_levels(seen)
     off = len(seen) > 0 and (not seen[0] <= value <= seen[-1] or (levels is not None and value not in levels))
     ref, cur = ref[ref != value], cur[cur != value]
