@@ -181,6 +181,13 @@ def test_a_source_is_rescaled_through_its_mechanism_only_by_a_change_of_units() 
     assert _rescaled({**kept, "rescale_slope": 0.48})
     assert not _rescaled({**kept, "rescale_slope": 0.48}, units_only=True)
     assert _rescaled({**kept, "rescale_slope": 1000.0}, units_only=True)
+    assert _rescaled({**kept, "rescale_slope": 21.5}, units_only=True)  # an order of magnitude, no listed unit
+    assert not _rescaled({**kept, "rescale_slope": 6.0}, units_only=True)
+    # on the noisy line a slope within 2% of a conversion is no evidence at a source (held-out seed
+    # 1013235: a new population at ×1.62 against its parents, R² 0.14, read as miles ↔ km); exact, it is
+    assert _rescaled({**kept, "rescale_slope": 1.62}) and not _rescaled({**kept, "rescale_slope": 1.62}, units_only=True)
+    assert _rescaled({"rescale_r2": 0.999, "rescale_form_p": 0.2, "rescale_form_spread": 1.2, "rescale_slope": 1.62},
+                     units_only=True)
     # ages past the reference's range against a noisy parent: slope 1.75, R² 0.26, form kept
     older = {"rescale_slope": 1.75, "rescale_r2": 0.26, "rescale_form_p": 1e-4, "rescale_form_spread": 0.91}
     assert _rescaled(older) and not _rescaled(older, units_only=True)

