@@ -4,6 +4,7 @@
     python benchmarks/accuracy_engine_only.py --cases 200 --seed 20261123 --jobs 2
     python benchmarks/accuracy_engine_only.py --family blind --cases 250 --jobs 2   # the held-out family
     python benchmarks/accuracy_engine_only.py --family spec --cases 200 --jobs 2    # the second held-out family
+    python benchmarks/accuracy_engine_only.py --family field --cases 200 --jobs 2   # the third held-out family
     python benchmarks/accuracy_engine_only.py --kinds multiclass,regression --cases 200 --seed 5000 --jobs 2
 
 Same cases and the same answer function as ``benchmarks/accuracy.py``; prints AC@1,
@@ -59,8 +60,13 @@ def planned_seeds(family: str, first: int, cases: int, mode: str | None) -> list
 
         def planned_mode(seed: int) -> str | None:
             return plan_spec_case(seed)["failure_mode"] or "control"
+    elif family == "field":
+        from benchmarks.field_family import plan_case as plan_field_case
+
+        def planned_mode(seed: int) -> str | None:
+            return plan_field_case(seed)["failure_mode"] or "control"
     else:
-        raise SystemExit("--mode needs --family blind or spec")
+        raise SystemExit("--mode needs --family blind, spec or field")
 
     seeds, seed = [], first
     while len(seeds) < cases:
@@ -106,7 +112,7 @@ def main() -> int:
     ap.add_argument("--kinds", type=parse_kinds, default=("binary",),
                     help="random family: model kinds to draw, comma-separated (binary, multiclass, regression)")
     ap.add_argument("--mode", default=None,
-                    help="blind or spec family: only the seeds whose plan injects this failure mode (the plan is "
+                    help="blind, spec or field family: only the seeds whose plan injects this failure mode (the plan is "
                          "read without drawing data); --cases then counts matching seeds")
     args = ap.parse_args()
     kinds = args.kinds

@@ -8,6 +8,9 @@
 - ``spec``: ``benchmarks.spec_family`` — a second held-out family, written later by another author
   from the specs alone (docs/spec-family.md), with multi-class, regression and ``mean`` metrics
   beside binary ones. Its cases that failed their own significance check are left out likewise.
+- ``field``: ``benchmarks.field_family`` — a third held-out family, written later still by another
+  author from the specs alone (docs/field-family.md): benign background change (seasonal drift,
+  volume, renamed versions) beside the one fault, all four model kinds.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FAMILIES = ("random", "blind", "spec")
+FAMILIES = ("random", "blind", "spec", "field")
 
 
 @dataclass
@@ -60,6 +63,10 @@ def default_seed(family: str) -> int:
         from benchmarks.spec_family import EVALUATION_SEED as SPEC_EVALUATION_SEED
 
         return SPEC_EVALUATION_SEED
+    if family == "field":
+        from benchmarks.field_family import EVALUATION_SEED as FIELD_EVALUATION_SEED
+
+        return FIELD_EVALUATION_SEED
     return 20261123
 
 
@@ -76,13 +83,16 @@ def draw(family: str, seed: int, kinds: tuple[str, ...] = ("binary",)) -> Family
             return FamilyCase({}, pd.DataFrame(), pd.DataFrame(), "", False, None, None, usable=False)
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
                           c.truth.failure_mode, c.info.get("significance_check") != "failed")
-    if family == "spec":
-        from benchmarks.spec_family import draw_case as draw_spec_case
+    if family in ("spec", "field"):
+        if family == "spec":
+            from benchmarks.spec_family import draw_case as draw_spec_case
+        else:
+            from benchmarks.field_family import draw_case as draw_spec_case
 
         try:
             c = draw_spec_case(seed)
         except Exception as exc:  # a generator bug: report the seed, keep the run going
-            print(f"spec family: seed {seed} cannot be drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
+            print(f"{family} family: seed {seed} cannot be drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
             return FamilyCase({}, pd.DataFrame(), pd.DataFrame(), "", False, None, None, usable=False)
         return FamilyCase(c.graph, c.reference, c.current, c.metric, c.truth.significant, c.truth.node,
                           c.truth.failure_mode, c.info.get("significance_check") != "failed",
