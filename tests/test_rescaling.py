@@ -191,3 +191,16 @@ def test_a_source_is_rescaled_through_its_mechanism_only_by_a_change_of_units() 
     # ages past the reference's range against a noisy parent: slope 1.75, R² 0.26, form kept
     older = {"rescale_slope": 1.75, "rescale_r2": 0.26, "rescale_form_p": 1e-4, "rescale_form_spread": 0.91}
     assert _rescaled(older) and not _rescaled(older, units_only=True)
+
+
+def test_deviating_values_at_one_exact_ratio_are_a_rescaling_whatever_the_residual_test_says() -> None:
+    """A count over an entity's history ×20 (blind development seed 1012012): 33 distinct values at
+    ratio 20.0 exactly, while the residual test, against a reference the engine recomputes only
+    approximately, reads a fit 30 times tighter as another computation."""
+    narrower = {"rescale_slope": 16.74, "rescale_r2": 0.9952, "rescale_form_p": 0.0, "rescale_form_spread": 0.035,
+                "rescale_ratio": 20.0, "rescale_ratio_mad": 0.0, "rescale_share": 0.79, "rescale_distinct": 33.0,
+                "rescale_ratio_form_p": 0.0, "rescale_ratio_form_spread": 0.0064}
+    assert _rescaled(narrower)
+    assert not _rescaled({**narrower, "rescale_ratio_mad": 0.01})  # near one ratio only: the residual test decides
+    assert not _rescaled({**narrower, "rescale_ratio": 1.05})  # no rescaling at a factor near 1
+    assert not _rescaled({**narrower, "rescale_ratio": 6.0}, units_only=True)  # a source: units or tenfold only

@@ -65,6 +65,7 @@ LABEL_SHIFT_LEVEL = 0.25  # numeric outcome: residual mean moved this many sd, s
 SELECTIVE = 0.3  # KS distance: the repeated value took rows by what they should have held
 RESCALE_R2 = 0.995  # a rescaling is exact (as for the scale signal); a bent computation is not
 RESCALE_SLOPE = 0.17  # |log10 slope|: a factor of about 1.5 or more
+EXACT_RATIO = math.log10(1 + 1e-4)  # median |log10| deviation of the deviating rows' ratios: one ratio to four digits
 
 
 # |log10 factor|: an order of magnitude. Populations move their level and spread, by up to a factor
@@ -128,6 +129,14 @@ def _rescaled(measures: dict[str, float], units_only: bool = False) -> bool:
         return False
     if distinct < 3:
         return _two_values_converted(measures)
+    ratio = measures.get("rescale_ratio")
+    if measures.get("rescale_ratio_mad", 1.0) <= EXACT_RATIO and (
+            _source_rescaling(ratio) if units_only else _far_from_one(ratio)):
+        # Most deviating values, three or more distinct ones, at one ratio to four digits: arithmetic
+        # on the values, whatever the residual test says. That test reads a fit far tighter than the
+        # reference's own as another computation, and a node the engine recomputes exactly, such as
+        # a count over an entity's history, gives one (blind development seeds 1012012, 1012677).
+        return True
     if (measures.get("rescale_ratio_mad", 1.0) <= 0.05
             and _plausible_factor(measures, "rescale_ratio", "rescale_ratio_form", units_only)):
         return True
