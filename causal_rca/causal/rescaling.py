@@ -15,6 +15,7 @@ from scipy import stats
 
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.signals.levels import MAX_LEVELS
+from causal_rca.signals.statistics import fewest_decimals
 
 
 def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -229,23 +230,6 @@ def same_form_after_rescaling(expected: np.ndarray, observed: np.ndarray, slope:
     return (p if math.isfinite(p) else 0.0), ratio
 
 
-MAX_DECIMALS = 15
-
-
-def _decimals(values: np.ndarray) -> np.ndarray:
-    """Fewest decimals each value is exact at (MAX_DECIMALS for a full-precision float)."""
-    found = np.full(len(values), MAX_DECIMALS)
-    undecided = np.isfinite(values)
-    tolerance = 1e-12 * np.maximum(1.0, np.abs(np.where(undecided, values, 0.0)))
-    for decimals in range(MAX_DECIMALS + 1):
-        hit = undecided & (np.abs(np.round(values, decimals) - values) <= tolerance)
-        found[hit] = decimals
-        undecided &= ~hit
-        if not undecided.any():
-            break
-    return found
-
-
 RoundingRule = tuple[str, int]  # ("none", 0), ("decimals", d) or ("significant", s)
 
 
@@ -255,7 +239,7 @@ def rounding_rule(reference: np.ndarray) -> RoundingRule:
     reference = reference[np.isfinite(reference) & (reference != 0)]
     if len(reference) == 0:
         return ("none", 0)
-    decimals = _decimals(reference)
+    decimals = fewest_decimals(reference)
     significant = decimals + np.floor(np.log10(np.abs(reference))) + 1
     rule_decimals, rule_significant = (int(np.quantile(v, 0.9)) for v in (decimals, significant))
     if np.mean(significant == rule_significant) <= np.mean(decimals == rule_decimals):

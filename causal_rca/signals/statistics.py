@@ -183,6 +183,64 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
     return [float(x) for x in multipletests(p, method="fdr_bh")[1]]
 
 
+MAX_DECIMALS = 15
+
+
+def fewest_decimals(values: np.ndarray) -> np.ndarray:
+    """Fewest decimals each value is exact at (MAX_DECIMALS for a full-precision float)."""
+    found = np.full(len(values), MAX_DECIMALS)
+    undecided = np.isfinite(values)
+    tolerance = 1e-12 * np.maximum(1.0, np.abs(np.where(undecided, values, 0.0)))
+    for decimals in range(MAX_DECIMALS + 1):
+        hit = undecided & (np.abs(np.round(values, decimals) - values) <= tolerance)
+        found[hit] = decimals
+        undecided &= ~hit
+        if not undecided.any():
+            break
+    return found
+
+
+LOGGED_DECIMALS = 9  # more than this: logged at full precision
+
+
+def logged_decimals(values: np.ndarray) -> int | None:
+    """The decimals the log rounds ``values`` to (what nine in ten of them are exact at), None at
+    full precision: a rescaled copy of the reference is compared as the log rounded it."""
+    values = values[np.isfinite(values)][:5000]
+    if len(values) == 0:
+        return None
+    decimals = int(np.quantile(fewest_decimals(values), 0.9))
+    return decimals if decimals <= LOGGED_DECIMALS else None
+
+
+def _mixture_fitter(ref: np.ndarray, cur: np.ndarray, points: int):
+    """(fit, effective size): ``fit(c)`` gives (KS distance, share) of the closest mixture
+    (1 - w)·F_ref(t) + w·F_ref(t / c) to the current ECDF, w by least squares; None when either
+    window is too small to judge."""
+    ref = np.sort(ref[np.isfinite(ref)])
+    cur = np.sort(cur[np.isfinite(cur)])
+    if len(ref) < 20 or len(cur) < 20 or np.ptp(ref) == 0:
+        return None
+    t = np.quantile(cur, np.linspace(0.0, 1.0, points))
+    f_cur = np.searchsorted(cur, t, side="right") / len(cur)
+    f_ref = np.searchsorted(ref, t, side="right") / len(ref)
+    gap = f_cur - f_ref
+    # A reference value v is logged at or below t when v·c rounds there: below t plus half the step.
+    decimals = logged_decimals(cur)
+    half_step = 0.0 if decimals is None else 0.5 * 10.0 ** -decimals
+
+    def fit(c: float) -> tuple[float, float]:
+        rescaled = np.searchsorted(ref, (t + half_step) / c, side="left" if half_step else "right")
+        g = rescaled / len(ref) - f_ref
+        denom = float(g @ g)
+        if denom <= 0:
+            return math.inf, 0.0
+        w = min(1.0, max(0.0, float(gap @ g) / denom))
+        return float(np.max(np.abs(gap - w * g))), w
+
+    return fit, max(1, int(len(ref) * len(cur) / (len(ref) + len(cur))))
+
+
 def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.48,
                         max_factor: float = 10.0 ** 6.5, points: int = 400) -> tuple[float, float, float]:
     """(factor c, share w, p of the fit) for "current = reference with a share w of rows times c".
@@ -193,37 +251,39 @@ def partial_rescale_fit(ref: np.ndarray, cur: np.ndarray, min_factor: float = 1.
     and its KS distance is judged at the windows' effective size (the fit of two parameters makes
     the p-value lenient, so it can only say the mixture is *consistent* with the data).
     """
-    ref = np.sort(ref[np.isfinite(ref)])
-    cur = np.sort(cur[np.isfinite(cur)])
-    if len(ref) < 20 or len(cur) < 20 or np.ptp(ref) == 0:
+    fitter = _mixture_fitter(ref, cur, points)
+    if fitter is None:
         return 1.0, 0.0, 0.0
-    t = np.quantile(cur, np.linspace(0.0, 1.0, points))
-    f_cur = np.searchsorted(cur, t, side="right") / len(cur)
-    f_ref = np.searchsorted(ref, t, side="right") / len(ref)
-    gap = f_cur - f_ref
+    fit, n_eff = fitter
 
-    def fit(log_factor: float) -> tuple[float, float, float]:
-        c = 10.0 ** log_factor
-        g = np.searchsorted(ref, t / c, side="right") / len(ref) - f_ref
-        denom = float(g @ g)
-        if denom <= 0:
-            return math.inf, c, 0.0
-        w = min(1.0, max(0.0, float(gap @ g) / denom))
-        return float(np.max(np.abs(gap - w * g))), c, w
+    def at(log_factor: float) -> tuple[float, float, float]:
+        d, w = fit(10.0 ** log_factor)
+        return d, 10.0 ** log_factor, w
 
     lo, hi = math.log10(min_factor), math.log10(max_factor)
     coarse = np.r_[np.arange(-hi, -lo + 1e-9, 0.02), np.arange(lo, hi + 1e-9, 0.02)]
-    best = min((fit(x) for x in coarse), key=lambda r: r[0])
+    best = min((at(x) for x in coarse), key=lambda r: r[0])
     centre = math.log10(best[1])
-    best = min([best] + [fit(x) for x in np.arange(centre - 0.02, centre + 0.02, 0.002)
+    best = min([best] + [at(x) for x in np.arange(centre - 0.02, centre + 0.02, 0.002)
                          if lo <= abs(x) <= hi], key=lambda r: r[0])
     if abs(abs(math.log10(best[1])) - lo) < 0.01 or abs(abs(math.log10(best[1])) - hi) < 0.01:
         return 1.0, 0.0, 0.0  # the best factor sits on the grid's edge: no clear factor
     d, c, w = best
     if not math.isfinite(d):
         return 1.0, 0.0, 0.0
-    n_eff = max(1, int(len(ref) * len(cur) / (len(ref) + len(cur))))
     return c, w, float(stats.kstwo.sf(d, n_eff))
+
+
+def partial_rescale_fit_at(ref: np.ndarray, cur: np.ndarray, factor: float, points: int = 400) -> tuple[float, float]:
+    """(share w, p of the fit) of the same mixture with the factor given, not fitted: a conversion
+    the free fit missed by a few percent, because the other rows' population also moved, is asked
+    directly."""
+    fitter = _mixture_fitter(ref, cur, points)
+    if fitter is None:
+        return 0.0, 0.0
+    fit, n_eff = fitter
+    d, w = fit(factor)
+    return (w, float(stats.kstwo.sf(d, n_eff))) if math.isfinite(d) else (0.0, 0.0)
 
 
 def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, min_rows: int = 30) -> float:
@@ -246,4 +306,7 @@ def rescaled_tail_fit(ref: np.ndarray, cur: np.ndarray, factor: float, min_rows:
         tail, source = cur[cur < edge], ref[ref < edge / factor]
     if len(tail) < min_rows or len(source) < min_rows:
         return 1.0
-    return ks_two_sample(tail / factor, source)[1]
+    decimals = logged_decimals(cur)
+    if decimals is None:
+        return ks_two_sample(tail / factor, source)[1]
+    return ks_two_sample(tail, np.round(source * factor, decimals))[1]

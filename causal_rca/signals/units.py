@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from causal_rca.signals import statistics as st
+from causal_rca.signals.lattice import off_lattice_by_chance
 from causal_rca.signals.sorted_ks import SortedSample, effective_size, ks_sorted, sorted_sample
 
 # (name, multiplicative factor, offset): observed = factor · reference + offset.
@@ -123,6 +124,7 @@ def conversion_within_noise(reference: np.ndarray, current: np.ndarray, slope: f
     return None if best is None else best[1]
 
 
+LATTICE_CHANCE = 0.01  # below: the new values sit on the conversion's lattice beyond chance
 MIXTURE_FITS = 0.05  # the mixture's KS p at or above this: consistent with a partial change of units
 TAIL_FITS = 0.01  # the rows past the reference range, divided by the factor, rejected as its values below this
 
@@ -141,7 +143,37 @@ def partial_conversion(reference: np.ndarray, current: np.ndarray) -> tuple[floa
     a new population of larger events is also the reference mixed with a scaled copy, at an
     arbitrary factor, so the factor's exactness is the evidence."""
     factor, share, p_fit = st.partial_rescale_fit(reference, current)
-    if p_fit < MIXTURE_FITS or share <= 0.0 or st.rescaled_tail_fit(reference, current, factor) < TAIL_FITS:
+    if p_fit < MIXTURE_FITS or share <= 0.0:
         return None
     units = unit_conversion(factor, 0.0, value_spread(reference) * factor)
-    return None if units is None else (factor, share, p_fit, units)
+    if units is not None and st.rescaled_tail_fit(reference, current, factor) >= TAIL_FITS:
+        return factor, share, p_fit, units
+    # Between ×0.1 and ×10 a population of larger or smaller events is a scaled copy too, and lands
+    # within a factor 1.15 of some conversion (×2.03 of pounds ↔ kg; development cases 1007180,
+    # 1007229, 1007252): a nearby conversion counts there only when the rows sit on its lattice.
+    return _nearby_partial_conversion(reference, current, factor, on_lattice=abs(math.log10(factor)) < 1.0)
+
+
+def _nearby_partial_conversion(reference: np.ndarray, current: np.ndarray, fitted: float,
+                               on_lattice: bool) -> tuple[float, float, float, str] | None:
+    """A conversion within a factor 1.15 of the fitted one whose own mixture and tail fit the data
+    (``on_lattice``: and whose lattice the new values sit on, ``lattice.off_lattice_by_chance``).
+
+    When the other rows' population also moved (a seasonal tilt beside a feed in other units), the
+    free fit's factor lands a few percent off the conversion (×105 for cents, field family
+    development seed 4000006; ×0.000977 for thousands, 4000060): the mixture with the conversion's
+    own factor must then be consistent (KS p ≥ 0.05 at the rows' count) and the rows past the range
+    must be the reference's values times it, as for the fitted factor. No population moves a share
+    of its rows tenfold keeping the reference's shape, so there a factor near a conversion is one;
+    nearer 1 the rows must also land on the reference's values times it (a 7-day count served as a
+    daily rate, ×1/7 fitted 2% off: development seed 4000040)."""
+    best: tuple[float, float, float, str] | None = None
+    for name, factor, offset in CONVERSIONS:
+        if offset != 0.0 or abs(math.log10(fitted / factor)) > NEAR:
+            continue
+        share, p_fit = st.partial_rescale_fit_at(reference, current, factor)
+        if (p_fit >= MIXTURE_FITS and share > 0.0 and st.rescaled_tail_fit(reference, current, factor) >= TAIL_FITS
+                and (not on_lattice or off_lattice_by_chance(reference, current, factor) < LATTICE_CHANCE)
+                and (best is None or p_fit > best[2])):
+            best = (factor, share, p_fit, name)
+    return best

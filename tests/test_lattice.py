@@ -1,0 +1,56 @@
+"""A share of rows on the reference's values times a factor (signals/lattice.py, units.partial_conversion)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from causal_rca.signals.lattice import off_lattice_by_chance
+from causal_rca.signals.units import partial_conversion
+
+
+def _weekly_counts(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
+    return rng.poisson(rate, n).astype(float) + 3.0
+
+
+def test_a_weekly_count_served_as_a_daily_rate_on_part_of_the_rows_is_a_conversion() -> None:
+    """Field development seed 4000040's shape: 70% of rows /7, logged at three decimals. The free
+    mixture fit lands 2% off 1/7 (×0.13996), outside the conversions' tolerance."""
+    rng = np.random.default_rng(4)
+    ref = _weekly_counts(rng, 6000, 25.0)
+    cur = _weekly_counts(rng, 7000, 25.0)
+    daily = rng.random(len(cur)) < 0.7
+    cur = np.where(daily, np.round(cur / 7.0, 3), cur)
+    assert off_lattice_by_chance(ref, cur, 1 / 7) < 1e-10
+    assert off_lattice_by_chance(ref, cur, 1 / 6.5) > 0.01 and off_lattice_by_chance(ref, cur, 1 / 7.5) > 0.01
+    found = partial_conversion(ref, cur)
+    assert found is not None and abs(found[0] - 1 / 7) < 1e-12 and found[3] == "weeks ↔ days"
+
+
+def test_continuous_amounts_give_the_lattice_no_evidence() -> None:
+    """Two-decimal amounts: their images under any factor cover the log's grid, so hits are chance."""
+    rng = np.random.default_rng(5)
+    ref = np.round(rng.lognormal(3.0, 0.8, 5000), 2)
+    cur = np.round(rng.lognormal(3.1, 0.8, 5000), 2)
+    assert off_lattice_by_chance(ref, cur, 1 / 7) > 0.01
+
+
+def test_a_larger_population_of_counts_is_no_daily_rate() -> None:
+    """Counts ×1.3 on half the rows, rounded to whole numbers: no conversion's lattice holds them."""
+    rng = np.random.default_rng(6)
+    ref = _weekly_counts(rng, 5000, 25.0)
+    cur = _weekly_counts(rng, 5000, 25.0)
+    cur = np.where(rng.random(len(cur)) < 0.5, np.round(cur * 1.3), cur)
+    assert partial_conversion(ref, cur) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(hs.integers(0, 10_000), hs.floats(0.2, 0.9))
+def test_counts_that_only_moved_sit_on_no_lattice(seed: int, share: float) -> None:
+    """A count whose rate moved on a share of rows stays on whole numbers: nothing the reference
+    never held lies on its values × 1/7 beyond chance."""
+    rng = np.random.default_rng(seed)
+    ref = _weekly_counts(rng, 2000, 20.0)
+    cur = np.where(rng.random(2000) < share, _weekly_counts(rng, 2000, 35.0), _weekly_counts(rng, 2000, 20.0))
+    assert off_lattice_by_chance(ref, cur, 1 / 7) >= 0.01
