@@ -54,3 +54,14 @@ def test_counts_that_only_moved_sit_on_no_lattice(seed: int, share: float) -> No
     ref = _weekly_counts(rng, 2000, 20.0)
     cur = np.where(rng.random(2000) < share, _weekly_counts(rng, 2000, 35.0), _weekly_counts(rng, 2000, 20.0))
     assert off_lattice_by_chance(ref, cur, 1 / 7) >= 0.01
+
+
+def test_the_lattice_carries_a_daily_rate_when_the_other_rows_moved_too() -> None:
+    """Field development seed 4000200's shape: 45% of rows /7 while the others' rate moved from 25
+    to 27. The mixture with 1/7 no longer fits (p ≈ 4e-14); the new values on 3/7, 4/7, ... do."""
+    rng = np.random.default_rng(8)
+    ref = _weekly_counts(rng, 6000, 25.0)
+    daily = rng.random(7000) < 0.45
+    cur = np.where(daily, np.round(_weekly_counts(rng, 7000, 25.0) / 7.0, 3), _weekly_counts(rng, 7000, 27.0))
+    found = partial_conversion(ref, cur)
+    assert found is not None and found[3] == "weeks ↔ days" and found[2] < 0.05

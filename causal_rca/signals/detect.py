@@ -22,8 +22,8 @@ from causal_rca.signals.level_rescaling import (LEVELS_R2, SAME_SHARES, LevelRes
 from causal_rca.signals.levels import reference_levels
 from causal_rca.signals.renaming import Renaming, renamed_categories
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
-from causal_rca.signals.units import (conversion_within_noise, partial_conversion, thin_ordered, unit_conversion,
-                                      value_spread)
+from causal_rca.signals.units import (MIXTURE_FITS, conversion_within_noise, partial_conversion, thin_ordered,
+                                      unit_conversion, value_spread)
 from causal_rca.windows.frames import KEY, TIME, freshness_key, version_key
 from causal_rca.windows.counts import ColumnCounts
 from causal_rca.windows.stats import ColumnProfile, logical_dtype
@@ -229,9 +229,10 @@ def _partial_unit_change(node: str, ref: np.ndarray, cur: np.ndarray, p_drift: f
     if found is None:
         return []
     factor, share, p_fit, units = found
-    return [Signal(node, "partial_scale", 1.0, factor, p_drift, share,
-                   f"values on {format_share(share)} of rows rescaled ×{factor:.3g} as a change of units ({units}); "
-                   f"the other rows as before (mixture fits, KS p = {p_fit:.2g})", value=units)]
+    rest = ("the other rows as before (mixture fits" if p_fit >= MIXTURE_FITS else
+            "the new values on the reference's own values times it, the other rows moved too (mixture")
+    return [Signal(node, "partial_scale", 1.0, factor, p_drift, share, f"values on {format_share(share)} of rows "
+                   f"rescaled ×{factor:.3g} as a change of units ({units}); {rest}, KS p = {p_fit:.2g})", value=units)]
 
 
 def _partial_levels_signal(node: str, found: LevelRescaling, p_drift: float) -> Signal:

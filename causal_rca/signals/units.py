@@ -143,21 +143,22 @@ def partial_conversion(reference: np.ndarray, current: np.ndarray) -> tuple[floa
     a new population of larger events is also the reference mixed with a scaled copy, at an
     arbitrary factor, so the factor's exactness is the evidence."""
     factor, share, p_fit = st.partial_rescale_fit(reference, current)
-    if p_fit < MIXTURE_FITS or share <= 0.0:
+    if share <= 0.0:
         return None
     units = unit_conversion(factor, 0.0, value_spread(reference) * factor)
-    if units is not None and st.rescaled_tail_fit(reference, current, factor) >= TAIL_FITS:
+    if p_fit >= MIXTURE_FITS and units is not None and st.rescaled_tail_fit(reference, current, factor) >= TAIL_FITS:
         return factor, share, p_fit, units
     # Between ×0.1 and ×10 a population of larger or smaller events is a scaled copy too, and lands
     # within a factor 1.15 of some conversion (×2.03 of pounds ↔ kg; development cases 1007180,
     # 1007229, 1007252): a nearby conversion counts there only when the rows sit on its lattice.
-    return _nearby_partial_conversion(reference, current, factor, on_lattice=abs(math.log10(factor)) < 1.0)
+    return _nearby_partial_conversion(reference, current, factor, lattice_needed=abs(math.log10(factor)) < 1.0)
 
 
 def _nearby_partial_conversion(reference: np.ndarray, current: np.ndarray, fitted: float,
-                               on_lattice: bool) -> tuple[float, float, float, str] | None:
-    """A conversion within a factor 1.15 of the fitted one whose own mixture and tail fit the data
-    (``on_lattice``: and whose lattice the new values sit on, ``lattice.off_lattice_by_chance``).
+                               lattice_needed: bool) -> tuple[float, float, float, str] | None:
+    """A conversion within a factor 1.15 of the fitted one whose own mixture and tail fit the data,
+    or whose tail fits and whose lattice the new values sit on (``lattice.off_lattice_by_chance``;
+    ``lattice_needed``: the lattice is required).
 
     When the other rows' population also moved (a seasonal tilt beside a feed in other units), the
     free fit's factor lands a few percent off the conversion (×105 for cents, field family
@@ -166,14 +167,18 @@ def _nearby_partial_conversion(reference: np.ndarray, current: np.ndarray, fitte
     must be the reference's values times it, as for the fitted factor. No population moves a share
     of its rows tenfold keeping the reference's shape, so there a factor near a conversion is one;
     nearer 1 the rows must also land on the reference's values times it (a 7-day count served as a
-    daily rate, ×1/7 fitted 2% off: development seed 4000040)."""
+    daily rate, ×1/7 fitted 2% off: development seed 4000040). The lattice is evidence enough that
+    the new values are the reference's in other units, even when the mixture no longer fits
+    because the other rows' population moved too (development seed 4000200: the count's own rate
+    tilted 0.2 sd beside it, mixture p = 4e-5, lattice p = 7e-95)."""
     best: tuple[float, float, float, str] | None = None
     for name, factor, offset in CONVERSIONS:
         if offset != 0.0 or abs(math.log10(fitted / factor)) > NEAR:
             continue
         share, p_fit = st.partial_rescale_fit_at(reference, current, factor)
-        if (p_fit >= MIXTURE_FITS and share > 0.0 and st.rescaled_tail_fit(reference, current, factor) >= TAIL_FITS
-                and (not on_lattice or off_lattice_by_chance(reference, current, factor) < LATTICE_CHANCE)
-                and (best is None or p_fit > best[2])):
+        if share <= 0.0 or st.rescaled_tail_fit(reference, current, factor) < TAIL_FITS:
+            continue
+        on_lattice = off_lattice_by_chance(reference, current, factor) < LATTICE_CHANCE
+        if (on_lattice or (p_fit >= MIXTURE_FITS and not lattice_needed)) and (best is None or p_fit > best[2]):
             best = (factor, share, p_fit, name)
     return best
