@@ -15,7 +15,7 @@ from scipy import stats
 
 from causal_rca.causal.fitting import MIN_ROWS
 from causal_rca.signals.levels import MAX_LEVELS
-from causal_rca.signals.statistics import fewest_decimals
+from causal_rca.signals.rounding import fewest_decimals
 
 
 def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from causal_rca.signals import statistics as st
-from causal_rca.signals.statistics import fewest_decimals
+from causal_rca.signals.rounding import fewest_decimals, logged_decimals
 
 MIN_VALUES = 10  # distinct values the reference never held, needed before their lattice is read
 NEIGHBOURHOOD = 50  # grid steps either side of a value over which the lattice's density is read
@@ -27,7 +26,7 @@ def off_lattice_by_chance(reference: np.ndarray, current: np.ndarray, factor: fl
     """p that the current values the reference never held land on its values × ``factor`` (as the
     log rounds them) as often as they do by chance; 1.0 when there is nothing to judge."""
     reference, current = reference[np.isfinite(reference)], current[np.isfinite(current)]
-    decimals = st.logged_decimals(current)
+    decimals = logged_decimals(current)
     if decimals is None or len(reference) == 0 or not factor > 0:
         return 1.0  # logged at full precision: no grid to measure chance against
     held = np.unique(np.round(reference, decimals))
