@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from causal_rca.signals.lattice import off_lattice_by_chance
-from causal_rca.signals.units import partial_conversion
+from causal_rca.signals.statistics import partial_rescale_fit
+from causal_rca.signals.units import _nearby_partial_conversion, partial_conversion
 
 
 def _weekly_counts(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
@@ -36,12 +38,18 @@ def test_continuous_amounts_give_the_lattice_no_evidence() -> None:
     assert off_lattice_by_chance(ref, cur, 1 / 7) > 0.01
 
 
-def test_a_larger_population_of_counts_is_no_daily_rate() -> None:
-    """Counts ×1.3 on half the rows, rounded to whole numbers: no conversion's lattice holds them."""
-    rng = np.random.default_rng(6)
-    ref = _weekly_counts(rng, 5000, 25.0)
-    cur = _weekly_counts(rng, 5000, 25.0)
-    cur = np.where(rng.random(len(cur)) < 0.5, np.round(cur * 1.3), cur)
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("factor", [1.75, 2.05, 3.4])
+def test_a_larger_population_logged_at_two_decimals_is_no_partial_conversion(seed: int, factor: float) -> None:
+    """Half the rows from a population ×1.75–3.4 larger: the mixture fits at a conversion within a
+    factor 1.15 (knots ↔ km/h, pounds ↔ kg, m/s ↔ km/h, ...), so only the lattice refuses it —
+    two-decimal amounts cover their grid under any factor."""
+    rng = np.random.default_rng(seed)
+    ref = np.round(rng.lognormal(3.0, 0.6, 5000), 2)
+    cur = np.round(rng.lognormal(3.0, 0.6, 5000), 2)
+    cur = np.where(rng.random(5000) < 0.5, np.round(cur * factor, 2), cur)
+    fitted = partial_rescale_fit(ref, cur)[0]
+    assert _nearby_partial_conversion(ref, cur, fitted, lattice_needed=False) is not None  # the mixture alone would
     assert partial_conversion(ref, cur) is None
 
 

@@ -139,9 +139,10 @@ def partial_conversion(reference: np.ndarray, current: np.ndarray) -> tuple[floa
     entities: a mixture with a free factor and a free share fits almost anything at a few dozen
     independent rows, so at the entities' effective size this acceptance test loses the power to
     refuse a moved population (how-it-decides.md, "Changes of units where rows repeat entities").
-    Only a conversion factor counts, within the fixed tolerance, as for a source's full rescaling:
-    a new population of larger events is also the reference mixed with a scaled copy, at an
-    arbitrary factor, so the factor's exactness is the evidence."""
+    Only a conversion factor counts: a new population of larger events is also the reference mixed
+    with a scaled copy, at an arbitrary factor. The fitted factor within the fixed tolerance of one
+    is evidence; a conversion a few percent further off is asked with its own factor
+    (``_nearby_partial_conversion``)."""
     factor, share, p_fit = st.partial_rescale_fit(reference, current)
     if share <= 0.0:
         return None
