@@ -265,20 +265,41 @@ LABEL_GRAPH = {"version": 1, "name": "c", "nodes": {
     "r": {"kind": "metric", "parents": ["m", "y"], "metric": "recall"}}}
 
 
-@pytest.mark.parametrize("gap, se, auc_current, mode, alternative", [
-    (0.022, 0.011, 0.78, "concept_drift", "label_shift"),   # 2 SE at 2,000 rows: noise can do that
-    (0.005, 0.011, 0.75, "concept_drift", None),            # a relation changed, the prior held
-    (0.050, 0.006, 0.80, "label_shift", None),              # 8 SE, ranking intact: the prior moved
+@pytest.mark.parametrize("gap, se, auc_current, mode, alternative, follows", [
+    (0.022, 0.011, 0.78, "concept_drift", "label_shift", None),   # 2 SE at 2,000 rows: noise can do that
+    (0.005, 0.011, 0.75, "concept_drift", None, None),            # a relation changed, the prior held
+    (0.050, 0.006, 0.80, "label_shift", None, None),              # 8 SE, ranking intact: the prior moved
     # 5 points of random new positives on a 20% base rate cost the AUC 0.8 -> 0.74: a prior shift
-    (0.050, 0.006, 0.74, "label_shift", None),
+    (0.050, 0.006, 0.74, "label_shift", None, None),
     # the prior moved, and the ranking fell far below what that explains: the relation changed too
-    (-0.026, 0.008, 0.67, "concept_drift", "label_shift"),
+    (-0.026, 0.008, 0.67, "concept_drift", "label_shift", None),
+    # with the input test too: either test rejecting a moved prior, Bonferroni over the two.
+    # The deviation barely follows an input (p = 0.046) but the ranking fell 4 SE beyond the
+    # prior (field development seed 4000026): a changed relation
+    (-0.032, 0.011, 0.744, "concept_drift", "label_shift", 0.046),
+    # the ranking as the prior predicts, the input test at 0.008: above the halved level
+    (0.050, 0.006, 0.74, "label_shift", None, 0.008),
+    (0.050, 0.006, 0.74, "concept_drift", "label_shift", 0.001),
 ])
-def test_label_mode_is_decided_by_tests_at_the_windows_size(gap, se, auc_current, mode, alternative) -> None:
-    found, _by, alternatives = classify(graph_from_dict(LABEL_GRAPH), "y", [],
-                                        _label_mechanism(gap, se, auc_current))
+def test_label_mode_is_decided_by_tests_at_the_windows_size(gap, se, auc_current, mode, alternative,
+                                                            follows) -> None:
+    mechanism = _label_mechanism(gap, se, auc_current)
+    if follows is not None:
+        mechanism.measures["p_follows_input"] = follows
+    found, _by, alternatives = classify(graph_from_dict(LABEL_GRAPH), "y", [], mechanism)
     assert found == mode
     assert [a[0] for a in alternatives] == ([alternative] if alternative else [])
+
+
+def test_the_ranking_test_counts_entities_where_rows_repeat_them() -> None:
+    """The ranking fell 3.6 SE below what the moved prior predicts, counting rows; rows repeat
+    their entities (design effect 2.3), so counting entities it is 2.4 SE, short of the halved
+    1% level beside the input test (blind seed 1014813, a label shift)."""
+    mechanism = _label_mechanism(-0.126, 0.0119, 0.7155, rate=0.412)
+    mechanism.measures.update({"auc_reference": 0.8186, "auc_se": 0.01288, "p_follows_input": 0.0886})
+    assert classify(graph_from_dict(LABEL_GRAPH), "y", [], mechanism)[0] == "concept_drift"
+    mechanism.measures["design_effect"] = 2.29
+    assert classify(graph_from_dict(LABEL_GRAPH), "y", [], mechanism)[0] == "label_shift"
 
 
 def test_new_categories_with_the_known_mix_kept_are_out_of_distribution() -> None:
@@ -430,10 +451,19 @@ def test_a_band_is_judged_by_rows_off_its_computation_not_by_its_log_loss() -> N
     assert recut.changed and "not what the reference computation gives" in recut.detail
 
 
-@pytest.mark.parametrize("parent_effect, label_is_candidate", [(0.065, True), (0.8, False)])
-def test_a_label_is_a_messenger_only_of_a_parent_that_broke_comparably(parent_effect, label_is_candidate) -> None:
+@pytest.mark.parametrize("parent_effect, parent_signal, corrected, label_is_candidate", [
+    (0.065, "null_rate", True, True), (0.8, "null_rate", True, False),
+    # the world moved (a drift alone: a distribution shift), and the label follows the world
+    # (field development seeds 4000013, 4000026: an hour-of-day mix beside a label change) ...
+    (0.8, "drift", True, True),
+    # ... unless the label's test was not corrected for its inputs' move (4000028, 4000090)
+    (0.8, "drift", False, False)])
+def test_a_label_is_a_messenger_only_of_a_parent_that_broke_comparably(parent_effect, parent_signal, corrected,
+                                                                       label_is_candidate) -> None:
     """A prior that moves drags its correlated inputs a little: that small move does not explain
-    the label's large change; a feature that defaulted in a third of rows does."""
+    the label's large change; a source that lost its values in a third of rows does. A source
+    whose population merely moved broke nothing the label relates to, when the label's test
+    reweighted its holdout to the current inputs."""
     from causal_rca.causal.mechanism import MechanismResult
 
     g = graph_from_dict({"version": 1, "name": "prior", "nodes": {
@@ -442,8 +472,10 @@ def test_a_label_is_a_messenger_only_of_a_parent_that_broke_comparably(parent_ef
         "y": {"kind": "label", "parents": ["channel"], "column": "y"},
         "r": {"kind": "metric", "parents": ["m", "y"], "metric": "accuracy"}}})
     mech = {"channel": MechanismResult("channel", (), "classification", 1e-4, parent_effect, "moved", p_adjusted=1e-3),
-            "y": MechanismResult("y", ("channel",), "classification", 1e-30, 1.0, "changed", p_adjusted=1e-29)}
-    nodes = {c.node for c in find_candidates(g, mech, relevant={"channel", "m", "y"})}
+            "y": MechanismResult("y", ("channel",), "classification", 1e-30, 1.0, "changed", p_adjusted=1e-29,
+                                 measures={"holdout_effective_rows": 900.0} if corrected else {})}
+    signal = sig("channel", parent_signal, 0.0, 0.3, parent_effect)
+    nodes = {c.node for c in find_candidates(g, mech, relevant={"channel", "m", "y"}, signals=[signal])}
     assert ("y" in nodes) is label_is_candidate
     assert "channel" in nodes
 

@@ -86,3 +86,19 @@ def test_a_lattice_by_luck_among_the_conversions_tried_is_no_conversion() -> Non
     ref, cur = (np.asarray(w[column], dtype=float) for w in (case.reference, case.current))
     assert 0.001 < off_lattice_by_chance(ref, cur, 2.236936) < 0.01
     assert partial_conversion(ref[np.isfinite(ref)], cur[np.isfinite(cur)]) is None
+
+
+
+def test_a_count_rounded_to_nothing_has_no_shape_to_read_a_conversion_from() -> None:
+    """Blind development seed 1012106's 24-hour count, value by value: computed differently at
+    serving, 92% of rows now hold 0. Times 1/12 and logged as whole numbers, the reference would be
+    nearly all zeros too, so the mixture matches (KS p = 1) and read it as years ↔ months; there is
+    no shape left to match. The same count times 1/12 at two decimals keeps its shape and is read
+    as a conversion."""
+    ref = np.repeat(np.arange(15.0), [1282, 863, 533, 326, 192, 110, 66, 35, 36, 28, 13, 11, 11, 9, 3])
+    cur = np.repeat(np.arange(4.0), [2032, 151, 14, 2])
+    assert partial_conversion(ref, cur) is None
+    rng = np.random.default_rng(7)
+    wide_ref, wide = rng.poisson(60.0, 6000).astype(float), rng.poisson(60.0, 7000).astype(float)
+    found = partial_conversion(wide_ref, np.where(rng.random(7000) < 0.95, np.round(wide / 12, 2), wide))
+    assert found is not None and abs(found[0] - 1 / 12) < 1e-9

@@ -24,13 +24,11 @@ from sklearn.metrics import roc_auc_score
 from causal_rca.causal.class_outcome import class_outcome_measures
 from causal_rca.causal.clustered_rows import Shares, clustered_parts
 from causal_rca.causal.covariate_shift import holdout_weights, loss_change
-from causal_rca.causal.encoding import (
-    UNSEEN, EncodedWindows, column_matrix, column_support, effective_parents, support_index,
-)
+from causal_rca.causal.encoding import (UNSEEN, EncodedWindows, column_matrix, column_support, effective_parents,
+                                        support_index)
 from causal_rca.causal.fitting import MIN_ROWS
-from causal_rca.causal.mechanism_fits import (
-    IndicatorFit, MechanismFit, MechanismFits, column_digests, fit_indicator, fit_key, fit_values,
-)
+from causal_rca.causal.mechanism_fits import (IndicatorFit, MechanismFit, MechanismFits, column_digests,
+                                              fit_indicator, fit_key, fit_values)
 from causal_rca.causal.history import HistoryCheck
 from causal_rca.causal.marginal_measures import drift_inside_support, drift_outside_default, root_consistency
 from causal_rca.causal.mechanism_waves import in_waves, nodes_below
@@ -42,6 +40,7 @@ from causal_rca.causal.overlap import overlap_loss_change, residual_ks
 from causal_rca.causal.outcome_tests import (
     auc_se, base_rate_test, default_selectivity, deviation_follows_input, recalibrated, stratified_rate_test,
 )
+from causal_rca.causal.pass_through import pass_through_measures
 from causal_rca.causal.rescaling import level_measures, rescaling_measures
 from causal_rca.causal.sources import measured_inputs, sources_given_each_other
 from causal_rca.causal.workers import run_calls, worker_count
@@ -112,7 +111,8 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
         row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > min(tol, fit.residuals.tail)]] = False
         dev0, dev1 = np.abs(r0) > tol, np.abs(r1) > tol
         excess = dev1.mean() - dev0.mean()
-        measures["material_deviation_share"] = float(dev1.mean())
+        measures.update(material_deviation_share=float(dev1.mean()),
+                        **pass_through_measures(x_ref[ok_ref], X_ref[ok_ref], x_cur[ok_cur], X_cur[ok_cur]))
         effect = min(1.0, max(0.0, 3.0 * excess))
         # An imputation computed differently changes only the rows it fills: their share of all
         # rows may be small, but among rows with a missing parent the computation changed outright.

@@ -65,7 +65,7 @@ def build_cause(graph: LineageGraph, metric: str, cand: Candidate, rank: int, sc
                 mechanisms: dict[str, MechanismResult], outcome: str, moved: set[str]) -> Cause:
     """A ranked candidate as a ``Cause``: its failure mode, evidence, path and chain of whys."""
     root_mech = mechanisms.get(cand.node)
-    mode, _decided_by, alternatives = classify(graph, cand.node, signals, root_mech)
+    mode, decided_by, alternatives = classify(graph, cand.node, signals, root_mech)
     path = fault_path(graph, cand.node, metric, moved)
     why = why_chain(graph, metric, cand.node, mode, comparison.reference.value, comparison.current.value,
                     signals, mechanisms, outcome, path)
@@ -78,7 +78,8 @@ def build_cause(graph: LineageGraph, metric: str, cand: Candidate, rank: int, sc
             evidence.append(Evidence("attribution", None, contrib, None,
                                      f"its children together explain {contrib:+.3g} of the {change:+.3g} change"))
     else:  # an observed service carries the children that fell back with it (rank.find_candidates)
-        evidence = cause_evidence(cand.node, signals, root_mech, contrib, change, tuple(children_evidence))
+        evidence = cause_evidence(cand.node, signals, root_mech, contrib, change,
+                                  (*children_evidence, *_passed_through_evidence(decided_by, root_mech)))
     node = graph.nodes[cand.node]
     return Cause(rank=rank, node=cand.node, failure_mode=mode, category=node.category, score=score,
                  contribution=contrib, p_value=cand.p_value, evidence=evidence, why=why,
@@ -86,6 +87,19 @@ def build_cause(graph: LineageGraph, metric: str, cand: Candidate, rank: int, sc
                  alternatives=[{"failure_mode": m, "evidence": said, "mitigation": MITIGATION[m]}
                                for m, said in alternatives],
                  children=children)
+
+
+def _passed_through_evidence(decided_by: list[str], mech: MechanismResult | None) -> tuple[Evidence, ...]:
+    """What made a changed computation a rescaling: its rows now hold a parent's value unchanged."""
+    if "pass_through" not in decided_by or mech is None:
+        return ()
+    m = mech.measures
+    now = m["pass_through_share"]
+    before = now - m["pass_through_excess"]
+    return (Evidence("pass_through", before, now, m["pass_through_p"],
+                     f"on {now:.0%} of rows the value is a parent's value as it stands ({before:.0%} in the "
+                     f"reference): the transformation was skipped, as when a feature is served raw instead "
+                     f"of normalised"),)
 
 
 def as_anomaly(s: Signal) -> Anomaly:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from causal_rca.causal.mechanism import LENIENT_SIGNIFICANCE, SIGNIFICANCE, MechanismResult, lenient_mechanisms
+from causal_rca.diagnosis.classify import classify
 from causal_rca.lineage.graph import LineageGraph
 from causal_rca.signals.detect import Signal
 
@@ -32,7 +33,7 @@ DEGRADATION_SIGNALS = ("null_rate", "default_rate", "staleness", "coercion", "co
 
 
 def _label_is_messenger(graph: LineageGraph, node_id: str, mechanisms: dict[str, MechanismResult],
-                        changed: set[str]) -> bool:
+                        changed: set[str], signals: list[Signal]) -> bool:
     """A label's parents stand for real-world quantities; when one of them broke (a feature
     defaulted, a source changed units), the label's relation to the *logged* value changes
     although the world did not. Concept drift and label shift need stable inputs (spec).
@@ -46,8 +47,24 @@ def _label_is_messenger(graph: LineageGraph, node_id: str, mechanisms: dict[str,
     if graph.nodes[node_id].kind != "label":
         return False
     own = mechanisms[node_id].effect
+    shift_corrected = "holdout_effective_rows" in mechanisms[node_id].measures
     return any(p in changed and mechanisms[p].p_adjusted < SIGNIFICANCE
-               and mechanisms[p].effect >= MESSENGER_SHARE * own for p in mechanisms[node_id].parents)
+               and mechanisms[p].effect >= MESSENGER_SHARE * own
+               and not (shift_corrected and _world_moved(graph, p, mechanisms, signals))
+               for p in mechanisms[node_id].parents)
+
+
+def _world_moved(graph: LineageGraph, node_id: str, mechanisms: dict[str, MechanismResult],
+                 signals: list[Signal]) -> bool:
+    """A source whose own evidence reads as a distribution shift: the world moved, and the
+    label, which follows the world, keeps its relation to the logged value. Asked only of a
+    label whose test was corrected for the move of its inputs (a binary outcome's holdout
+    reweighted to the current inputs, ``covariate_shift.py``): an uncorrected test also fires
+    when a population moves to where the reference fit is weaker (field development seeds
+    4000028 and 4000090: a category of 6% grown to 70–86% of rows, a multi-class and a numeric
+    label's residuals wider there)."""
+    return (graph.nodes[node_id].kind == "source"
+            and classify(graph, node_id, signals, mechanisms[node_id])[0] == "distribution_shift")
 
 
 def _degraded(node_id: str, mechanisms: dict[str, MechanismResult], signals: list[Signal]) -> bool:
@@ -71,7 +88,7 @@ def find_candidates(graph: LineageGraph, mechanisms: dict[str, MechanismResult],
     """Changed nodes among ``relevant`` (those that can reach the metric), with latent parents merged."""
     signals = signals or []
     changed = {n for n, m in mechanisms.items() if m.changed and n in relevant}
-    changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed)}
+    changed = {n for n in changed if not _label_is_messenger(graph, n, mechanisms, changed, signals)}
     # A label whose parent broke changes its relation to the logged parent with it: in the
     # attribution its mechanism is swapped together with that parent's.
     riders: dict[str, list[str]] = {}

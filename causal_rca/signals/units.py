@@ -16,6 +16,7 @@ import numpy as np
 
 from causal_rca.signals import statistics as st
 from causal_rca.signals.lattice import off_lattice_by_chance
+from causal_rca.signals.rounding import logged_decimals
 from causal_rca.signals.sorted_ks import SortedSample, effective_size, ks_sorted, sorted_sample
 
 # (name, multiplicative factor, offset): observed = factor · reference + offset.
@@ -147,7 +148,8 @@ def partial_conversion(reference: np.ndarray, current: np.ndarray) -> tuple[floa
     if share <= 0.0:
         return None
     units = unit_conversion(factor, 0.0, value_spread(reference) * factor)
-    if p_fit >= MIXTURE_FITS and units is not None and st.rescaled_tail_fit(reference, current, factor) >= TAIL_FITS:
+    if (p_fit >= MIXTURE_FITS and units is not None and _shape_survives_rounding(reference, current, factor)
+            and st.rescaled_tail_fit(reference, current, factor) >= TAIL_FITS):
         return factor, share, p_fit, units
     # Between ×0.1 and ×10 a population of larger or smaller events is a scaled copy too, and lands
     # within a factor 1.15 of some conversion (×2.03 of pounds ↔ kg; development cases 1007180,
@@ -176,6 +178,8 @@ def _nearby_partial_conversion(reference: np.ndarray, current: np.ndarray, fitte
     nearby = [(name, factor) for name, factor, offset in CONVERSIONS
               if offset == 0.0 and abs(math.log10(fitted / factor)) <= NEAR]
     for name, factor in nearby:
+        if not _shape_survives_rounding(reference, current, factor):
+            continue
         share, p_fit = st.partial_rescale_fit_at(reference, current, factor)
         if share <= 0.0 or st.rescaled_tail_fit(reference, current, factor) < TAIL_FITS:
             continue
@@ -186,3 +190,18 @@ def _nearby_partial_conversion(reference: np.ndarray, current: np.ndarray, fitte
         if (on_lattice or (p_fit >= MIXTURE_FITS and not lattice_needed)) and (best is None or p_fit > best[2]):
             best = (factor, share, p_fit, name)
     return best
+
+
+def _shape_survives_rounding(reference: np.ndarray, current: np.ndarray, factor: float) -> bool:
+    """A change of units is read off the shape of the rescaled reference, compared as the log
+    rounds the current values. When that rounding puts the middle half of the rescaled reference
+    within one step, no shape is left to match: a count of events times 1/12, logged as whole
+    numbers, is nearly all zeros, as a count over a shorter window also is (blind development
+    seeds 1012106, 1012201, 1012318: a 24-hour count computed differently at serving, read as
+    years ↔ months at ×1/12)."""
+    decimals = logged_decimals(current)
+    values = reference[np.isfinite(reference)]
+    if decimals is None or len(values) == 0:
+        return True
+    low, high = np.quantile(values * factor, [0.25, 0.75])
+    return abs(high - low) >= 10.0 ** -decimals
