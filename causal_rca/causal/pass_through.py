@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from causal_rca.causal.rescaling import rounding_allowance
+from causal_rca.causal.rescaling import RoundingRule, apply_rounding_rule, rounding_rule
 from causal_rca.signals.statistics import two_proportion
 
 
@@ -26,9 +26,10 @@ def pass_through_measures(node_ref: np.ndarray, parents_ref: np.ndarray, node_cu
     Equal means within half the rounding step the log applies to the node (read from the
     reference's values), so a parent logged at more decimals than the node still matches."""
     out: dict[str, float] = {}
+    rule = rounding_rule(node_ref)
     for j in range(parents_ref.shape[1]):
-        same_ref = _equal(node_ref, parents_ref[:, j], node_ref)
-        same_cur = _equal(node_cur, parents_cur[:, j], node_ref)
+        same_ref = _equal(node_ref, parents_ref[:, j], rule)
+        same_cur = _equal(node_cur, parents_cur[:, j], rule)
         excess = float(same_cur.mean() - same_ref.mean())
         if not out or excess > out["pass_through_excess"]:
             out = {"pass_through_share": float(same_cur.mean()), "pass_through_excess": excess,
@@ -37,10 +38,10 @@ def pass_through_measures(node_ref: np.ndarray, parents_ref: np.ndarray, node_cu
     return out
 
 
-def _equal(values: np.ndarray, parent: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Rows where ``values`` is ``parent`` as the log rounds the node (``reference``: the node's reference values)."""
+def _equal(values: np.ndarray, parent: np.ndarray, rule: RoundingRule) -> np.ndarray:
+    """Rows where ``values`` is ``parent`` as the log rounds the node (``rule``: read off its reference values)."""
     values, parent = np.asarray(values, dtype=float), np.asarray(parent, dtype=float)
     ok = np.isfinite(values) & np.isfinite(parent)
-    allowance = rounding_allowance(parent, reference) + 1e-9 * np.maximum(1.0, np.abs(parent))
+    allowance = apply_rounding_rule(parent, rule) + 1e-9 * np.maximum(1.0, np.abs(parent))
     with np.errstate(invalid="ignore"):
         return ok & (np.abs(values - parent) <= allowance)
