@@ -80,3 +80,23 @@ def test_an_affine_computation_kept_passes_nothing_through(seed: int, slope: flo
     m = pass_through_measures(np.round(slope * parent_ref + offset, 4), parent_ref[:, None],
                               np.round(slope * parent_cur + offset, 4), parent_cur[:, None])
     assert m["pass_through_excess"] < 0.02 or m["pass_through_p"] >= 0.01
+
+
+
+def test_a_skipped_log_passes_the_parent_through_but_is_no_rescaling() -> None:
+    """40% of rows hold their parent's value (a log skipped, or a normalisation skipped): the
+    identity alone does not decide. Rows on a line of their own against the reference computation
+    are a skipped affine step (scale_change); rows that bend are a computation that differs
+    (pipeline_skew; blind seeds 1014789, 1014849: deviating R² 0.93, form test p ~ 1e-238)."""
+    from causal_rca.causal.mechanism_result import MechanismResult
+
+    passed = {"material_deviation_share": 0.4, "pass_through_share": 0.4, "pass_through_excess": 0.4,
+              "pass_through_p": 1e-200}
+    bent = {**passed, "rescale_deviating_r2": 0.93, "rescale_deviating_form_p": 1e-238,
+            "rescale_deviating_form_spread": 17.0}
+    on_line = {**passed, "rescale_deviating_r2": 1.0, "rescale_deviating_form_p": 0.8,
+               "rescale_deviating_form_spread": 1.0}
+    for measures, mode in ((bent, "pipeline_skew"), (on_line, "scale_change")):
+        z = MechanismResult("distance_z", ("log_distance",), "regression", 1e-9, 0.4, "changed",
+                            measures=measures, p_adjusted=1e-9)
+        assert classify(GRAPH, "distance_z", [], z)[0] == mode

@@ -139,10 +139,15 @@ def _rescaled(measures: dict[str, float], units_only: bool = False) -> bool:
     if (measures.get("rescale_ratio_mad", 1.0) <= 0.05
             and _plausible_factor(measures, "rescale_ratio", "rescale_ratio_form", units_only)):
         return True
-    on_own_line = (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
-                   or _form(measures, "rescale_deviating_form") == "same")
-    return on_own_line and _plausible_factor(measures, "rescale_deviating_slope", "rescale_deviating_form",
-                                             units_only)
+    return _deviating_on_own_line(measures) and _plausible_factor(
+        measures, "rescale_deviating_slope", "rescale_deviating_form", units_only)
+
+
+def _deviating_on_own_line(measures: dict[str, float]) -> bool:
+    """The rows that left the reference computation lie on one line against it: exactly, or
+    with the computation's residual form kept."""
+    return (measures.get("rescale_deviating_r2", 0.0) >= RESCALE_R2
+            or _form(measures, "rescale_deviating_form") == "same")
 
 
 def _two_values_converted(measures: dict[str, float]) -> bool:
@@ -242,8 +247,7 @@ def _passed_through(m: dict[str, float]) -> bool:
     and a share: the identity must account for at least half the deviating rows, or it is a
     detail of another change."""
     deviating = m.get("material_deviation_share", 0.0)
-    affine = ((m.get("rescale_deviating_r2", 0.0) >= RESCALE_R2 or _form(m, "rescale_deviating_form") == "same")
-              and not _other_form(m, "rescale_deviating_form"))
+    affine = _deviating_on_own_line(m) and not _other_form(m, "rescale_deviating_form")
     return (affine and m.get("pass_through_p", 1.0) < FORM_LEVEL and deviating > 0
             and m.get("pass_through_excess", 0.0) >= 0.5 * deviating)
 
