@@ -79,11 +79,14 @@ def map_follows_input(known: np.ndarray, p_hold: np.ndarray, y_hold: np.ndarray,
 
 def class_outcome_measures(known: np.ndarray, p_hold: np.ndarray, y_hold: np.ndarray, p_cur: np.ndarray,
                            y_cur: np.ndarray, X_hold: np.ndarray | None = None,
-                           X_cur: np.ndarray | None = None) -> dict[str, float]:
+                           X_cur: np.ndarray | None = None, hold_weights: np.ndarray | None = None) -> dict[str, float]:
     """Measures of a multi-class label's change given its parents (codes as floats).
 
     ``known``: the classes the reference fit knows (``classes_``), ``p_hold``/``p_cur``: its
     probabilities on the reference holdout and the current rows, ``y_hold``/``y_cur``: their labels.
+    ``hold_weights``: the holdout reweighted to the current inputs (``covariate_shift.py``), when they
+    moved: the fit's own miscalibration is then the one where the current rows lie, counted at the
+    holdout's effective size.
     """
     new = ~np.isin(y_cur, known)
     k_new, n_cur, n_ref = int(new.sum()), len(y_cur), len(y_hold)
@@ -91,9 +94,10 @@ def class_outcome_measures(known: np.ndarray, p_hold: np.ndarray, y_hold: np.nda
            "new_class_p": st.two_proportion(0, n_ref, k_new, n_cur) if k_new else 1.0}
     # Class mix against what the parents predict, net of the holdout's own miscalibration.
     observed_cur = np.array([np.mean(y_cur == c) for c in known])
-    observed_hold = np.array([np.mean(y_hold == c) for c in known])
-    gap = (observed_cur - p_cur.mean(axis=0)) - (observed_hold - p_hold.mean(axis=0))
-    var = (p_cur * (1 - p_cur)).sum(axis=0) / n_cur ** 2 + (p_hold * (1 - p_hold)).sum(axis=0) / n_ref ** 2
+    w = np.ones(n_ref) if hold_weights is None else hold_weights / hold_weights.sum() * n_ref
+    observed_hold = np.array([np.mean(w * (y_hold == c)) for c in known])
+    gap = (observed_cur - p_cur.mean(axis=0)) - (observed_hold - (w[:, None] * p_hold).mean(axis=0))
+    var = (p_cur * (1 - p_cur)).sum(axis=0) / n_cur ** 2 + (w[:, None] ** 2 * p_hold * (1 - p_hold)).sum(axis=0) / n_ref ** 2
     z2 = np.divide(gap ** 2, var, out=np.zeros_like(gap), where=var > 0)
     # The class shares sum to one: k - 1 free gaps.
     out["class_prior_p"] = float(stats.chi2.sf(z2.sum(), max(1, len(known) - 1)))

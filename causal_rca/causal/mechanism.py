@@ -18,7 +18,6 @@ from dataclasses import replace
 from typing import Callable
 
 import numpy as np
-from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from causal_rca.causal.class_outcome import class_outcome_measures
@@ -27,7 +26,7 @@ from causal_rca.causal.covariate_shift import holdout_weights, loss_change
 from causal_rca.causal.encoding import (UNSEEN, EncodedWindows, column_matrix, column_support, effective_parents,
                                         support_index)
 from causal_rca.causal.fitting import MIN_ROWS
-from causal_rca.causal.mechanism_fits import (IndicatorFit, MechanismFit, MechanismFits, column_digests,
+from causal_rca.causal.mechanism_fits import (MechanismFit, MechanismFits, column_digests,
                                               fit_indicator, fit_key, fit_values)
 from causal_rca.causal.history import HistoryCheck
 from causal_rca.causal.marginal_measures import drift_inside_support, drift_outside_default, root_consistency
@@ -60,25 +59,9 @@ MARGINAL_SIGNALS = (
 )
 
 
-def _indicator_part(indicator: IndicatorFit, y_cur: np.ndarray, X_cur: np.ndarray) -> tuple[float, float, float, float]:
-    """(p, effect, expected rate, observed rate) for "this happens more often than the parents explain".
-
-    Used for "is missing" and "holds the fallback default": an outage that fills a
-    typical value is invisible in residuals but plain in how often the value occurs.
-    ``indicator`` is the reference's model of the event (``mechanism_fits.fit_indicator``).
-    """
-    expected = indicator.expected(X_cur)
-    obs = float(y_cur.sum())
-    exp = float(expected.sum())
-    var = float((expected * (1 - expected)).sum())
-    if var <= 0:
-        return 1.0, 0.0, exp / len(y_cur), obs / len(y_cur)
-    z = (obs - exp) / np.sqrt(var)
-    return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
-
-
 def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray, outcome: bool = False,
-                     default_value: float | None = None, model_seed: int | None = None) -> tuple[float, float, dict, list]:
+                     default_value: float | None = None, model_seed: int | None = None,
+                     seed: int = 0) -> tuple[float, float, dict, list]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference.
     Last: what the test compares, per current row with a value (``clustered_rows``). ``model_seed``: a model's (``overlap``)."""
     ok_ref = ~np.isnan(x_ref)
@@ -127,7 +110,9 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     # centred on zero (signed KS then tops out near 0.5).
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
     inputs = None if model_seed is None else (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
-    d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, model_seed or 0)
+    # An outcome's holdout is reweighted to the current inputs, as a binary one's (covariate_shift.py).
+    weights = holdout_weights(X_ref[fit.train], X_ref[hold], X_cur[ok_cur], seed, SIGNIFICANCE) if outcome else None
+    d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, model_seed or 0, weights)
     measures.update(overlap)
     # An outcome's growing noise (a loosened concept) moves its spread most; other nodes' heavy tails make it jumpy.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
@@ -170,7 +155,7 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
     # An outcome's holdout is reweighted to the current inputs (covariate_shift.py), a model's judged where both
     # windows have inputs (overlap.py): a population that moved to where the fit is weaker is no changed mechanism.
     inputs = (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
-    weights = holdout_weights(*inputs, seed, SIGNIFICANCE) if outcome and p_pos_hold is not None else None
+    weights = holdout_weights(*inputs, seed, SIGNIFICANCE) if outcome and len(classes) > 1 else None
     d, p_ks, p_mean, expected_loss = (overlap_loss_change(fit.losses, loss1, inputs, seed) if model
                                       else loss_change(fit.losses, loss1, weights))
     rel_increase = (loss1.mean() - expected_loss) / max(expected_loss, 1e-3)
@@ -205,7 +190,8 @@ def _classification_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: 
                 y_c - recalibrated(p_pos_cur, y_c), X_cur[ok_cur])
             return min(1.0, 3 * min(p_ks, p_mean, p_strata)), d, measures, [loss1]
     elif outcome and len(classes) > 2:  # a multi-class label: new classes, class mix, class-level map
-        measures.update(class_outcome_measures(clf.classes_, ph, x_ref[hold], pc, y_cur, X_ref[hold], X_cur[ok_cur]))
+        measures.update(class_outcome_measures(clf.classes_, ph, x_ref[hold], pc, y_cur, X_ref[hold], X_cur[ok_cur],
+                                               None if weights is None else weights.weights))
         d = max(d, min(1.0, 3.0 * measures["class_prior_shift"]))
         return min(1.0, 3 * min(p_ks, p_mean, measures["class_prior_p"])), d, measures, [loss1]
     return min(1.0, 2 * min(p_ks, p_mean)), d, measures, [loss1]
@@ -264,15 +250,15 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     X_cur, x_cur = X_cur[inside], x_cur_full[inside]
     row_ok = np.ones(len(x_cur), dtype=bool)
     nulls = fitted.nulls if fitted is not None else fit_indicator(np.isnan(x_ref), X_ref, seed)
-    p_null, e_null, exp_rate, obs_rate = _indicator_part(nulls, np.isnan(x_cur), X_cur)
+    p_null, e_null, exp_rate, obs_rate = nulls.excess(np.isnan(x_cur), X_cur)
     p_def, e_def, exp_def, obs_def = 1.0, 0.0, 0.0, 0.0
     if node_id in enc.categorical:
         default_value = None
     parent_null_share = float("nan")
     if default_value is not None:
         with np.errstate(invalid="ignore"):
-            p_def, e_def, exp_def, obs_def = _indicator_part(fit_indicator(x_ref == default_value, X_ref, seed),
-                                                             x_cur == default_value, X_cur)
+            p_def, e_def, exp_def, obs_def = fit_indicator(x_ref == default_value, X_ref, seed).excess(
+                x_cur == default_value, X_cur)
             defaulted = x_cur == default_value
         if defaulted.any():
             # Defaults exactly where a parent is null: the null handling changed (skew);
@@ -293,7 +279,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
-                                                            default_value, seed if model else None)
+                                                            default_value, seed if model else None, seed)
     if enc.current_keys is not None:  # rows repeat entities: each part at its own effective sample size
         p_null, p_def, p_val, measures = clustered_parts(enc.reference_keys, enc.current_keys[inside], x_cur,
                                                          default_value, (p_null, p_def, p_val), compared, measures)

@@ -20,6 +20,7 @@ import hashlib
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression
 
@@ -168,6 +169,19 @@ class IndicatorFit:
     def expected(self, X_cur: np.ndarray) -> np.ndarray:
         """Each current row's probability of the event."""
         return np.full(len(X_cur), self.rate) if self.model is None else self.model.predict_proba(X_cur)[:, 1]
+
+    def excess(self, y_cur: np.ndarray, X_cur: np.ndarray) -> tuple[float, float, float, float]:
+        """(p, effect, expected rate, observed rate) for "the event happens more often than the parents explain".
+
+        Used for "is missing" and "holds the fallback default": an outage that fills a typical
+        value is invisible in residuals but plain in how often the value occurs."""
+        expected = self.expected(X_cur)
+        obs, exp = float(y_cur.sum()), float(expected.sum())
+        var = float((expected * (1 - expected)).sum())
+        if var <= 0:
+            return 1.0, 0.0, exp / len(y_cur), obs / len(y_cur)
+        z = (obs - exp) / np.sqrt(var)
+        return float(2 * stats.norm.sf(abs(z))), abs(obs - exp) / len(y_cur), exp / len(y_cur), obs / len(y_cur)
 
 
 def fit_indicator(y_ref: np.ndarray, X_ref: np.ndarray, seed: int) -> IndicatorFit:

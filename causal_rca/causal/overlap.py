@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from causal_rca.causal.covariate_shift import loss_change
+from causal_rca.causal.covariate_shift import HoldoutWeights, loss_change, weighted_ks_test
 from causal_rca.causal.fitting import trainable
 from causal_rca.causal.mechanism_fits import Yardstick
 from causal_rca.signals.sorted_ks import ks_sorted, sorted_sample
@@ -90,13 +90,18 @@ def weighted_ks(a: np.ndarray, wa: np.ndarray, b: np.ndarray, wb: np.ndarray) ->
     return d, float(np.clip(stats.kstwo.sf(d, en), 0.0, 1.0))
 
 
-def residual_ks(r0: np.ndarray, r1: np.ndarray, plain: Yardstick, inputs: tuple | None,
-                seed: int) -> tuple[float, float, float, float, dict[str, float]]:
+def residual_ks(r0: np.ndarray, r1: np.ndarray, plain: Yardstick, inputs: tuple | None, seed: int,
+                holdout: HoldoutWeights | None = None) -> tuple[float, float, float, float, dict[str, float]]:
     """(D signed, p signed, D absolute, p absolute, measures) of the current residuals ``r1``
     against the holdout's ``r0``.
 
     ``plain``: the holdout's residual yardstick (the unweighted test's); ``inputs``: (training rows, holdout rows, current rows) of the parents, for a model
-    node (overlap-weighted when its inputs moved), None for any other node (plain test)."""
+    node (overlap-weighted when its inputs moved), None for any other node (plain test).
+    ``holdout``: an outcome's holdout reweighted to the current inputs (``covariate_shift.py``), when they moved."""
+    if holdout is not None:
+        d_signed, p_signed = weighted_ks_test(r0, holdout, r1)
+        d_abs, p_abs = weighted_ks_test(np.abs(r0), holdout, np.abs(r1))
+        return d_signed, p_signed, d_abs, p_abs, {"holdout_effective_rows": holdout.effective_rows}
     ordered, absolute = plain.ordered, plain.absolute
     weights = overlap_weights(*inputs, seed) if inputs is not None else None
     if weights is None:
