@@ -118,7 +118,8 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
     p_tests, effect = [p_signed, p_abs], max(d_signed, d_abs, spread_change)
     if outcome:  # where inputs lie, as a 0/1 outcome is tested within strata (outcome_redefinition.py)
-        measures.update(outcome_line_measures(fit.pred_hold, x_ref[hold], X_ref[hold], pred_cur, x_cur[ok_cur], X_cur[ok_cur]))
+        measures.update(outcome_line_measures(fit.pred_hold, x_ref[hold], X_ref[hold], pred_cur, x_cur[ok_cur],
+                                              X_cur[ok_cur], None if weights is None else weights.weights))
         p_tests, effect = p_tests + [measures["p_follows_input"]], max(effect, relation_effect(measures, SIGNIFICANCE))
     return min(1.0, len(p_tests) * min(p_tests)), min(1.0, effect), measures, [r1, np.abs(r1)]
 

@@ -90,11 +90,14 @@ def slope_follows_input(pred_hold: np.ndarray, y_hold: np.ndarray, X_hold: np.nd
 
 
 def outcome_line_measures(pred_hold: np.ndarray, y_hold: np.ndarray, X_hold: np.ndarray,
-                          pred_cur: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray) -> dict[str, float]:
+                          pred_cur: np.ndarray, y_cur: np.ndarray, X_cur: np.ndarray,
+                          hold_weights: np.ndarray | None = None) -> dict[str, float]:
     """What a numeric outcome's verdict reads: ``p_follows_input`` (its residuals from the reference
-    mechanism, net of their overall level, by group of each input), how far they moved
-    (``follows_input_shift``, in holdout standard deviations) and the redefinition measures."""
-    p_follows, shift = deviation_by_input(y_hold - pred_hold, X_hold, y_cur - pred_cur, X_cur)
+    mechanism, net of their overall level, by group of each input; the holdout reweighted to the
+    current inputs when ``hold_weights`` are given), how far they moved (``follows_input_shift``, in
+    holdout standard deviations) and the redefinition measures."""
+    p_follows, shift = deviation_by_input(y_hold - pred_hold, X_hold, y_cur - pred_cur, X_cur,
+                                          hold_weights=hold_weights)
     return {"p_follows_input": p_follows, "follows_input_shift": shift,
             **redefinition_measures(pred_hold, y_hold, X_hold, pred_cur, y_cur, X_cur)}
 

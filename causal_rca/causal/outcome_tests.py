@@ -50,7 +50,7 @@ def deviation_follows_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: n
 
 
 def deviation_by_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.ndarray, X_cur: np.ndarray,
-                       min_group: int = 20) -> tuple[float, float]:
+                       min_group: int = 20, hold_weights: np.ndarray | None = None) -> tuple[float, float]:
     """(p-value, Bonferroni over inputs, that the outcome's deviation from the reference mechanism
     now depends on where an input lies; the largest such move, in holdout standard deviations).
 
@@ -59,28 +59,48 @@ def deviation_by_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.nda
     range). Per input, each group's mean deviation now is compared with the same group's on
     the reference holdout (the fit's own errors there cancel), summed as a chi-square. The move
     is the root mean square of the groups' changes, weighted by their current rows: its size,
-    where the p-value says whether it is there at all.
+    where the p-value says whether it is there at all. ``hold_weights``: the holdout reweighted
+    to the current inputs (``covariate_shift.py``): within a group of one input the others moved
+    too, and the fit's errors differ where they went; each group's holdout mean is then the
+    weighted one, its variance Σw²(a - ā)²/(Σw)² (a few heavy rows count with their own spread).
+    The overall level is then no longer known exactly (a weighted holdout of a hundred effective
+    rows is a noisy yardstick): the groups' changes are compared with their own precision-weighted
+    mean (a chi-square of heterogeneity), not with the difference of two overall means.
     """
-    dev_hold, dev_cur = dev_hold - dev_hold.mean(), dev_cur - dev_cur.mean()
+    weighted = hold_weights is not None
+    w = hold_weights if weighted else np.ones(len(dev_hold))
+    mean = (lambda v, wv: float(np.average(v, weights=wv))) if weighted else (lambda v, wv: float(v.mean()))
+    dev_hold, dev_cur = dev_hold - mean(dev_hold, w), dev_cur - dev_cur.mean()
     # A group whose outcomes the mechanism fixes exactly has no spread to judge by (float dust).
     negligible = 1e-9 * (float(np.var(np.r_[dev_hold, dev_cur])) + 1e-12)
-    unit = float(np.std(dev_hold)) or 1.0
+    unit = float(np.sqrt(mean(dev_hold ** 2, w)) if weighted else np.std(dev_hold)) or 1.0
     p_values, largest = [], 0.0
     for j in range(X_cur.shape[1]):
         g_hold, g_cur = input_groups(X_hold[:, j], X_cur[:, j])
-        statistic, groups, squares, rows = 0.0, 0, 0.0, 0
+        changes, variances, rows = [], [], []
         for g in np.unique(g_hold[g_hold != -2]):
-            a, b = dev_hold[g_hold == g], dev_cur[g_cur == g]
-            if len(a) < min_group or len(b) < min_group:
+            a, wa, b = dev_hold[g_hold == g], w[g_hold == g], dev_cur[g_cur == g]
+            n_a = float(wa.sum() ** 2 / np.sum(wa ** 2)) if wa.any() else 0.0  # Kish's effective rows
+            if n_a < min_group or len(b) < min_group:
                 continue
-            se2 = a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)
+            mean_a = mean(a, wa)
+            # The weighted mean's variance by linearisation, Σw²(a - ā)² / (Σw)²: with unit weights
+            # the usual s²/n (but for n - 1); with a few heavy rows, their own spread counts.
+            var_mean_a = (float(np.sum(wa ** 2 * (a - mean_a) ** 2) / wa.sum() ** 2) * n_a / (n_a - 1)
+                          if weighted else float(a.var(ddof=1)) / len(a))
+            se2 = var_mean_a + b.var(ddof=1) / len(b)
             if se2 > negligible:
-                statistic += (b.mean() - a.mean()) ** 2 / se2
-                groups += 1
-                squares, rows = squares + len(b) * (b.mean() - a.mean()) ** 2, rows + len(b)
-        if groups >= 2:
-            p_values.append(float(stats.chi2.sf(statistic, groups - 1)))
-            largest = max(largest, float(np.sqrt(squares / rows)) / unit)
+                changes.append(b.mean() - mean_a)
+                variances.append(se2)
+                rows.append(len(b))
+        if len(changes) >= 2:
+            if weighted:
+                level = sum(d / v for d, v in zip(changes, variances)) / sum(1 / v for v in variances)
+                changes = [d - level for d in changes]
+            statistic = sum(d ** 2 / v for d, v in zip(changes, variances))
+            p_values.append(float(stats.chi2.sf(statistic, len(changes) - 1)))
+            squares = sum(n * d ** 2 for n, d in zip(rows, changes))
+            largest = max(largest, float(np.sqrt(squares / sum(rows))) / unit)
     return (min(1.0, min(p_values) * len(p_values)) if p_values else 1.0), largest
 
 
