@@ -60,10 +60,11 @@ MARGINAL_SIGNALS = (
 
 
 def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.ndarray, outcome: bool = False,
-                     default_value: float | None = None, model_seed: int | None = None,
-                     seed: int = 0) -> tuple[float, float, dict, list]:
+                     default_value: float | None = None, seed: int = 0,
+                     model: bool = False) -> tuple[float, float, dict, list]:
     """Residual test; marks in ``row_ok`` the current rows whose residual is not typical of the reference.
-    Last: what the test compares, per current row with a value (``clustered_rows``). ``model_seed``: a model's (``overlap``)."""
+    Last: what the test compares, per current row with a value (``clustered_rows``). ``model``: a model node,
+    judged where both windows have inputs (``overlap``)."""
     ok_ref = ~np.isnan(x_ref)
     ok_cur = ~np.isnan(x_cur)
     if int(ok_ref.sum()) < MIN_ROWS * 2 or ok_cur.sum() < MIN_ROWS:
@@ -109,10 +110,10 @@ def _regression_part(x_ref, X_ref, x_cur, X_cur, values: ValuesFit, row_ok: np.n
     # Signed residuals catch shifts; absolute ones catch rescalings, whose residuals stay
     # centred on zero (signed KS then tops out near 0.5).
     row_ok[np.flatnonzero(ok_cur)[np.abs(r1) > fit.residuals.tail]] = False
-    inputs = None if model_seed is None else (X_ref[fit.train], X_ref[hold], X_cur[ok_cur])
+    inputs = (X_ref[fit.train], X_ref[hold], X_cur[ok_cur]) if model else None
     # An outcome's holdout is reweighted to the current inputs, as a binary one's (covariate_shift.py).
     weights = holdout_weights(X_ref[fit.train], X_ref[hold], X_cur[ok_cur], seed, SIGNIFICANCE) if outcome else None
-    d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, model_seed or 0, weights)
+    d_signed, p_signed, d_abs, p_abs, overlap = residual_ks(r0, r1, fit.residuals, inputs, seed, weights)
     measures.update(overlap)
     # An outcome's growing noise (a loosened concept) moves its spread most; other nodes' heavy tails make it jumpy.
     spread_change = abs(float(np.log((np.std(r1) + 1e-12) / (np.std(r0) + 1e-12)))) if outcome else 0.0
@@ -280,7 +281,7 @@ def conditional_test(node_id: str, parents: tuple[str, ...], enc: EncodedWindows
     else:
         method = "regression"
         p_val, e_val, measures, compared = _regression_part(x_ref, X_ref, x_cur, X_cur, values, row_ok, outcome,
-                                                            default_value, seed if model else None, seed)
+                                                            default_value, seed, model)
     if enc.current_keys is not None:  # rows repeat entities: each part at its own effective sample size
         p_null, p_def, p_val, measures = clustered_parts(enc.reference_keys, enc.current_keys[inside], x_cur,
                                                          default_value, (p_null, p_def, p_val), compared, measures)

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 
 from causal_rca.causal.fitting import MIN_ROWS
+from causal_rca.causal.overlap import effective_rows
 from causal_rca.signals import statistics as st
 
 
@@ -80,7 +81,7 @@ def deviation_by_input(dev_hold: np.ndarray, X_hold: np.ndarray, dev_cur: np.nda
         changes, variances, rows = [], [], []
         for g in np.unique(g_hold[g_hold != -2]):
             a, wa, b = dev_hold[g_hold == g], w[g_hold == g], dev_cur[g_cur == g]
-            n_a = float(wa.sum() ** 2 / np.sum(wa ** 2)) if wa.any() else 0.0  # Kish's effective rows
+            n_a = effective_rows(wa)
             if n_a < min_group or len(b) < min_group:
                 continue
             mean_a = mean(a, wa)
