@@ -22,6 +22,22 @@ def test_reformatted_names_are_a_renaming_whatever_their_shares():
     assert r is not None and r.by == "names"
 
 
+def test_names_under_one_added_tag_are_a_renaming_whatever_their_shares():
+    ref = {"south": 1844, "north": 1558, "east": 1243, "west": 730, "cross_border": 300}
+    new = {"SEG_SOUTH": 4893, "SEG_NORTH": 3623, "SEG_EAST": 2680, "SEG_WEST": 1729, "SEG_CROSS_BORDER": 657}
+    r = renamed_categories(ref, new)
+    assert r is not None and r.by == "tag" and ("cross_border", "SEG_CROSS_BORDER") in r.pairs
+    r = renamed_categories(ref, {"south-v2": 900, "North V2": 100})
+    assert r is not None and sorted(r.pairs) == [("north", "North V2"), ("south", "south-v2")]
+
+
+def test_known_names_joined_are_new_segments_not_a_renaming():
+    ref = {"south": 1844, "north": 1558, "east": 1243}
+    assert renamed_categories(ref, {"south_east": 400, "north_east": 300}) is None  # the tag is a known name
+    assert renamed_categories(ref, {"south_x": 400}) is None  # one name: no tag shared
+    assert renamed_categories(ref, {"southx": 400, "northx": 300}) is None  # a one-letter tag
+
+
 def test_one_new_category_is_a_new_segment():
     assert renamed_categories(REFERENCE, {"island_c": 400}) is None
 

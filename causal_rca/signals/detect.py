@@ -274,6 +274,8 @@ def _renaming_detail(renaming: Renaming, ref_counts: dict[str, int], new: dict[s
     shown = ", ".join(f"{r!r} → {n!r}" for r, n in renaming.pairs[:3])
     if renaming.by == "names":
         return f"the unseen categories are the reference's written anew ({shown}): same names up to case and punctuation"
+    if renaming.by == "tag":
+        return f"the unseen categories are the reference's written anew ({shown}): same names under one added tag"
     shares = ", ".join(f"{format_share(ref_counts[r] / n_ref)} → {format_share(new[n] / k_new)}" for r, n in renaming.pairs[:3])
     return (f"the unseen categories reproduce the reference's share profile one for one ({shown}; shares {shares}; "
             f"chi-square p = {renaming.p_profile:.2g}): the same categories under new names")

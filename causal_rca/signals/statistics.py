@@ -157,13 +157,19 @@ def level_affine_fit(ref: np.ndarray, cur: np.ndarray, max_levels: int = MAX_LEV
 
 
 def support_bounds(ref: np.ndarray, margin: float = 0.05) -> tuple[float, float]:
-    """The reference's support: the 0.1%–99.9% range widened by ``margin`` of its width."""
+    """The reference's support: the 0.1%–99.9% range widened by ``margin`` of its width.
+
+    Below a positive quantity's smallest values the margin is at most ``margin`` of that value:
+    near its floor a skewed amount's neighbourhood scales with the amount, not with its range
+    (weights of 60 g to 27 kg: 5% of the width reached below zero, so grams served as kilograms,
+    0.06 to 27, read as inside and a log of them as a changed computation; fresh field seed 4000662)."""
     ref = ref[np.isfinite(ref)]
     if len(ref) == 0:
         return -np.inf, np.inf
     lo, hi = np.quantile(ref, [0.001, 0.999])
     width = hi - lo if hi > lo else max(abs(hi), 1.0)
-    return float(lo - margin * width), float(hi + margin * width)
+    below = min(width, lo) if lo > 0 else width
+    return float(lo - margin * below), float(hi + margin * width)
 
 
 def mann_whitney(a: np.ndarray, b: np.ndarray) -> float:
