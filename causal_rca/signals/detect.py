@@ -272,10 +272,9 @@ def _tail_null_signals(node: str, ref: np.ndarray, cur: np.ndarray) -> list[Sign
 
 def _renaming_detail(renaming: Renaming, ref_counts: dict[str, int], new: dict[str, int], n_ref: int, k_new: int) -> str:
     shown = ", ".join(f"{r!r} → {n!r}" for r, n in renaming.pairs[:3])
-    if renaming.by == "names":
-        return f"the unseen categories are the reference's written anew ({shown}): same names up to case and punctuation"
-    if renaming.by == "tag":
-        return f"the unseen categories are the reference's written anew ({shown}): same names under one added tag"
+    if renaming.by in ("names", "tag"):
+        same = "up to case and punctuation" if renaming.by == "names" else "under one added tag"
+        return f"the unseen categories are the reference's written anew ({shown}): same names {same}"
     shares = ", ".join(f"{format_share(ref_counts[r] / n_ref)} → {format_share(new[n] / k_new)}" for r, n in renaming.pairs[:3])
     return (f"the unseen categories reproduce the reference's share profile one for one ({shown}; shares {shares}; "
             f"chi-square p = {renaming.p_profile:.2g}): the same categories under new names")
