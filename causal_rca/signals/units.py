@@ -199,7 +199,8 @@ def _nearby_partial_conversion(reference: np.ndarray, current: np.ndarray, fitte
 def _moved_population_fit(reference: np.ndarray, current: np.ndarray, factor: float,
                           moved: float) -> tuple[float, float]:
     """(share, mixture p) of a conversion on a share of rows while every row's population moved by
-    ``moved`` (the free fit's distance from the conversion), or (0, 0) when the tail refuses it.
+    ``moved`` (the free fit's distance from the conversion), or (0, 0) when the tail or the mixture
+    refuses it.
 
     A population that drifts by a few percent moves the converted rows with it: their tail, divided
     by the conversion, is then the reference's values times the drift, not the reference's own
