@@ -41,7 +41,10 @@ from causal_rca.signals.clustering import clustered_signals, design_effects
 from causal_rca.signals.detect import measure_signals, null_contract_violations
 from causal_rca.timeline.changepoint import SIGNIFICANCE as CHANGE_POINT_LEVEL
 from causal_rca.windows.counts import measure_counts
-from causal_rca.windows.frames import TIME, check_usable, constant_nodes, node_columns, node_samples, resolve_dtypes
+from causal_rca.windows.frames import (
+    TIME, check_usable, constant_nodes, freshness_key, node_columns, node_samples, resolve_dtypes,
+    staler_than_reference,
+)
 from causal_rca.windows.tables import TableLike, Window
 
 Progress = Callable[[str], None]
@@ -139,9 +142,11 @@ def diagnose_window(fit: ReferenceFit, cur_w: Window, queries: Queries,
     histories = {} if beyond_sample else history_checks(graph, ref_s, cur_s, dtypes, seed)
     histories, several = one_broken_history(histories, graph.key_column)
     warnings += several
+    # Rows a cache served from older data than the reference ever had (mechanism.assess_mechanisms).
+    stale_rows = {n: staler_than_reference(ref_s, cur_s, n) for n in dtypes if freshness_key(n) in cur_s}
     mechanisms = assess_mechanisms(graph, enc, signals, seed, nodes=[n for n in graph.observed_nodes() if n in dtypes],
                                    jobs=jobs, design_effects=clustering, fits=fit.mechanism_fits,
-                                   histories=histories)
+                                   histories=histories, stale_rows=stale_rows)
     # Renamed categories at a computed node: do the parents' values still decide the new names? (classify.py)
     mechanisms = with_category_purity(graph, mechanisms, signals, ref_s, cur_s, dtypes)
 

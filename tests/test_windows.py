@@ -46,6 +46,20 @@ def test_split_on_time_column(tmp_path) -> None:
     assert ref.rows == 96 and cur.rows == 104
 
 
+@pytest.mark.parametrize("zone", [None, "UTC"])
+def test_times_with_nanoseconds_load_cut_to_microseconds(zone) -> None:
+    """pandas keeps nanoseconds (a float of seconds turned into a time has them); the engine's unit is the
+    microsecond and it refused the frame ("would lose data") instead of reading it."""
+    cur = frame(100)
+    cur["ts"] = cur["ts"] + pd.to_timedelta(np.linspace(0, 1, 100) * 1e-3 + 1.23456789e-7, unit="s")
+    if zone:
+        cur["ts"] = cur["ts"].dt.tz_localize(zone)
+    _ref, cur_w = open_windows(GRAPH, frame(100), cur)
+    assert cur_w.rows == 100
+    sample = node_sample(cur_w, GRAPH, resolve_dtypes(GRAPH, cur_w), 100, 0)
+    assert np.isfinite(sample["__time"].to_numpy(float)).all()  # the times are read, not lost
+
+
 def test_mixed_object_column_loads_as_text_and_counts_coercion() -> None:
     cur = frame(100)
     cur["a"] = cur["a"].astype(object)

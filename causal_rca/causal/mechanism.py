@@ -351,13 +351,17 @@ def fallback_value(node_id: str, signals: list[Signal]) -> float | None:
     return None
 
 
+def _stale_signal(node_id: str, signals: list[Signal]) -> Signal | None:
+    return next((s for s in signals if s.node == node_id and s.signal == "staleness" and s.anomalous), None)
+
+
 def _with_staleness(result: MechanismResult, signals: list[Signal]) -> MechanismResult:
     """A value computed from older data is the node's own fault even when it barely moves."""
-    stale = [s for s in signals if s.node == result.node and s.signal == "staleness" and s.anomalous]
-    if not stale or result.method == "marginal" or stale[0].effect <= result.effect:
+    stale = _stale_signal(result.node, signals)
+    if stale is None or result.method == "marginal" or stale.effect <= result.effect:
         return result
-    return replace(result, p_value=min(result.p_value, stale[0].p_value), effect=min(1.0, stale[0].effect),
-                   detail=stale[0].detail)
+    return replace(result, p_value=min(result.p_value, stale.p_value), effect=min(1.0, stale.effect),
+                   detail=stale.detail)
 
 
 def _narrow(enc: EncodedWindows, columns: tuple[str, ...]) -> EncodedWindows:
@@ -396,7 +400,8 @@ def _speculative_tests(graph: LineageGraph, enc: EncodedWindows, signals: list[S
 def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Signal], seed: int,
                       nodes: list[str] | None = None, jobs: int | None = None,
                       design_effects: dict[str, float] | None = None, fits: MechanismFits | None = None,
-                      histories: dict[str, HistoryCheck] | None = None) -> dict[str, MechanismResult]:
+                      histories: dict[str, HistoryCheck] | None = None,
+                      stale_rows: dict[str, np.ndarray] | None = None) -> dict[str, MechanismResult]:
     """One result per observed node (in topological order), p-values adjusted together (BH).
 
     A node below a broken node is tested only on rows where every broken node above it still
@@ -404,6 +409,9 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
     ``jobs``: worker processes for the conditional tests (see ``workers.worker_count``).
     ``fits``: reference fits learnt by ``CausalRCA.fit``; a test whose key matches uses its fit
     (the current rows a test keeps never change what was fitted on the reference).
+    ``stale_rows``: per node, the current rows whose value was computed from older data than the
+    reference's (``frames.staler_than_reference``); a node that broke and went stale is not its
+    reference mechanism on them, whatever its values look like, so they leave the tests below it.
     ``histories``: history features' checks (``history.history_checks``), which replace their
     same-row value tests; ``design_effects``: the nodes' (for sources tested given each other).
     """
@@ -460,6 +468,8 @@ def assess_mechanisms(graph: LineageGraph, enc: EncodedWindows, signals: list[Si
         # A broken node's odd rows stay odd downstream: a ratio over a feature that fell back to 0
         # is not judged on those rows even though the imputation between them passed it on unchanged.
         own = results[node_id].consistent if broke else None
+        if own is not None and _stale_signal(node_id, signals) and node_id in (stale_rows or {}):
+            own = own & ~stale_rows[node_id]
         clean[node_id] = upstream_ok if own is None else (own if upstream_ok is None else upstream_ok & own)
 
     if workers > 1:

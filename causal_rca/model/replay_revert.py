@@ -16,7 +16,7 @@ from causal_rca.causal.encoding import effective_parents, encode_windows, suppor
 from causal_rca.model.replay_context import ReplayContext, fit_rows, node_codes
 from causal_rca.model.replay_impute import impute
 from causal_rca.model.replay_mechanisms import numeric_mechanism
-from causal_rca.windows.frames import TIME, freshness_key
+from causal_rca.windows.frames import freshness_key, staler_than_reference
 
 SAME_DISTRIBUTION = 0.1  # KS / total-variation distance below which in-support rows "look like the reference"
 
@@ -49,20 +49,6 @@ def _spiked_values(ref: np.ndarray, cur: np.ndarray) -> list[float]:
     return [v for v, g in gained.items() if g > 0.02 and c[v] > 1.5 * r.get(v, 0.0)]
 
 
-def _stale(ctx: ReplayContext, node: str, frame: pd.DataFrame) -> np.ndarray:
-    """Rows whose value was computed longer before the event than any reference row's (``freshness``)."""
-    key = freshness_key(node)
-    if key not in frame or TIME not in frame or key not in ctx.reference:
-        return np.zeros(len(frame), dtype=bool)
-    ref_age = (ctx.reference[TIME] - ctx.reference[key]).to_numpy(dtype=float)
-    age = (frame[TIME] - frame[key]).to_numpy(dtype=float)
-    ref_age = ref_age[np.isfinite(ref_age)]
-    if len(ref_age) == 0:
-        return np.zeros(len(frame), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        return age > np.quantile(ref_age, 0.995)
-
-
 def revert_node(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.random.Generator, seed: int,
             pending: frozenset[str] = frozenset()) -> tuple[pd.Series, bool, str]:
     """(values of ``node`` put back, whether that was random, how) on the rows of ``frame``."""
@@ -86,7 +72,8 @@ def revert_node(ctx: ReplayContext, node: str, frame: pd.DataFrame, rng: np.rand
         observed = cur_vals.to_numpy(float)
         with np.errstate(invalid="ignore"):
             agrees = np.isfinite(observed) & (np.abs(observed - expected) <= mech.tolerance)
-        agrees &= ~np.isin(observed, _spiked_values(ref_vals.to_numpy(float), observed)) & ~_stale(ctx, node, frame)
+        agrees &= (~np.isin(observed, _spiked_values(ref_vals.to_numpy(float), observed))
+                   & ~staler_than_reference(ctx.reference, frame, node))
         if mech.computed:  # a computed feature: the reference computation gives the value back exactly
             values = np.where(agrees, observed, expected)
             return pd.Series(values, index=frame.index), False, "reference mechanism given its parents"
@@ -145,8 +132,8 @@ def lost_rows(ctx: ReplayContext, node: str, frame: pd.DataFrame, *, support_onl
     if np.isnan(cur_v).mean() > np.isnan(ref_v).mean() + 0.01:
         lost_ref |= np.isnan(ref_v)
         lost_cur |= np.isnan(cur_v)
-    lost_ref |= _stale(ctx, node, ref)
-    lost_cur |= _stale(ctx, node, cur)
+    lost_ref |= staler_than_reference(ctx.reference, ref, node)
+    lost_cur |= staler_than_reference(ctx.reference, cur, node)
     key = freshness_key(node)
     if missing_time and key in ref and key in cur and cur[key].isna().mean() > ref[key].isna().mean() + 0.01:
         lost_ref |= ref[key].isna().to_numpy()

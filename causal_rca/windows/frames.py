@@ -7,6 +7,7 @@ the reference type shows up as missing here and as coercion in the profile.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from causal_rca.errors import InputError
@@ -25,6 +26,22 @@ _TEXT = "__text__"
 
 def freshness_key(node_id: str) -> str:
     return f"__fresh__{node_id}"
+
+
+def staler_than_reference(reference: pd.DataFrame, frame: pd.DataFrame, node_id: str) -> np.ndarray:
+    """Rows of ``frame`` whose ``node_id`` value was computed longer before the event than 99.5% of
+    the reference rows' (``freshness``): not what the reference computation gives for that row, whatever
+    the value looks like (a cached aggregate repeats a plausible old value). All False without times."""
+    key = freshness_key(node_id)
+    if key not in frame or TIME not in frame or key not in reference or TIME not in reference:
+        return np.zeros(len(frame), dtype=bool)
+    ref_age = (reference[TIME] - reference[key]).to_numpy(dtype=float)
+    age = (frame[TIME] - frame[key]).to_numpy(dtype=float)
+    ref_age = ref_age[np.isfinite(ref_age)]
+    if len(ref_age) == 0:
+        return np.zeros(len(frame), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return age > np.quantile(ref_age, 0.995)
 
 
 def version_key(node_id: str) -> str:

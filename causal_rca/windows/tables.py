@@ -72,11 +72,16 @@ def _normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Make object columns loadable: mixed numbers and strings become text.
 
     Mixed columns are exactly what an upstream type change looks like in logs,
-    so they must survive as text rather than fail to load.
+    so they must survive as text rather than fail to load. Times with nanoseconds
+    (pandas' default unit, e.g. a float of seconds turned into a time) are cut to
+    microseconds, the engine's unit, which refuses to drop the digits itself.
     """
     out = frame.copy()
     for col in out.columns:
         series = out[col]
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            out[col] = series.dt.floor("us")
+            continue
         if series.dtype == object:
             values = series.dropna()
             kinds = {type(v) for v in values}
