@@ -3,8 +3,9 @@
 The label depends on the feature's true (fresh) value. On the stale rows the logged feature is an
 old value of another entity, so the label no longer follows the logged value there: tested on
 every row, the label reads as a changed concept and outranks the stale feature. Those rows are
-not the feature's reference computation (their values are older than any reference row's), so
-the tests below it leave them out (``mechanism.assess_mechanisms``, ``stale_rows``)."""
+not the feature's reference computation (computed longer before the event than 99.5% of the
+reference rows'), so the tests below it leave them out (``mechanism.assess_mechanisms``,
+``stale_rows``)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def _window(seed: int, stale_share: float, start: str) -> pd.DataFrame:
     logit = -1.2 + 2.0 * (avg_true - 3.5) + 0.4 * (segment == "phone")
     fraud = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     score = 1 / (1 + np.exp(-(-1.2 + 2.0 * (served - 3.5) + 0.4 * (segment == "phone"))))
+    computed_at = (ts - pd.to_timedelta(age_min, unit="m")).round("s")
     return pd.DataFrame({"ts": ts, "amount": np.round(amount, 2), "segment": segment,
-                         "amount_avg": np.round(served, 4), "amount_avg_at": (ts - pd.to_timedelta(age_min, unit="m")).round("s"),
+                         "amount_avg": np.round(served, 4), "amount_avg_at": computed_at,
                          "score": np.round(score, 5), "fraud": fraud})
 
 
@@ -56,7 +58,7 @@ def test_a_stale_feature_is_the_cause_and_the_label_below_it_is_not(seed: int, s
     assert "fraud" not in [c.node for c in result.causes]
 
 
-def test_stale_rows_are_those_older_than_the_reference_computed() -> None:
+def test_stale_rows_are_those_older_than_the_reference_rows() -> None:
     ts = pd.Series(pd.to_datetime(["2026-01-01"] * 4))
     reference = pd.DataFrame({TIME: ts, freshness_key("f"): ts - pd.to_timedelta([1, 2, 3, 4], unit="m")})
     current = pd.DataFrame({TIME: ts, freshness_key("f"): ts - pd.to_timedelta([1, 5, 60, None], unit="m")})

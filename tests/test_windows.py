@@ -47,7 +47,7 @@ def test_split_on_time_column(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("zone", [None, "UTC"])
-def test_times_with_nanoseconds_load_cut_to_microseconds(zone) -> None:
+def test_times_with_nanoseconds_are_read_not_refused(zone) -> None:
     """pandas keeps nanoseconds (a float of seconds turned into a time has them); the engine's unit is the
     microsecond and it refused the frame ("would lose data") instead of reading it."""
     cur = frame(100)

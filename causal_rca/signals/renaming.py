@@ -6,8 +6,8 @@ categories under new names: every new name stands for one reference category, so
 names match once case, spacing and punctuation are ignored (one such name is enough: ``'no'``
 → ``'No'``), or they match once one tag that several new names share is stripped (``'south'`` →
 ``'SEG_SOUTH'``, ``'north'`` → ``'SEG_NORTH'``), or the new names' shares reproduce the
-reference's share profile one for one. The profile only counts as evidence when it has a shape to reproduce: the new names' counts must be
-unlike an even split (chi-square at 1%) and like the reference profile paired by rank (a
+reference's share profile one for one. The profile only counts as evidence when it has a shape
+to reproduce: the new names' counts must be unlike an even split (chi-square at 1%) and like the reference profile paired by rank (a
 two-sample chi-square that does not reject at 1%), both at the windows' own counts.
 """
 
